@@ -1,0 +1,67 @@
+// Error classes with stable codes: every failure the engine reports to a caller is one of these.
+// Codes never change once published; messages may. Caller mistakes are InvalidArgumentError,
+// damaged files are CorruptionError (with file and offset), OS failures are IOError.
+
+export type ErrorCode =
+  | 'SETT_INVALID_ARGUMENT'
+  | 'SETT_CORRUPTION'
+  | 'SETT_CLOSED'
+  | 'SETT_LOCKED'
+  | 'SETT_IO'
+  | 'SETT_NOT_FOUND'
+  | 'SETT_CONFLICT'
+
+export class SettError extends Error {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** A caller passed something the engine cannot accept: wrong type, empty or oversized key, bad option. */
+export class InvalidArgumentError extends SettError {
+  constructor(message: string) {
+    super('SETT_INVALID_ARGUMENT', message)
+  }
+}
+
+/** Bytes on disk do not match their checksum or their format. Never returned as data. */
+export class CorruptionError extends SettError {
+  readonly file: string
+  readonly offset: number
+  constructor(file: string, offset: number, detail: string) {
+    super('SETT_CORRUPTION', `corruption in ${file} at offset ${offset}: ${detail}`)
+    this.file = file
+    this.offset = offset
+  }
+}
+
+/** The database is not open (never opened, closing, or closed). */
+export class ClosedError extends SettError {
+  constructor(message = 'database is not open') {
+    super('SETT_CLOSED', message)
+  }
+}
+
+/** Another process (or another handle in this process) holds the directory's LOCK. */
+export class LockError extends SettError {
+  constructor(path: string, holder: string) {
+    super('SETT_LOCKED', `${path} is locked by ${holder}`)
+  }
+}
+
+/** The operating system refused an operation; `cause` is the node:fs error. */
+export class IOError extends SettError {
+  constructor(message: string, cause?: unknown) {
+    super('SETT_IO', message, { cause })
+  }
+}
+
+/** A file or directory the engine needs does not exist. */
+export class NotFoundError extends SettError {
+  constructor(message: string) {
+    super('SETT_NOT_FOUND', message)
+  }
+}
