@@ -1,0 +1,123 @@
+// MergingIterator: one InternalIterator over several, yielding the union in internal-key order.
+// Used by reads (memtables + tables) and by compaction (its input tables).
+//
+// Children are few (memtables, L0 tables, one iterator per level), so the smallest or largest
+// child is found by a linear scan rather than a heap. When the direction changes, every other
+// child is repositioned around the current entry, as LevelDB's merger does.
+
+import { compareInternal } from './internal-key.js'
+import type { InternalIterator } from './internal-iterator.js'
+
+export class MergingIterator implements InternalIterator {
+  private readonly children: InternalIterator[]
+  private current: InternalIterator | undefined = undefined
+  private forward = true
+
+  constructor(children: InternalIterator[]) {
+    this.children = children
+  }
+
+  private static compare(a: InternalIterator, b: InternalIterator): number {
+    return compareInternal(a.userKey(), a.seq(), a.kind(), b.userKey(), b.seq(), b.kind())
+  }
+
+  private findSmallest(): void {
+    let best: InternalIterator | undefined
+    for (const c of this.children) {
+      if (c.valid() && (best === undefined || MergingIterator.compare(c, best) < 0)) best = c
+    }
+    this.current = best
+  }
+
+  private findLargest(): void {
+    let best: InternalIterator | undefined
+    for (const c of this.children) {
+      if (c.valid() && (best === undefined || MergingIterator.compare(c, best) > 0)) best = c
+    }
+    this.current = best
+  }
+
+  seekGE(userKey: Uint8Array, seq?: number): void {
+    for (const c of this.children) c.seekGE(userKey, seq)
+    this.forward = true
+    this.findSmallest()
+  }
+
+  seekLT(userKey: Uint8Array): void {
+    for (const c of this.children) c.seekLT(userKey)
+    this.forward = false
+    this.findLargest()
+  }
+
+  first(): void {
+    for (const c of this.children) c.first()
+    this.forward = true
+    this.findSmallest()
+  }
+
+  last(): void {
+    for (const c of this.children) c.last()
+    this.forward = false
+    this.findLargest()
+  }
+
+  next(): void {
+    const cur = this.current!
+    if (!this.forward) {
+      // Others sit before the current entry: move each to the first entry after it.
+      const key = cur.userKey()
+      const seq = cur.seq()
+      for (const c of this.children) {
+        if (c === cur) continue
+        c.seekGE(key, seq)
+        if (c.valid() && MergingIterator.compare(c, cur) === 0) c.next()
+      }
+      this.forward = true
+    }
+    cur.next()
+    this.findSmallest()
+  }
+
+  prev(): void {
+    const cur = this.current!
+    if (this.forward) {
+      // Others sit after the current entry: move each to the last entry before it.
+      const key = cur.userKey()
+      const seq = cur.seq()
+      for (const c of this.children) {
+        if (c === cur) continue
+        c.seekGE(key, seq)
+        if (c.valid()) c.prev()
+        else c.last()
+      }
+      this.forward = false
+    }
+    cur.prev()
+    this.findLargest()
+  }
+
+  valid(): boolean {
+    return this.current !== undefined
+  }
+
+  userKey(): Uint8Array {
+    return this.current!.userKey()
+  }
+
+  seq(): number {
+    return this.current!.seq()
+  }
+
+  kind(): number {
+    return this.current!.kind()
+  }
+
+  value(): Uint8Array {
+    return this.current!.value()
+  }
+
+  close(): void {
+    for (const c of this.children) c.close()
+    this.current = undefined
+  }
+}

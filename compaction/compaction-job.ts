@@ -1,0 +1,105 @@
+// The compaction job: merge sorted input entries, drop what no reader can see, and write new
+// tables of a target size. It is a plain function of its inputs (used for flushes as well), so it
+// can run inline or, later, in a worker.
+//
+// Dropping rules, for entries of one user key met newest first:
+// - an entry is hidden when a newer entry of the same key has seq <= smallestSnapshot: every
+//   reader sees that newer one instead, so the older can go;
+// - a tombstone with seq <= smallestSnapshot is dropped when the output is bottommost (no deeper
+//   level holds the key), since there is nothing left for it to hide.
+// Output tables are cut only between user keys, so a key's versions never span two tables and
+// the manifest can describe a table by user-key bounds alone.
+
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { filePath, tableFileName } from '../base/filenames.js'
+import type { FileSystem } from '../base/fs.js'
+import { Kind, MAX_SEQ, bytesEqual } from '../base/internal-key.js'
+import type { InternalIterator } from '../base/internal-iterator.js'
+import type { TableMeta } from '../manifest/index.js'
+import { TableBuilder, type TableWriterOptions } from '../sstable/index.js'
+
+export interface CompactionJobOptions {
+  fs: FileSystem
+  dir: string
+  /** Allocates the number of each output table. */
+  newFileNumber: () => number
+  table: TableWriterOptions
+  /** Cut an output table once it reaches this many bytes (Infinity: one table). */
+  targetFileSize: number
+  /** The oldest sequence number any reader may still read at. */
+  smallestSnapshot: number
+  /** Drop tombstones no reader can need (the output is the bottommost data for its range). */
+  dropTombstones: boolean
+  /** Yield to the event loop after this many entries (0: never), keeping inline jobs polite. */
+  yieldEvery?: number
+}
+
+export interface CompactionResult {
+  tables: TableMeta[]
+  entriesIn: number
+  entriesDropped: number
+  bytesWritten: number
+}
+
+export async function runCompactionJob(input: InternalIterator, options: CompactionJobOptions): Promise<CompactionResult> {
+  const { fs, dir, smallestSnapshot } = options
+  const tables: TableMeta[] = []
+  const result: CompactionResult = { tables, entriesIn: 0, entriesDropped: 0, bytesWritten: 0 }
+  let builder: TableBuilder | undefined
+  let file: ReturnType<FileSystem['create']> | undefined
+  let fileNumber = 0
+  let currentKey: Uint8Array | undefined
+  let newerSeq = MAX_SEQ + 1
+
+  const finishTable = async (): Promise<void> => {
+    if (!builder || !file) return
+    const props = builder.finish()
+    await file.sync()
+    await file.close()
+    tables.push({
+      fileNumber,
+      size: props.fileSize,
+      smallestKey: props.smallestKey,
+      largestKey: props.largestKey,
+      minSeq: props.minSeq,
+      maxSeq: props.maxSeq,
+      entryCount: props.entryCount,
+    })
+    result.bytesWritten += props.fileSize
+    builder = undefined
+    file = undefined
+  }
+
+  const yieldEvery = options.yieldEvery ?? 0
+  for (input.first(); input.valid(); input.next()) {
+    result.entriesIn++
+    if (yieldEvery > 0 && result.entriesIn % yieldEvery === 0) await yieldToEventLoop()
+    const key = input.userKey()
+    const seq = input.seq()
+    const kind = input.kind()
+    const newKey = currentKey === undefined || !bytesEqual(key, currentKey)
+    if (newKey) {
+      newerSeq = MAX_SEQ + 1
+      // Between user keys is the only place a table may end.
+      if (builder && builder.estimatedSize >= options.targetFileSize) await finishTable()
+      currentKey = key.slice()
+    }
+    const hidden = newerSeq <= smallestSnapshot
+    const deadTombstone = kind === Kind.Delete && seq <= smallestSnapshot && options.dropTombstones
+    newerSeq = seq
+    if (hidden || deadTombstone) {
+      result.entriesDropped++
+      continue
+    }
+    if (!builder) {
+      fileNumber = options.newFileNumber()
+      file = fs.create(filePath(dir, tableFileName(fileNumber)))
+      builder = new TableBuilder(file, options.table)
+    }
+    builder.add(key, seq, kind, input.value())
+  }
+  await finishTable()
+  // New names become durable before any manifest edit refers to them.
+  if (tables.length > 0) await fs.syncDir(dir)
+  return result
+}

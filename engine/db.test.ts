@@ -1,0 +1,163 @@
+// The engine's public API: typed errors for bad input, a closed database and a held lock; basic
+// reads, writes, batches, iterators and snapshots; a real-disk reopen.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MemFileSystem } from '../base/mem-fs.js'
+import {
+  ClosedError, type DB, InvalidArgumentError, LockError, MAX_KEY_SIZE, NotFoundError, open,
+} from './index.js'
+
+const enc = (s: string) => new TextEncoder().encode(s)
+const str = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString())
+
+describe('DB', () => {
+  let db: DB | undefined
+  afterEach(async () => {
+    await db?.close()
+    db = undefined
+  })
+
+  it('puts, gets, deletes, and returns undefined for a missing key', async () => {
+    db = await open('/db', { fs: new MemFileSystem() })
+    await db.put('a', 'one')
+    await db.put(enc('b'), enc('two'))
+    expect(str(await db.get('a'))).toBe('one')
+    expect(str(db.getSync('b'))).toBe('two')
+    expect(await db.get('zzz')).toBeUndefined()
+    await db.del('a')
+    expect(await db.get('a')).toBeUndefined()
+    const v = await db.get('b')
+    v![0] = 0 // the caller owns the copy
+    expect(str(await db.get('b'))).toBe('two')
+  })
+
+  it('refuses bad keys and values with InvalidArgumentError and code', async () => {
+    db = await open('/db', { fs: new MemFileSystem() })
+    await expect(db.put('', 'x')).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(db.put(new Uint8Array(MAX_KEY_SIZE + 1), 'x')).rejects.toMatchObject({ code: 'SETT_INVALID_ARGUMENT' })
+    await expect(db.put(42 as unknown as string, 'x')).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(db.put('k', null as unknown as string)).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(db.get(undefined as unknown as string)).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(db.batch([{ type: 'nope', key: 'k' } as never])).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(db.put('k', 'v', { sync: 'yes' as unknown as boolean })).rejects.toBeInstanceOf(InvalidArgumentError)
+    // A failed batch wrote nothing.
+    await expect(db.batch([{ type: 'put', key: 'ok', value: 'v' }, { type: 'put', key: '', value: 'v' }])).rejects.toBeInstanceOf(InvalidArgumentError)
+    expect(await db.get('ok')).toBeUndefined()
+    await expect(open('/db2', { fs: new MemFileSystem(), memtableSize: -1 })).rejects.toBeInstanceOf(InvalidArgumentError)
+  })
+
+  it('writes batches atomically, array and chained', async () => {
+    db = await open('/db', { fs: new MemFileSystem() })
+    await db.put('x', '0')
+    await db.batch([{ type: 'put', key: 'a', value: '1' }, { type: 'del', key: 'x' }, { type: 'put', key: 'a', value: '2' }])
+    expect(str(await db.get('a'))).toBe('2')
+    expect(await db.get('x')).toBeUndefined()
+    const b = db.batch().put('c', '3').del('a')
+    expect(b.length).toBe(2)
+    await b.write()
+    expect(() => b.put('d', '4')).toThrow(InvalidArgumentError)
+    expect(str(await db.get('c'))).toBe('3')
+    expect(await db.get('a')).toBeUndefined()
+  })
+
+  it('fails with ClosedError after close, and close is idempotent', async () => {
+    const d = await open('/db', { fs: new MemFileSystem() })
+    await d.close()
+    await d.close()
+    await expect(d.put('a', 'b')).rejects.toBeInstanceOf(ClosedError)
+    await expect(d.get('a')).rejects.toMatchObject({ code: 'SETT_CLOSED' })
+    expect(() => d.iterator()).toThrow(ClosedError)
+    expect(() => d.snapshot()).toThrow(ClosedError)
+  })
+
+  it('holds the directory lock until close; a reopen after close works', async () => {
+    const fs = new MemFileSystem()
+    db = await open('/db', { fs })
+    await expect(open('/db', { fs })).rejects.toBeInstanceOf(LockError)
+    await db.put('k', 'v')
+    await db.close()
+    db = await open('/db', { fs })
+    expect(str(await db.get('k'))).toBe('v')
+  })
+
+  it('honours createIfMissing and errorIfExists', async () => {
+    const fs = new MemFileSystem()
+    await expect(open('/nope', { fs, createIfMissing: false })).rejects.toBeInstanceOf(NotFoundError)
+    db = await open('/db', { fs })
+    await db.close()
+    await expect(open('/db', { fs, errorIfExists: true })).rejects.toBeInstanceOf(InvalidArgumentError)
+    db = undefined
+  })
+
+  it('iterates ranges, prefixes, reverse, limit and keys only', async () => {
+    db = await open('/db', { fs: new MemFileSystem() })
+    for (const k of ['a', 'ab', 'abc', 'b', 'ba', 'c']) await db.put(k, k.toUpperCase())
+    await db.del('ba')
+    const keys = (o: object) => [...db!.iterator(o)].map(([k]) => k.toString())
+    expect(keys({})).toEqual(['a', 'ab', 'abc', 'b', 'c'])
+    expect(keys({ prefix: 'a' })).toEqual(['a', 'ab', 'abc'])
+    expect(keys({ prefix: 'a', reverse: true })).toEqual(['abc', 'ab', 'a'])
+    expect(keys({ gt: 'a', lte: 'b' })).toEqual(['ab', 'abc', 'b'])
+    expect(keys({ gte: 'ab', lt: 'c', reverse: true, limit: 2 })).toEqual(['b', 'abc'])
+    const ko = [...db.iterator({ keysOnly: true })]
+    expect(ko.every(([, v]) => v === undefined)).toBe(true)
+    const entries = []
+    for await (const [k, v] of db.iterator({ prefix: 'ab' })) entries.push(`${k}=${v}`)
+    expect(entries).toEqual(['ab=AB', 'abc=ABC'])
+  })
+
+  it('reads a snapshot as of its creation, across flushes', async () => {
+    db = await open('/db', { fs: new MemFileSystem(), memtableSize: 1024 })
+    await db.put('k', 'old')
+    const snap = db.snapshot()
+    await db.put('k', 'new')
+    await db.del('gone')
+    for (let i = 0; i < 100; i++) await db.put(`fill${i}`, 'x'.repeat(50))
+    await db.compactRange()
+    expect(str(await db.get('k', { snapshot: snap }))).toBe('old')
+    expect(str(await db.get('k'))).toBe('new')
+    expect([...db.iterator({ snapshot: snap })].map(([k]) => k.toString())).toEqual(['k'])
+    snap.release()
+    expect(() => db!.getSync('k', { snapshot: snap })).toThrow(InvalidArgumentError)
+  })
+
+  it('an open iterator keeps reading the data it started on while compaction replaces files', async () => {
+    db = await open('/db', { fs: new MemFileSystem(), memtableSize: 1024 })
+    for (let i = 0; i < 200; i++) await db.put(`k${String(i).padStart(3, '0')}`, `v${i}`)
+    await db.flush()
+    const it = db.iterator()
+    const first = it.nextSync()!
+    for (let i = 0; i < 200; i++) await db.put(`k${String(i).padStart(3, '0')}`, `w${i}`)
+    await db.compactRange()
+    const rest = it.all()
+    expect([first, ...rest].map(([, v]) => v.toString())).toEqual(Array.from({ length: 200 }, (_, i) => `v${i}`))
+    expect(str(await db.get('k000'))).toBe('w0')
+  })
+
+  it('group commit: many concurrent synced writes all land', async () => {
+    db = await open('/db', { fs: new MemFileSystem(), sync: true })
+    await Promise.all(Array.from({ length: 500 }, (_, i) => db!.put(`k${i}`, `v${i}`)))
+    for (let i = 0; i < 500; i += 37) expect(str(await db.get(`k${i}`))).toBe(`v${i}`)
+    expect(db.stats().lastSeq).toBe(500)
+  })
+})
+
+describe('DB on the real file system', () => {
+  let dir: string
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('writes, flushes, reopens and reads back', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sett-db-'))
+    let db = await open(dir, { memtableSize: 64 * 1024 })
+    for (let i = 0; i < 5000; i++) await db.put(`key${i}`, `value${i}`)
+    await db.close()
+    db = await open(dir)
+    expect(str(await db.get('key4999'))).toBe('value4999')
+    expect([...db.iterator({ keysOnly: true })].length).toBe(5000)
+    await expect(open(dir)).rejects.toBeInstanceOf(LockError)
+    await db.close()
+  })
+})

@@ -1,0 +1,641 @@
+// DB: the coordinator. It owns the write path (writer queue → WAL → memtable), the read path
+// (memtable → frozen memtables → L0 newest first → one table per level), and the background loop
+// that flushes frozen memtables and runs compactions, applying each result as one manifest edit.
+//
+// Concurrency: everything runs on the event loop. Only the writer queue's leader inserts into the
+// memtable; only the background loop writes the manifest. Reads are synchronous and see a
+// consistent state because nothing changes between their steps.
+
+import { ClosedError, InvalidArgumentError } from '../base/errors.js'
+import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
+import type { FileLock, FileSystem } from '../base/fs.js'
+import { Kind } from '../base/internal-key.js'
+import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
+import { MergingIterator } from '../base/merging-iterator.js'
+import { type CompactionPlan, levelScores, levelTargetBytes, pickCompaction, planCompaction, runCompactionJob } from '../compaction/index.js'
+import { FileMetadata, LevelIterator, type ManifestWriter, NUM_LEVELS, type Version, VersionSet, emptyEdit } from '../manifest/index.js'
+import { Memtable } from '../memtable/index.js'
+import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
+import { LogWriter } from '../wal/index.js'
+import { DBIterator, type IteratorOptions } from './iterator.js'
+import { type Bytes, toKey, toValue } from './input.js'
+import { type Options, type ResolvedOptions, resolveOptions } from './options.js'
+import { type RecoveryReport, recover } from './recovery.js'
+import { Snapshot, SnapshotList } from './snapshot.js'
+import { BatchOps, encodeBatchRecord } from './write-batch.js'
+import { type PendingWrite, WriteQueue } from './write-queue.js'
+
+export interface WriteOptions {
+  /** Wait for the WAL to reach the disk before resolving. Default: the database's `sync` option. */
+  sync?: boolean
+}
+
+export interface ReadOptions {
+  /** Read at this snapshot instead of the latest state. */
+  snapshot?: Snapshot
+}
+
+export type BatchOperation =
+  | { type: 'put'; key: Bytes; value: Bytes }
+  | { type: 'del'; key: Bytes }
+
+interface FrozenMemtable {
+  mem: Memtable
+  walNumber: number
+}
+
+export interface DBStats {
+  lastSeq: number
+  memtable: { bytes: number; entries: number }
+  immutableMemtables: number
+  levels: { level: number; files: number; bytes: number; score: number; targetBytes: number }[]
+  flushes: number
+  compactions: number
+  trivialMoves: number
+  compactionBytesRead: number
+  compactionBytesWritten: number
+  walBytesWritten: number
+  stalls: number
+  stallMs: number
+  snapshots: number
+  openIterators: number
+  blockCacheBytes: number
+  recovery: RecoveryReport
+}
+
+type State = 'open' | 'closing' | 'closed'
+
+export class DB {
+  readonly dir: string
+  private readonly options: ResolvedOptions
+  private readonly fs: FileSystem
+  private readonly tableOptions: TableWriterOptions
+  private readonly cache: BlockCache
+  private readonly versions: VersionSet
+  private readonly snapshots = new SnapshotList()
+  private readonly iterators = new Set<DBIterator<unknown>>()
+  private readonly writeQueue: WriteQueue
+  private readonly compactCursors: (Uint8Array | undefined)[] = []
+  private lock: FileLock | undefined
+  private manifest!: ManifestWriter
+  private wal!: LogWriter
+  private walNumber = 0
+  private mem = new Memtable()
+  /** Newest first. */
+  private frozen: FrozenMemtable[] = []
+  private state: State = 'open'
+  private backgroundError: unknown = undefined
+  private background: Promise<void> | undefined
+  private progressWaiters: (() => void)[] = []
+  private recoveryReport!: RecoveryReport
+  private readonly counters = {
+    flushes: 0, compactions: 0, trivialMoves: 0, compactionBytesRead: 0, compactionBytesWritten: 0,
+    walBytesWritten: 0, stalls: 0, stallMs: 0,
+  }
+
+  private constructor(dir: string, options: ResolvedOptions) {
+    this.dir = dir
+    this.options = options
+    this.fs = options.fs
+    this.tableOptions = {
+      blockSize: options.blockSize,
+      bloomBitsPerKey: options.bloomBitsPerKey,
+      compression: options.compression,
+    }
+    this.cache = new BlockCache(options.blockCacheSize)
+    this.versions = new VersionSet((f) => this.onObsoleteTable(f))
+    this.writeQueue = new WriteQueue((group) => this.commitGroup(group))
+  }
+
+  /** Opens (or creates) the database in `dir`, recovering from the WAL as needed. */
+  static async open(dir: string, options?: Options): Promise<DB> {
+    if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('dir must be a non-empty string')
+    const db = new DB(dir, resolveOptions(options))
+    await db.openFiles()
+    return db
+  }
+
+  private async openFiles(): Promise<void> {
+    const { fs, dir } = this
+    if (this.options.createIfMissing) fs.mkdir(dir)
+    else fs.list(dir) // NotFoundError when the directory is missing
+    this.lock = fs.lock(filePath(dir, LOCK_FILE))
+    try {
+      const state = await recover({
+        fs, dir, options: this.options, versions: this.versions,
+        openTable: (f) => this.openTable(f),
+        flush: (mem) => this.writeLevel0(mem),
+      })
+      this.manifest = state.manifest
+      this.wal = state.wal
+      this.walNumber = state.walNumber
+      this.recoveryReport = state.report
+    } catch (err) {
+      this.state = 'closed'
+      for (const f of this.versions.current.allFiles()) f.reader?.close()
+      this.lock.release()
+      throw err
+    }
+    this.scheduleBackgroundWork()
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<void> {
+    return this.writeOps((ops) => ops.put(toKey(key), toValue(value)), options)
+  }
+
+  del(key: Bytes, options?: WriteOptions): Promise<void> {
+    return this.writeOps((ops) => ops.del(toKey(key)), options)
+  }
+
+  /** With operations: writes them atomically. Without: returns a chained batch to fill and write(). */
+  batch(): ChainedBatch
+  batch(operations: BatchOperation[], options?: WriteOptions): Promise<void>
+  batch(operations?: BatchOperation[], options?: WriteOptions): ChainedBatch | Promise<void> {
+    if (operations === undefined) {
+      this.checkOpen()
+      return new ChainedBatch(this)
+    }
+    return this.writeOps((ops) => {
+      if (!Array.isArray(operations)) throw new InvalidArgumentError('batch operations must be an array')
+      for (const op of operations) {
+        if (op === null || typeof op !== 'object') throw new InvalidArgumentError('batch operation must be an object')
+        if (op.type === 'put') ops.put(toKey(op.key), toValue(op.value))
+        else if (op.type === 'del') ops.del(toKey(op.key))
+        else throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type: unknown }).type)}`)
+      }
+    }, options)
+  }
+
+  private async writeOps(fill: (ops: BatchOps) => void, options: WriteOptions | undefined): Promise<void> {
+    this.checkOpen()
+    const ops = new BatchOps()
+    fill(ops)
+    return this.writeBatchOps(ops, options)
+  }
+
+  /** @internal the chained batch's write. */
+  async writeBatchOps(ops: BatchOps, options: WriteOptions | undefined): Promise<void> {
+    this.checkOpen()
+    if (ops.length === 0) return
+    const sync = options?.sync ?? this.options.sync
+    if (typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean')
+    return this.writeQueue.write(ops, sync)
+  }
+
+  /** The writer queue's leader: one WAL record and at most one fsync for the whole group. */
+  private async commitGroup(group: PendingWrite[]): Promise<void> {
+    if (this.backgroundError !== undefined) throw this.backgroundError
+    let bytes = 0
+    let count = 0
+    let sync = false
+    for (const w of group) {
+      bytes += w.ops.bytes
+      count += w.ops.length
+      sync ||= w.sync
+    }
+    await this.makeRoomForWrite(bytes)
+    const firstSeq = this.versions.lastSeq + 1
+    const record = encodeBatchRecord(firstSeq, group.map((w) => w.ops))
+    try {
+      this.wal.append(record)
+      if (sync) await this.wal.sync()
+    } catch (err) {
+      // The WAL may now hold a record we cannot vouch for: stop accepting writes.
+      this.backgroundError ??= err
+      throw err
+    }
+    this.counters.walBytesWritten += record.length
+    let seq = firstSeq
+    for (const w of group) {
+      const { kinds, keys, values } = w.ops
+      for (let i = 0; i < kinds.length; i++) this.mem.add(keys[i], seq++, kinds[i], values[i])
+    }
+    this.versions.lastSeq = firstSeq + count - 1
+  }
+
+  /** Freezes a full memtable and waits (back-pressure) while frozen memtables or L0 pile up. */
+  private async makeRoomForWrite(bytes: number): Promise<void> {
+    let slowed = false
+    for (;;) {
+      if (this.backgroundError !== undefined) throw this.backgroundError
+      if (this.state !== 'open' && this.state !== 'closing') throw new ClosedError()
+      const l0 = this.versions.current.levels[0].length
+      if (!slowed && l0 >= this.options.l0SlowdownTrigger && l0 < this.options.l0StopTrigger) {
+        slowed = true
+        await this.stall(() => new Promise((r) => setTimeout(r, 1)))
+        continue
+      }
+      if (this.mem.count === 0 || this.mem.byteSize + bytes <= this.options.memtableSize) return
+      if (this.frozen.length >= this.options.maxImmutableMemtables || l0 >= this.options.l0StopTrigger) {
+        this.scheduleBackgroundWork()
+        await this.stall(() => this.waitForProgress())
+        continue
+      }
+      await this.rotateMemtable()
+    }
+  }
+
+  private async stall(wait: () => Promise<void>): Promise<void> {
+    const t = performance.now()
+    this.counters.stalls++
+    await wait()
+    this.counters.stallMs += performance.now() - t
+  }
+
+  /**
+   * Freezes the memtable and starts a new WAL. The old WAL is synced first, so only the newest
+   * WAL can ever end in a torn tail; the new name is made durable before anything is acked in it.
+   */
+  private async rotateMemtable(): Promise<void> {
+    await this.wal.sync()
+    await this.wal.close()
+    const number = this.versions.newFileNumber()
+    this.wal = LogWriter.create(this.fs.create(filePath(this.dir, walFileName(number))), 'wal')
+    await this.wal.sync()
+    await this.fs.syncDir(this.dir)
+    this.frozen.unshift({ mem: this.mem, walNumber: this.walNumber })
+    this.mem = new Memtable()
+    this.walNumber = number
+    this.scheduleBackgroundWork()
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The value of `key`, or undefined. The result is a copy the caller owns. */
+  async get(key: Bytes, options?: ReadOptions): Promise<Buffer | undefined> {
+    return this.getSync(key, options)
+  }
+
+  /** get() without the promise: every block read is a synchronous, usually cached, read. */
+  getSync(key: Bytes, options?: ReadOptions): Buffer | undefined {
+    this.checkOpen()
+    const k = toKey(key)
+    const seq = this.readSeq(options)
+    const r = this.lookup(k, seq)
+    if (r === undefined || r.kind === Kind.Delete) return undefined
+    return this.resolveValue(r.kind, r.value)
+  }
+
+  private lookup(key: Uint8Array, seq: number): LookupResult | undefined {
+    let r = this.mem.get(key, seq)
+    if (r) return r
+    for (const f of this.frozen) {
+      r = f.mem.get(key, seq)
+      if (r) return r
+    }
+    const levels = this.versions.current.levels
+    for (const f of levels[0]) {
+      if (f.minSeq > seq || !f.overlaps(key, key)) continue
+      r = f.reader!.get(key, seq)
+      if (r) return r
+    }
+    for (let level = 1; level < NUM_LEVELS; level++) {
+      const f = this.versions.current.findTable(level, key)
+      if (f === undefined) continue
+      r = f.reader!.get(key, seq)
+      if (r) return r
+    }
+    return undefined
+  }
+
+  private resolveValue(kind: number, value: Uint8Array): Buffer {
+    if (kind === Kind.Value) return Buffer.from(value)
+    throw new InvalidArgumentError('this database holds value-log pointers, which this version cannot read')
+  }
+
+  private readSeq(options: ReadOptions | undefined): number {
+    if (options?.snapshot !== undefined) return this.snapshots.check(options.snapshot).seq
+    return this.versions.lastSeq
+  }
+
+  /** An ordered iterator over a range, prefix or everything, at the latest state or a snapshot. */
+  iterator(options?: IteratorOptions & { keysOnly?: false }): DBIterator<Buffer>
+  iterator(options: IteratorOptions & { keysOnly: true }): DBIterator<undefined>
+  iterator(options: IteratorOptions = {}): DBIterator<Buffer | undefined> {
+    this.checkOpen()
+    const readSeq = this.readSeq(options)
+    const version = this.versions.current.ref()
+    const children: InternalIterator[] = [this.mem.iterator()]
+    for (const f of this.frozen) children.push(f.mem.iterator())
+    for (const f of version.levels[0]) children.push(f.reader!.iterator())
+    for (let level = 1; level < NUM_LEVELS; level++) {
+      if (version.levels[level].length > 0) children.push(new LevelIterator(version.levels[level]))
+    }
+    const it: DBIterator<Buffer | undefined> = new DBIterator(
+      new MergingIterator(children), options, readSeq,
+      (kind, value) => this.resolveValue(kind, value),
+      () => {
+        this.iterators.delete(it)
+        version.unref()
+      },
+    )
+    this.iterators.add(it)
+    return it
+  }
+
+  /** A consistent point-in-time view for reads; release() it when done. */
+  snapshot(): Snapshot {
+    this.checkOpen()
+    return this.snapshots.create(this.versions.lastSeq)
+  }
+
+  // ---------------------------------------------------------------- background work
+
+  private openTable(f: FileMetadata): void {
+    f.reader = TableReader.open(this.fs, filePath(this.dir, tableFileName(f.fileNumber)), f.fileNumber, this.cache)
+  }
+
+  private onObsoleteTable(f: FileMetadata): void {
+    f.reader?.close()
+    f.reader = undefined
+    if (this.state === 'closed') return
+    try {
+      this.fs.remove(filePath(this.dir, tableFileName(f.fileNumber)))
+    } catch {
+      // A file we fail to remove now is a leftover that the next open removes.
+    }
+  }
+
+  private smallestSnapshot(): number {
+    return this.snapshots.oldest(this.versions.lastSeq)
+  }
+
+  /** Writes a memtable as one L0 table (or none, if nothing survives), with its reader open. */
+  private async writeLevel0(mem: Memtable): Promise<FileMetadata[]> {
+    const result = await runCompactionJob(mem.iterator(), {
+      fs: this.fs, dir: this.dir, newFileNumber: () => this.versions.newFileNumber(), table: this.tableOptions,
+      targetFileSize: Infinity, smallestSnapshot: this.smallestSnapshot(), dropTombstones: false, yieldEvery: 4096,
+    })
+    return result.tables.map((t) => {
+      const f = new FileMetadata(t)
+      this.openTable(f)
+      return f
+    })
+  }
+
+  private scheduleBackgroundWork(): void {
+    if (this.background || this.state === 'closed' || this.backgroundError !== undefined) return
+    this.background = this.backgroundLoop().finally(() => {
+      this.background = undefined
+      this.notifyProgress()
+    })
+  }
+
+  private async backgroundLoop(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.state === 'closed') return
+        if (this.frozen.length > 0) {
+          await this.flushOldest()
+        } else {
+          const plan = this.state === 'open'
+            ? pickCompaction(this.versions.current, this.pickerOptions(), this.compactCursors)
+            : undefined
+          if (!plan) return
+          await this.compact(plan)
+        }
+        this.notifyProgress()
+      }
+    } catch (err) {
+      this.backgroundError ??= err
+    }
+  }
+
+  private notifyProgress(): void {
+    const waiters = this.progressWaiters
+    this.progressWaiters = []
+    for (const w of waiters) w()
+  }
+
+  private waitForProgress(): Promise<void> {
+    return new Promise((resolve) => {
+      this.progressWaiters.push(resolve)
+      this.scheduleBackgroundWork()
+      if (!this.background) this.notifyProgress()
+    })
+  }
+
+  private pickerOptions() {
+    return {
+      l0CompactionTrigger: this.options.l0CompactionTrigger,
+      levelBaseBytes: this.options.levelBaseBytes,
+      levelMultiplier: this.options.levelMultiplier,
+    }
+  }
+
+  /** Flushes the oldest frozen memtable: table durable → manifest edit durable → WAL removed. */
+  private async flushOldest(): Promise<void> {
+    const oldest = this.frozen[this.frozen.length - 1]
+    const tables = await this.writeLevel0(oldest.mem)
+    const edit = emptyEdit()
+    for (const table of tables) edit.addedTables.push({ level: 0, table })
+    // The oldest WAL still needed is the next frozen memtable's, or the live one's.
+    edit.logNumber = this.frozen.length > 1 ? this.frozen[this.frozen.length - 2].walNumber : this.walNumber
+    edit.nextFileNumber = this.versions.nextFileNumber
+    edit.lastSeq = this.versions.lastSeq
+    await this.manifest.append(edit)
+    this.versions.apply(edit)
+    this.frozen.pop()
+    this.counters.flushes++
+    this.fs.remove(filePath(this.dir, walFileName(oldest.walNumber)))
+  }
+
+  private async compact(plan: CompactionPlan): Promise<void> {
+    const all = plan.inputs.concat(plan.overlapping)
+    const edit = emptyEdit()
+    for (const f of plan.inputs) edit.deletedTables.push({ level: plan.level, fileNumber: f.fileNumber })
+    if (plan.trivialMove) {
+      edit.addedTables.push({ level: plan.outputLevel, table: plan.inputs[0] })
+      await this.manifest.append(edit)
+      this.versions.apply(edit)
+      this.counters.trivialMoves++
+      return
+    }
+    for (const f of all) f.compacting = true
+    try {
+      const children: InternalIterator[] =
+        plan.level === 0 ? plan.inputs.map((f) => f.reader!.iterator()) : [new LevelIterator(plan.inputs)]
+      children.push(new LevelIterator(plan.overlapping))
+      const input = new MergingIterator(children)
+      let result
+      try {
+        result = await runCompactionJob(input, {
+          fs: this.fs, dir: this.dir, newFileNumber: () => this.versions.newFileNumber(), table: this.tableOptions,
+          targetFileSize: this.options.tableTargetSize, smallestSnapshot: this.smallestSnapshot(),
+          dropTombstones: plan.bottommost, yieldEvery: 4096,
+        })
+      } finally {
+        input.close()
+      }
+      for (const f of plan.overlapping) edit.deletedTables.push({ level: plan.outputLevel, fileNumber: f.fileNumber })
+      for (const t of result.tables) {
+        const f = new FileMetadata(t)
+        this.openTable(f)
+        edit.addedTables.push({ level: plan.outputLevel, table: f })
+      }
+      edit.nextFileNumber = this.versions.nextFileNumber
+      await this.manifest.append(edit)
+      this.versions.apply(edit)
+      this.counters.compactions++
+      for (const f of all) this.counters.compactionBytesRead += f.size
+      this.counters.compactionBytesWritten += result.bytesWritten
+    } finally {
+      for (const f of all) f.compacting = false
+    }
+  }
+
+  /** Flushes the memtable to an L0 table now (a no-op when it is empty). */
+  async flush(): Promise<void> {
+    this.checkOpen()
+    await this.writeQueue.runExclusive(async () => {
+      if (this.mem.count > 0) await this.rotateMemtable()
+    })
+    while (this.frozen.length > 0) {
+      if (this.backgroundError !== undefined) throw this.backgroundError
+      await this.waitForProgress()
+    }
+    await this.waitForBackground()
+  }
+
+  /**
+   * Compacts every table overlapping [start, end] (all when omitted) down, level by level, so
+   * the range ends up in as few levels as possible with overwritten and deleted data dropped.
+   */
+  async compactRange(start?: Bytes, end?: Bytes): Promise<void> {
+    const lo = start === undefined ? undefined : toKey(start)
+    const hi = end === undefined ? undefined : toKey(end)
+    await this.flush()
+    await this.waitForBackground()
+    for (let level = 0; level < NUM_LEVELS - 1; level++) {
+      this.checkOpen()
+      const version = this.versions.current
+      const inputs = version.overlapping(level, lo, hi)
+      if (inputs.length === 0) continue
+      let below = false
+      for (let l = level + 1; l < NUM_LEVELS; l++) if (version.levels[l].length > 0) below = true
+      if (!below && level > 0) break
+      const plan = planCompaction(version, level, inputs, 0)
+      if (!plan) throw new Error('compactRange: a table is already being compacted')
+      await this.compact(plan)
+      await this.waitForBackground()
+    }
+  }
+
+  private async waitForBackground(): Promise<void> {
+    while (this.background) await this.background
+    if (this.backgroundError !== undefined) throw this.backgroundError
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  stats(): DBStats {
+    const version = this.versions.current
+    const scores = levelScores(version, this.pickerOptions())
+    return {
+      lastSeq: this.versions.lastSeq,
+      memtable: { bytes: this.mem.byteSize, entries: this.mem.count },
+      immutableMemtables: this.frozen.length,
+      levels: version.levels.map((files, level) => ({
+        level,
+        files: files.length,
+        bytes: version.levelBytes(level),
+        score: scores[level] ?? 0,
+        targetBytes: level === 0 ? 0 : levelTargetBytes(level, this.pickerOptions()),
+      })),
+      ...this.counters,
+      snapshots: this.snapshots.size,
+      openIterators: this.iterators.size,
+      blockCacheBytes: this.cache.size,
+      recovery: this.recoveryReport,
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open'
+  }
+
+  /**
+   * Waits for queued writes, lets the running background step finish, syncs the WAL (so writes
+   * made without `sync` survive a clean close), closes iterators and files, and releases the lock.
+   */
+  async close(): Promise<void> {
+    if (this.state !== 'open') return
+    this.state = 'closing'
+    let error: unknown
+    try {
+      await this.writeQueue.idle()
+      while (this.background) await this.background
+      if (this.backgroundError === undefined) await this.wal.sync()
+    } catch (err) {
+      error = err
+    }
+    this.state = 'closed'
+    for (const it of [...this.iterators]) it.close()
+    try {
+      await this.wal.close()
+      await this.manifest.close()
+    } catch (err) {
+      error ??= err
+    }
+    for (const f of this.versions.current.allFiles()) f.reader?.close()
+    try {
+      this.lock?.release()
+    } catch (err) {
+      error ??= err
+    }
+    this.lock = undefined
+    if (error !== undefined) throw error
+  }
+
+  private checkOpen(): void {
+    if (this.state !== 'open') throw new ClosedError()
+  }
+}
+
+/** Operations gathered with put/del and written atomically by write(). */
+export class ChainedBatch {
+  private readonly db: DB
+  private ops = new BatchOps()
+  private written = false
+
+  /** @internal use db.batch() */
+  constructor(db: DB) {
+    this.db = db
+  }
+
+  put(key: Bytes, value: Bytes): this {
+    this.check()
+    this.ops.put(toKey(key), toValue(value))
+    return this
+  }
+
+  del(key: Bytes): this {
+    this.check()
+    this.ops.del(toKey(key))
+    return this
+  }
+
+  clear(): this {
+    this.check()
+    this.ops = new BatchOps()
+    return this
+  }
+
+  get length(): number {
+    return this.ops.length
+  }
+
+  async write(options?: WriteOptions): Promise<void> {
+    this.check()
+    this.written = true
+    return this.db.writeBatchOps(this.ops, options)
+  }
+
+  private check(): void {
+    if (this.written) throw new InvalidArgumentError('batch was already written')
+  }
+}
+
+export type { Version }

@@ -1,0 +1,36 @@
+// Turns what callers pass as keys and values into bytes, or refuses it with InvalidArgumentError.
+// Strings are UTF-8; Uint8Array (and Buffer) are taken as they are.
+
+import { InvalidArgumentError } from '../base/errors.js'
+import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
+
+export type Bytes = Uint8Array | string
+
+const utf8 = new TextEncoder()
+
+function toBytes(v: unknown, what: string): Uint8Array {
+  if (v instanceof Uint8Array) return v
+  if (typeof v === 'string') return utf8.encode(v)
+  const type = v === null ? 'null' : typeof v
+  throw new InvalidArgumentError(`${what} must be a Uint8Array, Buffer or string, got ${type}`)
+}
+
+export function toKey(key: unknown): Uint8Array {
+  const k = toBytes(key, 'key')
+  if (k.length === 0) throw new InvalidArgumentError('key must not be empty')
+  if (k.length > MAX_KEY_SIZE) throw new InvalidArgumentError(`key of ${k.length} bytes exceeds the limit of ${MAX_KEY_SIZE}`)
+  return k
+}
+
+export function toValue(value: unknown): Uint8Array {
+  const v = toBytes(value, 'value')
+  if (v.length > MAX_VALUE_SIZE) {
+    throw new InvalidArgumentError(`value of ${v.length} bytes exceeds the limit of ${MAX_VALUE_SIZE}`)
+  }
+  return v
+}
+
+/** A bound for iteration: any non-empty-or-empty byte string (an empty bound is allowed). */
+export function toBound(v: unknown, what: string): Uint8Array {
+  return toBytes(v, what)
+}

@@ -1,0 +1,120 @@
+// DBIterator: the public iterator. Iterate it with `for await` or plain `for` (every step is
+// synchronous underneath), or call next()/nextSync(). Entries are [key, value] pairs of Buffers
+// the caller owns; with keysOnly the value is undefined and no value is ever read.
+// Breaking out of a loop closes it; otherwise call close() (an open iterator pins table files).
+
+import { InvalidArgumentError } from '../base/errors.js'
+import { DBIteratorCore, type ValueResolver } from './db-iterator.js'
+import { toBound } from './input.js'
+import type { Snapshot } from './snapshot.js'
+
+export interface IteratorOptions {
+  gt?: Uint8Array | string
+  gte?: Uint8Array | string
+  lt?: Uint8Array | string
+  lte?: Uint8Array | string
+  /** Only keys that start with these bytes. */
+  prefix?: Uint8Array | string
+  /** Largest key first. Default false. */
+  reverse?: boolean
+  /** Most entries to yield. Default: no limit (-1 or Infinity mean the same). */
+  limit?: number
+  /** Yield keys only; values are never read. Default false. */
+  keysOnly?: boolean
+  /** Read at this snapshot. Default: the state when the iterator is created. */
+  snapshot?: Snapshot
+}
+
+export type Entry<V> = [key: Buffer, value: V]
+
+export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<Entry<V>> {
+  private readonly core: DBIteratorCore
+
+  /** @internal use db.iterator() */
+  constructor(
+    source: ConstructorParameters<typeof DBIteratorCore>[0],
+    options: IteratorOptions,
+    readSeq: number,
+    resolve: ValueResolver,
+    onClose: () => void,
+  ) {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('iterator options must be an object')
+    const bound = (name: 'gt' | 'gte' | 'lt' | 'lte' | 'prefix') =>
+      options[name] === undefined ? undefined : toBound(options[name], `options.${name}`)
+    const limit = options.limit ?? -1
+    if (typeof limit !== 'number' || Number.isNaN(limit)) throw new InvalidArgumentError('options.limit must be a number')
+    this.core = new DBIteratorCore(
+      source,
+      {
+        gt: bound('gt'), gte: bound('gte'), lt: bound('lt'), lte: bound('lte'), prefix: bound('prefix'),
+        reverse: options.reverse === true,
+        limit: limit < 0 ? Infinity : limit,
+        keysOnly: options.keysOnly === true,
+        readSeq,
+      },
+      resolve,
+      onClose,
+    )
+  }
+
+  /** The next entry, synchronously, or undefined at the end (the iterator then closes itself). */
+  nextSync(): Entry<V> | undefined {
+    if (!this.core.advance()) return undefined
+    return [Buffer.from(this.core.key!.buffer, this.core.key!.byteOffset, this.core.key!.length), this.core.value as V]
+  }
+
+  async next(): Promise<IteratorResult<Entry<V>>> {
+    return this.step()
+  }
+
+  private step(): IteratorResult<Entry<V>> {
+    const e = this.nextSync()
+    return e === undefined ? { done: true, value: undefined } : { done: false, value: e }
+  }
+
+  /** Reads up to `n` entries at once (abstract-level's nextv). */
+  nextv(n: number): Entry<V>[] {
+    const out: Entry<V>[] = []
+    while (out.length < n) {
+      const e = this.nextSync()
+      if (e === undefined) break
+      out.push(e)
+    }
+    return out
+  }
+
+  /** Reads every remaining entry. */
+  all(): Entry<V>[] {
+    return this.nextv(Infinity)
+  }
+
+  async return(): Promise<IteratorResult<Entry<V>>> {
+    this.close()
+    return { done: true, value: undefined }
+  }
+
+  close(): void {
+    this.core.close()
+  }
+
+  get closed(): boolean {
+    return this.core.isClosed
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  /** Plain `for...of`: the same entries without a promise per step. */
+  [Symbol.iterator](): IterableIterator<Entry<V>> {
+    const sync: IterableIterator<Entry<V>> = {
+      next: () => this.step(),
+      return: () => {
+        this.close()
+        return { done: true, value: undefined }
+      },
+      [Symbol.iterator]: () => sync,
+    }
+    return sync
+  }
+}

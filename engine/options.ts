@@ -1,0 +1,107 @@
+// The public Options type, its defaults, and resolveOptions(), which fills them in and checks them.
+// Every field states its unit, default and why; lower folders get narrow option objects built here.
+
+import { InvalidArgumentError } from '../base/errors.js'
+import type { FileSystem } from '../base/fs.js'
+import { RealFileSystem } from '../base/real-fs.js'
+
+export interface Options {
+  /** Create the directory and an empty database when missing. Default true. */
+  createIfMissing?: boolean
+  /** Fail when a database already exists. Default false. */
+  errorIfExists?: boolean
+  /**
+   * Default durability of writes: true waits for fdatasync of the WAL before resolving (group commit
+   * shares one fsync among concurrent writers). Default false, as in LevelDB: a crash may lose the
+   * last writes, never a batch in part and never a prefix with holes.
+   */
+  sync?: boolean
+  /**
+   * Bytes of entries a memtable holds before it is frozen and flushed to an L0 table. Default 64 MiB
+   * (DESIGN.md). Larger speeds bulk loads; recovery replays up to this much WAL.
+   */
+  memtableSize?: number
+  /** Frozen memtables waiting for flush before writers wait. Default 2. */
+  maxImmutableMemtables?: number
+  /** Uncompressed bytes per data block. Default 4 KiB: point reads decompress one block. */
+  blockSize?: number
+  /** Bloom filter bits per key. Default 10 (~0.8% false positives). */
+  bloomBitsPerKey?: number
+  /** Data-block compression. Default 'lz4' (~1 GiB/s, so it costs less than the I/O it saves). */
+  compression?: 'lz4' | 'none'
+  /** Bytes of decompressed blocks kept in memory. Default 32 MiB (peak RSS budget is 200 MiB). */
+  blockCacheSize?: number
+  /** Target size of tables in L1 and below. Default 8 MiB. */
+  tableTargetSize?: number
+  /** L0 table count that triggers an L0 → L1 compaction. Default 4. */
+  l0CompactionTrigger?: number
+  /** L0 table count at which each write group is delayed by 1 ms. Default 8. */
+  l0SlowdownTrigger?: number
+  /** L0 table count at which writers wait for compaction. Default 20. */
+  l0StopTrigger?: number
+  /** Target bytes of L1. Default 64 MiB. */
+  levelBaseBytes?: number
+  /** Each level's target is this many times the one above. Default 10. */
+  levelMultiplier?: number
+  /**
+   * On corruption found during recovery (other than a torn WAL tail): true refuses to open with a
+   * CorruptionError naming file and offset; false stops replaying that WAL there, keeps what came
+   * before, and reports it in stats().recovery. Default true.
+   */
+  paranoid?: boolean
+  /** The file system (tests pass a MemFileSystem). Default: node:fs. */
+  fs?: FileSystem
+}
+
+export type ResolvedOptions = Required<Options>
+
+/** Keys longer than this are refused: 64 KiB, like BadgerDB's limit, so key lengths fit a u16-sized budget. */
+export const MAX_KEY_SIZE = 65536
+/** Values longer than this are refused until the value log carries large values: 64 MiB. */
+export const MAX_VALUE_SIZE = 64 * 1024 * 1024
+
+const MiB = 1024 * 1024
+
+export function resolveOptions(options: Options = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object')
+  const o: ResolvedOptions = {
+    createIfMissing: options.createIfMissing ?? true,
+    errorIfExists: options.errorIfExists ?? false,
+    sync: options.sync ?? false,
+    memtableSize: options.memtableSize ?? 64 * MiB,
+    maxImmutableMemtables: options.maxImmutableMemtables ?? 2,
+    blockSize: options.blockSize ?? 4096,
+    bloomBitsPerKey: options.bloomBitsPerKey ?? 10,
+    compression: options.compression ?? 'lz4',
+    blockCacheSize: options.blockCacheSize ?? 32 * MiB,
+    tableTargetSize: options.tableTargetSize ?? 8 * MiB,
+    l0CompactionTrigger: options.l0CompactionTrigger ?? 4,
+    l0SlowdownTrigger: options.l0SlowdownTrigger ?? 8,
+    l0StopTrigger: options.l0StopTrigger ?? 20,
+    levelBaseBytes: options.levelBaseBytes ?? 64 * MiB,
+    levelMultiplier: options.levelMultiplier ?? 10,
+    paranoid: options.paranoid ?? true,
+    fs: options.fs ?? new RealFileSystem(),
+  }
+  const positive: (keyof ResolvedOptions)[] = [
+    'memtableSize', 'maxImmutableMemtables', 'blockSize', 'tableTargetSize', 'l0CompactionTrigger',
+    'l0SlowdownTrigger', 'l0StopTrigger', 'levelBaseBytes', 'levelMultiplier',
+  ]
+  for (const k of positive) {
+    const v = o[k]
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 1) {
+      throw new InvalidArgumentError(`options.${k} must be a positive number, got ${String(v)}`)
+    }
+  }
+  for (const k of ['bloomBitsPerKey', 'blockCacheSize'] as const) {
+    if (typeof o[k] !== 'number' || !(o[k] >= 0)) throw new InvalidArgumentError(`options.${k} must be >= 0`)
+  }
+  if (o.compression !== 'lz4' && o.compression !== 'none') {
+    throw new InvalidArgumentError(`options.compression must be 'lz4' or 'none'`)
+  }
+  if (!(o.l0CompactionTrigger <= o.l0SlowdownTrigger && o.l0SlowdownTrigger <= o.l0StopTrigger)) {
+    throw new InvalidArgumentError('options need l0CompactionTrigger <= l0SlowdownTrigger <= l0StopTrigger')
+  }
+  if (o.levelMultiplier < 2) throw new InvalidArgumentError('options.levelMultiplier must be >= 2')
+  return o
+}

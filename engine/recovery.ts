@@ -1,0 +1,130 @@
+// Recovery on open: read CURRENT and the manifest, open every live table, replay the live WALs
+// into memtables (flushing them to L0 tables), publish a fresh manifest, and remove leftovers of
+// unfinished steps. Returns the state the DB runs from.
+//
+// Rules: only the newest WAL may end in a torn tail (older ones were synced before the next was
+// created); any other bad record is corruption, refused when `paranoid`, otherwise replay of
+// that WAL stops there and the damage is reported.
+
+import { CorruptionError, InvalidArgumentError, NotFoundError } from '../base/errors.js'
+import { LOCK_FILE, filePath, parseFileName, tableFileName, walFileName } from '../base/filenames.js'
+import type { FileSystem } from '../base/fs.js'
+import { type FileMetadata, ManifestWriter, type VersionEdit, VersionSet, emptyEdit, readCurrent, recoverManifest } from '../manifest/index.js'
+import { Memtable } from '../memtable/index.js'
+import { LogWriter, readLog } from '../wal/index.js'
+import type { ResolvedOptions } from './options.js'
+import { decodeBatchRecord } from './write-batch.js'
+
+export interface RecoveryReport {
+  /** WAL files replayed and the entries they held. */
+  walsReplayed: number
+  entriesReplayed: number
+  /** Where a torn tail of the newest WAL was cut, if one was. */
+  tornTail?: { file: string; offset: number }
+  /** Corruption skipped because `paranoid` was off. */
+  skipped: { file: string; offset: number; message: string }[]
+  /** Leftover files removed. */
+  removed: string[]
+}
+
+export interface RecoveredState {
+  manifest: ManifestWriter
+  wal: LogWriter
+  walNumber: number
+  report: RecoveryReport
+}
+
+export interface RecoveryContext {
+  fs: FileSystem
+  dir: string
+  options: ResolvedOptions
+  versions: VersionSet
+  /** Opens the reader of a table the version refers to (throws CorruptionError). */
+  openTable(file: FileMetadata): void
+  /** Writes a memtable as L0 tables; returns what to add to the version. */
+  flush(mem: Memtable): Promise<FileMetadata[]>
+}
+
+export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
+  const { fs, dir, options, versions } = ctx
+  const report: RecoveryReport = { walsReplayed: 0, entriesReplayed: 0, skipped: [], removed: [] }
+  const current = readCurrent(fs, dir)
+  if (current === undefined) {
+    if (!options.createIfMissing) throw new NotFoundError(`no database in ${dir} (createIfMissing is false)`)
+  } else {
+    if (options.errorIfExists) throw new InvalidArgumentError(`a database already exists in ${dir}`)
+    recoverManifest(fs, dir, versions)
+  }
+
+  const names = fs.list(dir)
+  const parsed = names.map((name) => ({ name, p: parseFileName(name) }))
+  for (const { p } of parsed) if (p && p.number >= versions.nextFileNumber) versions.nextFileNumber = p.number + 1
+
+  for (const f of versions.current.allFiles()) {
+    const path = filePath(dir, tableFileName(f.fileNumber))
+    if (!fs.exists(path)) throw new CorruptionError(path, 0, 'table listed in the manifest is missing')
+    ctx.openTable(f)
+  }
+
+  const wals = parsed
+    .filter(({ p }) => p?.kind === 'wal' && p.number >= versions.logNumber)
+    .map(({ p }) => p!.number)
+    .sort((a, b) => a - b)
+  const edit: VersionEdit = emptyEdit()
+  let mem = new Memtable()
+  let maxSeq = versions.lastSeq
+  const flush = async (): Promise<void> => {
+    if (mem.count === 0) return
+    for (const table of await ctx.flush(mem)) edit.addedTables.push({ level: 0, table })
+    mem = new Memtable()
+  }
+  for (let i = 0; i < wals.length; i++) {
+    const path = filePath(dir, walFileName(wals[i]))
+    const file = fs.openRead(path)
+    try {
+      const result = readLog(file, 'wal', { tolerateTornTail: i === wals.length - 1 }, (rec) => {
+        const last = decodeBatchRecord(rec.payload, path, rec.offset, (seq, kind, key, value) => {
+          mem.add(key, seq, kind, value)
+          report.entriesReplayed++
+        })
+        if (last > maxSeq) maxSeq = last
+      })
+      if (result.tornTailAt !== undefined) report.tornTail = { file: path, offset: result.tornTailAt }
+    } catch (err) {
+      if (!(err instanceof CorruptionError) || options.paranoid) throw err
+      report.skipped.push({ file: err.file, offset: err.offset, message: err.message })
+    } finally {
+      file.close()
+    }
+    report.walsReplayed++
+    if (mem.byteSize >= options.memtableSize) await flush()
+  }
+  await flush()
+
+  versions.lastSeq = Math.max(versions.lastSeq, maxSeq)
+  const walNumber = versions.newFileNumber()
+  const manifestNumber = versions.newFileNumber()
+  edit.logNumber = walNumber
+  versions.apply(edit)
+  const manifest = await ManifestWriter.create(fs, dir, manifestNumber, versions.snapshotEdit())
+
+  // The new manifest is durable: everything it does not name is a leftover.
+  const live = new Set(versions.current.allFiles().map((f) => f.fileNumber))
+  for (const { name, p } of parsed) {
+    if (!p || p.kind === 'lock' || p.kind === 'current' || name === LOCK_FILE) continue
+    const stale =
+      (p.kind === 'manifest' && p.number !== manifestNumber) ||
+      (p.kind === 'wal' && p.number < walNumber) ||
+      (p.kind === 'table' && !live.has(p.number)) ||
+      p.kind === 'temp'
+    if (stale) {
+      fs.remove(filePath(dir, name))
+      report.removed.push(name)
+    }
+  }
+
+  const wal = LogWriter.create(fs.create(filePath(dir, walFileName(walNumber))), 'wal')
+  await wal.sync()
+  await fs.syncDir(dir)
+  return { manifest, wal, walNumber, report }
+}

@@ -1,0 +1,114 @@
+// Write batches: the operations of one atomic write, and their encoding as a WAL record payload.
+//
+// WAL payload (format version 1), all integers unsigned LEB128 varints:
+//   u8 version (= 1) | varint firstSeq | varint count | count × entry
+//   entry = u8 kind | varint keyLength | key | (kind != Delete: varint valueLength | value)
+// Entry i has sequence number firstSeq + i. One record may hold several callers' batches (a group
+// commit); each record is all-or-nothing on recovery, so each batch is too.
+
+import { CorruptionError } from '../base/errors.js'
+import { Kind, isKnownKind } from '../base/internal-key.js'
+import { readVarint, varintLength, writeVarint } from '../base/varint.js'
+
+export const BATCH_FORMAT_VERSION = 1
+
+/** Operations in columns, so a batch of many puts allocates three arrays, not an object per op. */
+export class BatchOps {
+  readonly kinds: number[] = []
+  readonly keys: Uint8Array[] = []
+  readonly values: Uint8Array[] = []
+  /** Bytes of keys and values, for memtable accounting and group sizing. */
+  bytes = 0
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.kinds.push(Kind.Value)
+    this.keys.push(key)
+    this.values.push(value)
+    this.bytes += key.length + value.length
+  }
+
+  del(key: Uint8Array): void {
+    this.kinds.push(Kind.Delete)
+    this.keys.push(key)
+    this.values.push(EMPTY)
+    this.bytes += key.length
+  }
+
+  get length(): number {
+    return this.kinds.length
+  }
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0)
+
+/** Encodes the ops of several batches as one payload whose first entry gets `firstSeq`. */
+export function encodeBatchRecord(firstSeq: number, batches: readonly BatchOps[]): Uint8Array {
+  let count = 0
+  let size = 1 + varintLength(firstSeq)
+  for (const b of batches) {
+    count += b.length
+    for (let i = 0; i < b.length; i++) {
+      const k = b.keys[i].length
+      size += 1 + varintLength(k) + k
+      if (b.kinds[i] !== Kind.Delete) size += varintLength(b.values[i].length) + b.values[i].length
+    }
+  }
+  size += varintLength(count)
+  const out = new Uint8Array(size)
+  out[0] = BATCH_FORMAT_VERSION
+  let o = writeVarint(out, 1, firstSeq)
+  o = writeVarint(out, o, count)
+  for (const b of batches) {
+    for (let i = 0; i < b.length; i++) {
+      out[o++] = b.kinds[i]
+      o = writeVarint(out, o, b.keys[i].length)
+      out.set(b.keys[i], o)
+      o += b.keys[i].length
+      if (b.kinds[i] !== Kind.Delete) {
+        o = writeVarint(out, o, b.values[i].length)
+        out.set(b.values[i], o)
+        o += b.values[i].length
+      }
+    }
+  }
+  return out
+}
+
+/**
+ * Decodes a payload, calling `onEntry` for each entry; key and value are views into `data`.
+ * Returns the last sequence number. `file`/`offset` name the record for errors.
+ */
+export function decodeBatchRecord(
+  data: Uint8Array,
+  file: string,
+  offset: number,
+  onEntry: (seq: number, kind: number, key: Uint8Array, value: Uint8Array) => void,
+): number {
+  const fail = (what: string): never => {
+    throw new CorruptionError(file, offset, `bad write batch: ${what}`)
+  }
+  if (data.length < 1 || data[0] !== BATCH_FORMAT_VERSION) fail(`unknown batch format ${data[0]}`)
+  const cur = { offset: 1 }
+  const firstSeq = readVarint(data, cur)
+  const count = readVarint(data, cur)
+  if (firstSeq < 0 || count < 0) fail('truncated header')
+  for (let i = 0; i < count; i++) {
+    if (cur.offset >= data.length) fail('fewer entries than counted')
+    const kind = data[cur.offset++]
+    if (!isKnownKind(kind)) fail(`unknown kind ${kind}`)
+    const kl = readVarint(data, cur)
+    if (kl < 0 || cur.offset + kl > data.length) fail('key runs past the record')
+    const key = data.subarray(cur.offset, cur.offset + kl)
+    cur.offset += kl
+    let value = EMPTY
+    if (kind !== Kind.Delete) {
+      const vl = readVarint(data, cur)
+      if (vl < 0 || cur.offset + vl > data.length) fail('value runs past the record')
+      value = data.subarray(cur.offset, cur.offset + vl)
+      cur.offset += vl
+    }
+    onEntry(firstSeq + i, kind, key, value)
+  }
+  if (cur.offset !== data.length) fail('trailing bytes')
+  return firstSeq + count - 1
+}

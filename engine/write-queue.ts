@@ -1,0 +1,82 @@
+// The writer queue: group commit. Callers enqueue batches; whoever finds the queue idle becomes the
+// leader and commits every batch waiting at that moment as one group (one WAL append, at most one
+// fsync), then the next group, until the queue is empty. While a group's fsync is in flight new
+// batches gather behind it, which is what lets many synced writers share one fsync.
+
+import { BatchOps } from './write-batch.js'
+
+const NO_OPS = new BatchOps()
+
+export interface PendingWrite {
+  ops: BatchOps
+  /** Set for a step that must run alone between groups (e.g. freezing the memtable). */
+  exclusive?: () => Promise<void>
+  sync: boolean
+  resolve: () => void
+  reject: (err: unknown) => void
+}
+
+/** Commits one group; rejecting fails every write in it. */
+export type CommitGroup = (group: PendingWrite[]) => Promise<void>
+
+export class WriteQueue {
+  private pending: PendingWrite[] = []
+  private running: Promise<void> | undefined
+  private readonly commit: CommitGroup
+  /** Most bytes of keys and values in one group (the first batch may exceed it alone). */
+  private readonly maxGroupBytes: number
+
+  constructor(commit: CommitGroup, maxGroupBytes = 4 * 1024 * 1024) {
+    this.commit = commit
+    this.maxGroupBytes = maxGroupBytes
+  }
+
+  write(ops: BatchOps, sync: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ops, sync, resolve, reject })
+      if (!this.running) this.running = this.drain()
+    })
+  }
+
+  /** Runs `step` between groups, with no write in progress. */
+  runExclusive(step: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ops: NO_OPS, sync: false, exclusive: step, resolve, reject })
+      if (!this.running) this.running = this.drain()
+    })
+  }
+
+  /** Resolves when every write enqueued so far has been committed or failed. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const head = this.pending[0]
+      if (head.exclusive) {
+        this.pending.shift()
+        await head.exclusive().then(head.resolve, head.reject)
+        continue
+      }
+      let n = 0
+      let bytes = 0
+      while (
+        n < this.pending.length &&
+        !this.pending[n].exclusive &&
+        (n === 0 || bytes + this.pending[n].ops.bytes <= this.maxGroupBytes)
+      ) {
+        bytes += this.pending[n].ops.bytes
+        n++
+      }
+      const group = this.pending.splice(0, n)
+      try {
+        await this.commit(group)
+        for (const w of group) w.resolve()
+      } catch (err) {
+        for (const w of group) w.reject(err)
+      }
+    }
+    this.running = undefined
+  }
+}

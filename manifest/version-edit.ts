@@ -1,0 +1,136 @@
+// Version edits: the records of the manifest. Each edit says which tables a level gained or lost
+// and moves the database's counters (next file number, last sequence, oldest live WAL).
+//
+// Encoding (the payload of one manifest log record): a sequence of fields, each a varint tag
+// followed by the tag's body. Tags are on disk: never renumber, only add. An unknown tag means a
+// newer format and is reported as corruption rather than skipped.
+//
+//   tag 1  logNumber        varint          WALs numbered below this are flushed and obsolete
+//   tag 2  nextFileNumber   varint
+//   tag 3  lastSeq          varint
+//   tag 4  deletedTable     varint level, varint fileNumber
+//   tag 5  addedTable       varint level, varint fileNumber, varint size,
+//                           varint len + smallest user key, varint len + largest user key,
+//                           varint minSeq, varint maxSeq, varint entryCount
+
+import { CorruptionError } from '../base/errors.js'
+import { readVarint, varintLength, writeVarint } from '../base/varint.js'
+
+const TAG_LOG_NUMBER = 1
+const TAG_NEXT_FILE_NUMBER = 2
+const TAG_LAST_SEQ = 3
+const TAG_DELETED_TABLE = 4
+const TAG_ADDED_TABLE = 5
+
+/** What the manifest records of one table. */
+export interface TableMeta {
+  fileNumber: number
+  size: number
+  smallestKey: Uint8Array
+  largestKey: Uint8Array
+  minSeq: number
+  maxSeq: number
+  entryCount: number
+}
+
+export interface VersionEdit {
+  logNumber?: number
+  nextFileNumber?: number
+  lastSeq?: number
+  deletedTables: { level: number; fileNumber: number }[]
+  addedTables: { level: number; table: TableMeta }[]
+}
+
+export function emptyEdit(): VersionEdit {
+  return { deletedTables: [], addedTables: [] }
+}
+
+export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
+  const fields: number[] = []
+  const keys: Uint8Array[] = []
+  let size = 0
+  const num = (v: number): void => {
+    fields.push(v)
+    size += varintLength(v)
+  }
+  if (edit.logNumber !== undefined) (num(TAG_LOG_NUMBER), num(edit.logNumber))
+  if (edit.nextFileNumber !== undefined) (num(TAG_NEXT_FILE_NUMBER), num(edit.nextFileNumber))
+  if (edit.lastSeq !== undefined) (num(TAG_LAST_SEQ), num(edit.lastSeq))
+  for (const d of edit.deletedTables) (num(TAG_DELETED_TABLE), num(d.level), num(d.fileNumber))
+  // Keys are written in the order they are pushed; -1 in `fields` marks where the next key goes.
+  for (const { level, table: t } of edit.addedTables) {
+    num(TAG_ADDED_TABLE), num(level), num(t.fileNumber), num(t.size)
+    for (const k of [t.smallestKey, t.largestKey]) {
+      num(k.length)
+      fields.push(-1)
+      keys.push(k)
+      size += k.length
+    }
+    num(t.minSeq), num(t.maxSeq), num(t.entryCount)
+  }
+  const out = new Uint8Array(size)
+  let o = 0
+  let k = 0
+  for (const f of fields) {
+    if (f === -1) {
+      out.set(keys[k], o)
+      o += keys[k++].length
+    } else {
+      o = writeVarint(out, o, f)
+    }
+  }
+  return out
+}
+
+/** Decodes one edit; `file` and `offset` name the record for error messages. */
+export function decodeVersionEdit(data: Uint8Array, file: string, offset: number): VersionEdit {
+  const edit = emptyEdit()
+  const cur = { offset: 0 }
+  const fail = (what: string): never => {
+    throw new CorruptionError(file, offset, `bad version edit: ${what}`)
+  }
+  const num = (): number => {
+    const v = readVarint(data, cur)
+    if (v < 0) fail('truncated varint')
+    return v
+  }
+  const bytes = (): Uint8Array => {
+    const n = num()
+    if (cur.offset + n > data.length) fail('key runs past the record')
+    const b = data.slice(cur.offset, cur.offset + n)
+    cur.offset += n
+    return b
+  }
+  while (cur.offset < data.length) {
+    const tag = num()
+    switch (tag) {
+      case TAG_LOG_NUMBER:
+        edit.logNumber = num()
+        break
+      case TAG_NEXT_FILE_NUMBER:
+        edit.nextFileNumber = num()
+        break
+      case TAG_LAST_SEQ:
+        edit.lastSeq = num()
+        break
+      case TAG_DELETED_TABLE:
+        edit.deletedTables.push({ level: num(), fileNumber: num() })
+        break
+      case TAG_ADDED_TABLE: {
+        const level = num()
+        const fileNumber = num()
+        const size = num()
+        const smallestKey = bytes()
+        const largestKey = bytes()
+        edit.addedTables.push({
+          level,
+          table: { fileNumber, size, smallestKey, largestKey, minSeq: num(), maxSeq: num(), entryCount: num() },
+        })
+        break
+      }
+      default:
+        fail(`unknown tag ${tag}`)
+    }
+  }
+  return edit
+}

@@ -1,0 +1,77 @@
+// Arena: one growable ArrayBuffer that holds every skiplist node, key and value of a memtable.
+//
+// Allocation bumps an offset; nothing is ever freed (the whole arena goes when the memtable does),
+// so the garbage collector sees one object however many entries there are. Offsets are 32-bit byte
+// offsets, 8-byte aligned; offset 0 is reserved so that 0 can mean "nil".
+//
+// Growth allocates a buffer twice as large and copies the used bytes; offsets stay valid. The views
+// (u8, u32, f64) are replaced on growth, so holders must re-read them from the arena after any call
+// that may allocate, never cache them across one. Views handed out earlier keep pointing into the
+// old buffer, whose bytes never change after they are written, so they stay correct.
+
+import { InvalidArgumentError } from '../base/errors.js'
+
+/** Offsets are uint32, so the arena cannot pass 4 GiB. */
+export const MAX_ARENA_SIZE = 2 ** 32 - 8
+
+/** A fresh arena's size when the caller gives none: small, since most memtables are tiny in tests. */
+export const DEFAULT_ARENA_SIZE = 1 << 20
+
+/** Alignment of every allocation: the largest view (Float64Array) needs 8. */
+const ALIGN = 8
+
+export class Arena {
+  buf: ArrayBuffer
+  u8: Uint8Array
+  u32: Uint32Array
+  f64: Float64Array
+  /** Bytes handed out so far, including the reserved nil slot. Always a multiple of ALIGN. */
+  used = ALIGN
+
+  constructor(initialSize: number = DEFAULT_ARENA_SIZE) {
+    const size = Math.min(MAX_ARENA_SIZE, Math.max(64, alignUp(initialSize)))
+    this.buf = new ArrayBuffer(size)
+    this.u8 = new Uint8Array(this.buf)
+    this.u32 = new Uint32Array(this.buf)
+    this.f64 = new Float64Array(this.buf)
+  }
+
+  /** Current capacity in bytes (what the process holds, though untouched pages cost no RSS). */
+  get capacity(): number {
+    return this.buf.byteLength
+  }
+
+  /**
+   * Returns the offset of `size` fresh zeroed bytes, 8-byte aligned. May grow the arena, which
+   * replaces u8/u32/f64: re-read them after calling.
+   */
+  alloc(size: number): number {
+    const n = alignUp(size)
+    const offset = this.used
+    const end = offset + n
+    if (end > this.buf.byteLength) this.grow(end)
+    this.used = end
+    return offset
+  }
+
+  private grow(needed: number): void {
+    if (needed > MAX_ARENA_SIZE) {
+      throw new InvalidArgumentError(`memtable arena cannot hold ${needed} bytes (limit ${MAX_ARENA_SIZE})`)
+    }
+    let size = this.buf.byteLength
+    while (size < needed) size *= 2
+    if (size > MAX_ARENA_SIZE) size = MAX_ARENA_SIZE
+    const buf = new ArrayBuffer(size)
+    const u8 = new Uint8Array(buf)
+    // Only the used prefix carries data; the rest of a new ArrayBuffer is already zero.
+    u8.set(this.u8.subarray(0, this.used))
+    this.buf = buf
+    this.u8 = u8
+    this.u32 = new Uint32Array(buf)
+    this.f64 = new Float64Array(buf)
+  }
+}
+
+function alignUp(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN
+}

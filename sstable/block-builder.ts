@@ -1,0 +1,122 @@
+// Builds one block (data or index) of prefix-compressed entries followed by its restart array.
+//
+//   block   := entry* restart* numRestarts
+//   entry   := shared varint | unshared varint | valueLength varint | key[shared:] | value
+//   restart := u32 LE offset of an entry whose shared = 0
+//   numRestarts := u32 LE (>= 1; an empty block holds one restart, offset 0)
+//
+// `key` is the internal key (user key || 8-byte trailer of base/internal-key.ts); `shared` is
+// the length of the prefix it has in common with the previous entry's key. Every
+// `restartInterval`-th entry stores its whole key, so a reader can binary-search the restarts
+// and decode forward from one without the entries before it (LevelDB's block format).
+
+import { assert } from '../base/assert.js'
+import { TRAILER_SIZE, compareInternal, decodeInternalKey, writeTrailer } from '../base/internal-key.js'
+import { varintLength, writeVarint } from '../base/varint.js'
+
+export class BlockBuilder {
+  private buf: Uint8Array
+  private size = 0
+  private restarts: number[] = [0]
+  private sinceRestart = 0
+  private count = 0
+  private lastKey = new Uint8Array(64)
+  private lastKeyLength = 0
+  private scratch = new Uint8Array(64)
+
+  /** requires: restartInterval >= 1. */
+  constructor(private readonly restartInterval: number, initialCapacity = 4096) {
+    assert(restartInterval >= 1, 'restartInterval >= 1')
+    this.buf = new Uint8Array(Math.max(64, initialCapacity))
+  }
+
+  get entryCount(): number {
+    return this.count
+  }
+
+  get isEmpty(): boolean {
+    return this.count === 0
+  }
+
+  /** Size of the block if finished now. */
+  get estimatedSize(): number {
+    return this.size + 4 * this.restarts.length + 4
+  }
+
+  /**
+   * Appends an entry. requires: (userKey, seq, kind) sorts after the previous entry; the
+   * caller (TableBuilder) checks it.
+   */
+  add(userKey: Uint8Array, seq: number, kind: number, value: Uint8Array): void {
+    const keyLength = userKey.length + TRAILER_SIZE
+    if (this.scratch.length < keyLength) this.scratch = new Uint8Array(keyLength * 2)
+    const key = this.scratch
+    key.set(userKey, 0)
+    writeTrailer(key, userKey.length, seq, kind)
+    assert(this.count === 0 || this.compareToLast(key, keyLength) > 0, 'block entries in internal order')
+
+    let shared = 0
+    if (this.sinceRestart < this.restartInterval) {
+      const n = Math.min(keyLength, this.lastKeyLength)
+      while (shared < n && key[shared] === this.lastKey[shared]) shared++
+    } else {
+      this.restarts.push(this.size)
+      this.sinceRestart = 0
+    }
+    const unshared = keyLength - shared
+    const need = varintLength(shared) + varintLength(unshared) + varintLength(value.length) + unshared + value.length
+    this.reserve(need)
+    let at = writeVarint(this.buf, this.size, shared)
+    at = writeVarint(this.buf, at, unshared)
+    at = writeVarint(this.buf, at, value.length)
+    this.buf.set(key.subarray(shared, keyLength), at)
+    this.buf.set(value, at + unshared)
+    this.size = at + unshared + value.length
+
+    // The new key becomes the last key by swapping buffers: no copy.
+    this.scratch = this.lastKey
+    this.lastKey = key
+    this.lastKeyLength = keyLength
+    this.sinceRestart++
+    this.count++
+  }
+
+  /** The last key added, as an internal key. Valid until the next add() or finish(). */
+  lastInternalKey(): Uint8Array {
+    return this.lastKey.subarray(0, this.lastKeyLength)
+  }
+
+  /** Appends the restart array and returns the block. Valid until the next add(). */
+  finish(): Uint8Array {
+    this.reserve(4 * this.restarts.length + 4)
+    const dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
+    let at = this.size
+    for (const r of this.restarts) {
+      dv.setUint32(at, r, true)
+      at += 4
+    }
+    dv.setUint32(at, this.restarts.length, true)
+    const out = this.buf.subarray(0, at + 4)
+    this.size = 0
+    this.restarts = [0]
+    this.sinceRestart = 0
+    this.count = 0
+    this.lastKeyLength = 0
+    return out
+  }
+
+  private reserve(n: number): void {
+    if (this.size + n <= this.buf.length) return
+    let cap = this.buf.length * 2
+    while (cap < this.size + n) cap *= 2
+    const next = new Uint8Array(cap)
+    next.set(this.buf.subarray(0, this.size))
+    this.buf = next
+  }
+
+  private compareToLast(key: Uint8Array, keyLength: number): number {
+    const a = decodeInternalKey(key.subarray(0, keyLength))
+    const b = decodeInternalKey(this.lastKey.subarray(0, this.lastKeyLength))
+    return compareInternal(a.userKey, a.seq, a.kind, b.userKey, b.seq, b.kind)
+  }
+}

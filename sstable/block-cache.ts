@@ -1,0 +1,129 @@
+// A least-recently-used cache of decoded blocks, bounded by bytes and shared by every open
+// table. Keyed by (table id, block offset); a table's id is its file number, never reused, so an
+// entry can never name another table's block.
+//
+// Eviction only drops the cache's reference: a Block handed out earlier (and any value view into
+// it) stays readable for as long as someone holds it, so nothing is pinned or reference-counted.
+// Not shared across worker threads (each thread has its own cache).
+
+import { InvalidArgumentError } from '../base/errors.js'
+import type { Block } from './block-iter.js'
+
+class Node {
+  prev: Node | null = null
+  next: Node | null = null
+  constructor(
+    readonly tableId: number,
+    readonly offset: number,
+    readonly block: Block,
+    readonly charge: number,
+  ) {}
+}
+
+export class BlockCache {
+  private readonly tables = new Map<number, Map<number, Node>>()
+  // Most recently used at head, eviction from tail.
+  private head: Node | null = null
+  private tail: Node | null = null
+  private bytes = 0
+  private blocks = 0
+  /** Lookups that found their block. */
+  hits = 0
+  /** Lookups that did not. */
+  misses = 0
+
+  /** `capacityBytes` may be 0: nothing is kept and every read goes to the file. */
+  constructor(readonly capacityBytes: number) {
+    if (!(Number.isFinite(capacityBytes) && capacityBytes >= 0)) {
+      throw new InvalidArgumentError(`block cache capacity must be a number >= 0, got ${capacityBytes}`)
+    }
+  }
+
+  /** Bytes of block data held now (always <= capacityBytes). */
+  get size(): number {
+    return this.bytes
+  }
+
+  /** Blocks held now. */
+  get count(): number {
+    return this.blocks
+  }
+
+  get(tableId: number, offset: number): Block | undefined {
+    const node = this.tables.get(tableId)?.get(offset)
+    if (node === undefined) {
+      this.misses++
+      return undefined
+    }
+    this.hits++
+    if (node !== this.head) {
+      this.unlink(node)
+      this.pushHead(node)
+    }
+    return node.block
+  }
+
+  /** Adds (or replaces) a block; one larger than the whole capacity is not kept. */
+  set(tableId: number, offset: number, block: Block): void {
+    const charge = block.charge
+    const old = this.tables.get(tableId)?.get(offset)
+    if (old !== undefined) this.remove(old)
+    if (charge > this.capacityBytes) return
+    while (this.bytes + charge > this.capacityBytes && this.tail !== null) this.remove(this.tail)
+    // Looked up after eviction, which may have dropped this table's map.
+    let table = this.tables.get(tableId)
+    if (table === undefined) {
+      table = new Map()
+      this.tables.set(tableId, table)
+    }
+    const node = new Node(tableId, offset, block, charge)
+    table.set(offset, node)
+    this.pushHead(node)
+    this.bytes += charge
+    this.blocks++
+  }
+
+  /** Drops every block of a table (call when its file is deleted). */
+  dropTable(tableId: number): void {
+    const table = this.tables.get(tableId)
+    if (table === undefined) return
+    for (const node of table.values()) {
+      this.unlink(node)
+      this.bytes -= node.charge
+      this.blocks--
+    }
+    this.tables.delete(tableId)
+  }
+
+  clear(): void {
+    this.tables.clear()
+    this.head = this.tail = null
+    this.bytes = 0
+    this.blocks = 0
+  }
+
+  private remove(node: Node): void {
+    this.unlink(node)
+    const table = this.tables.get(node.tableId)!
+    table.delete(node.offset)
+    if (table.size === 0) this.tables.delete(node.tableId)
+    this.bytes -= node.charge
+    this.blocks--
+  }
+
+  private unlink(node: Node): void {
+    if (node.prev !== null) node.prev.next = node.next
+    else this.head = node.next
+    if (node.next !== null) node.next.prev = node.prev
+    else this.tail = node.prev
+    node.prev = node.next = null
+  }
+
+  private pushHead(node: Node): void {
+    node.next = this.head
+    node.prev = null
+    if (this.head !== null) this.head.prev = node
+    this.head = node
+    if (this.tail === null) this.tail = node
+  }
+}

@@ -1,0 +1,350 @@
+// Reads one decoded block (format in block-builder.ts): Block checks the restart array once,
+// BlockIter walks the entries in both directions.
+//
+// Every malformed byte (a restart out of range, an entry running past the restart array, a
+// prefix longer than the previous key) is a CorruptionError naming the file and the block's
+// offset; a block is only decoded after its checksum passed, so these mean a bug or a checksum
+// collision, but they must never turn into wrong data.
+//
+// Reverse iteration: an entry's key can only be rebuilt by decoding forward from a restart, so
+// prev() decodes the whole restart interval once into a small cache (offsets and keys) and then
+// steps back through it, as Pebble's blockIter does.
+
+import { CorruptionError } from '../base/errors.js'
+import { readTrailer, trailerKind, trailerSeq } from '../base/internal-key.js'
+
+/** The trailer that sorts first among all entries of one user key: (MAX_SEQ, 0xff). */
+export const SEEK_FIRST_TRAILER = 2 ** 53 - 1
+
+/** A decoded block whose restart array has been checked. Immutable; shared through the cache. */
+export class Block {
+  private constructor(
+    readonly data: Uint8Array,
+    /** Where the entries end and the restart array begins. */
+    readonly restartsOffset: number,
+    readonly restarts: Uint32Array,
+  ) {}
+
+  /** Checks the restart array of `data`; `blockOffset` names the block in errors. */
+  static parse(file: string, blockOffset: number, data: Uint8Array): Block {
+    const bad = (what: string): never => {
+      throw new CorruptionError(file, blockOffset, `malformed block: ${what}`)
+    }
+    if (data.length < 8) bad(`${data.length} bytes is too short`)
+    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength)
+    const n = dv.getUint32(data.length - 4, true)
+    if (n < 1 || n > (data.length - 4) / 4) bad(`restart count ${n} does not fit`)
+    const restartsOffset = data.length - 4 - 4 * n
+    const restarts = new Uint32Array(n)
+    for (let i = 0; i < n; i++) {
+      const r = dv.getUint32(restartsOffset + 4 * i, true)
+      if (i === 0 ? r !== 0 : r <= restarts[i - 1] || r >= restartsOffset) bad(`restart ${i} at ${r} is out of order or range`)
+      restarts[i] = r
+    }
+    return new Block(data, restartsOffset, restarts)
+  }
+
+  /** Bytes charged to the block cache. */
+  get charge(): number {
+    return this.data.byteLength
+  }
+}
+
+/** Compares internal key `buf[at, at + length)` (user key || trailer) with (user, trailer). */
+export function compareKeyAt(buf: Uint8Array, at: number, length: number, user: Uint8Array, trailer: number): number {
+  const ulen = length - 8
+  const n = ulen < user.length ? ulen : user.length
+  for (let i = 0; i < n; i++) {
+    const d = buf[at + i] - user[i]
+    if (d !== 0) return d
+  }
+  if (ulen !== user.length) return ulen - user.length
+  // Newer (larger trailer) sorts first.
+  return trailer - readTrailer(buf, at + ulen)
+}
+
+const CACHE_STRIDE = 5 // offset, next, keyStart, keyLength, valueOffset
+
+export class BlockIter {
+  private block: Block | undefined
+  private data: Uint8Array = new Uint8Array(0)
+  private limit = 0
+  private blockOffset = 0
+  /** Offset of the current entry, -1 when not positioned on one. */
+  private cur = -1
+  private nextOffset = 0
+  private key: Uint8Array = new Uint8Array(64)
+  private keyLength = 0
+  private valueOffset = 0
+  private valueLength = 0
+  // The reverse cache: one restart interval's entries, CACHE_STRIDE numbers each.
+  private cache: number[] = []
+  private cacheKeys: Uint8Array = new Uint8Array(256)
+  private cacheCount = 0
+  /** Index of the current entry in the cache, -1 when the cache does not hold it. */
+  private cachePos = -1
+  // Varint decoding leaves its end here (avoids a cursor object per entry).
+  private varEnd = 0
+
+  constructor(private readonly file: string) {}
+
+  /** Points the iterator at `block` (at `blockOffset` in the file), unpositioned. */
+  reset(block: Block, blockOffset: number): void {
+    this.block = block
+    this.data = block.data
+    this.limit = block.restartsOffset
+    this.blockOffset = blockOffset
+    this.cur = -1
+    this.cachePos = -1
+    this.cacheCount = 0
+  }
+
+  valid(): boolean {
+    return this.cur >= 0
+  }
+
+  /** A view valid until the next positioning call. */
+  userKey(): Uint8Array {
+    return this.key.subarray(0, this.keyLength - 8)
+  }
+
+  /** The whole internal key (user key || trailer). Valid until the next positioning call. */
+  internalKey(): Uint8Array {
+    return this.key.subarray(0, this.keyLength)
+  }
+
+  userKeyEquals(userKey: Uint8Array): boolean {
+    const n = this.keyLength - 8
+    if (n !== userKey.length) return false
+    for (let i = 0; i < n; i++) if (this.key[i] !== userKey[i]) return false
+    return true
+  }
+
+  seq(): number {
+    return trailerSeq(readTrailer(this.key, this.keyLength - 8))
+  }
+
+  kind(): number {
+    return trailerKind(readTrailer(this.key, this.keyLength - 8))
+  }
+
+  /** A view into the block's bytes: never modify it. It keeps the whole block alive. */
+  value(): Uint8Array {
+    return this.data.subarray(this.valueOffset, this.valueOffset + this.valueLength)
+  }
+
+  /** Offset of the current entry inside the block (for verify and describe). */
+  entryOffset(): number {
+    return this.cur
+  }
+
+  first(): void {
+    this.cachePos = -1
+    if (this.limit === 0) return this.invalidate()
+    this.keyLength = 0
+    this.decodeAt(0)
+  }
+
+  last(): void {
+    if (this.limit === 0) return this.invalidate()
+    const restarts = this.block!.restarts
+    this.fillCache(restarts.length - 1, this.limit, undefined, 0)
+    this.positionFromCache(this.cacheCount - 1)
+  }
+
+  next(): void {
+    if (this.cur < 0) return
+    if (this.cachePos >= 0 && this.cachePos + 1 < this.cacheCount) return this.positionFromCache(this.cachePos + 1)
+    this.cachePos = -1
+    if (this.nextOffset >= this.limit) return this.invalidate()
+    this.decodeAt(this.nextOffset)
+  }
+
+  prev(): void {
+    if (this.cur < 0) return
+    if (this.cachePos > 0) return this.positionFromCache(this.cachePos - 1)
+    if (this.cur === 0) return this.invalidate()
+    const cur = this.cur
+    const restarts = this.block!.restarts
+    let lo = 0
+    let hi = restarts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (restarts[mid] < cur) lo = mid
+      else hi = mid - 1
+    }
+    const end = this.fillCache(lo, cur, undefined, 0)
+    if (end !== cur || this.cacheCount === 0) this.corrupt(`entries do not lead to offset ${cur}`)
+    this.positionFromCache(this.cacheCount - 1)
+  }
+
+  /** First entry at or after (userKey, seq) in internal order. */
+  seekGE(userKey: Uint8Array, seq: number): void {
+    this.cachePos = -1
+    if (this.limit === 0) return this.invalidate()
+    const trailer = seq * 256 + 0xff
+    const r = this.lastRestartBefore(userKey, trailer)
+    this.keyLength = 0
+    let p = this.block!.restarts[r < 0 ? 0 : r]
+    for (;;) {
+      this.decodeAt(p)
+      if (compareKeyAt(this.key, 0, this.keyLength, userKey, trailer) >= 0) return
+      p = this.nextOffset
+      if (p >= this.limit) return this.invalidate()
+    }
+  }
+
+  /** Last entry whose user key is strictly less than `userKey`. */
+  seekLT(userKey: Uint8Array): void {
+    if (this.limit === 0) return this.invalidate()
+    const r = this.lastRestartBefore(userKey, SEEK_FIRST_TRAILER)
+    if (r < 0) return this.invalidate()
+    const restarts = this.block!.restarts
+    const end = r + 1 < restarts.length ? restarts[r + 1] : this.limit
+    this.fillCache(r, end, userKey, SEEK_FIRST_TRAILER)
+    if (this.cacheCount === 0) this.corrupt(`restart ${r} sorts before the target but its interval is empty`)
+    this.positionFromCache(this.cacheCount - 1)
+  }
+
+  /** Index of the last restart whose key sorts before (userKey, trailer), -1 when none does. */
+  private lastRestartBefore(userKey: Uint8Array, trailer: number): number {
+    const restarts = this.block!.restarts
+    let lo = 0
+    let hi = restarts.length - 1
+    if (this.compareRestart(0, userKey, trailer) >= 0) return -1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (this.compareRestart(mid, userKey, trailer) < 0) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+
+  // Compares the key stored whole at restart i with the target, without copying it.
+  private compareRestart(i: number, userKey: Uint8Array, trailer: number): number {
+    let p = this.block!.restarts[i]
+    const shared = this.readVar(p)
+    const unshared = this.readVar(this.varEnd)
+    const valueLength = this.readVar(this.varEnd)
+    p = this.varEnd
+    if (shared !== 0 || unshared < 8 || p + unshared + valueLength > this.limit) {
+      this.corrupt(`bad entry at restart ${i} (offset ${this.block!.restarts[i]})`)
+    }
+    return compareKeyAt(this.data, p, unshared, userKey, trailer)
+  }
+
+  /**
+   * Decodes entries from restart r while their offset is below `end` (and, given a target,
+   * while they sort before it) into the reverse cache. Returns the offset where it stopped.
+   */
+  private fillCache(r: number, end: number, userKey: Uint8Array | undefined, trailer: number): number {
+    const cache = this.cache
+    this.cacheCount = 0
+    this.keyLength = 0
+    let keyBytes = 0
+    let p = this.block!.restarts[r]
+    while (p < end) {
+      this.decodeAt(p)
+      if (userKey !== undefined && compareKeyAt(this.key, 0, this.keyLength, userKey, trailer) >= 0) break
+      if (keyBytes + this.keyLength > this.cacheKeys.length) {
+        const grown = new Uint8Array(Math.max(this.cacheKeys.length * 2, keyBytes + this.keyLength))
+        grown.set(this.cacheKeys.subarray(0, keyBytes))
+        this.cacheKeys = grown
+      }
+      this.cacheKeys.set(this.key.subarray(0, this.keyLength), keyBytes)
+      const at = this.cacheCount * CACHE_STRIDE
+      cache[at] = p
+      cache[at + 1] = this.nextOffset
+      cache[at + 2] = keyBytes
+      cache[at + 3] = this.keyLength
+      cache[at + 4] = this.valueOffset
+      keyBytes += this.keyLength
+      this.cacheCount++
+      p = this.nextOffset
+    }
+    return p
+  }
+
+  private positionFromCache(i: number): void {
+    const at = i * CACHE_STRIDE
+    const c = this.cache
+    this.cur = c[at]
+    this.nextOffset = c[at + 1]
+    const keyStart = c[at + 2]
+    const keyLength = c[at + 3]
+    this.valueOffset = c[at + 4]
+    this.valueLength = this.nextOffset - this.valueOffset
+    if (this.key.length < keyLength) this.key = new Uint8Array(keyLength * 2)
+    this.key.set(this.cacheKeys.subarray(keyStart, keyStart + keyLength))
+    this.keyLength = keyLength
+    this.cachePos = i
+  }
+
+  /** Decodes the entry at `p` on top of the current key (its shared prefix). */
+  private decodeAt(p: number): void {
+    const d = this.data
+    const limit = this.limit
+    let shared: number
+    let unshared: number
+    let valueLength: number
+    if (p + 3 <= limit && (d[p] | d[p + 1] | d[p + 2]) < 0x80) {
+      shared = d[p]
+      unshared = d[p + 1]
+      valueLength = d[p + 2]
+      this.varEnd = p + 3
+    } else {
+      shared = this.readVar(p)
+      unshared = this.readVar(this.varEnd)
+      valueLength = this.readVar(this.varEnd)
+    }
+    const keyStart = this.varEnd
+    const keyLength = shared + unshared
+    const valueOffset = keyStart + unshared
+    if (shared > this.keyLength || keyLength < 8 || valueOffset + valueLength > limit) {
+      this.corrupt(`bad entry at offset ${p}`)
+    }
+    if (this.key.length < keyLength) {
+      const grown = new Uint8Array(keyLength * 2)
+      grown.set(this.key.subarray(0, shared))
+      this.key = grown
+    }
+    const key = this.key
+    if (unshared <= 16) {
+      for (let i = 0; i < unshared; i++) key[shared + i] = d[keyStart + i]
+    } else {
+      key.set(d.subarray(keyStart, valueOffset), shared)
+    }
+    this.keyLength = keyLength
+    this.valueOffset = valueOffset
+    this.valueLength = valueLength
+    this.cur = p
+    this.nextOffset = valueOffset + valueLength
+  }
+
+  /** Reads a varint at `p` below the restart array; its end goes to varEnd. */
+  private readVar(p: number): number {
+    const d = this.data
+    let result = 0
+    let mul = 1
+    for (let i = 0; i < 8 && p < this.limit; i++) {
+      const b = d[p++]
+      result += (b & 0x7f) * mul
+      if (b < 0x80) {
+        this.varEnd = p
+        return result
+      }
+      mul *= 128
+    }
+    return this.corrupt(`bad varint at offset ${p}`)
+  }
+
+  private invalidate(): void {
+    this.cur = -1
+    this.cachePos = -1
+  }
+
+  private corrupt(what: string): never {
+    this.invalidate()
+    throw new CorruptionError(this.file, this.blockOffset, `malformed block: ${what}`)
+  }
+}

@@ -1,0 +1,10 @@
+// sstable: writes and reads immutable sorted tables (blocks, index, bloom filter, properties, footer) and caches their blocks.
+// Relies on base/ for files, checksums, key encoding and errors; on lz4-napi and bloom-filters.
+// Knows nothing of levels, the manifest, the value log or the write path.
+
+export { BlockCache } from './block-cache.js'
+export { describeTable } from './describe.js'
+export { FORMAT_VERSION, type TableProperties } from './format.js'
+export { DEFAULT_TABLE_WRITER_OPTIONS, resolveTableWriterOptions, type TableWriterOptions } from './options.js'
+export { TableBuilder } from './table-builder.js'
+export { TableReader } from './table-reader.js'

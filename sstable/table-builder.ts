@@ -1,0 +1,190 @@
+// Writes one table, front to back, in a single pass: header, data blocks as they fill, then the
+// filter, index and properties blocks and the footer (layout in format.ts). Each block goes to
+// the file in one append; nothing but the current block, the index and one hash pair per
+// distinct user key is held in memory.
+//
+// The index entry of a block is written when the next block's first key arrives, so its
+// separator can be shortened against that key (separator.ts).
+
+import { InvalidArgumentError } from '../base/errors.js'
+import type { WritableFile } from '../base/fs.js'
+import { Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
+import { BlockBuilder } from './block-builder.js'
+import { TableBloomFilter, hashUserKey } from './bloom.js'
+import {
+  BLOCK_TRAILER_SIZE, Compression, FORMAT_VERSION, type BlockHandle, type TableProperties,
+  encodeBlockTrailer, encodeFooter, encodeHandle, encodeHeader, encodeProperties,
+} from './format.js'
+import { lz4CompressBlock } from './lz4.js'
+import { resolveTableWriterOptions, type ResolvedTableWriterOptions, type TableWriterOptions } from './options.js'
+import { separator, successor, type SeparatorKey } from './separator.js'
+
+const NO_HANDLE: BlockHandle = { offset: 0, length: 0 }
+
+export class TableBuilder {
+  private readonly options: ResolvedTableWriterOptions
+  private readonly data: BlockBuilder
+  private readonly index = new BlockBuilder(1)
+  private offset = 0
+  /** The last flushed block, whose index entry waits for the next key. */
+  private pending: BlockHandle | undefined
+  private out = new Uint8Array(8192)
+  private handleScratch = new Uint8Array(20)
+  private finished = false
+
+  private lastUser = new Uint8Array(64)
+  private lastUserLength = 0
+  private lastSeq = 0
+  private lastKind = 0
+
+  /** Two 32-bit hashes per distinct user key, for the filter built at finish(). */
+  private hashes = new Uint32Array(1024)
+  private keyCount = 0
+
+  private count = 0
+  private tombstones = 0
+  private minSeq = MAX_SEQ
+  private maxSeq = 0
+  private rawKeyBytes = 0
+  private rawValueBytes = 0
+  private dataBlocks = 0
+  private smallestKey = new Uint8Array(0)
+
+  /** requires: `file` is empty (just created). */
+  constructor(private readonly file: WritableFile, options?: TableWriterOptions) {
+    this.options = resolveTableWriterOptions(options)
+    if (file.size !== 0) throw new InvalidArgumentError(`table file ${file.path} is not empty (${file.size} bytes)`)
+    this.data = new BlockBuilder(this.options.restartInterval, this.options.blockSize + 1024)
+    this.write(encodeHeader())
+  }
+
+  /** Bytes written so far plus the pending block: used to cut output tables at a target size. */
+  get estimatedSize(): number {
+    return this.offset + this.data.estimatedSize
+  }
+
+  get entryCount(): number {
+    return this.count
+  }
+
+  /**
+   * Adds an entry; `value` is copied (empty for a tombstone). requires: entries strictly
+   * increasing in internal order (compareInternal), which is checked: InvalidArgumentError.
+   */
+  add(userKey: Uint8Array, seq: number, kind: number, value: Uint8Array): void {
+    if (this.finished) throw new InvalidArgumentError('TableBuilder.add after finish')
+    if (!Number.isInteger(seq) || seq < 0 || seq > MAX_SEQ) throw new InvalidArgumentError(`bad sequence number ${seq}`)
+    if (!Number.isInteger(kind) || kind < 0 || kind > 0xfe) throw new InvalidArgumentError(`bad kind ${kind}`)
+    const cmp = this.count === 0 ? 1 : this.compareUserToLast(userKey)
+    if (cmp < 0 || (cmp === 0 && (seq > this.lastSeq || (seq === this.lastSeq && kind >= this.lastKind)))) {
+      throw new InvalidArgumentError(`table entries out of order: seq ${seq} kind ${kind} after seq ${this.lastSeq} kind ${this.lastKind}`)
+    }
+    if (this.pending !== undefined) {
+      this.addIndexEntry(separator(this.lastUser.subarray(0, this.lastUserLength), this.lastSeq, this.lastKind, userKey))
+    }
+    if (cmp !== 0) this.addKeyHash(userKey)
+    if (this.count === 0) this.smallestKey = userKey.slice()
+
+    this.data.add(userKey, seq, kind, value)
+
+    if (this.lastUser.length < userKey.length) this.lastUser = new Uint8Array(userKey.length * 2)
+    this.lastUser.set(userKey)
+    this.lastUserLength = userKey.length
+    this.lastSeq = seq
+    this.lastKind = kind
+    this.count++
+    if (kind === Kind.Delete) this.tombstones++
+    if (seq < this.minSeq) this.minSeq = seq
+    if (seq > this.maxSeq) this.maxSeq = seq
+    this.rawKeyBytes += userKey.length
+    this.rawValueBytes += value.length
+
+    if (this.data.estimatedSize >= this.options.blockSize) this.flushDataBlock()
+  }
+
+  /** Writes the last block, filter, index, properties and footer. Does not sync or close the file. */
+  finish(): TableProperties {
+    if (this.finished) throw new InvalidArgumentError('TableBuilder.finish called twice')
+    this.finished = true
+    if (!this.data.isEmpty) this.flushDataBlock()
+    if (this.pending !== undefined) {
+      this.addIndexEntry(successor(this.lastUser.subarray(0, this.lastUserLength), this.lastSeq, this.lastKind))
+    }
+    let filter = NO_HANDLE
+    if (this.options.bloomBitsPerKey > 0) {
+      const f = TableBloomFilter.forKeys(this.keyCount, this.options.bloomBitsPerKey)
+      for (let i = 0; i < this.keyCount; i++) f.addHashes(this.hashes[2 * i], this.hashes[2 * i + 1])
+      filter = this.writeBlock(f.encode(), false)
+    }
+    const index = this.writeBlock(this.index.finish(), false)
+    const empty = this.count === 0
+    const stored = {
+      version: FORMAT_VERSION,
+      smallestKey: this.smallestKey,
+      largestKey: this.lastUser.slice(0, this.lastUserLength),
+      entryCount: this.count,
+      tombstoneCount: this.tombstones,
+      minSeq: empty ? 0 : this.minSeq,
+      maxSeq: this.maxSeq,
+      rawKeyBytes: this.rawKeyBytes,
+      rawValueBytes: this.rawValueBytes,
+      dataBlockCount: this.dataBlocks,
+    }
+    const properties = this.writeBlock(encodeProperties(stored), false)
+    this.write(encodeFooter({ index, filter, properties, version: FORMAT_VERSION }))
+    const { version: _version, ...rest } = stored
+    return { ...rest, fileSize: this.offset }
+  }
+
+  private compareUserToLast(userKey: Uint8Array): number {
+    return compareBytes(userKey, this.lastUser.subarray(0, this.lastUserLength))
+  }
+
+  private addKeyHash(userKey: Uint8Array): void {
+    if (2 * this.keyCount + 2 > this.hashes.length) {
+      const grown = new Uint32Array(this.hashes.length * 2)
+      grown.set(this.hashes)
+      this.hashes = grown
+    }
+    hashUserKey(userKey, this.hashes, 2 * this.keyCount)
+    this.keyCount++
+  }
+
+  private addIndexEntry(key: SeparatorKey): void {
+    const h = this.pending!
+    const end = encodeHandle(h, this.handleScratch, 0)
+    this.index.add(key.userKey, key.seq, key.kind, this.handleScratch.subarray(0, end))
+    this.pending = undefined
+  }
+
+  private flushDataBlock(): void {
+    this.pending = this.writeBlock(this.data.finish(), this.options.compression === 'lz4')
+    this.dataBlocks++
+  }
+
+  /** Writes `raw` (compressed when asked and worth it) and its trailer in one append. */
+  private writeBlock(raw: Uint8Array, compress: boolean): BlockHandle {
+    let stored = raw
+    let type: number = Compression.None
+    if (compress) {
+      const c = lz4CompressBlock(raw)
+      // Keep compression only when it saves at least 1/8: decompressing costs on every read.
+      if (raw.length - c.length >= raw.length / 8) {
+        stored = c
+        type = Compression.Lz4
+      }
+    }
+    const n = stored.length + BLOCK_TRAILER_SIZE
+    if (this.out.length < n) this.out = new Uint8Array(n * 2)
+    this.out.set(stored, 0)
+    encodeBlockTrailer(stored, type, this.out, stored.length)
+    const handle = { offset: this.offset, length: stored.length }
+    this.write(this.out.subarray(0, n))
+    return handle
+  }
+
+  private write(bytes: Uint8Array): void {
+    this.file.append(bytes)
+    this.offset += bytes.length
+  }
+}

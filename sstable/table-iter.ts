@@ -1,0 +1,113 @@
+// The table's two-level iterator: a position in the pinned index picks a data block, a
+// BlockIter walks inside it, and running off either end of a block moves to the neighbour.
+//
+// Keys and values are views valid until the next positioning call (values point into cached
+// blocks and stay readable longer, but callers must not rely on it).
+
+import type { InternalIterator } from '../base/internal-iterator.js'
+import { MAX_SEQ } from '../base/internal-key.js'
+import { BlockIter, SEEK_FIRST_TRAILER } from './block-iter.js'
+import type { TableReader } from './table-reader.js'
+
+export class TableIterator implements InternalIterator {
+  private readonly it: BlockIter
+  /** Index of the data block `it` is on; -1 before the first positioning call. */
+  private block = -1
+  private closed = false
+
+  constructor(private readonly reader: TableReader) {
+    this.it = new BlockIter(reader.path)
+  }
+
+  seekGE(userKey: Uint8Array, seq: number = MAX_SEQ): void {
+    const i = this.reader.findBlock(userKey, seq * 256 + 0xff)
+    if (!this.load(i)) return
+    this.it.seekGE(userKey, seq)
+    this.skipForward()
+  }
+
+  seekLT(userKey: Uint8Array): void {
+    // Every key below userKey lies in the first block whose index key reaches it, or earlier.
+    const i = Math.min(this.reader.findBlock(userKey, SEEK_FIRST_TRAILER), this.reader.blockCount - 1)
+    if (!this.load(i)) return
+    this.it.seekLT(userKey)
+    this.skipBackward()
+  }
+
+  first(): void {
+    if (!this.load(0)) return
+    this.it.first()
+    this.skipForward()
+  }
+
+  last(): void {
+    if (!this.load(this.reader.blockCount - 1)) return
+    this.it.last()
+    this.skipBackward()
+  }
+
+  next(): void {
+    if (!this.valid()) return
+    this.it.next()
+    this.skipForward()
+  }
+
+  prev(): void {
+    if (!this.valid()) return
+    this.it.prev()
+    this.skipBackward()
+  }
+
+  valid(): boolean {
+    return this.block >= 0 && this.it.valid()
+  }
+
+  userKey(): Uint8Array {
+    return this.it.userKey()
+  }
+
+  seq(): number {
+    return this.it.seq()
+  }
+
+  kind(): number {
+    return this.it.kind()
+  }
+
+  value(): Uint8Array {
+    return this.it.value()
+  }
+
+  close(): void {
+    this.closed = true
+    this.block = -1
+  }
+
+  /** Puts `it` on data block i; false (and unpositioned) when i is out of range or closed. */
+  private load(i: number): boolean {
+    if (this.closed || i < 0 || i >= this.reader.blockCount) {
+      this.block = -1
+      return false
+    }
+    if (i !== this.block) {
+      this.block = -1 // stays unpositioned if the load throws
+      this.it.reset(this.reader.loadBlock(i), this.reader.blockOffset(i))
+      this.block = i
+    }
+    return true
+  }
+
+  private skipForward(): void {
+    while (!this.it.valid()) {
+      if (!this.load(this.block + 1)) return
+      this.it.first()
+    }
+  }
+
+  private skipBackward(): void {
+    while (!this.it.valid()) {
+      if (!this.load(this.block - 1)) return
+      this.it.last()
+    }
+  }
+}

@@ -1,0 +1,173 @@
+// Whole tables against a sorted array: random entries (versions, tombstones, empty and large
+// values, 1-byte and long keys) built at small block sizes with and without compression, then
+// point gets at random sequence numbers, full scans both ways, and seeks with random walks.
+
+import { describe, expect, it } from 'vitest'
+import { InvalidArgumentError } from '../base/errors.js'
+import { Kind, MAX_SEQ } from '../base/internal-key.js'
+import { MemFileSystem } from '../base/mem-fs.js'
+import { BlockCache } from './block-cache.js'
+import type { TableWriterOptions } from './options.js'
+import { TableBuilder } from './table-builder.js'
+import { TableReader } from './table-reader.js'
+import {
+  type Entry, buildTable, mismatchAt, modelGet, modelSeekGE, modelSeekLT, randomEntries, randomUserKey, randomWalk,
+  seededRandom,
+} from './test-data.js'
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+function checkTable(seed: number, keyCount: number, options: TableWriterOptions, cacheBytes: number): void {
+  const rng = seededRandom(seed)
+  const entries = randomEntries(rng, keyCount)
+  const fs = new MemFileSystem()
+  const props = buildTable(fs.create('/t.sst'), entries, options)
+  const why = `seed ${seed}, options ${JSON.stringify(options)}`
+  expect(props.entryCount, why).toBe(entries.length)
+  expect(props.fileSize, why).toBe(fs.readFile('/t.sst').length)
+
+  const cache = new BlockCache(cacheBytes)
+  const reader = TableReader.open(fs, '/t.sst', 1, cache)
+  expect(reader.properties, why).toEqual(props)
+  reader.verify()
+  const fail = (msg: string | undefined) => expect(msg, why).toBeUndefined()
+
+  // Full scans both ways.
+  const it = reader.iterator()
+  it.first()
+  for (let i = 0; i <= entries.length; i++, it.next()) fail(mismatchAt(it, entries, i))
+  it.last()
+  for (let i = entries.length - 1; i >= -1; i--, it.prev()) fail(mismatchAt(it, entries, i))
+
+  // Point gets at random sequence numbers, present and absent keys.
+  for (let trial = 0; trial < 600; trial++) {
+    const userKey = rng.chance(0.7) ? entries[rng.int(entries.length)].userKey : randomUserKey(rng)
+    const readSeq = rng.chance(0.1) ? MAX_SEQ : rng.int(100_001)
+    const want = modelGet(entries, userKey, readSeq)
+    const got = reader.get(userKey, readSeq)
+    const fmt = (e: { seq: number; kind: number; value: Uint8Array } | undefined) =>
+      e === undefined ? 'none' : `${e.seq}#${e.kind}=${hex(e.value)}`
+    expect(fmt(got), `${why}: get ${hex(userKey)} at ${readSeq}`).toBe(fmt(want))
+    if (want !== undefined) expect(reader.mayContain(userKey)).toBe(true)
+  }
+
+  // Seeks followed by random walks.
+  for (let trial = 0; trial < 300; trial++) {
+    const target = rng.chance(0.6) ? entries[rng.int(entries.length)].userKey : randomUserKey(rng)
+    const seq = rng.chance(0.2) ? MAX_SEQ : rng.int(100_001)
+    if (rng.chance(0.5)) {
+      if (seq === MAX_SEQ && rng.chance(0.5)) it.seekGE(target)
+      else it.seekGE(target, seq)
+      fail(randomWalk(it, entries, modelSeekGE(entries, target, seq), rng, 30))
+    } else {
+      it.seekLT(target)
+      fail(randomWalk(it, entries, modelSeekLT(entries, target), rng, 30))
+    }
+  }
+  it.close()
+  expect(it.valid()).toBe(false)
+  if (cacheBytes > 0) expect(cache.size).toBeLessThanOrEqual(cacheBytes)
+  reader.close()
+}
+
+describe('table model', () => {
+  const configs: Array<[TableWriterOptions, number]> = [
+    [{ blockSize: 64, restartInterval: 2, compression: 'none' }, 1 << 20],
+    [{ blockSize: 64, restartInterval: 2, compression: 'lz4' }, 1 << 20],
+    [{ blockSize: 256, restartInterval: 16, compression: 'lz4' }, 2048],
+    [{ blockSize: 512, restartInterval: 1, compression: 'none', bloomBitsPerKey: 0 }, 0],
+    [{ blockSize: 4096, compression: 'lz4', bloomBitsPerKey: 4 }, 1 << 20],
+    [{}, 1 << 20],
+  ]
+  configs.forEach(([options, cacheBytes], n) => {
+    it(`matches a sorted array: ${JSON.stringify(options)}, cache ${cacheBytes} B`, () => {
+      checkTable(4242 + n, 400, options, cacheBytes)
+    })
+  })
+
+  it('reads an empty table', () => {
+    const fs = new MemFileSystem()
+    const props = buildTable(fs.create('/e.sst'), [])
+    expect(props).toMatchObject({ entryCount: 0, dataBlockCount: 0, minSeq: 0, maxSeq: 0, smallestKey: new Uint8Array(0) })
+    const reader = TableReader.open(fs, '/e.sst', 1, new BlockCache(1 << 20))
+    reader.verify()
+    expect(reader.get(Uint8Array.of(1), MAX_SEQ)).toBeUndefined()
+    const it = reader.iterator()
+    for (const move of [() => it.first(), () => it.last(), () => it.seekGE(Uint8Array.of(1)), () => it.seekLT(Uint8Array.of(1))]) {
+      move()
+      expect(it.valid()).toBe(false)
+    }
+  })
+
+  it('records the properties of what was added', () => {
+    const fs = new MemFileSystem()
+    const entries: Entry[] = [
+      { userKey: Uint8Array.of(5), seq: 9, kind: Kind.Value, value: Uint8Array.of(1, 2, 3) },
+      { userKey: Uint8Array.of(5), seq: 4, kind: Kind.Delete, value: new Uint8Array(0) },
+      { userKey: Uint8Array.of(7, 7), seq: 12, kind: Kind.ValuePointer, value: Uint8Array.of(9) },
+    ]
+    const props = buildTable(fs.create('/p.sst'), entries, { blockSize: 1 })
+    expect(props).toEqual({
+      smallestKey: Uint8Array.of(5), largestKey: Uint8Array.of(7, 7), entryCount: 3, tombstoneCount: 1,
+      minSeq: 4, maxSeq: 12, rawKeyBytes: 4, rawValueBytes: 4, dataBlockCount: 3, fileSize: fs.readFile('/p.sst').length,
+    })
+  })
+
+  it('serves a get from the cache without reading the file again', () => {
+    const fs = new MemFileSystem()
+    const entries: Entry[] = []
+    for (let i = 0; i < 20; i++) entries.push({ userKey: Uint8Array.of(i), seq: 1, kind: Kind.Value, value: Uint8Array.of(i) })
+    buildTable(fs.create('/c.sst'), entries)
+    const cache = new BlockCache(1 << 20)
+    const reader = TableReader.open(fs, '/c.sst', 3, cache)
+    const e = entries[10]
+    expect(reader.get(e.userKey, MAX_SEQ)?.seq).toBeDefined()
+    expect(cache.misses).toBe(1)
+    expect(cache.count).toBe(1)
+    fs.flipBit('/c.sst', 8 * 40) // inside the only data block
+    expect(reader.get(e.userKey, MAX_SEQ)?.seq).toBeDefined()
+    expect(cache.hits).toBe(1)
+    cache.dropTable(3)
+    expect(cache.count).toBe(0)
+    expect(() => reader.get(e.userKey, MAX_SEQ)).toThrow(/checksum/)
+  })
+
+  it('cuts blocks near blockSize and reports an estimated size that grows', () => {
+    const fs = new MemFileSystem()
+    const b = new TableBuilder(fs.create('/s.sst'), { blockSize: 4096, compression: 'none' })
+    let last = b.estimatedSize
+    for (let i = 0; i < 2000; i++) {
+      b.add(Buffer.from(`key${String(i).padStart(8, '0')}`), 1, Kind.Value, new Uint8Array(100).fill(i & 0xff))
+      expect(b.estimatedSize).toBeGreaterThanOrEqual(last)
+      last = b.estimatedSize
+    }
+    expect(b.entryCount).toBe(2000)
+    const props = b.finish()
+    expect(props.fileSize).toBeGreaterThan(last)
+    // Each block but the last is cut by the first entry that takes it to 4096 bytes or past.
+    const reader = TableReader.open(fs, '/s.sst', 1, new BlockCache(0))
+    expect(reader.blockCount).toBe(props.dataBlockCount)
+    expect(props.dataBlockCount).toBeGreaterThan(40)
+    for (let i = 0; i + 1 < reader.blockCount; i++) {
+      expect(reader.blockHandle(i).length).toBeGreaterThanOrEqual(4096)
+      expect(reader.blockHandle(i).length).toBeLessThan(4096 + 125)
+    }
+  })
+
+  it('rejects out-of-order entries and bad options', () => {
+    const fs = new MemFileSystem()
+    const b = new TableBuilder(fs.create('/o.sst'))
+    b.add(Uint8Array.of(2), 5, Kind.Value, new Uint8Array(0))
+    expect(() => b.add(Uint8Array.of(1), 9, Kind.Value, new Uint8Array(0))).toThrow(InvalidArgumentError)
+    expect(() => b.add(Uint8Array.of(2), 5, Kind.Value, new Uint8Array(0))).toThrow(InvalidArgumentError)
+    expect(() => b.add(Uint8Array.of(2), 6, Kind.Value, new Uint8Array(0))).toThrow(InvalidArgumentError)
+    b.add(Uint8Array.of(2), 5, Kind.Delete, new Uint8Array(0))
+    b.add(Uint8Array.of(2), 4, Kind.Value, new Uint8Array(0))
+    expect(() => b.add(Uint8Array.of(3), MAX_SEQ + 1, Kind.Value, new Uint8Array(0))).toThrow(InvalidArgumentError)
+    b.finish()
+    expect(() => b.finish()).toThrow(InvalidArgumentError)
+    for (const bad of [{ blockSize: 0 }, { restartInterval: 0 }, { bloomBitsPerKey: -1 }, { compression: 'zstd' }]) {
+      expect(() => new TableBuilder(fs.create('/x.sst'), bad as TableWriterOptions)).toThrow(InvalidArgumentError)
+    }
+  })
+})

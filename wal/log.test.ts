@@ -1,0 +1,333 @@
+// Tests for LogWriter + readLog on MemFileSystem: round trips, every truncation, every bit flip,
+// zero tails, wrong kinds, crashes. Random tests print their seed; rerun one with SEED=<n>.
+
+import { describe, expect, it } from 'vitest'
+import { CorruptionError, InvalidArgumentError } from '../base/errors.js'
+import type { WritableFile } from '../base/fs.js'
+import { MemFileSystem } from '../base/mem-fs.js'
+import { FILE_HEADER_SIZE, type LogKind, LogWriter, type ReadLogResult, readLog, recordSize } from './index.js'
+
+const PATH = '/000001.wal'
+const SEED = Number(process.env.SEED ?? (Date.now() % 1_000_000_007))
+console.log(`wal/log.test.ts seed ${SEED} (rerun with SEED=${SEED})`)
+
+function makeRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function randomBytes(random: () => number, n: number): Uint8Array {
+  const b = new Uint8Array(n)
+  for (let i = 0; i < n; i++) b[i] = (random() * 256) | 0
+  return b
+}
+
+interface Outcome {
+  records: { offset: number; payload: Uint8Array }[]
+  result?: ReadLogResult
+  error?: unknown
+}
+
+function read(fs: MemFileSystem, path: string, kind: LogKind, tolerateTornTail: boolean): Outcome {
+  const records: Outcome['records'] = []
+  const file = fs.openRead(path)
+  try {
+    const result = readLog(file, kind, { tolerateTornTail }, (r) => records.push({ offset: r.offset, payload: r.payload.slice() }))
+    return { records, result }
+  } catch (error) {
+    return { records, error }
+  } finally {
+    file.close()
+  }
+}
+
+/** A file holding exactly `bytes`. */
+function fileWith(bytes: Uint8Array): MemFileSystem {
+  const fs = new MemFileSystem()
+  const f = fs.create(PATH)
+  f.append(bytes)
+  return fs
+}
+
+/** Writes `payloads` as one log; returns its bytes and where each record starts (plus the end). */
+function writeLog(payloads: Uint8Array[], kind: LogKind = 'wal'): { bytes: Uint8Array; starts: number[] } {
+  const fs = new MemFileSystem()
+  const w = LogWriter.create(fs.create(PATH), kind, { salt: 0x2468ace1 })
+  const starts = [w.size]
+  for (const p of payloads) {
+    w.append(p)
+    starts.push(w.size)
+  }
+  return { bytes: fs.readFile(PATH), starts }
+}
+
+/** Records read must be the first ones written, at their offsets, with their exact bytes. */
+function expectPrefix(got: Outcome['records'], payloads: Uint8Array[], starts: number[]): void {
+  expect(got.length).toBeLessThanOrEqual(payloads.length)
+  got.forEach((r, i) => {
+    expect(r.offset).toBe(starts[i])
+    expect(r.payload).toEqual(payloads[i])
+  })
+}
+
+function expectCorruption(o: Outcome, offset: number): void {
+  expect(o.error).toBeInstanceOf(CorruptionError)
+  expect((o.error as CorruptionError).file).toBe(PATH)
+  expect((o.error as CorruptionError).offset).toBe(offset)
+}
+
+// Small, varied records: one empty, one of a single byte, some ordinary.
+const SMALL = [0, 1, 20, 3, 50, 7].map((n, i) => Uint8Array.from({ length: n }, (_, j) => (i * 37 + j * 11 + 1) & 0xff))
+
+describe('LogWriter + readLog', () => {
+  it('round-trips many records of random sizes (0 B to 1 MiB), mixing append and appendAll', () => {
+    const random = makeRandom(SEED)
+    const fs = new MemFileSystem()
+    const w = LogWriter.create(fs.create(PATH), 'wal')
+    const written: Uint8Array[] = []
+    const starts: number[] = []
+    while (written.length < 300) {
+      const size = (): number => {
+        const r = random()
+        return r < 0.05 ? 0 : r < 0.1 ? (random() * (1 << 20)) | 0 : r < 0.15 ? 1 << 20 : (random() * 2000) | 0
+      }
+      if (random() < 0.5) {
+        const p = randomBytes(random, size())
+        starts.push(w.size)
+        w.append(p)
+        written.push(p)
+      } else {
+        const group = Array.from({ length: 1 + ((random() * 10) | 0) }, () => randomBytes(random, size()))
+        let o = w.size
+        for (const p of group) {
+          starts.push(o)
+          o += recordSize(p.length)
+        }
+        w.appendAll(group)
+        expect(w.size).toBe(o)
+        written.push(...group)
+      }
+    }
+    for (const tolerate of [false, true]) {
+      const o = read(fs, PATH, 'wal', tolerate)
+      expect(o.error).toBeUndefined()
+      expect(o.result).toEqual({ validLength: w.size })
+      expect(o.records.length).toBe(written.length)
+      expectPrefix(o.records, written, starts)
+    }
+  })
+
+  it('makes exactly one file.append per append() and per appendAll()', () => {
+    const fs = new MemFileSystem()
+    const inner = fs.create(PATH)
+    let appends = 0
+    const counting: WritableFile = {
+      path: inner.path,
+      get size() {
+        return inner.size
+      },
+      append(d) {
+        appends++
+        inner.append(d)
+      },
+      sync: () => inner.sync(),
+      close: () => inner.close(),
+    }
+    const w = LogWriter.create(counting, 'wal')
+    expect(appends).toBe(1)
+    w.append(new Uint8Array(100))
+    expect(appends).toBe(2)
+    w.appendAll(Array.from({ length: 100 }, () => new Uint8Array(64 << 10)))
+    expect(appends).toBe(3)
+    w.appendAll([])
+    expect(appends).toBe(3)
+    expect(read(fs, PATH, 'wal', false).records.length).toBe(101)
+  })
+
+  it('refuses a payload over the maximum length', () => {
+    const w = LogWriter.create(new MemFileSystem().create(PATH), 'wal')
+    const huge = { length: (1 << 30) + 1 } as Uint8Array
+    expect(() => w.append(huge)).toThrow(InvalidArgumentError)
+    expect(() => w.appendAll([new Uint8Array(1), huge])).toThrow(InvalidArgumentError)
+    expect(w.size).toBe(FILE_HEADER_SIZE)
+  })
+
+  it('reads a prefix at every truncation point: torn tail when tolerated, CorruptionError otherwise', () => {
+    const { bytes, starts } = writeLog(SMALL)
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const fs = fileWith(bytes.subarray(0, cut))
+      const tolerant = read(fs, PATH, 'wal', true)
+      const strict = read(fs, PATH, 'wal', false)
+      expectPrefix(tolerant.records, SMALL, starts)
+      expectPrefix(strict.records, SMALL, starts)
+      expect(tolerant.error, `cut ${cut}`).toBeUndefined()
+
+      if (cut === 0) {
+        expect(tolerant.result).toEqual({ validLength: 0 })
+        expectCorruption(strict, 0)
+        continue
+      }
+      if (cut < FILE_HEADER_SIZE) {
+        expect(tolerant.result).toEqual({ validLength: 0, tornTailAt: 0 })
+        expectCorruption(strict, 0)
+        continue
+      }
+      const whole = starts.filter((s) => s <= cut).length - 1
+      const boundary = starts[whole]
+      expect(tolerant.records.length, `cut ${cut}`).toBe(whole)
+      const zeroCut = bytes.subarray(boundary, cut).every((b) => b === 0)
+      if (cut === boundary || zeroCut) {
+        expect(tolerant.result).toEqual({ validLength: boundary })
+        expect(strict.result).toEqual({ validLength: boundary })
+      } else {
+        expect(tolerant.result).toEqual({ validLength: boundary, tornTailAt: boundary })
+        expectCorruption(strict, boundary)
+        expect(strict.records.length).toBe(whole)
+      }
+    }
+  })
+
+  it('never returns a wrong payload when any one bit is flipped; tells corruption from a torn tail', () => {
+    const { bytes, starts } = writeLog(SMALL)
+    const last = SMALL.length - 1
+    for (let bit = 0; bit < bytes.length * 8; bit++) {
+      const fs = fileWith(bytes)
+      fs.flipBit(PATH, bit)
+      const byte = bit >> 3
+      const tolerant = read(fs, PATH, 'wal', true)
+      const strict = read(fs, PATH, 'wal', false)
+      expectPrefix(tolerant.records, SMALL, starts)
+      expectPrefix(strict.records, SMALL, starts)
+      const ctx = `bit ${bit}`
+      if (byte < FILE_HEADER_SIZE) {
+        expectCorruption(tolerant, 0)
+        expectCorruption(strict, 0)
+        expect(tolerant.records.length, ctx).toBe(0)
+        continue
+      }
+      const hit = starts.findIndex((s, i) => byte >= s && byte < starts[i + 1])
+      expect(tolerant.records.length, ctx).toBe(hit)
+      if (hit < last) {
+        // Good records follow: corruption, whether or not a torn tail is tolerated.
+        expectCorruption(tolerant, starts[hit])
+        expectCorruption(strict, starts[hit])
+        expect((tolerant.error as Error).message).toMatch(/valid record follows/)
+      } else {
+        expect(tolerant.result, ctx).toEqual({ validLength: starts[hit], tornTailAt: starts[hit] })
+        expectCorruption(strict, starts[hit])
+      }
+    }
+  })
+
+  it('never returns a wrong payload for random flips in random logs', () => {
+    const random = makeRandom(SEED ^ 0x51ed)
+    for (let round = 0; round < 40; round++) {
+      const payloads = Array.from({ length: 1 + ((random() * 30) | 0) }, () => randomBytes(random, (random() * 300) | 0))
+      const { bytes, starts } = writeLog(payloads)
+      const fs = fileWith(bytes)
+      const flips = 1 + ((random() * 3) | 0)
+      for (let i = 0; i < flips; i++) fs.flipBit(PATH, (random() * bytes.length * 8) | 0)
+      const now = fs.readFile(PATH)
+      const first = now.findIndex((b, i) => b !== bytes[i])
+      const o = read(fs, PATH, 'wal', true)
+      expectPrefix(o.records, payloads, starts)
+      if (first < 0) continue // the flips cancelled out
+      const noticed = o.error instanceof CorruptionError || o.result?.tornTailAt !== undefined
+      expect(noticed, `seed ${SEED} round ${round}: damage at ${first} went unnoticed`).toBe(true)
+      for (const r of o.records) expect(r.offset + recordSize(r.payload.length)).toBeLessThanOrEqual(first)
+    }
+  })
+
+  it('reads a zero-filled tail as the end of the log', () => {
+    const { bytes, starts } = writeLog(SMALL)
+    for (const zeros of [1, 5, 12, 13, 14, 4096]) {
+      const fs = fileWith(bytes)
+      const f = fs.openAppend(PATH)
+      f.append(new Uint8Array(zeros))
+      for (const tolerate of [false, true]) {
+        const o = read(fs, PATH, 'wal', tolerate)
+        expect(o.error).toBeUndefined()
+        expect(o.result).toEqual({ validLength: bytes.length })
+        expect(o.records.length).toBe(SMALL.length)
+        expectPrefix(o.records, SMALL, starts)
+      }
+    }
+  })
+
+  it('treats zeros followed by a valid record as corruption, and zeros followed by junk as a torn tail', () => {
+    const { bytes, starts } = writeLog(SMALL)
+    const gap = starts[2]
+    const withGap = bytes.slice()
+    withGap.fill(0, gap, starts[3])
+    expectCorruption(read(fileWith(withGap), PATH, 'wal', true), gap)
+
+    const junkAfterZeros = new Uint8Array(bytes.length + 40)
+    junkAfterZeros.set(bytes)
+    junkAfterZeros[junkAfterZeros.length - 1] = 0xee
+    const o = read(fileWith(junkAfterZeros), PATH, 'wal', true)
+    expect(o.result).toEqual({ validLength: bytes.length, tornTailAt: bytes.length })
+  })
+
+  it('refuses a log of the other kind, whatever the tolerance', () => {
+    const { bytes } = writeLog(SMALL, 'manifest')
+    for (const tolerate of [false, true]) {
+      const o = read(fileWith(bytes), PATH, 'wal', tolerate)
+      expectCorruption(o, 0)
+      expect((o.error as Error).message).toMatch(/manifest log, expected a wal log/)
+      expect(o.records.length).toBe(0)
+    }
+    expect(read(fileWith(bytes), PATH, 'manifest', false).records.length).toBe(SMALL.length)
+  })
+
+  it('reads a file whose header never reached the disk as empty when tolerated', () => {
+    for (const bytes of [new Uint8Array(0), new Uint8Array(FILE_HEADER_SIZE), new Uint8Array(100)]) {
+      const tolerant = read(fileWith(bytes), PATH, 'wal', true)
+      expect(tolerant.records.length).toBe(0)
+      expect(tolerant.result!.validLength).toBe(0)
+      expect(tolerant.result!.tornTailAt).toBe(bytes.length === 0 ? undefined : 0)
+      expectCorruption(read(fileWith(bytes), PATH, 'wal', false), 0)
+    }
+    // A log holding only its header is a valid, empty log.
+    const { bytes } = writeLog([])
+    expect(read(fileWith(bytes), PATH, 'wal', false).result).toEqual({ validLength: FILE_HEADER_SIZE })
+  })
+
+  it('keeps every synced record through a crash and reads the rest as a prefix', async () => {
+    const random = makeRandom(SEED ^ 0xc4a5)
+    for (let round = 0; round < 200; round++) {
+      const fs = new MemFileSystem()
+      const w = LogWriter.create(fs.create(PATH), 'wal')
+      await fs.syncDir('/')
+      const written: Uint8Array[] = []
+      const starts = [w.size]
+      let synced = 0
+      const ops = 1 + ((random() * 12) | 0)
+      for (let i = 0; i < ops; i++) {
+        const group = Array.from({ length: 1 + ((random() * 4) | 0) }, () => randomBytes(random, (random() * 200) | 0))
+        if (group.length === 1) w.append(group[0])
+        else w.appendAll(group)
+        for (const p of group) {
+          written.push(p)
+          starts.push(starts[starts.length - 1] + recordSize(p.length))
+        }
+        if (random() < 0.3) {
+          await w.sync()
+          synced = written.length
+        }
+      }
+      const after = fs.crash({ seed: (SEED + round) >>> 0 })
+      const o = read(after, PATH, 'wal', true)
+      const ctx = `seed ${SEED} round ${round}`
+      expect(o.error, ctx).toBeUndefined()
+      expectPrefix(o.records, written, starts)
+      expect(o.records.length, ctx).toBeGreaterThanOrEqual(synced)
+      if (o.result!.tornTailAt !== undefined) expect(o.result!.tornTailAt).toBe(o.result!.validLength)
+    }
+  })
+})

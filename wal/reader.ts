@@ -1,0 +1,83 @@
+// readLog: replays a record log (WAL or manifest) and tells a torn tail from corruption.
+//
+// The rule (docs/format-log.md): a bad record is CORRUPTION when some valid record starts anywhere
+// after it; otherwise it is a TORN TAIL, the normal result of a crash during an append, cut off
+// when the caller tolerates one. An all-zero rest of file is a clean end (a preallocated or
+// zero-filled tail), not a torn one. The whole file is read at once: a WAL is at most ~64 MiB.
+
+import { CorruptionError } from '../base/errors.js'
+import type { ReadableFile } from '../base/fs.js'
+import {
+  FILE_HEADER_SIZE, type LogKind, RECORD_HEADER_SIZE, decodeFileHeader, decodeRecord, findNextRecord,
+  isZeroTail, recordFailureDetail,
+} from './format.js'
+
+export interface LogRecord {
+  /** Where the record's header starts in the file. */
+  offset: number
+  /**
+   * A view into one buffer holding the whole file, valid for as long as the caller keeps it;
+   * keeping any payload keeps that buffer alive, so copy what must outlive the replay.
+   */
+  payload: Uint8Array
+}
+
+export interface ReadLogResult {
+  /** Offset just past the last good record (FILE_HEADER_SIZE for a log with no records). */
+  validLength: number
+  /** Set when a torn tail was cut: where the bad bytes began. */
+  tornTailAt?: number
+}
+
+export interface ReadLogOptions {
+  /** True for the newest WAL and the manifest being appended: a torn tail is cut, not an error. */
+  tolerateTornTail: boolean
+}
+
+/**
+ * Reads every record in order, calling onRecord for each, and returns where the good part ends.
+ * Throws CorruptionError(path, offset, detail) for a bad or wrong-kind file header (offset 0), a
+ * bad record followed by a valid one, or a torn tail when `tolerateTornTail` is false. Records
+ * before the failure have been passed to onRecord when it throws.
+ * An empty file, or a header cut short or never written (all zero), is a log with no records when
+ * the tail is tolerated: a crash right after create.
+ */
+export function readLog(
+  file: ReadableFile,
+  kind: LogKind,
+  options: ReadLogOptions,
+  onRecord: (record: LogRecord) => void,
+): ReadLogResult {
+  const { path, size } = file
+  const data = file.read(0, size)
+  if (data.length !== size) throw new CorruptionError(path, data.length, `read ${data.length} of ${size} bytes`)
+  if (size === 0) {
+    if (options.tolerateTornTail) return { validLength: 0 }
+    throw new CorruptionError(path, 0, 'log file is empty')
+  }
+  if (size < FILE_HEADER_SIZE || isZeroTail(data, 0)) {
+    if (options.tolerateTornTail) return { validLength: 0, tornTailAt: 0 }
+    throw new CorruptionError(path, 0, size < FILE_HEADER_SIZE ? 'log file header is cut short' : 'log file is all zeros')
+  }
+  const { salt } = decodeFileHeader(data, path, kind)
+
+  let offset = FILE_HEADER_SIZE
+  while (offset < size) {
+    const end = decodeRecord(data, offset, salt)
+    if (end < 0) return badRecord(data, path, offset, end, salt, options)
+    onRecord({ offset, payload: data.subarray(offset + RECORD_HEADER_SIZE, end) })
+    offset = end
+  }
+  return { validLength: offset }
+}
+
+function badRecord(
+  data: Uint8Array, path: string, offset: number, failure: number, salt: number, options: ReadLogOptions,
+): ReadLogResult {
+  if (isZeroTail(data, offset)) return { validLength: offset }
+  const detail = recordFailureDetail(failure)
+  const next = findNextRecord(data, offset + 1, salt)
+  if (next >= 0) throw new CorruptionError(path, offset, `${detail}; a valid record follows at offset ${next}`)
+  if (options.tolerateTornTail) return { validLength: offset, tornTailAt: offset }
+  throw new CorruptionError(path, offset, `${detail} (torn tail)`)
+}

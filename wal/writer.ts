@@ -1,0 +1,100 @@
+// LogWriter: appends framed records to a fresh log file (WAL or manifest); format in format.ts.
+//
+// Not safe for concurrent use: the engine's writer queue (or the manifest's owner) is its only
+// caller. Each append()/appendAll() is exactly one file.append, so a group commit reaches the file
+// as one write and a crash tears at most the tail of it. Nothing is durable until sync() resolves.
+
+import { randomFillSync } from 'node:crypto'
+import { assert } from '../base/assert.js'
+import { InvalidArgumentError } from '../base/errors.js'
+import type { WritableFile } from '../base/fs.js'
+import { type LogKind, MAX_PAYLOAD_LENGTH, encodeFileHeader, encodeRecord, recordSize } from './format.js'
+
+/** Frames up to this size reuse one scratch buffer; larger ones get a buffer of their own. */
+const SCRATCH_LIMIT = 8 << 20
+
+export interface LogWriterOptions {
+  /** The salt written in the header and mixed into every record checksum. Default: random. */
+  salt?: number
+}
+
+export class LogWriter {
+  private readonly file: WritableFile
+  private readonly salt: number
+  private scratch = new Uint8Array(4096)
+  private closed = false
+
+  private constructor(file: WritableFile, salt: number) {
+    this.file = file
+    this.salt = salt
+  }
+
+  /**
+   * Writes the file header into a fresh file (not synced).
+   * requires: `file` is empty. `options.salt` exists for tests and golden bytes.
+   */
+  static create(file: WritableFile, kind: LogKind, options: LogWriterOptions = {}): LogWriter {
+    assert(file.size === 0, `LogWriter.create: ${file.path} is not empty`)
+    const salt = options.salt === undefined ? randomFillSync(new Uint32Array(1))[0] : options.salt >>> 0
+    file.append(encodeFileHeader(kind, salt))
+    return new LogWriter(file, salt)
+  }
+
+  /** Frames one record and appends it with one file.append. `payload` may be reused on return. */
+  append(payload: Uint8Array): void {
+    checkPayload(payload)
+    const buf = this.frameBuffer(recordSize(payload.length))
+    const end = encodeRecord(buf, 0, payload, this.salt)
+    this.write(buf.subarray(0, end))
+  }
+
+  /** Frames several payloads, one record each, into ONE file.append (a group commit). */
+  appendAll(payloads: Uint8Array[]): void {
+    let total = 0
+    for (const p of payloads) {
+      checkPayload(p)
+      total += recordSize(p.length)
+    }
+    if (total === 0) return
+    const buf = this.frameBuffer(total)
+    let offset = 0
+    for (const p of payloads) offset = encodeRecord(buf, offset, p, this.salt)
+    this.write(buf.subarray(0, offset))
+  }
+
+  /** Makes every appended record durable. */
+  sync(): Promise<void> {
+    return this.file.sync()
+  }
+
+  /** Closes the file without syncing it. */
+  close(): Promise<void> {
+    this.closed = true
+    return this.file.close()
+  }
+
+  /** Bytes in the file, header included, synced or not. */
+  get size(): number {
+    return this.file.size
+  }
+
+  private write(frame: Uint8Array): void {
+    assert(!this.closed, `LogWriter: append to closed log ${this.file.path}`)
+    this.file.append(frame)
+  }
+
+  private frameBuffer(size: number): Uint8Array {
+    if (size <= this.scratch.length) return this.scratch
+    if (size > SCRATCH_LIMIT) return Buffer.allocUnsafe(size)
+    let cap = this.scratch.length * 2
+    while (cap < size) cap *= 2
+    this.scratch = new Uint8Array(Math.min(cap, SCRATCH_LIMIT))
+    return this.scratch
+  }
+}
+
+function checkPayload(payload: Uint8Array): void {
+  if (payload.length > MAX_PAYLOAD_LENGTH) {
+    throw new InvalidArgumentError(`log record of ${payload.length} bytes exceeds ${MAX_PAYLOAD_LENGTH}`)
+  }
+}
