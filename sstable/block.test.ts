@@ -35,8 +35,9 @@ describe('block model', () => {
       for (let i = entries.length - 1; i >= -1; i--, it.prev()) fail(mismatchAt(it, entries, i))
 
       for (let trial = 0; trial < 300; trial++) {
-        const target = rng.chance(0.5) ? entries[rng.int(entries.length)].userKey : randomUserKey(rng)
-        const seq = rng.chance(0.2) ? MAX_SEQ : rng.int(100_001)
+        const e = entries[rng.int(entries.length)]
+        const target = rng.chance(0.5) ? e.userKey : randomUserKey(rng)
+        const seq = rng.chance(0.2) ? MAX_SEQ : rng.chance(0.5) ? e.seq + rng.int(3) - 1 : rng.int(100_001)
         it.seekGE(target, seq)
         fail(randomWalk(it, entries, modelSeekGE(entries, target, seq), rng, 40))
         it.seekLT(target)

@@ -16,10 +16,12 @@
 // Changing the hash, the seeds or the index rule changes which bits a key sets: that needs a new
 // filter version, never an edit of version 1.
 
-import bloom from 'bloom-filters'
+import * as bloomModule from 'bloom-filters'
 import { CorruptionError } from '../base/errors.js'
 
-// The named import passes tsc but fails in plain Node and tsx (CommonJS interop).
+// bloom-filters is CommonJS. Its named imports pass tsc but fail in plain Node and tsx; from ESM
+// its exports sit on `default`, from code compiled to CommonJS on the namespace itself.
+const bloom = (bloomModule as unknown as { default?: typeof bloomModule }).default ?? bloomModule
 const { BloomFilter, Hashing } = bloom
 
 type HashableInput = Parameters<InstanceType<typeof Hashing>['getIndexes']>[0]

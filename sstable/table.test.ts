@@ -12,10 +12,20 @@ import { TableBuilder } from './table-builder.js'
 import { TableReader } from './table-reader.js'
 import {
   type Entry, buildTable, mismatchAt, modelGet, modelSeekGE, modelSeekLT, randomEntries, randomUserKey, randomWalk,
-  seededRandom,
+  type Rng, seededRandom,
 } from './test-data.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+/** A read sequence number: often exactly an entry's, or just either side of it. */
+function pickSeq(rng: Rng, near: number): number {
+  const r = rng()
+  if (r < 0.1) return MAX_SEQ
+  if (r < 0.4) return near
+  if (r < 0.55) return near - 1
+  if (r < 0.7) return near + 1
+  return rng.int(100_001)
+}
 
 function checkTable(seed: number, keyCount: number, options: TableWriterOptions, cacheBytes: number): void {
   const rng = seededRandom(seed)
@@ -41,8 +51,9 @@ function checkTable(seed: number, keyCount: number, options: TableWriterOptions,
 
   // Point gets at random sequence numbers, present and absent keys.
   for (let trial = 0; trial < 600; trial++) {
-    const userKey = rng.chance(0.7) ? entries[rng.int(entries.length)].userKey : randomUserKey(rng)
-    const readSeq = rng.chance(0.1) ? MAX_SEQ : rng.int(100_001)
+    const e = entries[rng.int(entries.length)]
+    const userKey = rng.chance(0.7) ? e.userKey : randomUserKey(rng)
+    const readSeq = pickSeq(rng, e.seq)
     const want = modelGet(entries, userKey, readSeq)
     const got = reader.get(userKey, readSeq)
     const fmt = (e: { seq: number; kind: number; value: Uint8Array } | undefined) =>
@@ -53,8 +64,9 @@ function checkTable(seed: number, keyCount: number, options: TableWriterOptions,
 
   // Seeks followed by random walks.
   for (let trial = 0; trial < 300; trial++) {
-    const target = rng.chance(0.6) ? entries[rng.int(entries.length)].userKey : randomUserKey(rng)
-    const seq = rng.chance(0.2) ? MAX_SEQ : rng.int(100_001)
+    const e = entries[rng.int(entries.length)]
+    const target = rng.chance(0.6) ? e.userKey : randomUserKey(rng)
+    const seq = pickSeq(rng, e.seq)
     if (rng.chance(0.5)) {
       if (seq === MAX_SEQ && rng.chance(0.5)) it.seekGE(target)
       else it.seekGE(target, seq)

@@ -9,7 +9,7 @@ import { CorruptionError } from '../base/errors.js'
 import type { ReadableFile } from '../base/fs.js'
 import {
   FILE_HEADER_SIZE, type LogKind, RECORD_HEADER_SIZE, decodeFileHeader, decodeRecord, findNextRecord,
-  isZeroTail, recordFailureDetail,
+  isFileHeaderIntact, isZeroTail, recordFailureDetail,
 } from './format.js'
 
 export interface LogRecord {
@@ -39,8 +39,8 @@ export interface ReadLogOptions {
  * Throws CorruptionError(path, offset, detail) for a bad or wrong-kind file header (offset 0), a
  * bad record followed by a valid one, or a torn tail when `tolerateTornTail` is false. Records
  * before the failure have been passed to onRecord when it throws.
- * An empty file, or a header cut short or never written (all zero), is a log with no records when
- * the tail is tolerated: a crash right after create.
+ * An empty file, an all-zero file, or one too short to hold a record whose header is cut short or
+ * fails its checksum, is a log with no records when the tail is tolerated: a crash right after create.
  */
 export function readLog(
   file: ReadableFile,
@@ -55,9 +55,12 @@ export function readLog(
     if (options.tolerateTornTail) return { validLength: 0 }
     throw new CorruptionError(path, 0, 'log file is empty')
   }
-  if (size < FILE_HEADER_SIZE || isZeroTail(data, 0)) {
+  // A file too short to hold one record, or all zeros, has lost at most its header: a crash right
+  // after create. A damaged header of a longer file may hide records, so that is corruption.
+  const noRoomForRecord = size < FILE_HEADER_SIZE + RECORD_HEADER_SIZE
+  if (size < FILE_HEADER_SIZE || isZeroTail(data, 0) || (noRoomForRecord && !isFileHeaderIntact(data))) {
     if (options.tolerateTornTail) return { validLength: 0, tornTailAt: 0 }
-    throw new CorruptionError(path, 0, size < FILE_HEADER_SIZE ? 'log file header is cut short' : 'log file is all zeros')
+    throw new CorruptionError(path, 0, `log file header is torn (${size} bytes in the file)`)
   }
   const { salt } = decodeFileHeader(data, path, kind)
 
