@@ -5,7 +5,13 @@
 //   write MANIFEST-N (snapshot edit) → sync it → sync dir → write NNNNNN.tmp with CURRENT's text
 //   → sync it → rename to CURRENT → sync dir.
 // A crash anywhere leaves either the old CURRENT (and its manifest, still intact) or the new one.
-// Later edits are appended to the live manifest and synced before the caller acts on them.
+//
+// Commit records: every edit (and the snapshot) is followed by an empty record, and each is
+// synced: edit → fsync → commit record → fsync → the caller acts. So on recovery a damaged last
+// record is either an edit that nothing acted on (a crash before its commit record was durable)
+// or a commit record whose edit is intact before it. The reader's rule — a bad record with no
+// valid record after it is a torn tail — is then safe: a flipped bit in an edit that was acted
+// on always has its commit record after it, so it reads as corruption, never as a torn tail.
 //
 // CURRENT (text, format version 1):
 //   sett-current 1\n
@@ -56,8 +62,8 @@ export function recoverManifest(fs: FileSystem, dir: string, versions: VersionSe
   const file = fs.openRead(path)
   try {
     let records = 0
-    // The last edit may be torn by a crash: it was never synced, so nothing acted on it.
     readLog(file, 'manifest', { tolerateTornTail: true }, (rec) => {
+      if (rec.payload.length === 0) return // a commit record
       versions.apply(decodeVersionEdit(rec.payload, path, rec.offset), { file: path, offset: rec.offset })
       records++
     })
@@ -66,6 +72,15 @@ export function recoverManifest(fs: FileSystem, dir: string, versions: VersionSe
     file.close()
   }
   return number
+}
+
+const COMMIT_RECORD = new Uint8Array(0)
+
+async function appendCommitted(log: LogWriter, payload: Uint8Array): Promise<void> {
+  log.append(payload)
+  await log.sync()
+  log.append(COMMIT_RECORD)
+  await log.sync()
 }
 
 /** The live manifest: appends edits durably. */
@@ -84,8 +99,7 @@ export class ManifestWriter {
    */
   static async create(fs: FileSystem, dir: string, number: number, snapshot: VersionEdit): Promise<ManifestWriter> {
     const log = LogWriter.create(fs.create(filePath(dir, manifestFileName(number))), 'manifest')
-    log.append(encodeVersionEdit(snapshot))
-    await log.sync()
+    await appendCommitted(log, encodeVersionEdit(snapshot))
     await fs.syncDir(dir)
     const tmp = filePath(dir, tempFileName(number))
     const f = fs.create(tmp)
@@ -101,10 +115,9 @@ export class ManifestWriter {
     return this.log.size
   }
 
-  /** Appends one edit and waits until it is durable. */
-  async append(edit: VersionEdit): Promise<void> {
-    this.log.append(encodeVersionEdit(edit))
-    await this.log.sync()
+  /** Appends one edit and waits until it and its commit record are durable. */
+  append(edit: VersionEdit): Promise<void> {
+    return appendCommitted(this.log, encodeVersionEdit(edit))
   }
 
   close(): Promise<void> {

@@ -15,9 +15,9 @@ function filled(n: number, seed: number): Uint8Array {
 
 const bytes = (s: string) => new TextEncoder().encode(s)
 
-/** Arena bytes of one entry with a tower of height h: 28-byte header, links, key, value, 8-aligned. */
+/** Arena bytes of one entry with a tower of height h: 24-byte header, links, key, value, 8-aligned. */
 function entryBytes(h: number, keyLen: number, valueLen: number): number {
-  return Math.ceil((28 + 4 * h + keyLen + valueLen) / 8) * 8
+  return Math.ceil((24 + 8 * h + keyLen + valueLen) / 8) * 8
 }
 
 describe('memtable sizes', () => {
@@ -115,7 +115,7 @@ describe('memtable accounting', () => {
   })
 
   it('counts bytes exactly for known tower heights', () => {
-    // rng() >= 1/4 always: every tower has height 1. rng() = 0: every tower is MAX_HEIGHT (16).
+    // rng() >= 1/2 always: every tower has height 1. rng() = 0: every tower is MAX_HEIGHT (24).
     const flat = new Memtable({ rng: () => 0.9 })
     const tall = new Memtable({ rng: () => 0 })
     let flatBytes = 0
@@ -126,7 +126,7 @@ describe('memtable accounting', () => {
       flat.add(key, i + 1, Kind.Value, value)
       tall.add(key, i + 1, Kind.Value, value)
       flatBytes += entryBytes(1, key.length, i)
-      tallBytes += entryBytes(16, key.length, i)
+      tallBytes += entryBytes(24, key.length, i)
     }
     expect(flat.byteSize).toBe(flatBytes)
     expect(tall.byteSize).toBe(tallBytes)

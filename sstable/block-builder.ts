@@ -10,7 +10,7 @@
 // `restartInterval`-th entry stores its whole key, so a reader can binary-search the restarts
 // and decode forward from one without the entries before it (LevelDB's block format).
 
-import { assert } from '../base/assert.js'
+import { assert, assertionsEnabled } from '../base/assert.js'
 import { TRAILER_SIZE, compareInternal, decodeInternalKey, writeTrailer } from '../base/internal-key.js'
 import { varintLength, writeVarint } from '../base/varint.js'
 
@@ -53,7 +53,7 @@ export class BlockBuilder {
     const key = this.scratch
     key.set(userKey, 0)
     writeTrailer(key, userKey.length, seq, kind)
-    assert(this.count === 0 || this.compareToLast(key, keyLength) > 0, 'block entries in internal order')
+    if (assertionsEnabled) assert(this.count === 0 || this.compareToLast(key, keyLength) > 0, 'block entries in internal order')
 
     let shared = 0
     if (this.sinceRestart < this.restartInterval) {

@@ -223,10 +223,21 @@ export class BlockIter {
   // Compares the key stored whole at restart i with the target, without copying it.
   private compareRestart(i: number, userKey: Uint8Array, trailer: number): number {
     let p = this.block!.restarts[i]
-    const shared = this.readVar(p)
-    const unshared = this.readVar(this.varEnd)
-    const valueLength = this.readVar(this.varEnd)
-    p = this.varEnd
+    const d = this.data
+    let shared: number
+    let unshared: number
+    let valueLength: number
+    if (p + 3 <= this.limit && (d[p] | d[p + 1] | d[p + 2]) < 0x80) {
+      shared = d[p]
+      unshared = d[p + 1]
+      valueLength = d[p + 2]
+      p += 3
+    } else {
+      shared = this.readVar(p)
+      unshared = this.readVar(this.varEnd)
+      valueLength = this.readVar(this.varEnd)
+      p = this.varEnd
+    }
     if (shared !== 0 || unshared < 8 || p + unshared + valueLength > this.limit) {
       this.corrupt(`bad entry at restart ${i} (offset ${this.block!.restarts[i]})`)
     }
@@ -309,7 +320,8 @@ export class BlockIter {
       this.key = grown
     }
     const key = this.key
-    if (unshared <= 16) {
+    // A plain loop beats subarray().set() (an allocation) for the short deltas of most keys.
+    if (unshared <= 64) {
       for (let i = 0; i < unshared; i++) key[shared + i] = d[keyStart + i]
     } else {
       key.set(d.subarray(keyStart, valueOffset), shared)

@@ -63,6 +63,18 @@ describe('TableBloomFilter', () => {
     for (let i = 0; i < 5000; i++) expect(f.mayContain(keyOf(i, 1))).toBe(true)
   })
 
+  it('answers mayContain exactly as the library has() does', () => {
+    const f = filled(2000, 6)
+    let positives = 0
+    for (let i = 0; i < 20_000; i++) {
+      const k = keyOf(i, 4)
+      const has = f.has(k as unknown as Buffer)
+      expect(f.mayContain(k)).toBe(has)
+      if (has) positives++
+    }
+    expect(positives).toBeGreaterThan(100) // ~5.6% at 6 bits/key: both answers occur
+  })
+
   it('keeps the false-positive rate within 1.5x of theory at 10 bits/key over 200k absent keys', () => {
     const n = 100_000
     const f = filled(n, 10)

@@ -36,7 +36,7 @@ export function separator(
   return { userKey: lastUser.slice(), seq: lastSeq, kind: lastKind }
 }
 
-/** A short key k >= every internal key of user key `lastUser` (for the last block). */
+/** A key k >= last = (lastUser, lastSeq, lastKind), shorter when cheap (for the last block). */
 export function successor(lastUser: Uint8Array, lastSeq: number, lastKind: number): SeparatorKey {
   for (let i = 0; i < lastUser.length; i++) {
     if (lastUser[i] !== 0xff && i + 1 < lastUser.length) {

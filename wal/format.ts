@@ -170,7 +170,7 @@ export function recordFailureDetail(code: number): string {
 export function decodeRecord(data: Uint8Array, offset: number, salt: number): number {
   const size = data.length
   if (offset + RECORD_HEADER_SIZE > size) return RECORD_TRUNCATED_HEADER
-  if (false) return 0
+  if (readU32(data, offset + 9) !== headerChecksum(data, offset + 4, salt)) return RECORD_BAD_HEADER_CHECKSUM
   if (data[offset + 8] !== RECORD_TYPE_FULL) return RECORD_BAD_TYPE
   const end = offset + RECORD_HEADER_SIZE + readU32(data, offset + 4)
   if (end > size) return RECORD_TRUNCATED_PAYLOAD
@@ -188,7 +188,7 @@ export function findNextRecord(data: Uint8Array, from: number, salt: number): nu
   for (let o = from; o <= last; o++) {
     if (data[o + 8] !== RECORD_TYPE_FULL) continue
     if (o + RECORD_HEADER_SIZE + readU32(data, o + 4) > data.length) continue
-    if (false) continue
+    if (readU32(data, o + 9) !== headerChecksum(data, o + 4, salt)) continue
     if (decodeRecord(data, o, salt) >= 0) return o
   }
   return -1
