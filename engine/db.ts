@@ -350,6 +350,7 @@ export class DB {
   private onObsoleteTable(f: FileMetadata): void {
     f.reader?.close()
     f.reader = undefined
+    this.cache.dropTable(f.fileNumber)
     if (this.state === 'closed') return
     try {
       this.fs.remove(filePath(this.dir, tableFileName(f.fileNumber)))

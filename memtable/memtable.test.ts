@@ -34,8 +34,7 @@ function modelSeekGE(model: Entry[], key: Uint8Array, seq: number): number {
 
 /** Index of the last model entry whose user key is < key (-1 when none). */
 function modelSeekLT(model: Entry[], key: Uint8Array): number {
-  let i = modelSeekGE(model, key, MAX_SEQ)
-  return i - 1
+  return modelSeekGE(model, key, MAX_SEQ) - 1
 }
 
 function modelGet(model: Entry[], key: Uint8Array, readSeq: number): Entry | undefined {
@@ -238,12 +237,12 @@ function runModel(seed: number, opts: { entries: number; alphabet: number; maxKe
 
 describe('memtable against a sorted-array model', () => {
   it('tiny alphabet: many versions of few keys', () => {
-    for (const seed of seeds(6)) withSeed(seed, () => runModel(seed, { entries: 1500, alphabet: 2, maxKeyLen: 3 }))
+    for (const seed of seeds(6)) withSeed(seed, () => runModel(seed, { entries: 3000, alphabet: 2, maxKeyLen: 3 }))
   })
 
   it('wider keys, from a 64-byte arena that grows many times', () => {
     for (const seed of seeds(4)) {
-      withSeed(seed, () => runModel(seed, { entries: 3000, alphabet: 6, maxKeyLen: 12, arena: 64 }))
+      withSeed(seed, () => runModel(seed, { entries: 5000, alphabet: 6, maxKeyLen: 12, arena: 64 }))
     }
   })
 

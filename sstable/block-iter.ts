@@ -83,8 +83,11 @@ export class BlockIter {
   private cacheCount = 0
   /** Index of the current entry in the cache, -1 when the cache does not hold it. */
   private cachePos = -1
-  // Varint decoding leaves its end here (avoids a cursor object per entry).
+  // readHeader's results (fields, not an object per entry); varEnd is where a varint ended.
   private varEnd = 0
+  private hShared = 0
+  private hUnshared = 0
+  private hValueLength = 0
 
   constructor(private readonly file: string) {}
 
@@ -133,11 +136,6 @@ export class BlockIter {
     return this.data.subarray(this.valueOffset, this.valueOffset + this.valueLength)
   }
 
-  /** Offset of the current entry inside the block (for verify and describe). */
-  entryOffset(): number {
-    return this.cur
-  }
-
   first(): void {
     this.cachePos = -1
     if (this.limit === 0) return this.invalidate()
@@ -184,14 +182,63 @@ export class BlockIter {
     if (this.limit === 0) return this.invalidate()
     const trailer = seq * 256 + 0xff
     const r = this.lastRestartBefore(userKey, trailer)
-    this.keyLength = 0
+    const d = this.data
     let p = this.block!.restarts[r < 0 ? 0 : r]
+    // Keys are copied lazily (a full copy per skipped entry was most of a seek's cost): key[0,
+    // prevShared) holds the previous entry's key up to its own shared prefix, and the rest of
+    // that key is still in the block at prevDelta.
+    let prevLength = 0
+    let prevShared = 0
+    let prevDelta = 0
     for (;;) {
-      this.decodeAt(p)
-      if (compareKeyAt(this.key, 0, this.keyLength, userKey, trailer) >= 0) return
-      p = this.nextOffset
+      this.readHeader(p)
+      const shared = this.hShared
+      const keyStart = this.varEnd
+      const keyLength = shared + this.hUnshared
+      if (shared > prevLength) this.corrupt(`bad entry at offset ${p}`)
+      if (this.key.length < keyLength) this.growKey(keyLength)
+      const key = this.key
+      for (let i = prevShared; i < shared; i++) key[i] = d[prevDelta + i - prevShared]
+      if (this.compareEntry(shared, keyStart, keyLength, userKey, trailer) >= 0) {
+        for (let i = shared; i < keyLength; i++) key[i] = d[keyStart + i - shared]
+        this.keyLength = keyLength
+        this.valueOffset = keyStart + this.hUnshared
+        this.valueLength = this.hValueLength
+        this.cur = p
+        this.nextOffset = this.valueOffset + this.valueLength
+        return
+      }
+      prevLength = keyLength
+      prevShared = shared
+      prevDelta = keyStart
+      p = keyStart + this.hUnshared + this.hValueLength
       if (p >= this.limit) return this.invalidate()
     }
+  }
+
+  /**
+   * Compares the entry whose key is key[0, shared) followed by the block's bytes at keyStart
+   * with (userKey, trailer), without copying it unless the user keys are equal.
+   */
+  private compareEntry(shared: number, keyStart: number, keyLength: number, userKey: Uint8Array, trailer: number): number {
+    const key = this.key
+    const d = this.data
+    const ulen = keyLength - 8
+    const n = ulen < userKey.length ? ulen : userKey.length
+    const m = shared < n ? shared : n
+    let i = 0
+    for (; i < m; i++) {
+      const diff = key[i] - userKey[i]
+      if (diff !== 0) return diff
+    }
+    const delta = keyStart - shared
+    for (; i < n; i++) {
+      const diff = d[delta + i] - userKey[i]
+      if (diff !== 0) return diff
+    }
+    if (ulen !== userKey.length) return ulen - userKey.length
+    for (let j = shared; j < keyLength; j++) key[j] = d[delta + j]
+    return trailer - readTrailer(key, ulen)
   }
 
   /** Last entry whose user key is strictly less than `userKey`. */
@@ -222,26 +269,10 @@ export class BlockIter {
 
   // Compares the key stored whole at restart i with the target, without copying it.
   private compareRestart(i: number, userKey: Uint8Array, trailer: number): number {
-    let p = this.block!.restarts[i]
-    const d = this.data
-    let shared: number
-    let unshared: number
-    let valueLength: number
-    if (p + 3 <= this.limit && (d[p] | d[p + 1] | d[p + 2]) < 0x80) {
-      shared = d[p]
-      unshared = d[p + 1]
-      valueLength = d[p + 2]
-      p += 3
-    } else {
-      shared = this.readVar(p)
-      unshared = this.readVar(this.varEnd)
-      valueLength = this.readVar(this.varEnd)
-      p = this.varEnd
-    }
-    if (shared !== 0 || unshared < 8 || p + unshared + valueLength > this.limit) {
-      this.corrupt(`bad entry at restart ${i} (offset ${this.block!.restarts[i]})`)
-    }
-    return compareKeyAt(this.data, p, unshared, userKey, trailer)
+    const p = this.block!.restarts[i]
+    this.readHeader(p)
+    if (this.hShared !== 0) this.corrupt(`restart ${i} (offset ${p}) shares a prefix`)
+    return compareKeyAt(this.data, this.varEnd, this.hUnshared, userKey, trailer)
   }
 
   /**
@@ -291,35 +322,39 @@ export class BlockIter {
     this.cachePos = i
   }
 
-  /** Decodes the entry at `p` on top of the current key (its shared prefix). */
-  private decodeAt(p: number): void {
+  /**
+   * Reads the entry header at `p` into hShared, hUnshared, hValueLength and varEnd (where the
+   * key delta starts), checking that the entry ends before the restart array.
+   */
+  private readHeader(p: number): void {
     const d = this.data
-    const limit = this.limit
-    let shared: number
-    let unshared: number
-    let valueLength: number
-    if (p + 3 <= limit && (d[p] | d[p + 1] | d[p + 2]) < 0x80) {
-      shared = d[p]
-      unshared = d[p + 1]
-      valueLength = d[p + 2]
+    if (p + 3 <= this.limit && (d[p] | d[p + 1] | d[p + 2]) < 0x80) {
+      this.hShared = d[p]
+      this.hUnshared = d[p + 1]
+      this.hValueLength = d[p + 2]
       this.varEnd = p + 3
     } else {
-      shared = this.readVar(p)
-      unshared = this.readVar(this.varEnd)
-      valueLength = this.readVar(this.varEnd)
+      this.hShared = this.readVar(p)
+      this.hUnshared = this.readVar(this.varEnd)
+      this.hValueLength = this.readVar(this.varEnd)
     }
+    if (this.hShared + this.hUnshared < 8 || this.varEnd + this.hUnshared + this.hValueLength > this.limit) {
+      this.corrupt(`bad entry at offset ${p}`)
+    }
+  }
+
+  /** Decodes the entry at `p` on top of the current key (its shared prefix). */
+  private decodeAt(p: number): void {
+    this.readHeader(p)
+    const shared = this.hShared
+    const unshared = this.hUnshared
     const keyStart = this.varEnd
     const keyLength = shared + unshared
     const valueOffset = keyStart + unshared
-    if (shared > this.keyLength || keyLength < 8 || valueOffset + valueLength > limit) {
-      this.corrupt(`bad entry at offset ${p}`)
-    }
-    if (this.key.length < keyLength) {
-      const grown = new Uint8Array(keyLength * 2)
-      grown.set(this.key.subarray(0, shared))
-      this.key = grown
-    }
+    if (shared > this.keyLength) this.corrupt(`bad entry at offset ${p}`)
+    if (this.key.length < keyLength) this.growKey(keyLength)
     const key = this.key
+    const d = this.data
     // A plain loop beats subarray().set() (an allocation) for the short deltas of most keys.
     if (unshared <= 64) {
       for (let i = 0; i < unshared; i++) key[shared + i] = d[keyStart + i]
@@ -328,9 +363,15 @@ export class BlockIter {
     }
     this.keyLength = keyLength
     this.valueOffset = valueOffset
-    this.valueLength = valueLength
+    this.valueLength = this.hValueLength
     this.cur = p
-    this.nextOffset = valueOffset + valueLength
+    this.nextOffset = valueOffset + this.hValueLength
+  }
+
+  private growKey(need: number): void {
+    const grown = new Uint8Array(need * 2)
+    grown.set(this.key)
+    this.key = grown
   }
 
   /** Reads a varint at `p` below the restart array; its end goes to varEnd. */

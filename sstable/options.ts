@@ -37,8 +37,13 @@ function checkInteger(name: string, v: number, min: number, max: number): void {
 
 /** Fills in defaults and throws InvalidArgumentError for a value out of range. */
 export function resolveTableWriterOptions(options: TableWriterOptions = {}): ResolvedTableWriterOptions {
-  const o = { ...DEFAULT_TABLE_WRITER_OPTIONS }
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as Record<string, unknown>)[k] = v
+  const d = DEFAULT_TABLE_WRITER_OPTIONS
+  const o: ResolvedTableWriterOptions = {
+    blockSize: options.blockSize ?? d.blockSize,
+    restartInterval: options.restartInterval ?? d.restartInterval,
+    bloomBitsPerKey: options.bloomBitsPerKey ?? d.bloomBitsPerKey,
+    compression: options.compression ?? d.compression,
+  }
   checkInteger('blockSize', o.blockSize, 1, 1 << 30)
   checkInteger('restartInterval', o.restartInterval, 1, 1 << 16)
   if (!(typeof o.bloomBitsPerKey === 'number' && o.bloomBitsPerKey >= 0 && o.bloomBitsPerKey <= 100)) {

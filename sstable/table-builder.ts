@@ -54,7 +54,7 @@ export class TableBuilder {
   constructor(private readonly file: WritableFile, options?: TableWriterOptions) {
     this.options = resolveTableWriterOptions(options)
     if (file.size !== 0) throw new InvalidArgumentError(`table file ${file.path} is not empty (${file.size} bytes)`)
-    this.data = new BlockBuilder(this.options.restartInterval, this.options.blockSize + 1024)
+    this.data = new BlockBuilder(this.options.restartInterval, Math.min(this.options.blockSize, 1 << 16) + 1024)
     this.write(encodeHeader())
   }
 

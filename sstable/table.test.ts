@@ -2,10 +2,14 @@
 // values, 1-byte and long keys) built at small block sizes with and without compression, then
 // point gets at random sequence numbers, full scans both ways, and seeks with random walks.
 
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../base/errors.js'
 import { Kind, MAX_SEQ } from '../base/internal-key.js'
 import { MemFileSystem } from '../base/mem-fs.js'
+import { RealFileSystem } from '../base/real-fs.js'
 import { BlockCache } from './block-cache.js'
 import type { TableWriterOptions } from './options.js'
 import { TableBuilder } from './table-builder.js'
@@ -95,6 +99,28 @@ describe('table model', () => {
     it(`matches a sorted array: ${JSON.stringify(options)}, cache ${cacheBytes} B`, () => {
       checkTable(4242 + n, 400, options, cacheBytes)
     })
+  })
+
+  it('writes and reads a table through the real file system', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sett-sstable-'))
+    try {
+      const fs = new RealFileSystem()
+      const entries = randomEntries(seededRandom(77), 300)
+      const file = fs.create(join(dir, '000007.sst'))
+      const props = buildTable(file, entries, { blockSize: 1024 })
+      await file.sync()
+      await file.close()
+      const reader = TableReader.open(fs, join(dir, '000007.sst'), 7, new BlockCache(1 << 20))
+      expect(reader.properties).toEqual(props)
+      reader.verify()
+      const it = reader.iterator()
+      let i = 0
+      for (it.first(); it.valid(); it.next(), i++) if (mismatchAt(it, entries, i)) expect(mismatchAt(it, entries, i)).toBeUndefined()
+      expect(i).toBe(entries.length)
+      reader.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('reads an empty table', () => {
