@@ -5,7 +5,6 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**', 'bench/peers/**'],
-    benchmark: { include: ['**/*.bench.ts'], exclude: ['node_modules/**', 'dist/**'] },
     pool: 'forks',
     testTimeout: 60_000,
     env: { SETT_ASSERT: '1' },

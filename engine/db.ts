@@ -80,7 +80,7 @@ export class DB {
   private manifest!: ManifestWriter
   private wal!: LogWriter
   private walNumber = 0
-  private mem = new Memtable()
+  private mem: Memtable
   /** Newest first. */
   private frozen: FrozenMemtable[] = []
   private state: State = 'open'
@@ -105,6 +105,12 @@ export class DB {
     this.cache = new BlockCache(options.blockCacheSize)
     this.versions = new VersionSet((f) => this.onObsoleteTable(f))
     this.writeQueue = new WriteQueue((group) => this.commitGroup(group))
+    this.mem = this.newMemtable()
+  }
+
+  /** Reserving the whole limit up front avoids grow-and-copy; untouched pages cost no RSS. */
+  private newMemtable(): Memtable {
+    return new Memtable({ initialArenaSize: Math.min(this.options.memtableSize + 1024 * 1024, 2 ** 31) })
   }
 
   /** Opens (or creates) the database in `dir`, recovering from the WAL as needed. */
@@ -256,7 +262,7 @@ export class DB {
     await this.wal.sync()
     await this.fs.syncDir(this.dir)
     this.frozen.unshift({ mem: this.mem, walNumber: this.walNumber })
-    this.mem = new Memtable()
+    this.mem = this.newMemtable()
     this.walNumber = number
     this.scheduleBackgroundWork()
   }
