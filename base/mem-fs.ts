@@ -27,6 +27,7 @@
 
 import { posix } from 'node:path'
 import { InvalidArgumentError, IOError, LockError, NotFoundError } from './errors.js'
+import { mulberry32 } from './random.js'
 import type { FileLock, FileSystem, ReadableFile, WritableFile } from './fs.js'
 
 /** Thrown by every call on a MemFileSystem after an injected crash: the process is dead. */
@@ -128,18 +129,6 @@ function applyNameOp(names: Map<string, Inode>, op: NameOp, dir: string): void {
   }
 }
 
-/** mulberry32: small, fast and good enough to pick crash outcomes. */
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 function normalize(path: string): string {
   const p = posix.normalize(path)
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p
@@ -173,7 +162,7 @@ export class MemFileSystem implements FileSystem {
 
   /** What a machine finds after power loss now: a new, uncrashed instance. See CrashOptions. */
   crash(options: CrashOptions = {}): MemFileSystem {
-    const random = makeRandom(options.seed ?? 1)
+    const random = mulberry32(options.seed ?? 1)
     const tear = options.tearUnsynced ?? true
     const names = new Map(this.durable)
     if (options.keepUnsyncedNameOps) {

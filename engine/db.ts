@@ -6,6 +6,7 @@
 // memtable; only the background loop writes the manifest. Reads are synchronous and see a
 // consistent state because nothing changes between their steps.
 
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { ClosedError, InvalidArgumentError } from '../base/errors.js'
 import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
 import type { FileLock, FileSystem } from '../base/fs.js'
@@ -87,6 +88,7 @@ export class DB {
   private backgroundError: unknown = undefined
   private background: Promise<void> | undefined
   private progressWaiters: (() => void)[] = []
+  private groupsSinceYield = 0
   private recoveryReport!: RecoveryReport
   private readonly counters = {
     flushes: 0, compactions: 0, trivialMoves: 0, compactionBytesRead: 0, compactionBytesWritten: 0,
@@ -110,7 +112,8 @@ export class DB {
 
   /** Reserving the whole limit up front avoids grow-and-copy; untouched pages cost no RSS. */
   private newMemtable(): Memtable {
-    return new Memtable({ initialArenaSize: Math.min(this.options.memtableSize + 1024 * 1024, 2 ** 31) })
+    const size = this.options.memtableSize
+    return new Memtable({ initialArenaSize: Math.min(size + 1024 * 1024, 2 ** 31), keyFilterBits: size / 8 })
   }
 
   /** Opens (or creates) the database in `dir`, recovering from the WAL as needed. */
@@ -202,6 +205,14 @@ export class DB {
       sync ||= w.sync
     }
     await this.makeRoomForWrite(bytes)
+    // Writes that complete without I/O resolve through microtasks alone, which would starve an
+    // inline flush or compaction (it yields through setImmediate) until writers stall. So while
+    // background work runs, the leader gives the event loop a turn every few groups.
+    if (this.background && ++this.groupsSinceYield >= 4) {
+      this.groupsSinceYield = 0
+      await yieldToEventLoop()
+      if (this.state === 'closed') throw new ClosedError()
+    }
     const firstSeq = this.versions.lastSeq + 1
     const record = encodeBatchRecord(firstSeq, group.map((w) => w.ops))
     try {

@@ -21,7 +21,10 @@ export interface Options {
    * (DESIGN.md). Larger speeds bulk loads; recovery replays up to this much WAL.
    */
   memtableSize?: number
-  /** Frozen memtables waiting for flush before writers wait. Default 2. */
+  /**
+   * Frozen memtables waiting for flush before writers wait. Default 1, as in LevelDB: each holds up
+   * to memtableSize bytes of RSS, and a fill of 1M × 100 B measured the same speed with 1 as with 2.
+   */
   maxImmutableMemtables?: number
   /** Uncompressed bytes per data block. Default 4 KiB: point reads decompress one block. */
   blockSize?: number
@@ -69,7 +72,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     errorIfExists: options.errorIfExists ?? false,
     sync: options.sync ?? false,
     memtableSize: options.memtableSize ?? 64 * MiB,
-    maxImmutableMemtables: options.maxImmutableMemtables ?? 2,
+    maxImmutableMemtables: options.maxImmutableMemtables ?? 1,
     blockSize: options.blockSize ?? 4096,
     bloomBitsPerKey: options.bloomBitsPerKey ?? 10,
     compression: options.compression ?? 'lz4',

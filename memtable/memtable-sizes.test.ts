@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { Kind, MAX_SEQ } from '../base/internal-key.js'
 import { Memtable } from './index.js'
-import { seededRng } from './seeded-rng.js'
+import { mulberry32 as seededRng } from '../base/random.js'
 
 function filled(n: number, seed: number): Uint8Array {
   const rand = seededRng(seed)

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import { compareBytes, compareInternal, KIND_FOR_SEEK, MAX_SEQ } from '../base/internal-key.js'
 import { Memtable } from './index.js'
-import { seededRng } from './seeded-rng.js'
+import { mulberry32 as seededRng } from '../base/random.js'
 
 interface Entry {
   key: Uint8Array

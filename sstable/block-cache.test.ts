@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../base/errors.js'
 import { BlockCache } from './block-cache.js'
 import type { Block } from './block-iter.js'
-import { seededRandom } from './test-data.js'
+import { seededRandom } from '../tests/support/table-data.js'
 
 const fakeBlock = (charge: number, tag: number) => ({ charge, tag }) as unknown as Block
 

@@ -9,7 +9,7 @@ import { BlockBuilder } from './block-builder.js'
 import { Block, BlockIter } from './block-iter.js'
 import { lz4CompressBlock, lz4DecompressBlock } from './lz4.js'
 import { BlockCache, TableBuilder, TableReader } from './index.js'
-import { seededRandom } from './test-data.js'
+import { seededRandom } from '../tests/support/table-data.js'
 
 const KEY_SIZE = 16
 const VALUE_SIZE = 100

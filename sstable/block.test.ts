@@ -9,7 +9,7 @@ import { BlockBuilder } from './block-builder.js'
 import { Block, BlockIter } from './block-iter.js'
 import {
   type Entry, mismatchAt, modelSeekGE, modelSeekLT, randomEntries, randomUserKey, randomWalk, seededRandom,
-} from './test-data.js'
+} from '../tests/support/table-data.js'
 
 function buildBlock(entries: readonly Entry[], restartInterval: number): Block {
   const b = new BlockBuilder(restartInterval)

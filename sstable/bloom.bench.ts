@@ -4,7 +4,7 @@
 
 import type { Bench } from 'tinybench'
 import { TableBloomFilter, hashUserKey } from './bloom.js'
-import { seededRandom } from './test-data.js'
+import { seededRandom } from '../tests/support/table-data.js'
 
 const KEYS = 100_000
 

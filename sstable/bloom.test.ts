@@ -3,8 +3,9 @@
 
 import { describe, expect, it } from 'vitest'
 import { CorruptionError } from '../base/errors.js'
-import { FILTER_HEADER_SIZE, TableBloomFilter, expectedFalsePositiveRate, hashCountFor, hashUserKey, murmur3 } from './bloom.js'
-import { seededRandom } from './test-data.js'
+import { murmur3 } from '../base/hash.js'
+import { FILTER_HEADER_SIZE, TableBloomFilter, expectedFalsePositiveRate, hashCountFor, hashUserKey } from './bloom.js'
+import { seededRandom } from '../tests/support/table-data.js'
 
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s))
 

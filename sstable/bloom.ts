@@ -18,6 +18,7 @@
 
 import * as bloomModule from 'bloom-filters'
 import { CorruptionError } from '../base/errors.js'
+import { SEED1, hashOut1, hashOut2, murmur3, murmur3Pair } from '../base/hash.js'
 
 // bloom-filters is CommonJS. Its named imports pass tsc but fail in plain Node and tsx; from ESM
 // its exports sit on `default`, from code compiled to CommonJS on the namespace itself.
@@ -28,80 +29,7 @@ type HashableInput = Parameters<InstanceType<typeof Hashing>['getIndexes']>[0]
 
 export const FILTER_VERSION = 1
 export const FILTER_HEADER_SIZE = 8
-const SEED1 = 0xbc9f1d34
-const SEED2 = 0x9747b28c
 const MAX_HASHES = 30
-
-// murmur3Pair writes its two results here rather than allocating an object per key.
-let hashOut1 = 0
-let hashOut2 = 0
-
-/** murmur3 x86 32-bit of `key` under SEED1 and SEED2, into hashOut1/hashOut2 (unsigned). */
-function murmur3Pair(key: Uint8Array): void {
-  const c1 = 0xcc9e2d51
-  const c2 = 0x1b873593
-  let h1 = SEED1 | 0
-  let h2 = SEED2 | 0
-  const n = key.length
-  const blocks = n & ~3
-  let i = 0
-  for (; i < blocks; i += 4) {
-    let k = key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24)
-    k = Math.imul(k, c1)
-    k = (k << 15) | (k >>> 17)
-    k = Math.imul(k, c2)
-    h1 ^= k
-    h1 = (h1 << 13) | (h1 >>> 19)
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0
-    h2 ^= k
-    h2 = (h2 << 13) | (h2 >>> 19)
-    h2 = (Math.imul(h2, 5) + 0xe6546b64) | 0
-  }
-  const tail = n & 3
-  if (tail !== 0) {
-    let k = key[i]
-    if (tail > 1) k |= key[i + 1] << 8
-    if (tail > 2) k |= key[i + 2] << 16
-    k = Math.imul(k, c1)
-    k = (k << 15) | (k >>> 17)
-    k = Math.imul(k, c2)
-    h1 ^= k
-    h2 ^= k
-  }
-  hashOut1 = fmix(h1 ^ n)
-  hashOut2 = fmix(h2 ^ n)
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
-
-/** murmur3 x86 32-bit with an arbitrary seed, for tests against published vectors. */
-export function murmur3(key: Uint8Array, seed: number): number {
-  const c1 = 0xcc9e2d51
-  const c2 = 0x1b873593
-  let h = seed | 0
-  const n = key.length
-  let i = 0
-  for (; i + 4 <= n; i += 4) {
-    let k = key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24)
-    k = Math.imul((Math.imul(k, c1) << 15) | (Math.imul(k, c1) >>> 17), c2)
-    h ^= k
-    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0
-  }
-  let k = 0
-  for (let j = n - 1; j >= i; j--) k = (k << 8) | key[j]
-  if (n > i) {
-    k = Math.imul(k, c1)
-    h ^= Math.imul((k << 15) | (k >>> 17), c2)
-  }
-  return fmix(h ^ n)
-}
 
 /** Fills `out[0, k)` with the bit indexes of the hash pair (h1, h2) in a filter of m bits. */
 function indexesOf(h1: number, h2: number, m: number, k: number, out: number[]): void {

@@ -10,7 +10,7 @@ import { MemFileSystem } from '../base/mem-fs.js'
 import { BlockCache } from './block-cache.js'
 import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, HEADER_SIZE, encodeBlockTrailer, type BlockHandle } from './format.js'
 import { TableReader } from './table-reader.js'
-import { type Entry, buildTable, mismatchAt, randomEntries, seededRandom } from './test-data.js'
+import { type Entry, buildTable, mismatchAt, randomEntries, seededRandom } from '../tests/support/table-data.js'
 import type { TableWriterOptions } from './options.js'
 
 const PATH = '/db/000042.sst'

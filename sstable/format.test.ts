@@ -1,5 +1,5 @@
 // The fixed codecs (header, footer, handles, properties), index separators, and the worked
-// example of docs/format-sstable.md, byte for byte (testdata/tiny-table.hex).
+// example of docs/format.md (Tables), byte for byte (testdata/tiny-table.hex).
 
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
@@ -13,7 +13,7 @@ import {
 } from './format.js'
 import { separator, successor } from './separator.js'
 import { TableBuilder } from './table-builder.js'
-import { randomUserKey, seededRandom } from './test-data.js'
+import { randomUserKey, seededRandom } from '../tests/support/table-data.js'
 
 const testdata = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8')
 
@@ -125,7 +125,7 @@ describe('index separators', () => {
   })
 })
 
-describe('worked example (docs/format-sstable.md)', () => {
+describe('worked example (docs/format.md (Tables))', () => {
   const build = () => {
     const fs = new MemFileSystem()
     const b = new TableBuilder(fs.create('/tiny.sst'), { compression: 'none' })

@@ -1,5 +1,5 @@
 // The table file's fixed parts: header, block trailer, block handles, properties and footer,
-// each as an encode/decode pair. Every integer is little-endian. docs/format-sstable.md is the
+// each as an encode/decode pair. Every integer is little-endian. docs/format.md (Tables) is the
 // long form of this comment, with a worked example in hex.
 //
 //   offset 0  +--------------------------------------------+

@@ -17,7 +17,7 @@ import { TableReader } from './table-reader.js'
 import {
   type Entry, buildTable, mismatchAt, modelGet, modelSeekGE, modelSeekLT, randomEntries, randomUserKey, randomWalk,
   type Rng, seededRandom,
-} from './test-data.js'
+} from '../tests/support/table-data.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 

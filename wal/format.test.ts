@@ -30,7 +30,7 @@ function frame(payloads: Uint8Array[], salt: number, kind: 'wal' | 'manifest' = 
 
 const SALT = 0x5e77a1f0
 
-// The worked example of docs/format-log.md; if this changes, the format changed.
+// The worked example of docs/format.md (Log files); if this changes, the format changed.
 const GOLDEN = `
   53 45 54 4c 01 00 01 00 f0 a1 77 5e ba 40 b0 3a
   95 3c 89 be 05 00 00 00 01 18 4e 16 74 68 65 6c 6c 6f

@@ -1,5 +1,5 @@
 // The record-log format shared by the WAL and the manifest: a file header, then records that each
-// frame one opaque payload. Integers are little-endian. docs/format-log.md has the worked example.
+// frame one opaque payload. Integers are little-endian. docs/format.md (Log files) has the worked example.
 //
 //   file header (16 bytes), once at offset 0:
 //   +--------+---------+------+-------+--------+--------+

@@ -5,22 +5,12 @@ import { describe, expect, it } from 'vitest'
 import { CorruptionError, InvalidArgumentError } from '../base/errors.js'
 import type { WritableFile } from '../base/fs.js'
 import { MemFileSystem } from '../base/mem-fs.js'
+import { mulberry32 } from '../base/random.js'
 import { FILE_HEADER_SIZE, type LogKind, LogWriter, type ReadLogResult, readLog, recordSize } from './index.js'
 
 const PATH = '/000001.wal'
 const SEED = Number(process.env.SEED ?? (Date.now() % 1_000_000_007))
 console.log(`wal/log.test.ts seed ${SEED} (rerun with SEED=${SEED})`)
-
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomBytes(random: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n)
@@ -94,7 +84,7 @@ const SMALL = [0, 1, 20, 3, 50, 7].map((n, i) => Uint8Array.from({ length: n }, 
 
 describe('LogWriter + readLog', () => {
   it('round-trips many records of random sizes (0 B to 1 MiB), mixing append and appendAll', () => {
-    const random = makeRandom(SEED)
+    const random = mulberry32(SEED)
     const fs = new MemFileSystem()
     const w = LogWriter.create(fs.create(PATH), 'wal')
     const written: Uint8Array[] = []
@@ -233,7 +223,7 @@ describe('LogWriter + readLog', () => {
   })
 
   it('never returns a wrong payload for random flips in random logs', () => {
-    const random = makeRandom(SEED ^ 0x51ed)
+    const random = mulberry32(SEED ^ 0x51ed)
     for (let round = 0; round < 40; round++) {
       const payloads = Array.from({ length: 1 + ((random() * 30) | 0) }, () => randomBytes(random, (random() * 300) | 0))
       const { bytes, starts } = writeLog(payloads)
@@ -316,7 +306,7 @@ describe('LogWriter + readLog', () => {
   })
 
   it('keeps every synced record through a crash and reads the rest as a prefix', async () => {
-    const random = makeRandom(SEED ^ 0xc4a5)
+    const random = mulberry32(SEED ^ 0xc4a5)
     for (let round = 0; round < 200; round++) {
       const fs = new MemFileSystem()
       const w = LogWriter.create(fs.create(PATH), 'wal')

@@ -1,6 +1,6 @@
 // readLog: replays a record log (WAL or manifest) and tells a torn tail from corruption.
 //
-// The rule (docs/format-log.md): a bad record is CORRUPTION when some valid record starts anywhere
+// The rule (docs/format.md (Log files)): a bad record is CORRUPTION when some valid record starts anywhere
 // after it; otherwise it is a TORN TAIL, the normal result of a crash during an append, cut off
 // when the caller tolerates one. An all-zero rest of file is a clean end (a preallocated or
 // zero-filled tail), not a torn one. The whole file is read at once: a WAL is at most ~64 MiB.

@@ -1,4 +1,6 @@
-// A small seeded random generator for tests (mulberry32): the same seed gives the same run.
+// Seeded random helpers for tests, over base/random.ts: the same seed gives the same run.
+
+import { mulberry32 } from '../../base/random.js'
 
 export interface Rng {
   (): number
@@ -9,14 +11,7 @@ export interface Rng {
 }
 
 export function makeRng(seed: number): Rng {
-  let s = seed >>> 0
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = mulberry32(seed)
   const rng = next as Rng
   rng.int = (n) => Math.floor(next() * n)
   rng.pick = (items) => items[Math.floor(next() * items.length)]

@@ -1,39 +1,15 @@
 // Seeded random table contents and the sorted-array model the sstable tests and benchmarks
 // compare against. Test support only: nothing in the table code imports it.
 
-import type { WritableFile } from '../base/fs.js'
-import { Kind, MAX_SEQ, compareInternal } from '../base/internal-key.js'
-import type { TableProperties } from './format.js'
-import type { TableWriterOptions } from './options.js'
-import { TableBuilder } from './table-builder.js'
+import type { WritableFile } from '../../base/fs.js'
+import { type Rng, makeRng } from './rng.js'
+import { Kind, MAX_SEQ, compareInternal } from '../../base/internal-key.js'
+import { TableBuilder, type TableProperties, type TableWriterOptions } from '../../sstable/index.js'
 
-export interface Rng {
-  (): number
-  int(n: number): number
-  bytes(n: number): Uint8Array
-  chance(p: number): boolean
-}
+export type { Rng }
 
-/** mulberry32: the same seed gives the same sequence. */
-export function seededRandom(seed: number): Rng {
-  let s = seed >>> 0
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const rng = next as Rng
-  rng.int = (n) => Math.floor(next() * n)
-  rng.bytes = (n) => {
-    const b = new Uint8Array(n)
-    for (let i = 0; i < n; i++) b[i] = Math.floor(next() * 256)
-    return b
-  }
-  rng.chance = (p) => next() < p
-  return rng
-}
+/** The same seed gives the same sequence. */
+export const seededRandom = makeRng
 
 export interface Entry {
   userKey: Uint8Array

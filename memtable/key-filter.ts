@@ -1,0 +1,45 @@
+// KeyFilter: a bloom filter over the user keys of one memtable, so a point read skips a memtable
+// that cannot hold its key without walking the skiplist (RocksDB's whole-key memtable filter).
+// A miss costs a hash and three bit tests instead of a ~20-level search through cold memory.
+// Sized once from the memtable's expected bytes; it only ever gets fuller, never resized.
+
+import { hashOut1, hashOut2, murmur3Pair } from '../base/hash.js'
+
+const PROBES = 3
+
+export class KeyFilter {
+  private readonly words: Uint32Array
+  private readonly mask: number
+
+  /** `bits` is rounded up to a power of two (at least 1024). */
+  constructor(bits: number) {
+    let n = 1024
+    while (n < bits && n < 2 ** 31) n *= 2
+    this.words = new Uint32Array(n / 32)
+    this.mask = n - 1
+  }
+
+  add(userKey: Uint8Array): void {
+    murmur3Pair(userKey)
+    let h = hashOut1
+    const step = hashOut2 | 1
+    for (let i = 0; i < PROBES; i++) {
+      const bit = h & this.mask
+      this.words[bit >>> 5] |= 1 << (bit & 31)
+      h = (h + step) >>> 0
+    }
+  }
+
+  /** false only when `userKey` was certainly never added. */
+  mayContain(userKey: Uint8Array): boolean {
+    murmur3Pair(userKey)
+    let h = hashOut1
+    const step = hashOut2 | 1
+    for (let i = 0; i < PROBES; i++) {
+      const bit = h & this.mask
+      if ((this.words[bit >>> 5] & (1 << (bit & 31))) === 0) return false
+      h = (h + step) >>> 0
+    }
+    return true
+  }
+}
