@@ -8,7 +8,8 @@
 
 import { CorruptionError } from '../base/errors.js'
 import { Kind, isKnownKind } from '../base/internal-key.js'
-import { readVarint, varintLength, writeVarint } from '../base/varint.js'
+import { ByteReader } from '../base/byte-reader.js'
+import { varintLength, writeVarint } from '../base/varint.js'
 
 export const BATCH_FORMAT_VERSION = 1
 
@@ -87,28 +88,18 @@ export function decodeBatchRecord(
   const fail = (what: string): never => {
     throw new CorruptionError(file, offset, `bad write batch: ${what}`)
   }
-  if (data.length < 1 || data[0] !== BATCH_FORMAT_VERSION) fail(`unknown batch format ${data[0]}`)
-  const cur = { offset: 1 }
-  const firstSeq = readVarint(data, cur)
-  const count = readVarint(data, cur)
-  if (firstSeq < 0 || count < 0) fail('truncated header')
+  const r = new ByteReader(data, fail)
+  const version = r.u8()
+  if (version !== BATCH_FORMAT_VERSION) fail(`unknown batch format ${version}`)
+  const firstSeq = r.varint()
+  const count = r.varint()
   for (let i = 0; i < count; i++) {
-    if (cur.offset >= data.length) fail('fewer entries than counted')
-    const kind = data[cur.offset++]
+    const kind = r.u8()
     if (!isKnownKind(kind)) fail(`unknown kind ${kind}`)
-    const kl = readVarint(data, cur)
-    if (kl < 0 || cur.offset + kl > data.length) fail('key runs past the record')
-    const key = data.subarray(cur.offset, cur.offset + kl)
-    cur.offset += kl
-    let value = EMPTY
-    if (kind !== Kind.Delete) {
-      const vl = readVarint(data, cur)
-      if (vl < 0 || cur.offset + vl > data.length) fail('value runs past the record')
-      value = data.subarray(cur.offset, cur.offset + vl)
-      cur.offset += vl
-    }
+    const key = r.lengthPrefixedView('key')
+    const value = kind === Kind.Delete ? EMPTY : r.lengthPrefixedView('value')
     onEntry(firstSeq + i, kind, key, value)
   }
-  if (cur.offset !== data.length) fail('trailing bytes')
+  r.end()
   return firstSeq + count - 1
 }

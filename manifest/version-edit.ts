@@ -14,7 +14,8 @@
 //                           varint minSeq, varint maxSeq, varint entryCount
 
 import { CorruptionError } from '../base/errors.js'
-import { readVarint, varintLength, writeVarint } from '../base/varint.js'
+import { ByteReader } from '../base/byte-reader.js'
+import { varintLength, writeVarint } from '../base/varint.js'
 
 const TAG_LOG_NUMBER = 1
 const TAG_NEXT_FILE_NUMBER = 2
@@ -85,23 +86,11 @@ export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
 /** Decodes one edit; `file` and `offset` name the record for error messages. */
 export function decodeVersionEdit(data: Uint8Array, file: string, offset: number): VersionEdit {
   const edit = emptyEdit()
-  const cur = { offset: 0 }
-  const fail = (what: string): never => {
+  const r = new ByteReader(data, (what: string): never => {
     throw new CorruptionError(file, offset, `bad version edit: ${what}`)
-  }
-  const num = (): number => {
-    const v = readVarint(data, cur)
-    if (v < 0) fail('truncated varint')
-    return v
-  }
-  const bytes = (): Uint8Array => {
-    const n = num()
-    if (cur.offset + n > data.length) fail('key runs past the record')
-    const b = data.slice(cur.offset, cur.offset + n)
-    cur.offset += n
-    return b
-  }
-  while (cur.offset < data.length) {
+  })
+  const num = (): number => r.varint()
+  while (r.more) {
     const tag = num()
     switch (tag) {
       case TAG_LOG_NUMBER:
@@ -120,8 +109,8 @@ export function decodeVersionEdit(data: Uint8Array, file: string, offset: number
         const level = num()
         const fileNumber = num()
         const size = num()
-        const smallestKey = bytes()
-        const largestKey = bytes()
+        const smallestKey = r.lengthPrefixed('smallest key')
+        const largestKey = r.lengthPrefixed('largest key')
         edit.addedTables.push({
           level,
           table: { fileNumber, size, smallestKey, largestKey, minSeq: num(), maxSeq: num(), entryCount: num() },
@@ -129,7 +118,7 @@ export function decodeVersionEdit(data: Uint8Array, file: string, offset: number
         break
       }
       default:
-        fail(`unknown tag ${tag}`)
+        throw new CorruptionError(file, offset, `bad version edit: unknown tag ${tag}`)
     }
   }
   return edit

@@ -29,6 +29,7 @@
 //
 // Never change a constant or a layout marked "on disk": add a format version instead.
 
+import { ByteReader } from '../base/byte-reader.js'
 import { checksum, crc32, maskChecksum } from '../base/checksum.js'
 import { CorruptionError } from '../base/errors.js'
 import { readVarint, varintLength, writeVarint } from '../base/varint.js'
@@ -243,27 +244,17 @@ export function encodeProperties(p: StoredProperties): Uint8Array {
 
 /** `offset` is the block's offset in the file, for error messages. Keys are copied out. */
 export function decodeProperties(file: string, offset: number, buf: Uint8Array): StoredProperties {
-  const cursor = { offset: 0 }
   const bad = (what: string): never => {
     throw new CorruptionError(file, offset, `properties block: ${what}`)
   }
-  const num = (): number => {
-    const v = readVarint(buf, cursor)
-    return v < 0 ? bad('truncated number') : v
-  }
-  const bytes = (): Uint8Array => {
-    const n = num()
-    if (cursor.offset + n > buf.length) bad('key runs past the block end')
-    const out = buf.slice(cursor.offset, cursor.offset + n)
-    cursor.offset += n
-    return out
-  }
+  const r = new ByteReader(buf, bad)
+  const num = (): number => r.varint()
   const p: StoredProperties = {
     version: num(), entryCount: num(), tombstoneCount: num(), minSeq: num(), maxSeq: num(),
     rawKeyBytes: num(), rawValueBytes: num(), dataBlockCount: num(),
-    smallestKey: bytes(), largestKey: bytes(),
+    smallestKey: r.lengthPrefixed('smallest key'), largestKey: r.lengthPrefixed('largest key'),
   }
-  if (cursor.offset !== buf.length) bad(`${buf.length - cursor.offset} trailing bytes`)
+  r.end()
   if (!SUPPORTED_VERSIONS.includes(p.version)) bad(`unsupported version ${p.version}`)
   if (p.tombstoneCount > p.entryCount) bad('more tombstones than entries')
   return p
