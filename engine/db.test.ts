@@ -49,6 +49,33 @@ describe('DB', () => {
     await expect(open('/db2', { fs: new MemFileSystem(), memtableSize: -1 })).rejects.toBeInstanceOf(InvalidArgumentError)
   })
 
+  it('copies keys and values at the call: reusing a buffer before the write resolves changes nothing', async () => {
+    db = await open('/db', { fs: new MemFileSystem(), sync: true })
+    const k = Buffer.from('key-0')
+    const v = Buffer.from('value-0')
+    const writes: Promise<void>[] = []
+    for (let i = 0; i < 5; i++) {
+      k.write(`key-${i}`)
+      v.write(`value-${i}`)
+      writes.push(db.put(k, v))
+    }
+    await Promise.all(writes)
+    for (let i = 0; i < 5; i++) expect(str(await db.get(`key-${i}`))).toBe(`value-${i}`)
+  })
+
+  it('iterated keys and values from tables are the caller’s copies', async () => {
+    db = await open('/db', { fs: new MemFileSystem() })
+    for (let i = 0; i < 50; i++) await db.put(`key${i}`, 'x'.repeat(200))
+    await db.flush()
+    const before = [...db.iterator()].map(([k, v]) => `${k}=${v}`)
+    for (const [k, v] of db.iterator()) {
+      k.fill(0)
+      v.fill(0)
+    }
+    expect([...db.iterator()].map(([k, v]) => `${k}=${v}`)).toEqual(before)
+    expect([...db.iterator({ reverse: true })].map(([k, v]) => `${k}=${v}`)).toEqual(before.slice().reverse())
+  })
+
   it('writes batches atomically, array and chained', async () => {
     db = await open('/db', { fs: new MemFileSystem() })
     await db.put('x', '0')
@@ -71,6 +98,46 @@ describe('DB', () => {
     await expect(d.get('a')).rejects.toMatchObject({ code: 'SETT_CLOSED' })
     expect(() => d.iterator()).toThrow(ClosedError)
     expect(() => d.snapshot()).toThrow(ClosedError)
+  })
+
+  it('an iterator left open when the database closes throws ClosedError on its next step', async () => {
+    const d = await open('/db', { fs: new MemFileSystem() })
+    await d.put('a', '1')
+    await d.put('b', '2')
+    const it = d.iterator()
+    expect(it.nextSync()![0].toString()).toBe('a')
+    await d.close()
+    expect(() => it.nextSync()).toThrow(ClosedError)
+  })
+
+  it('concurrent writers, flushes, compactRange and reads agree with the model at the end', async () => {
+    db = await open('/db', { fs: new MemFileSystem(), memtableSize: 2048, l0CompactionTrigger: 2, levelBaseBytes: 8192, tableTargetSize: 2048 })
+    const d = db
+    const writer = async (w: number) => {
+      for (let i = 0; i < 300; i++) {
+        await d.put(`w${w}-${i % 97}`, `v${i}`)
+        if (i % 50 === 0) await d.del(`w${w}-${(i + 1) % 97}`)
+      }
+    }
+    const reader = async () => {
+      for (let i = 0; i < 200; i++) {
+        d.getSync(`w1-${i % 97}`)
+        if (i % 20 === 0) [...d.iterator({ prefix: 'w2-', limit: 10 })]
+        await new Promise((r) => setImmediate(r))
+      }
+    }
+    await Promise.all([writer(1), writer(2), writer(3), reader(), d.compactRange(), d.flush(), d.compactRange('w2', 'w3')])
+    await d.compactRange()
+    for (let w = 1; w <= 3; w++) {
+      // The last write to each key wins: replay the writer's own sequence.
+      const model = new Map<string, string | undefined>()
+      for (let i = 0; i < 300; i++) {
+        model.set(`w${w}-${i % 97}`, `v${i}`)
+        if (i % 50 === 0) model.set(`w${w}-${(i + 1) % 97}`, undefined)
+      }
+      for (const [k, v] of model) expect(str(d.getSync(k)), k).toBe(v)
+    }
+    expect(d.stats().compactions).toBeGreaterThan(0)
   })
 
   it('holds the directory lock until close; a reopen after close works', async () => {

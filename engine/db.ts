@@ -19,7 +19,7 @@ import { Memtable } from '../memtable/index.js'
 import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
 import { LogWriter } from '../wal/index.js'
 import { DBIterator, type IteratorOptions } from './iterator.js'
-import { type Bytes, toKey, toValue } from './input.js'
+import { type Bytes, toKey, toOwnedKey, toOwnedValue } from './input.js'
 import { type Options, type ResolvedOptions, resolveOptions } from './options.js'
 import { type RecoveryReport, recover } from './recovery.js'
 import { Snapshot, SnapshotList } from './snapshot.js'
@@ -66,6 +66,15 @@ export interface DBStats {
 
 type State = 'open' | 'closing' | 'closed'
 
+/** A compactRange() call: `level` is the next level to compact out of. */
+interface ManualCompaction {
+  lo: Uint8Array | undefined
+  hi: Uint8Array | undefined
+  level: number
+  done: () => void
+  fail: (err: unknown) => void
+}
+
 export class DB {
   readonly dir: string
   private readonly options: ResolvedOptions
@@ -89,6 +98,7 @@ export class DB {
   private background: Promise<void> | undefined
   private progressWaiters: (() => void)[] = []
   private groupsSinceYield = 0
+  private readonly manualCompactions: ManualCompaction[] = []
   private recoveryReport!: RecoveryReport
   private readonly counters = {
     flushes: 0, compactions: 0, trivialMoves: 0, compactionBytesRead: 0, compactionBytesWritten: 0,
@@ -151,11 +161,11 @@ export class DB {
   // ---------------------------------------------------------------- writes
 
   put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<void> {
-    return this.writeOps((ops) => ops.put(toKey(key), toValue(value)), options)
+    return this.writeOps((ops) => ops.put(toOwnedKey(key), toOwnedValue(value)), options)
   }
 
   del(key: Bytes, options?: WriteOptions): Promise<void> {
-    return this.writeOps((ops) => ops.del(toKey(key)), options)
+    return this.writeOps((ops) => ops.del(toOwnedKey(key)), options)
   }
 
   /** With operations: writes them atomically. Without: returns a chained batch to fill and write(). */
@@ -170,8 +180,8 @@ export class DB {
       if (!Array.isArray(operations)) throw new InvalidArgumentError('batch operations must be an array')
       for (const op of operations) {
         if (op === null || typeof op !== 'object') throw new InvalidArgumentError('batch operation must be an object')
-        if (op.type === 'put') ops.put(toKey(op.key), toValue(op.value))
-        else if (op.type === 'del') ops.del(toKey(op.key))
+        if (op.type === 'put') ops.put(toOwnedKey(op.key), toOwnedValue(op.value))
+        else if (op.type === 'del') ops.del(toOwnedKey(op.key))
         else throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type: unknown }).type)}`)
       }
     }, options)
@@ -407,6 +417,8 @@ export class DB {
         if (this.state === 'closed') return
         if (this.frozen.length > 0) {
           await this.flushOldest()
+        } else if (this.manualCompactions.length > 0 && this.state === 'open') {
+          await this.manualCompactionStep(this.manualCompactions[0])
         } else {
           const plan = this.state === 'open'
             ? pickCompaction(this.versions.current, this.pickerOptions(), this.compactCursors)
@@ -418,6 +430,7 @@ export class DB {
       }
     } catch (err) {
       this.backgroundError ??= err
+      for (const m of this.manualCompactions.splice(0)) m.fail(err)
     }
   }
 
@@ -514,36 +527,43 @@ export class DB {
       if (this.backgroundError !== undefined) throw this.backgroundError
       await this.waitForProgress()
     }
-    await this.waitForBackground()
+    if (this.backgroundError !== undefined) throw this.backgroundError
   }
 
   /**
    * Compacts every table overlapping [start, end] (all when omitted) down, level by level, so
    * the range ends up in as few levels as possible with overwritten and deleted data dropped.
+   * Runs in the background loop, between other flushes and compactions, never beside them.
    */
   async compactRange(start?: Bytes, end?: Bytes): Promise<void> {
+    this.checkOpen()
     const lo = start === undefined ? undefined : toKey(start)
     const hi = end === undefined ? undefined : toKey(end)
     await this.flush()
-    await this.waitForBackground()
-    for (let level = 0; level < NUM_LEVELS - 1; level++) {
-      this.checkOpen()
-      const version = this.versions.current
-      const inputs = version.overlapping(level, lo, hi)
-      if (inputs.length === 0) continue
-      let below = false
-      for (let l = level + 1; l < NUM_LEVELS; l++) if (version.levels[l].length > 0) below = true
-      if (!below && level > 0) break
-      const plan = planCompaction(version, level, inputs, 0)
-      if (!plan) throw new Error('compactRange: a table is already being compacted')
-      await this.compact(plan)
-      await this.waitForBackground()
-    }
+    if (this.backgroundError !== undefined) throw this.backgroundError
+    await new Promise<void>((done, fail) => {
+      this.manualCompactions.push({ lo, hi, level: 0, done, fail })
+      this.scheduleBackgroundWork()
+    })
   }
 
-  private async waitForBackground(): Promise<void> {
-    while (this.background) await this.background
-    if (this.backgroundError !== undefined) throw this.backgroundError
+  /** One level of the oldest manual compaction; resolves it when no level is left. */
+  private async manualCompactionStep(m: ManualCompaction): Promise<void> {
+    const version = this.versions.current
+    for (; m.level < NUM_LEVELS - 1; m.level++) {
+      const inputs = version.overlapping(m.level, m.lo, m.hi)
+      if (inputs.length === 0) continue
+      let below = false
+      for (let l = m.level + 1; l < NUM_LEVELS; l++) if (version.levels[l].length > 0) below = true
+      if (!below && m.level > 0) break
+      // Compactions run one at a time in this loop, so no table is busy and a plan always exists.
+      const plan = planCompaction(version, m.level, inputs, 0)!
+      m.level++
+      await this.compact(plan)
+      return
+    }
+    this.manualCompactions.shift()
+    m.done()
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -585,12 +605,13 @@ export class DB {
     try {
       await this.writeQueue.idle()
       while (this.background) await this.background
+      for (const m of this.manualCompactions.splice(0)) m.fail(new ClosedError('database closed during compactRange'))
       if (this.backgroundError === undefined) await this.wal.sync()
     } catch (err) {
       error = err
     }
     this.state = 'closed'
-    for (const it of [...this.iterators]) it.close()
+    for (const it of [...this.iterators]) it.abandon()
     try {
       await this.wal.close()
       await this.manifest.close()
@@ -625,13 +646,13 @@ export class ChainedBatch {
 
   put(key: Bytes, value: Bytes): this {
     this.check()
-    this.ops.put(toKey(key), toValue(value))
+    this.ops.put(toOwnedKey(key), toOwnedValue(value))
     return this
   }
 
   del(key: Bytes): this {
     this.check()
-    this.ops.del(toKey(key))
+    this.ops.del(toOwnedKey(key))
     return this
   }
 

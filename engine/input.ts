@@ -30,6 +30,23 @@ export function toValue(value: unknown): Uint8Array {
   return v
 }
 
+/**
+ * toKey/toValue for writes: the result is never the caller's array, because a write is encoded
+ * only when its group commits and the caller may reuse its buffer as soon as put() returns.
+ */
+export function toOwnedKey(key: unknown): Uint8Array {
+  return typeof key === 'string' ? toKey(key) : copyBytes(toKey(key))
+}
+
+export function toOwnedValue(value: unknown): Uint8Array {
+  return typeof value === 'string' ? toValue(value) : copyBytes(toValue(value))
+}
+
+/** A copy as a plain Uint8Array (Buffer's own slice() would return a view). */
+function copyBytes(b: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(b)
+}
+
 /** A bound for iteration: any non-empty-or-empty byte string (an empty bound is allowed). */
 export function toBound(v: unknown, what: string): Uint8Array {
   return toBytes(v, what)

@@ -3,7 +3,7 @@
 // the caller owns; with keysOnly the value is undefined and no value is ever read.
 // Breaking out of a loop closes it; otherwise call close() (an open iterator pins table files).
 
-import { InvalidArgumentError } from '../base/errors.js'
+import { ClosedError, InvalidArgumentError } from '../base/errors.js'
 import { DBIteratorCore, type ValueResolver } from './db-iterator.js'
 import { toBound } from './input.js'
 import type { Snapshot } from './snapshot.js'
@@ -29,6 +29,7 @@ export type Entry<V> = [key: Buffer, value: V]
 
 export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<Entry<V>> {
   private readonly core: DBIteratorCore
+  private abandoned = false
 
   /** @internal use db.iterator() */
   constructor(
@@ -59,6 +60,7 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
 
   /** The next entry, synchronously, or undefined at the end (the iterator then closes itself). */
   nextSync(): Entry<V> | undefined {
+    if (this.abandoned) throw new ClosedError('the database was closed under this iterator')
     if (!this.core.advance()) return undefined
     return [Buffer.from(this.core.key!.buffer, this.core.key!.byteOffset, this.core.key!.length), this.core.value as V]
   }
@@ -94,6 +96,12 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
   }
 
   close(): void {
+    this.core.close()
+  }
+
+  /** @internal the database is closing: later steps throw ClosedError rather than end quietly. */
+  abandon(): void {
+    this.abandoned = true
     this.core.close()
   }
 

@@ -24,5 +24,7 @@ export function lz4DecompressBlock(file: string, offset: number, stored: Uint8Ar
   if (out.length !== want) {
     throw new CorruptionError(file, offset, `lz4 block decodes to ${out.length} bytes, its header says ${want}`)
   }
-  return out
+  // lz4-napi returns a Buffer, whose slice() is a view; blocks are plain Uint8Arrays so that a
+  // slice() of a key or value read from one is the copy it looks like.
+  return new Uint8Array(out.buffer, out.byteOffset, out.length)
 }
