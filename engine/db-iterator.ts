@@ -68,6 +68,13 @@ function resolveBounds(r: RangeOptions): Bounds {
   return b
 }
 
+/** The smallest key greater than `key`: seekLT(justAfter(k)) lands on the last key <= k. */
+function justAfter(key: Uint8Array): Uint8Array {
+  const after = new Uint8Array(key.length + 1)
+  after.set(key)
+  return after
+}
+
 /** Resolves a stored value (inline bytes or a value pointer) into bytes the caller may keep. */
 export type ValueResolver = (kind: number, value: Uint8Array) => Uint8Array
 
@@ -112,15 +119,28 @@ export class DBIteratorCore {
       if (lower !== undefined) this.iter.seekGE(lower)
       else this.iter.first()
     } else if (upper !== undefined) {
-      // For an inclusive bound, the last key <= upper is the last key < upper + 0x00.
       if (upperExclusive) this.iter.seekLT(upper)
-      else {
-        const after = new Uint8Array(upper.length + 1)
-        after.set(upper)
-        this.iter.seekLT(after)
-      }
+      else this.iter.seekLT(justAfter(upper))
     } else {
       this.iter.last()
+    }
+  }
+
+  /**
+   * Repositions so the next entry is the first key >= target (in reverse, the last key <= target),
+   * still within the range. The limit keeps counting.
+   */
+  seek(target: Uint8Array): void {
+    if (this.closed) return
+    const { lower, upper } = this.bounds
+    if (!this.s.reverse) {
+      if (lower !== undefined && compareBytes(target, lower) < 0) return this.start()
+      this.started = true
+      this.iter.seekGE(target)
+    } else {
+      if (upper !== undefined && compareBytes(target, upper) >= 0) return this.start()
+      this.started = true
+      this.iter.seekLT(justAfter(target))
     }
   }
 
@@ -132,7 +152,6 @@ export class DBIteratorCore {
       return false
     }
     if (!this.started) this.start()
-    else if (!this.s.reverse) this.skipCurrentKeyForward()
     const found = this.s.reverse ? this.findPrev() : this.findNext()
     if (!found) {
       this.close()
@@ -140,12 +159,6 @@ export class DBIteratorCore {
     }
     this.count++
     return true
-  }
-
-  private skipCurrentKeyForward(): void {
-    const it = this.iter
-    const k = this.key!
-    while (it.valid() && bytesEqual(it.userKey(), k)) it.next()
   }
 
   private findNext(): boolean {
@@ -164,8 +177,13 @@ export class DBIteratorCore {
         while (it.valid() && bytesEqual(it.userKey(), k)) it.next()
         continue
       }
-      this.key = key.slice()
+      const found = key.slice()
       this.value = this.s.keysOnly ? undefined : this.resolve(it.kind(), it.value())
+      // Step past the key's older versions now, while `found` is still ours: the caller gets it
+      // next and may change its bytes.
+      do it.next()
+      while (it.valid() && bytesEqual(it.userKey(), found))
+      this.key = found
       return true
     }
     return false

@@ -176,6 +176,39 @@ describe('DB', () => {
     expect(entries).toEqual(['ab=AB', 'abc=ABC'])
   })
 
+  it('seeks forward and backward within the range', async () => {
+    db = await open('/db', { fs: new MemFileSystem(), memtableSize: 1024 })
+    for (let i = 0; i < 100; i++) await db.put(`k${String(i).padStart(3, '0')}`, `v${i}`)
+    await db.del('k050')
+    const it = db.iterator({ gte: 'k010', lt: 'k090' })
+    it.seek('k049')
+    expect(it.nextv(3).map(([k]) => k.toString())).toEqual(['k049', 'k051', 'k052'])
+    it.seek('k000') // before the range: clamps to its start
+    expect(it.nextSync()![0].toString()).toBe('k010')
+    it.seek('k095') // past the range: nothing left
+    expect(it.nextSync()).toBeUndefined()
+    const rev = db.iterator({ reverse: true, gt: 'k020' })
+    rev.seek('k050')
+    expect(rev.nextv(2).map(([k]) => k.toString())).toEqual(['k049', 'k048'])
+    rev.seek('k0305') // between keys: the last key <= target
+    expect(rev.nextSync()![0].toString()).toBe('k030')
+    rev.seek('k999')
+    expect(rev.nextSync()![0].toString()).toBe('k099')
+    rev.close()
+  })
+
+  it('estimates the table bytes of a key range', async () => {
+    db = await open('/db', { fs: new MemFileSystem(), blockSize: 256, compression: 'none' })
+    for (let i = 0; i < 1000; i++) await db.put(`k${String(i).padStart(4, '0')}`, 'x'.repeat(100))
+    await db.compactRange()
+    const all = db.approximateSize('k', 'l')
+    const half = db.approximateSize('k0000', 'k0500')
+    expect(all).toBeGreaterThan(100_000)
+    expect(half / all).toBeGreaterThan(0.4)
+    expect(half / all).toBeLessThan(0.6)
+    expect(db.approximateSize('z', 'zz')).toBe(0)
+  })
+
   it('reads a snapshot as of its creation, across flushes', async () => {
     db = await open('/db', { fs: new MemFileSystem(), memtableSize: 1024 })
     await db.put('k', 'old')

@@ -10,7 +10,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { ClosedError, InvalidArgumentError } from '../base/errors.js'
 import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
 import type { FileLock, FileSystem } from '../base/fs.js'
-import { Kind } from '../base/internal-key.js'
+import { KIND_FOR_SEEK, Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
 import { type CompactionPlan, levelScores, levelTargetBytes, pickCompaction, planCompaction, runCompactionJob } from '../compaction/index.js'
@@ -360,6 +360,28 @@ export class DB {
     )
     this.iterators.add(it)
     return it
+  }
+
+  /**
+   * Approximate bytes the tables spend on keys in [start, end), from each table's block offsets
+   * (as LevelDB estimates it). Data still in memtables is not counted.
+   */
+  approximateSize(start: Bytes, end: Bytes): number {
+    this.checkOpen()
+    const lo = toKey(start)
+    const hi = toKey(end)
+    if (compareBytes(lo, hi) >= 0) return 0
+    const offsetOf = (f: FileMetadata, key: Uint8Array): number => {
+      const r = f.reader!
+      const i = r.findBlock(key, MAX_SEQ * 256 + KIND_FOR_SEEK)
+      return i < r.blockCount ? r.blockOffset(i) : f.size
+    }
+    let total = 0
+    for (const f of this.versions.current.allFiles()) {
+      if (!f.overlaps(lo, hi)) continue
+      total += offsetOf(f, hi) - offsetOf(f, lo)
+    }
+    return total
   }
 
   /** A consistent point-in-time view for reads; release() it when done. */

@@ -74,6 +74,15 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
     return e === undefined ? { done: true, value: undefined } : { done: false, value: e }
   }
 
+  /**
+   * Moves so that the next entry is the first key >= target (in reverse, the last key <= target),
+   * staying within the iterator's range.
+   */
+  seek(target: Uint8Array | string): void {
+    if (this.abandoned) throw new ClosedError('the database was closed under this iterator')
+    this.core.seek(toBound(target, 'seek target'))
+  }
+
   /** Reads up to `n` entries at once (abstract-level's nextv). */
   nextv(n: number): Entry<V>[] {
     const out: Entry<V>[] = []
