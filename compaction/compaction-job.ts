@@ -5,8 +5,11 @@
 // Dropping rules, for entries of one user key met newest first:
 // - an entry is hidden when a newer entry of the same key has seq <= smallestSnapshot: every
 //   reader sees that newer one instead, so the older can go;
+// - of two entries with the same key and seq (value-log GC relocated one), the second is dropped;
 // - a tombstone with seq <= smallestSnapshot is dropped when the output is bottommost (no deeper
 //   level holds the key), since there is nothing left for it to hide.
+// Every dropped value pointer adds its entry's bytes to that value-log file's discard count, which
+// is what value-log GC chooses files by.
 // Output tables are cut only between user keys, so a key's versions never span two tables and
 // the manifest can describe a table by user-key bounds alone.
 
@@ -17,6 +20,7 @@ import { Kind, MAX_SEQ, bytesEqual } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import type { TableMeta } from '../manifest/index.js'
 import { TableBuilder, type TableWriterOptions } from '../sstable/index.js'
+import { decodePointer } from '../vlog/index.js'
 
 export interface CompactionJobOptions {
   fs: FileSystem
@@ -39,12 +43,14 @@ export interface CompactionResult {
   entriesIn: number
   entriesDropped: number
   bytesWritten: number
+  /** Value-log file number → bytes of entries whose last pointer this job dropped. */
+  valueLogDiscards: Map<number, number>
 }
 
 export async function runCompactionJob(input: InternalIterator, options: CompactionJobOptions): Promise<CompactionResult> {
   const { fs, dir, smallestSnapshot } = options
   const tables: TableMeta[] = []
-  const result: CompactionResult = { tables, entriesIn: 0, entriesDropped: 0, bytesWritten: 0 }
+  const result: CompactionResult = { tables, entriesIn: 0, entriesDropped: 0, bytesWritten: 0, valueLogDiscards: new Map() }
   let builder: TableBuilder | undefined
   let file: ReturnType<FileSystem['create']> | undefined
   let fileNumber = 0
@@ -84,11 +90,17 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
       if (builder && builder.estimatedSize >= options.targetFileSize) await finishTable()
       currentKey = key.slice()
     }
-    const hidden = newerSeq <= smallestSnapshot
+    // A second entry with the same key and seq is an older copy of one that value-log GC moved
+    // (the copy met first is the newer): always garbage, whatever the snapshots.
+    const hidden = newerSeq <= smallestSnapshot || newerSeq === seq
     const deadTombstone = kind === Kind.Delete && seq <= smallestSnapshot && options.dropTombstones
     newerSeq = seq
     if (hidden || deadTombstone) {
       result.entriesDropped++
+      if (kind === Kind.ValuePointer) {
+        const p = decodePointer(input.value())
+        result.valueLogDiscards.set(p.fileNumber, (result.valueLogDiscards.get(p.fileNumber) ?? 0) + p.length)
+      }
       continue
     }
     if (!builder) {

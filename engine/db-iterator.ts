@@ -76,7 +76,7 @@ function justAfter(key: Uint8Array): Uint8Array {
 }
 
 /** Resolves a stored value (inline bytes or a value pointer) into bytes the caller may keep. */
-export type ValueResolver = (kind: number, value: Uint8Array) => Uint8Array
+export type ValueResolver = (kind: number, value: Uint8Array, key: Uint8Array) => Uint8Array
 
 export class DBIteratorCore {
   private readonly iter: InternalIterator
@@ -178,7 +178,7 @@ export class DBIteratorCore {
         continue
       }
       const found = key.slice()
-      this.value = this.s.keysOnly ? undefined : this.resolve(it.kind(), it.value())
+      this.value = this.s.keysOnly ? undefined : this.resolve(it.kind(), it.value(), found)
       // Step past the key's older versions now, while `found` is still ours: the caller gets it
       // next and may change its bytes.
       do it.next()
@@ -207,7 +207,7 @@ export class DBIteratorCore {
       }
       if (kind < 0 || kind === Kind.Delete || this.aboveUpper(key)) continue
       this.key = key
-      this.value = this.s.keysOnly ? undefined : this.resolve(kind, value!)
+      this.value = this.s.keysOnly ? undefined : this.resolve(kind, value!, key)
       return true
     }
     return false

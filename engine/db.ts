@@ -17,6 +17,7 @@ import { type CompactionPlan, levelScores, levelTargetBytes, pickCompaction, pla
 import { FileMetadata, LevelIterator, type ManifestWriter, NUM_LEVELS, type Version, VersionSet, emptyEdit } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
 import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
+import { type ValueLogEntry, ValueLog, decodePointer, encodePointer } from '../vlog/index.js'
 import { LogWriter } from '../wal/index.js'
 import { DBIterator, type IteratorOptions } from './iterator.js'
 import { type Bytes, toKey, toOwnedKey, toOwnedValue } from './input.js'
@@ -56,6 +57,9 @@ export interface DBStats {
   compactionBytesRead: number
   compactionBytesWritten: number
   walBytesWritten: number
+  valueLogBytesWritten: number
+  /** Live value-log files: size, garbage counted by compaction, and their ratio. */
+  valueLogs: { number: number; bytes: number; discardBytes: number; discardRatio: number; active: boolean }[]
   stalls: number
   stallMs: number
   snapshots: number
@@ -81,6 +85,7 @@ export class DB {
   private readonly fs: FileSystem
   private readonly tableOptions: TableWriterOptions
   private readonly cache: BlockCache
+  private readonly vlog: ValueLog
   private readonly versions: VersionSet
   private readonly snapshots = new SnapshotList()
   private readonly iterators = new Set<DBIterator<unknown>>()
@@ -102,7 +107,7 @@ export class DB {
   private recoveryReport!: RecoveryReport
   private readonly counters = {
     flushes: 0, compactions: 0, trivialMoves: 0, compactionBytesRead: 0, compactionBytesWritten: 0,
-    walBytesWritten: 0, stalls: 0, stallMs: 0,
+    walBytesWritten: 0, valueLogBytesWritten: 0, stalls: 0, stallMs: 0,
   }
 
   private constructor(dir: string, options: ResolvedOptions) {
@@ -115,6 +120,9 @@ export class DB {
       compression: options.compression,
     }
     this.cache = new BlockCache(options.blockCacheSize)
+    this.vlog = new ValueLog(options.fs, dir, {
+      maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
+    })
     this.versions = new VersionSet((f) => this.onObsoleteTable(f))
     this.writeQueue = new WriteQueue((group) => this.commitGroup(group))
     this.mem = this.newMemtable()
@@ -144,6 +152,7 @@ export class DB {
         fs, dir, options: this.options, versions: this.versions,
         openTable: (f) => this.openTable(f),
         flush: (mem) => this.writeLevel0(mem),
+        valueLog: this.vlog,
       })
       this.manifest = state.manifest
       this.wal = state.wal
@@ -152,6 +161,7 @@ export class DB {
     } catch (err) {
       this.state = 'closed'
       for (const f of this.versions.current.allFiles()) f.reader?.close()
+      await this.vlog.close().catch(() => undefined)
       this.lock.release()
       throw err
     }
@@ -224,22 +234,65 @@ export class DB {
       if (this.state === 'closed') throw new ClosedError()
     }
     const firstSeq = this.versions.lastSeq + 1
-    const record = encodeBatchRecord(firstSeq, group.map((w) => w.ops))
     try {
+      // Large values go to the value log first, and reach the disk before the WAL record that
+      // points at them.
+      if (await this.separateValues(group, firstSeq, bytes) && sync) await this.vlog.sync()
+      const record = encodeBatchRecord(firstSeq, group.map((w) => w.ops))
       this.wal.append(record)
+      this.counters.walBytesWritten += record.length
       if (sync) await this.wal.sync()
     } catch (err) {
       // The WAL may now hold a record we cannot vouch for: stop accepting writes.
       this.backgroundError ??= err
       throw err
     }
-    this.counters.walBytesWritten += record.length
     let seq = firstSeq
     for (const w of group) {
       const { kinds, keys, values } = w.ops
       for (let i = 0; i < kinds.length; i++) this.mem.add(keys[i], seq++, kinds[i], values[i])
     }
     this.versions.lastSeq = firstSeq + count - 1
+  }
+
+  /**
+   * Appends the group's values of at least valueThreshold bytes to the value log and replaces
+   * them in the batches by pointers. Returns whether it appended anything.
+   */
+  private async separateValues(group: PendingWrite[], firstSeq: number, bytes: number): Promise<boolean> {
+    const threshold = this.options.valueThreshold
+    const entries: ValueLogEntry[] = []
+    const where: [BatchOps, number][] = []
+    let seq = firstSeq
+    for (const w of group) {
+      const { kinds, keys, values } = w.ops
+      for (let i = 0; i < kinds.length; i++, seq++) {
+        if (kinds[i] !== Kind.Value || values[i].length < threshold) continue
+        entries.push({ key: keys[i], seq, value: values[i] })
+        where.push([w.ops, i])
+      }
+    }
+    if (entries.length === 0) return false
+    if (this.vlog.needsNewFile(bytes)) await this.startValueLogFile()
+    const pointers = this.vlog.append(entries)
+    for (let j = 0; j < pointers.length; j++) {
+      const [ops, i] = where[j]
+      ops.kinds[i] = Kind.ValuePointer
+      ops.values[i] = encodePointer(pointers[j])
+    }
+    this.counters.valueLogBytesWritten += pointers.reduce((n, p) => n + p.length, 0)
+    return true
+  }
+
+  /** A new active value-log file: created and synced, then recorded in the manifest, then used. */
+  private async startValueLogFile(): Promise<void> {
+    const number = this.versions.newFileNumber()
+    await this.vlog.startFile(number)
+    const edit = emptyEdit()
+    edit.addedValueLogs = [number]
+    edit.nextFileNumber = this.versions.nextFileNumber
+    await this.manifest.append(edit)
+    this.versions.apply(edit)
   }
 
   /** Freezes a full memtable and waits (back-pressure) while frozen memtables or L0 pile up. */
@@ -276,6 +329,9 @@ export class DB {
    * WAL can ever end in a torn tail; the new name is made durable before anything is acked in it.
    */
   private async rotateMemtable(): Promise<void> {
+    // The frozen memtable's pointers must lead to durable values before its table can replace
+    // the WAL, and only the newest WAL may point past the value log's durable end.
+    await this.vlog.sync()
     await this.wal.sync()
     await this.wal.close()
     const number = this.versions.newFileNumber()
@@ -302,7 +358,7 @@ export class DB {
     const seq = this.readSeq(options)
     const r = this.lookup(k, seq)
     if (r === undefined || r.kind === Kind.Delete) return undefined
-    return this.resolveValue(r.kind, r.value)
+    return this.resolveValue(r.kind, r.value, k)
   }
 
   private lookup(key: Uint8Array, seq: number): LookupResult | undefined {
@@ -327,9 +383,11 @@ export class DB {
     return undefined
   }
 
-  private resolveValue(kind: number, value: Uint8Array): Buffer {
+  /** The bytes a stored value stands for: itself, or what its pointer leads to. A copy. */
+  private resolveValue(kind: number, value: Uint8Array, key: Uint8Array): Buffer {
     if (kind === Kind.Value) return Buffer.from(value)
-    throw new InvalidArgumentError('this database holds value-log pointers, which this version cannot read')
+    const v = this.vlog.read(decodePointer(value), key)
+    return Buffer.from(v.buffer, v.byteOffset, v.length)
   }
 
   private readSeq(options: ReadOptions | undefined): number {
@@ -352,7 +410,7 @@ export class DB {
     }
     const it: DBIterator<Buffer | undefined> = new DBIterator(
       new MergingIterator(children), options, readSeq,
-      (kind, value) => this.resolveValue(kind, value),
+      (kind, value, key) => this.resolveValue(kind, value, key),
       () => {
         this.iterators.delete(it)
         version.unref()
@@ -413,16 +471,17 @@ export class DB {
   }
 
   /** Writes a memtable as one L0 table (or none, if nothing survives), with its reader open. */
-  private async writeLevel0(mem: Memtable): Promise<FileMetadata[]> {
+  private async writeLevel0(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }> {
     const result = await runCompactionJob(mem.iterator(), {
       fs: this.fs, dir: this.dir, newFileNumber: () => this.versions.newFileNumber(), table: this.tableOptions,
       targetFileSize: Infinity, smallestSnapshot: this.smallestSnapshot(), dropTombstones: false, yieldEvery: 4096,
     })
-    return result.tables.map((t) => {
+    const tables = result.tables.map((t) => {
       const f = new FileMetadata(t)
       this.openTable(f)
       return f
     })
+    return { tables, valueLogDiscards: result.valueLogDiscards }
   }
 
   private scheduleBackgroundWork(): void {
@@ -481,9 +540,10 @@ export class DB {
   /** Flushes the oldest frozen memtable: table durable → manifest edit durable → WAL removed. */
   private async flushOldest(): Promise<void> {
     const oldest = this.frozen[this.frozen.length - 1]
-    const tables = await this.writeLevel0(oldest.mem)
+    const { tables, valueLogDiscards } = await this.writeLevel0(oldest.mem)
     const edit = emptyEdit()
     for (const table of tables) edit.addedTables.push({ level: 0, table })
+    edit.valueLogDiscards = valueLogDiscards
     // The oldest WAL still needed is the next frozen memtable's, or the live one's.
     edit.logNumber = this.frozen.length > 1 ? this.frozen[this.frozen.length - 2].walNumber : this.walNumber
     edit.nextFileNumber = this.versions.nextFileNumber
@@ -529,6 +589,7 @@ export class DB {
         edit.addedTables.push({ level: plan.outputLevel, table: f })
       }
       edit.nextFileNumber = this.versions.nextFileNumber
+      edit.valueLogDiscards = result.valueLogDiscards
       await this.manifest.append(edit)
       this.versions.apply(edit)
       this.counters.compactions++
@@ -605,6 +666,10 @@ export class DB {
         targetBytes: level === 0 ? 0 : levelTargetBytes(level, this.pickerOptions()),
       })),
       ...this.counters,
+      valueLogs: [...this.versions.valueLogs].map(([number, discardBytes]) => {
+        const bytes = this.vlog.sizes.get(number) ?? 0
+        return { number, bytes, discardBytes, discardRatio: bytes > 0 ? discardBytes / bytes : 0, active: number === this.vlog.activeNumber }
+      }),
       snapshots: this.snapshots.size,
       openIterators: this.iterators.size,
       blockCacheBytes: this.cache.size,
@@ -628,13 +693,17 @@ export class DB {
       await this.writeQueue.idle()
       while (this.background) await this.background
       for (const m of this.manualCompactions.splice(0)) m.fail(new ClosedError('database closed during compactRange'))
-      if (this.backgroundError === undefined) await this.wal.sync()
+      if (this.backgroundError === undefined) {
+        await this.vlog.sync()
+        await this.wal.sync()
+      }
     } catch (err) {
       error = err
     }
     this.state = 'closed'
     for (const it of [...this.iterators]) it.abandon()
     try {
+      await this.vlog.close()
       await this.wal.close()
       await this.manifest.close()
     } catch (err) {

@@ -52,6 +52,15 @@ export interface Options {
    * before, and reports it in stats().recovery. Default true.
    */
   paranoid?: boolean
+  /**
+   * Values of at least this many bytes go to the value log; the LSM keeps a pointer. Default 1 KiB
+   * (DESIGN.md; WiscKey's argument: compaction then moves keys, not values).
+   */
+  valueThreshold?: number
+  /** A value-log file is closed and a new one started past this many bytes. Default 1 GiB. */
+  valueLogFileSize?: number
+  /** ... or this many entries. Default 1,000,000 (BadgerDB's default). */
+  valueLogMaxEntries?: number
   /** The file system (tests pass a MemFileSystem). Default: node:fs. */
   fs?: FileSystem
 }
@@ -84,11 +93,15 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     levelBaseBytes: options.levelBaseBytes ?? 64 * MiB,
     levelMultiplier: options.levelMultiplier ?? 10,
     paranoid: options.paranoid ?? true,
+    valueThreshold: options.valueThreshold ?? 1024,
+    valueLogFileSize: options.valueLogFileSize ?? 1024 * MiB,
+    valueLogMaxEntries: options.valueLogMaxEntries ?? 1_000_000,
     fs: options.fs ?? new RealFileSystem(),
   }
   const positive: (keyof ResolvedOptions)[] = [
     'memtableSize', 'maxImmutableMemtables', 'blockSize', 'tableTargetSize', 'l0CompactionTrigger',
-    'l0SlowdownTrigger', 'l0StopTrigger', 'levelBaseBytes', 'levelMultiplier',
+    'l0SlowdownTrigger', 'l0StopTrigger', 'levelBaseBytes', 'levelMultiplier', 'valueThreshold',
+    'valueLogFileSize', 'valueLogMaxEntries',
   ]
   for (const k of positive) {
     const v = o[k]

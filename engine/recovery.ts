@@ -4,13 +4,17 @@
 //
 // Rules: only the newest WAL may end in a torn tail (older ones were synced before the next was
 // created); any other bad record is corruption, refused when `paranoid`, otherwise replay of
-// that WAL stops there and the damage is reported.
+// that WAL stops there and the damage is reported. Likewise the newest value-log file may end in
+// a torn tail, and a newest-WAL record pointing past what survived of it is part of the torn
+// tail (without sync the OS may have written the WAL's bytes but not the value log's).
 
 import { CorruptionError, InvalidArgumentError, NotFoundError } from '../base/errors.js'
 import { LOCK_FILE, filePath, parseFileName, tableFileName, walFileName } from '../base/filenames.js'
 import type { FileSystem } from '../base/fs.js'
 import { type FileMetadata, ManifestWriter, type VersionEdit, VersionSet, emptyEdit, readCurrent, recoverManifest } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
+import { Kind } from '../base/internal-key.js'
+import { type ValueLog, decodePointer } from '../vlog/index.js'
 import { LogWriter, readLog } from '../wal/index.js'
 import type { ResolvedOptions } from './options.js'
 import { decodeBatchRecord } from './write-batch.js'
@@ -25,6 +29,15 @@ export interface RecoveryReport {
   skipped: { file: string; offset: number; message: string }[]
   /** Leftover files removed. */
   removed: string[]
+  /** Where a torn tail of the newest value-log file was cut, if one was. */
+  valueLogTornTail?: { file: string; offset: number }
+}
+
+/** A newest-WAL record whose values did not survive in the value log: the end of the replay. */
+class ValueLogTail extends Error {
+  constructor(readonly file: string, readonly offset: number) {
+    super(`torn tail at ${file}:${offset}`)
+  }
 }
 
 export interface RecoveredState {
@@ -41,8 +54,9 @@ export interface RecoveryContext {
   versions: VersionSet
   /** Opens the reader of a table the version refers to (throws CorruptionError). */
   openTable(file: FileMetadata): void
-  /** Writes a memtable as L0 tables; returns what to add to the version. */
-  flush(mem: Memtable): Promise<FileMetadata[]>
+  /** Writes a memtable as L0 tables; returns what to add to the version and the garbage made. */
+  flush(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }>
+  valueLog: ValueLog
 }
 
 export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
@@ -55,6 +69,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     if (options.errorIfExists) throw new InvalidArgumentError(`a database already exists in ${dir}`)
     recoverManifest(fs, dir, versions)
   }
+  report.valueLogTornTail = await ctx.valueLog.recover([...versions.valueLogs.keys()])
 
   const names = fs.list(dir)
   const parsed = names.map((name) => ({ name, p: parseFileName(name) }))
@@ -71,28 +86,46 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     .map(({ p }) => p!.number)
     .sort((a, b) => a - b)
   const edit: VersionEdit = emptyEdit()
+  edit.valueLogDiscards = new Map()
   let mem = new Memtable()
   let maxSeq = versions.lastSeq
   const flush = async (): Promise<void> => {
     if (mem.count === 0) return
-    for (const table of await ctx.flush(mem)) edit.addedTables.push({ level: 0, table })
+    const { tables, valueLogDiscards } = await ctx.flush(mem)
+    for (const table of tables) edit.addedTables.push({ level: 0, table })
+    for (const [n, bytes] of valueLogDiscards) edit.valueLogDiscards!.set(n, (edit.valueLogDiscards!.get(n) ?? 0) + bytes)
     mem = new Memtable()
   }
+  const entries: { seq: number; kind: number; key: Uint8Array; value: Uint8Array }[] = []
   for (let i = 0; i < wals.length; i++) {
     const path = filePath(dir, walFileName(wals[i]))
     const file = fs.openRead(path)
+    const newest = i === wals.length - 1
     try {
-      const result = readLog(file, 'wal', { tolerateTornTail: i === wals.length - 1 }, (rec) => {
+      const result = readLog(file, 'wal', { tolerateTornTail: newest }, (rec) => {
+        entries.length = 0
         const last = decodeBatchRecord(rec.payload, path, rec.offset, (seq, kind, key, value) => {
-          mem.add(key, seq, kind, value)
-          report.entriesReplayed++
+          entries.push({ seq, kind, key, value })
         })
+        for (const e of entries) {
+          if (e.kind !== Kind.ValuePointer) continue
+          const p = decodePointer(e.value, path)
+          const size = ctx.valueLog.sizes.get(p.fileNumber)
+          if (size === undefined) throw new CorruptionError(path, rec.offset, `points into value-log file ${p.fileNumber}, which is not live`)
+          if (p.offset + p.length > size) {
+            if (newest) throw new ValueLogTail(path, rec.offset)
+            throw new CorruptionError(path, rec.offset, 'points past the end of its value-log file')
+          }
+        }
+        for (const e of entries) mem.add(e.key, e.seq, e.kind, e.value)
+        report.entriesReplayed += entries.length
         if (last > maxSeq) maxSeq = last
       })
       if (result.tornTailAt !== undefined) report.tornTail = { file: path, offset: result.tornTailAt }
     } catch (err) {
-      if (!(err instanceof CorruptionError) || options.paranoid) throw err
-      report.skipped.push({ file: err.file, offset: err.offset, message: err.message })
+      if (err instanceof ValueLogTail) report.tornTail = { file: err.file, offset: err.offset }
+      else if (!(err instanceof CorruptionError) || options.paranoid) throw err
+      else report.skipped.push({ file: err.file, offset: err.offset, message: err.message })
     } finally {
       file.close()
     }
@@ -116,6 +149,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
       (p.kind === 'manifest' && p.number !== manifestNumber) ||
       (p.kind === 'wal' && p.number < walNumber) ||
       (p.kind === 'table' && !live.has(p.number)) ||
+      (p.kind === 'vlog' && !versions.valueLogs.has(p.number)) ||
       p.kind === 'temp'
     if (stale) {
       fs.remove(filePath(dir, name))

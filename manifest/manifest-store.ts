@@ -87,6 +87,8 @@ async function appendCommitted(log: LogWriter, payload: Uint8Array): Promise<voi
 export class ManifestWriter {
   readonly number: number
   private readonly log: LogWriter
+  /** Appends run one at a time: an edit and its commit record must be adjacent. */
+  private tail: Promise<void> = Promise.resolve()
 
   private constructor(number: number, log: LogWriter) {
     this.number = number
@@ -117,7 +119,10 @@ export class ManifestWriter {
 
   /** Appends one edit and waits until it and its commit record are durable. */
   append(edit: VersionEdit): Promise<void> {
-    return appendCommitted(this.log, encodeVersionEdit(edit))
+    const payload = encodeVersionEdit(edit)
+    const done = this.tail.then(() => appendCommitted(this.log, payload))
+    this.tail = done.catch(() => undefined)
+    return done
   }
 
   close(): Promise<void> {

@@ -12,6 +12,9 @@
 //   tag 5  addedTable       varint level, varint fileNumber, varint size,
 //                           varint len + smallest user key, varint len + largest user key,
 //                           varint minSeq, varint maxSeq, varint entryCount
+//   tag 6  addedValueLog    varint fileNumber
+//   tag 7  deletedValueLog  varint fileNumber
+//   tag 8  valueLogDiscard  varint fileNumber, varint bytes    bytes of the file made garbage (added up)
 
 import { CorruptionError } from '../base/errors.js'
 import { ByteReader } from '../base/byte-reader.js'
@@ -22,6 +25,9 @@ const TAG_NEXT_FILE_NUMBER = 2
 const TAG_LAST_SEQ = 3
 const TAG_DELETED_TABLE = 4
 const TAG_ADDED_TABLE = 5
+const TAG_ADDED_VALUE_LOG = 6
+const TAG_DELETED_VALUE_LOG = 7
+const TAG_VALUE_LOG_DISCARD = 8
 
 /** What the manifest records of one table. */
 export interface TableMeta {
@@ -40,6 +46,10 @@ export interface VersionEdit {
   lastSeq?: number
   deletedTables: { level: number; fileNumber: number }[]
   addedTables: { level: number; table: TableMeta }[]
+  addedValueLogs?: number[]
+  deletedValueLogs?: number[]
+  /** Value-log file number → bytes this edit's compaction made garbage in it. */
+  valueLogDiscards?: Map<number, number>
 }
 
 export function emptyEdit(): VersionEdit {
@@ -69,6 +79,9 @@ export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
     }
     num(t.minSeq), num(t.maxSeq), num(t.entryCount)
   }
+  for (const n of edit.addedValueLogs ?? []) (num(TAG_ADDED_VALUE_LOG), num(n))
+  for (const n of edit.deletedValueLogs ?? []) (num(TAG_DELETED_VALUE_LOG), num(n))
+  for (const [n, bytes] of edit.valueLogDiscards ?? []) (num(TAG_VALUE_LOG_DISCARD), num(n), num(bytes))
   const out = new Uint8Array(size)
   let o = 0
   let k = 0
@@ -115,6 +128,18 @@ export function decodeVersionEdit(data: Uint8Array, file: string, offset: number
           level,
           table: { fileNumber, size, smallestKey, largestKey, minSeq: num(), maxSeq: num(), entryCount: num() },
         })
+        break
+      }
+      case TAG_ADDED_VALUE_LOG:
+        ;(edit.addedValueLogs ??= []).push(num())
+        break
+      case TAG_DELETED_VALUE_LOG:
+        ;(edit.deletedValueLogs ??= []).push(num())
+        break
+      case TAG_VALUE_LOG_DISCARD: {
+        const discards = (edit.valueLogDiscards ??= new Map())
+        const n = num()
+        discards.set(n, (discards.get(n) ?? 0) + num())
         break
       }
       default:

@@ -6,7 +6,7 @@
 // containing it; when the last such Version is released the table is obsolete and `onObsolete`
 // runs (the engine closes and deletes the file). So a file leaves the disk only when unreferenced.
 //
-// Level order: L0 tables may overlap and are kept newest first (by maxSeq, then file number);
+// Level order: L0 tables may overlap and are kept newest first (by file number, i.e. flush order);
 // tables of L1 and below never overlap and are kept by smallest key.
 
 import { assert } from '../base/assert.js'
@@ -50,8 +50,12 @@ export class FileMetadata implements TableMeta {
   }
 }
 
+/**
+ * L0 order is flush order, by file number: a table of entries that value-log GC relocated holds
+ * only old sequence numbers, yet its copies must win over the originals in older tables.
+ */
 function newestFirst(a: FileMetadata, b: FileMetadata): number {
-  return b.maxSeq - a.maxSeq || b.fileNumber - a.fileNumber
+  return b.fileNumber - a.fileNumber
 }
 
 function bySmallestKey(a: FileMetadata, b: FileMetadata): number {
@@ -119,6 +123,8 @@ export class VersionSet {
   lastSeq = 0
   /** WALs numbered below this are obsolete. */
   logNumber = 0
+  /** Live value-log files → bytes of garbage in each (discard statistics). */
+  readonly valueLogs = new Map<number, number>()
   private readonly onObsolete: (file: FileMetadata) => void
 
   constructor(onObsolete: (file: FileMetadata) => void) {
@@ -141,6 +147,14 @@ export class VersionSet {
     if (edit.logNumber !== undefined) this.logNumber = Math.max(this.logNumber, edit.logNumber)
     if (edit.nextFileNumber !== undefined) this.nextFileNumber = Math.max(this.nextFileNumber, edit.nextFileNumber)
     if (edit.lastSeq !== undefined) this.lastSeq = Math.max(this.lastSeq, edit.lastSeq)
+    for (const n of edit.addedValueLogs ?? []) {
+      if (!this.valueLogs.has(n)) this.valueLogs.set(n, 0)
+      this.nextFileNumber = Math.max(this.nextFileNumber, n + 1)
+    }
+    for (const [n, bytes] of edit.valueLogDiscards ?? []) {
+      if (this.valueLogs.has(n)) this.valueLogs.set(n, this.valueLogs.get(n)! + bytes)
+    }
+    for (const n of edit.deletedValueLogs ?? []) this.valueLogs.delete(n)
     const levels = this.current.levels.map((l) => l.slice())
     // A table an edit moves (deleted from one level, added to another) keeps its metadata
     // object, so its reference count never touches zero and its file is not deleted.
@@ -190,6 +204,8 @@ export class VersionSet {
     this.current.levels.forEach((files, level) => {
       for (const table of files) edit.addedTables.push({ level, table })
     })
+    edit.addedValueLogs = [...this.valueLogs.keys()]
+    edit.valueLogDiscards = new Map([...this.valueLogs].filter(([, bytes]) => bytes > 0))
     return edit
   }
 }

@@ -28,6 +28,9 @@ function options(fs: MemFileSystem): Options {
     l0CompactionTrigger: 2,
     l0SlowdownTrigger: 4,
     l0StopTrigger: 8,
+    // About half the values (20..220 B) go to the value log, whose files rotate every 4 KiB.
+    valueThreshold: 128,
+    valueLogFileSize: 4096,
   }
 }
 
@@ -141,7 +144,7 @@ describe('power loss at every file operation', () => {
     expect(full.crashed).toBe(false)
     const total = clean.opCount
     // The workload must exercise every kind of durable step.
-    for (const k of ['append wal', 'sync wal', 'append sst', 'sync sst', 'append MANIFEST', 'sync MANIFEST', 'rename tmp', 'syncDir db']) {
+    for (const k of ['append wal', 'sync wal', 'append sst', 'sync sst', 'append MANIFEST', 'sync MANIFEST', 'rename tmp', 'syncDir db', 'append vlog', 'sync vlog', 'create vlog']) {
       expect(kinds.get(k) ?? 0, `operation "${k}"`).toBeGreaterThan(0)
     }
     let points = 0

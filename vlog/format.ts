@@ -1,0 +1,125 @@
+// Value-log formats: the file header, one entry, and the value pointer the LSM stores instead of
+// a large value. Integers are little-endian; checksums are masked CRC-32 (base/checksum.ts).
+//
+//   file    = header entry*
+//   header  = magic "sett-vlg" (8) | version u32 (= 1) | masked CRC-32 of the 12 bytes before (4)
+//   entry   = crc u32 | keyLength u32 | valueLength u32 | seq u64 | meta u8 | key | value
+//             crc: masked CRC-32 of every byte after it, through the value
+//   pointer = fileNumber varint | offset varint | length varint      (length: the whole entry)
+//
+// An entry carries its key and sequence number so a file can be scanned alone (GC, verify) and a
+// pointer can be checked against the key that led to it. A zero header marks the end of a file.
+
+import { checksum, crc32, maskChecksum } from '../base/checksum.js'
+import { CorruptionError } from '../base/errors.js'
+import { ByteReader } from '../base/byte-reader.js'
+import { varintLength, writeVarint } from '../base/varint.js'
+
+export const VLOG_MAGIC = Uint8Array.of(0x73, 0x65, 0x74, 0x74, 0x2d, 0x76, 0x6c, 0x67) // "sett-vlg"
+export const VLOG_FORMAT_VERSION = 1
+export const VLOG_HEADER_SIZE = 16
+export const ENTRY_HEADER_SIZE = 21
+
+export interface ValuePointer {
+  fileNumber: number
+  offset: number
+  /** Bytes of the whole entry, header included. */
+  length: number
+}
+
+export function encodeFileHeader(): Uint8Array {
+  const out = new Uint8Array(VLOG_HEADER_SIZE)
+  out.set(VLOG_MAGIC, 0)
+  const view = new DataView(out.buffer)
+  view.setUint32(8, VLOG_FORMAT_VERSION, true)
+  view.setUint32(12, checksum(out.subarray(0, 12)), true)
+  return out
+}
+
+/** Throws CorruptionError unless `buf` starts with a whole, known, intact header. */
+export function checkFileHeader(file: string, buf: Uint8Array): void {
+  if (buf.length < VLOG_HEADER_SIZE) throw new CorruptionError(file, 0, 'value-log header is cut short')
+  const view = new DataView(buf.buffer, buf.byteOffset, VLOG_HEADER_SIZE)
+  if (view.getUint32(12, true) !== checksum(buf.subarray(0, 12))) {
+    throw new CorruptionError(file, 0, 'value-log header checksum mismatch')
+  }
+  for (let i = 0; i < 8; i++) if (buf[i] !== VLOG_MAGIC[i]) throw new CorruptionError(file, 0, 'not a value-log file')
+  const version = view.getUint32(8, true)
+  if (version !== VLOG_FORMAT_VERSION) throw new CorruptionError(file, 0, `unknown value-log version ${version}`)
+}
+
+export function entrySize(key: Uint8Array, value: Uint8Array): number {
+  return ENTRY_HEADER_SIZE + key.length + value.length
+}
+
+/** Writes one entry at `at` in `out`. requires: room for entrySize(key, value) bytes. */
+export function encodeEntry(out: Uint8Array, at: number, key: Uint8Array, seq: number, meta: number, value: Uint8Array): void {
+  const view = new DataView(out.buffer, out.byteOffset + at, ENTRY_HEADER_SIZE)
+  view.setUint32(4, key.length, true)
+  view.setUint32(8, value.length, true)
+  const lo = seq % 0x1_0000_0000
+  view.setUint32(12, lo, true)
+  view.setUint32(16, (seq - lo) / 0x1_0000_0000, true)
+  out[at + 20] = meta
+  out.set(key, at + ENTRY_HEADER_SIZE)
+  out.set(value, at + ENTRY_HEADER_SIZE + key.length)
+  const end = at + ENTRY_HEADER_SIZE + key.length + value.length
+  view.setUint32(0, maskChecksum(crc32(out.subarray(at + 4, end))), true)
+}
+
+export interface DecodedEntry {
+  key: Uint8Array
+  seq: number
+  meta: number
+  value: Uint8Array
+  /** Bytes of the whole entry. */
+  length: number
+}
+
+/** Entry-level failures, for telling a torn tail from damage. */
+export const ENTRY_TRUNCATED = -1
+export const ENTRY_BAD = -2
+export const ENTRY_END = -3
+
+/**
+ * Decodes the entry at `at` of `buf` (views into buf), or returns ENTRY_TRUNCATED when it runs
+ * past the end, ENTRY_END for an all-zero header, ENTRY_BAD when its checksum fails.
+ */
+export function decodeEntry(buf: Uint8Array, at: number): DecodedEntry | number {
+  if (at + ENTRY_HEADER_SIZE > buf.length) return at === buf.length ? ENTRY_END : ENTRY_TRUNCATED
+  const view = new DataView(buf.buffer, buf.byteOffset + at, ENTRY_HEADER_SIZE)
+  const keyLength = view.getUint32(4, true)
+  const valueLength = view.getUint32(8, true)
+  let zero = true
+  for (let i = 0; i < ENTRY_HEADER_SIZE; i++) if (buf[at + i] !== 0) zero = false
+  if (zero) return ENTRY_END
+  const end = at + ENTRY_HEADER_SIZE + keyLength + valueLength
+  if (end > buf.length) return ENTRY_TRUNCATED
+  if (view.getUint32(0, true) !== maskChecksum(crc32(buf.subarray(at + 4, end)))) return ENTRY_BAD
+  const seq = view.getUint32(16, true) * 0x1_0000_0000 + view.getUint32(12, true)
+  const keyStart = at + ENTRY_HEADER_SIZE
+  return {
+    key: buf.subarray(keyStart, keyStart + keyLength),
+    seq,
+    meta: buf[at + 20],
+    value: buf.subarray(keyStart + keyLength, end),
+    length: end - at,
+  }
+}
+
+export function encodePointer(p: ValuePointer): Uint8Array {
+  const out = new Uint8Array(varintLength(p.fileNumber) + varintLength(p.offset) + varintLength(p.length))
+  writeVarint(out, writeVarint(out, writeVarint(out, 0, p.fileNumber), p.offset), p.length)
+  return out
+}
+
+/** `where` names the table or WAL the pointer came from, for errors. */
+export function decodePointer(bytes: Uint8Array, where = 'value pointer'): ValuePointer {
+  const r = new ByteReader(bytes, (what: string): never => {
+    throw new CorruptionError(where, 0, `bad value pointer: ${what}`)
+  })
+  const p = { fileNumber: r.varint(), offset: r.varint(), length: r.varint() }
+  r.end()
+  if (p.length < ENTRY_HEADER_SIZE) throw new CorruptionError(where, 0, `bad value pointer: length ${p.length}`)
+  return p
+}

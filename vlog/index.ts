@@ -1,0 +1,9 @@
+// vlog: the value log — files of large values written once at write time, read through pointers.
+// Relies on base/ for files, checksums and errors.
+// Knows nothing of the LSM: which entries are live is decided by the engine and compaction.
+
+export {
+  type ValuePointer, type DecodedEntry, encodePointer, decodePointer, VLOG_FORMAT_VERSION, VLOG_HEADER_SIZE,
+  ENTRY_HEADER_SIZE, entrySize,
+} from './format.js'
+export { ValueLog, type ValueLogOptions, type ValueLogEntry } from './value-log.js'

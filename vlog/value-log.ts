@@ -1,0 +1,246 @@
+// ValueLog: the set of value-log files. Large values are appended to the active file at write
+// time; reads follow a pointer (file, offset, length) and check the entry's checksum and key.
+//
+// Lifetime rules: files are created and retired by the engine, which records each in the
+// manifest (created → synced → recorded before first use; deleted from disk only after the
+// manifest no longer lists it and no reader can still follow a pointer into it). Only the active
+// file is ever appended to; on open the newest file's torn tail is cut and appends go to a new file.
+
+import { CorruptionError } from '../base/errors.js'
+import { filePath, vlogFileName } from '../base/filenames.js'
+import type { FileSystem, ReadableFile, WritableFile } from '../base/fs.js'
+import { bytesEqual } from '../base/internal-key.js'
+import {
+  ENTRY_END, ENTRY_HEADER_SIZE, ENTRY_TRUNCATED, type DecodedEntry, VLOG_HEADER_SIZE, type ValuePointer,
+  checkFileHeader, decodeEntry, encodeEntry, encodeFileHeader, entrySize,
+} from './format.js'
+
+export interface ValueLogOptions {
+  /** Start a new file once the active one holds this many bytes. */
+  maxFileSize: number
+  /** ... or this many entries. */
+  maxEntries: number
+  /** Readers kept open at once (least recently used closed first). */
+  maxOpenFiles: number
+}
+
+export interface ValueLogEntry {
+  key: Uint8Array
+  seq: number
+  value: Uint8Array
+}
+
+interface ActiveFile {
+  number: number
+  file: WritableFile
+  entries: number
+}
+
+export class ValueLog {
+  private readonly fs: FileSystem
+  private readonly dir: string
+  private readonly options: ValueLogOptions
+  private active: ActiveFile | undefined
+  /** Open readers, least recently used first (Map keeps insertion order). */
+  private readonly readers = new Map<number, ReadableFile>()
+  /** Live files and their sizes in bytes. */
+  readonly sizes = new Map<number, number>()
+
+  constructor(fs: FileSystem, dir: string, options: ValueLogOptions) {
+    this.fs = fs
+    this.dir = dir
+    this.options = options
+  }
+
+  path(number: number): string {
+    return filePath(this.dir, vlogFileName(number))
+  }
+
+  /**
+   * Takes over the files the manifest lists. The newest may end in a torn tail (a crash during
+   * an append); it is cut off and made durable. Returns where, if anything was cut.
+   */
+  async recover(numbers: number[]): Promise<{ file: string; offset: number } | undefined> {
+    const sorted = numbers.slice().sort((a, b) => a - b)
+    let torn: { file: string; offset: number } | undefined
+    for (const n of sorted) {
+      const path = this.path(n)
+      if (!this.fs.exists(path)) throw new CorruptionError(path, 0, 'value-log file listed in the manifest is missing')
+      const f = this.fs.openRead(path)
+      let size = f.size
+      try {
+        checkFileHeader(path, f.read(0, VLOG_HEADER_SIZE))
+        if (n === sorted[sorted.length - 1]) {
+          const valid = this.scanFile(f, () => undefined, true)
+          if (valid < size) torn = { file: path, offset: valid }
+          size = valid
+        }
+      } finally {
+        f.close()
+      }
+      if (torn && torn.file === path) {
+        this.fs.truncate(path, size)
+        const w = this.fs.openAppend(path)
+        await w.sync()
+        await w.close()
+      }
+      this.sizes.set(n, size)
+    }
+    return torn
+  }
+
+  /** True when `bytes` more cannot go to the active file (or there is none). */
+  needsNewFile(bytes: number): boolean {
+    const a = this.active
+    if (a === undefined) return true
+    const size = this.sizes.get(a.number)!
+    return a.entries >= this.options.maxEntries || (size > VLOG_HEADER_SIZE && size + bytes > this.options.maxFileSize)
+  }
+
+  get activeNumber(): number | undefined {
+    return this.active?.number
+  }
+
+  /**
+   * Creates file `number` (header written and synced, name synced) and makes it the active one.
+   * The previous active file is synced and closed. The caller records the file in the manifest
+   * before appending to it.
+   */
+  async startFile(number: number): Promise<void> {
+    await this.closeActive()
+    const file = this.fs.create(this.path(number))
+    file.append(encodeFileHeader())
+    await file.sync()
+    await this.fs.syncDir(this.dir)
+    this.active = { number, file, entries: 0 }
+    this.sizes.set(number, VLOG_HEADER_SIZE)
+  }
+
+  /**
+   * Appends entries to the active file in one write; returns their pointers in order.
+   * requires: an active file (startFile), and needsNewFile() was consulted for the total size.
+   */
+  append(entries: ValueLogEntry[]): ValuePointer[] {
+    const a = this.active!
+    let total = 0
+    for (const e of entries) total += entrySize(e.key, e.value)
+    const buf = new Uint8Array(total)
+    const base = this.sizes.get(a.number)!
+    const pointers: ValuePointer[] = []
+    let at = 0
+    for (const e of entries) {
+      encodeEntry(buf, at, e.key, e.seq, 0, e.value)
+      const length = entrySize(e.key, e.value)
+      pointers.push({ fileNumber: a.number, offset: base + at, length })
+      at += length
+    }
+    a.file.append(buf)
+    a.entries += entries.length
+    this.sizes.set(a.number, base + total)
+    return pointers
+  }
+
+  /** Makes every appended entry durable. */
+  async sync(): Promise<void> {
+    await this.active?.file.sync()
+  }
+
+  async closeActive(): Promise<void> {
+    const a = this.active
+    if (a === undefined) return
+    this.active = undefined
+    await a.file.sync()
+    await a.file.close()
+  }
+
+  /**
+   * The value a pointer leads to, checked against its entry's checksum and `key`. The result is
+   * a fresh array the caller owns.
+   */
+  read(p: ValuePointer, key: Uint8Array): Uint8Array {
+    const path = this.path(p.fileNumber)
+    const size = this.sizes.get(p.fileNumber)
+    if (size === undefined) throw new CorruptionError(path, p.offset, 'value pointer into a value-log file that is not live')
+    if (p.offset < VLOG_HEADER_SIZE || p.offset + p.length > size) {
+      throw new CorruptionError(path, p.offset, `value pointer past the end of the file (${size} bytes)`)
+    }
+    const buf = this.reader(p.fileNumber).read(p.offset, p.length)
+    const e = decodeEntry(buf, 0)
+    if (typeof e === 'number' || e.length !== p.length) throw new CorruptionError(path, p.offset, 'value-log entry checksum mismatch')
+    if (!bytesEqual(e.key, key)) throw new CorruptionError(path, p.offset, 'value-log entry holds another key')
+    return e.value
+  }
+
+  private reader(number: number): ReadableFile {
+    let r = this.readers.get(number)
+    if (r !== undefined) {
+      this.readers.delete(number)
+      this.readers.set(number, r)
+      return r
+    }
+    r = this.fs.openRead(this.path(number))
+    this.readers.set(number, r)
+    if (this.readers.size > this.options.maxOpenFiles) {
+      const [oldest, f] = this.readers.entries().next().value as [number, ReadableFile]
+      this.readers.delete(oldest)
+      f.close()
+    }
+    return r
+  }
+
+  /**
+   * Calls `onEntry` for every entry of file `number` with its offset. A bad entry is corruption
+   * (the file is not the one being written, so it cannot be torn).
+   */
+  scan(number: number, onEntry: (entry: DecodedEntry, offset: number) => void): void {
+    const f = this.fs.openRead(this.path(number))
+    try {
+      const size = this.sizes.get(number) ?? f.size
+      const valid = this.scanFile(f, onEntry, false, size)
+      if (valid < size) throw new CorruptionError(f.path, valid, 'value-log entry is damaged')
+    } finally {
+      f.close()
+    }
+  }
+
+  /**
+   * Walks entries from the header; returns the offset where they stop being valid. With
+   * `tolerant`, a bad entry ends the walk (a torn tail); otherwise a bad entry with more after
+   * it is corruption.
+   */
+  private scanFile(f: ReadableFile, onEntry: (e: DecodedEntry, offset: number) => void, tolerant: boolean, size = f.size): number {
+    let at = VLOG_HEADER_SIZE
+    while (at < size) {
+      const head = f.read(at, Math.min(ENTRY_HEADER_SIZE, size - at))
+      if (head.length < ENTRY_HEADER_SIZE) return at
+      const view = new DataView(head.buffer, head.byteOffset, ENTRY_HEADER_SIZE)
+      const length = ENTRY_HEADER_SIZE + view.getUint32(4, true) + view.getUint32(8, true)
+      if (at + length > size) {
+        if (head.every((b) => b === 0)) return at
+        return at
+      }
+      const e = decodeEntry(f.read(at, length), 0)
+      if (typeof e === 'number') {
+        if (e === ENTRY_END || e === ENTRY_TRUNCATED || tolerant) return at
+        throw new CorruptionError(f.path, at, 'value-log entry checksum mismatch')
+      }
+      onEntry(e, at)
+      at += length
+    }
+    return at
+  }
+
+  /** Deletes a retired file. requires: no manifest entry and no reader can reach it. */
+  remove(number: number): void {
+    this.readers.get(number)?.close()
+    this.readers.delete(number)
+    this.sizes.delete(number)
+    this.fs.remove(this.path(number))
+  }
+
+  close(): Promise<void> {
+    for (const r of this.readers.values()) r.close()
+    this.readers.clear()
+    return this.closeActive()
+  }
+}
