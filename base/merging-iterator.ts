@@ -4,6 +4,10 @@
 // Children are few (memtables, L0 tables, one iterator per level), so the smallest or largest
 // child is found by a linear scan rather than a heap. When the direction changes, every other
 // child is repositioned around the current entry, as LevelDB's merger does.
+//
+// Equal entries (the same key and seq: a copy value-log GC relocated, and its original) are
+// ordered by child index, earlier children (newer sources) first, in both directions: the
+// merged sequence backwards is exactly the forward one reversed.
 
 import { compareInternal } from './internal-key.js'
 import type { InternalIterator } from './internal-iterator.js'
@@ -32,7 +36,8 @@ export class MergingIterator implements InternalIterator {
   private findLargest(): void {
     let best: InternalIterator | undefined
     for (const c of this.children) {
-      if (c.valid() && (best === undefined || MergingIterator.compare(c, best) > 0)) best = c
+      // >=: among equal entries the last child's comes first when walking backwards.
+      if (c.valid() && (best === undefined || MergingIterator.compare(c, best) >= 0)) best = c
     }
     this.current = best
   }
@@ -64,14 +69,16 @@ export class MergingIterator implements InternalIterator {
   next(): void {
     const cur = this.current!
     if (!this.forward) {
-      // Others sit before the current entry: move each to the first entry after it.
+      // Others sit before the current entry: move each to the first entry after it. An equal
+      // entry of a later child comes after the current one; of an earlier child, before it.
       const key = cur.userKey()
       const seq = cur.seq()
-      for (const c of this.children) {
-        if (c === cur) continue
+      const at = this.children.indexOf(cur)
+      this.children.forEach((c, i) => {
+        if (c === cur) return
         c.seekGE(key, seq)
-        if (c.valid() && MergingIterator.compare(c, cur) === 0) c.next()
-      }
+        if (i < at && c.valid() && MergingIterator.compare(c, cur) === 0) c.next()
+      })
       this.forward = true
     }
     cur.next()
@@ -81,15 +88,17 @@ export class MergingIterator implements InternalIterator {
   prev(): void {
     const cur = this.current!
     if (this.forward) {
-      // Others sit after the current entry: move each to the last entry before it.
+      // Others sit after the current entry: move each to the last entry before it. An equal
+      // entry of an earlier child comes before the current one, so it stays.
       const key = cur.userKey()
       const seq = cur.seq()
-      for (const c of this.children) {
-        if (c === cur) continue
+      const at = this.children.indexOf(cur)
+      this.children.forEach((c, i) => {
+        if (c === cur) return
         c.seekGE(key, seq)
-        if (c.valid()) c.prev()
-        else c.last()
-      }
+        if (!c.valid()) c.last()
+        else if (!(i < at && MergingIterator.compare(c, cur) === 0)) c.prev()
+      })
       this.forward = false
     }
     cur.prev()

@@ -24,7 +24,8 @@ import { type Bytes, toKey, toOwnedKey, toOwnedValue } from './input.js'
 import { type Options, type ResolvedOptions, resolveOptions } from './options.js'
 import { type RecoveryReport, recover } from './recovery.js'
 import { Snapshot, SnapshotList } from './snapshot.js'
-import { BatchOps, encodeBatchRecord } from './write-batch.js'
+import { type RelocationCandidate, ValueLogGC, liveness } from './value-log-gc.js'
+import { BatchOps, encodeBatchRecord, encodeRelocationRecord } from './write-batch.js'
 import { type PendingWrite, WriteQueue } from './write-queue.js'
 
 export interface WriteOptions {
@@ -65,6 +66,7 @@ export interface DBStats {
   snapshots: number
   openIterators: number
   blockCacheBytes: number
+  valueLogGC: { runs: number; filesCollected: number; bytesReclaimed: number }
   recovery: RecoveryReport
 }
 
@@ -86,6 +88,10 @@ export class DB {
   private readonly tableOptions: TableWriterOptions
   private readonly cache: BlockCache
   private readonly vlog: ValueLog
+  private readonly gc: ValueLogGC
+  /** Retired value-log files, deleted once the iterators open at retirement have closed. */
+  private readonly retiredValueLogs: { number: number; waitFor: Set<DBIterator<unknown>> }[] = []
+  private autoGCPending = false
   private readonly versions: VersionSet
   private readonly snapshots = new SnapshotList()
   private readonly iterators = new Set<DBIterator<unknown>>()
@@ -126,6 +132,17 @@ export class DB {
     this.versions = new VersionSet((f) => this.onObsoleteTable(f))
     this.writeQueue = new WriteQueue((group) => this.commitGroup(group))
     this.mem = this.newMemtable()
+    this.gc = new ValueLogGC({
+      vlog: this.vlog,
+      discards: () => this.versions.valueLogs,
+      rotateValueLog: () => this.writeQueue.runExclusive(() => this.vlog.closeActive()),
+      flush: () => this.flush(),
+      lookup: (key, seq) => this.lookup(key, seq),
+      lastSeq: () => this.versions.lastSeq,
+      snapshotSeqs: () => this.snapshots.seqs(),
+      relocate: (entries) => this.writeQueue.runExclusive(() => this.relocate(entries)),
+      retire: (n) => this.retireValueLog(n),
+    })
   }
 
   /** Reserving the whole limit up front avoids grow-and-copy; untouched pages cost no RSS. */
@@ -295,6 +312,91 @@ export class DB {
     this.versions.apply(edit)
   }
 
+  /**
+   * Writes entries value-log GC moves: to the value log, then one WAL record carrying their
+   * original sequence numbers, then the memtable. Runs between write groups.
+   */
+  private async relocate(candidates: RelocationCandidate[]): Promise<boolean> {
+    this.checkOpen()
+    if (this.backgroundError !== undefined) throw this.backgroundError
+    // Decided here, between write groups, so no write can land between this check and the insert.
+    const ctx = { lookup: (k: Uint8Array, s: number) => this.lookup(k, s), lastSeq: () => this.versions.lastSeq, snapshotSeqs: () => this.snapshots.seqs() }
+    const entries: RelocationCandidate[] = []
+    for (const c of candidates) {
+      const state = liveness(ctx, c, c.fileNumber, c.offset)
+      if (state === 'pinned') return false
+      if (state === 'newest') entries.push(c)
+    }
+    if (entries.length === 0) return true
+    let bytes = 0
+    for (const e of entries) bytes += e.key.length + e.value.length
+    if (this.vlog.needsNewFile(bytes)) await this.startValueLogFile()
+    const pointers = this.vlog.append(entries).map(encodePointer)
+    const relocations = entries.map((e, i) => ({ key: e.key, seq: e.seq, pointer: pointers[i] }))
+    try {
+      await this.vlog.sync()
+      const record = encodeRelocationRecord(relocations)
+      this.wal.append(record)
+      await this.wal.sync()
+    } catch (err) {
+      this.backgroundError ??= err
+      throw err
+    }
+    for (const r of relocations) this.mem.add(r.key, r.seq, Kind.ValuePointer, r.pointer)
+    return true
+  }
+
+  /** Drops a collected value-log file from the manifest; deletes it when no iterator can reach it. */
+  private async retireValueLog(number: number): Promise<void> {
+    const edit = emptyEdit()
+    edit.deletedValueLogs = [number]
+    await this.manifest.append(edit)
+    this.versions.apply(edit)
+    this.retiredValueLogs.push({ number, waitFor: new Set(this.iterators) })
+    this.deleteRetiredValueLogs()
+  }
+
+  private deleteRetiredValueLogs(closed?: DBIterator<unknown>): void {
+    for (let i = this.retiredValueLogs.length - 1; i >= 0; i--) {
+      const r = this.retiredValueLogs[i]
+      if (closed) r.waitFor.delete(closed)
+      if (r.waitFor.size > 0 || this.state === 'closed') continue
+      this.retiredValueLogs.splice(i, 1)
+      try {
+        this.vlog.remove(r.number)
+      } catch {
+        // Not in the manifest any more: the next open removes it as a leftover.
+      }
+    }
+  }
+
+  /**
+   * Value-log GC, BadgerDB's contract: rewrites at most one file whose garbage is at least
+   * `discardRatio` of it, and resolves true if it did (loop until false to collect all). Calls
+   * run one at a time; the active file is never rewritten, but it is closed when it is the only
+   * candidate so its garbage is not stuck.
+   */
+  async runValueLogGC(discardRatio = 0.5): Promise<boolean> {
+    this.checkOpen()
+    const result = await this.gc.run(discardRatio)
+    return result.fileNumber !== undefined
+  }
+
+  /** Starts a background GC when automatic GC is on and a file has passed its ratio. */
+  private maybeAutoGC(): void {
+    const ratio = this.options.autoValueLogGC
+    if (ratio === 0 || this.autoGCPending || this.state !== 'open') return
+    const ready = [...this.versions.valueLogs].some(([n, discard]) => discard >= ratio * (this.vlog.sizes.get(n) ?? Infinity))
+    if (!ready) return
+    this.autoGCPending = true
+    setImmediate(() => {
+      const loop = async (): Promise<void> => {
+        while (this.state === 'open' && (await this.gc.run(ratio)).fileNumber !== undefined);
+      }
+      loop().catch(() => undefined).finally(() => (this.autoGCPending = false))
+    })
+  }
+
   /** Freezes a full memtable and waits (back-pressure) while frozen memtables or L0 pile up. */
   private async makeRoomForWrite(bytes: number): Promise<void> {
     let slowed = false
@@ -414,6 +516,7 @@ export class DB {
       () => {
         this.iterators.delete(it)
         version.unref()
+        if (this.retiredValueLogs.length > 0) this.deleteRetiredValueLogs(it)
       },
     )
     this.iterators.add(it)
@@ -489,6 +592,9 @@ export class DB {
     this.background = this.backgroundLoop().finally(() => {
       this.background = undefined
       this.notifyProgress()
+      // Work queued while the loop was finishing its last pass (it had already looked) would
+      // otherwise wait for the next write.
+      if (this.state === 'open' && (this.manualCompactions.length > 0 || this.frozen.length > 0)) this.scheduleBackgroundWork()
     })
   }
 
@@ -508,6 +614,7 @@ export class DB {
           await this.compact(plan)
         }
         this.notifyProgress()
+        this.maybeAutoGC()
       }
     } catch (err) {
       this.backgroundError ??= err
@@ -673,6 +780,7 @@ export class DB {
       snapshots: this.snapshots.size,
       openIterators: this.iterators.size,
       blockCacheBytes: this.cache.size,
+      valueLogGC: { runs: this.gc.runs, filesCollected: this.gc.filesCollected, bytesReclaimed: this.gc.bytesReclaimed },
       recovery: this.recoveryReport,
     }
   }

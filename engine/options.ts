@@ -61,6 +61,12 @@ export interface Options {
   valueLogFileSize?: number
   /** ... or this many entries. Default 1,000,000 (BadgerDB's default). */
   valueLogMaxEntries?: number
+  /**
+   * Automatic value-log GC: once compaction has counted this fraction of a value-log file as
+   * garbage, GC runs in the background (as runValueLogGC(ratio)). Default 0 (off: call
+   * runValueLogGC yourself, as BadgerDB users do).
+   */
+  autoValueLogGC?: number
   /** The file system (tests pass a MemFileSystem). Default: node:fs. */
   fs?: FileSystem
 }
@@ -96,6 +102,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     valueThreshold: options.valueThreshold ?? 1024,
     valueLogFileSize: options.valueLogFileSize ?? 1024 * MiB,
     valueLogMaxEntries: options.valueLogMaxEntries ?? 1_000_000,
+    autoValueLogGC: options.autoValueLogGC ?? 0,
     fs: options.fs ?? new RealFileSystem(),
   }
   const positive: (keyof ResolvedOptions)[] = [
@@ -108,6 +115,9 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 1) {
       throw new InvalidArgumentError(`options.${k} must be a positive number, got ${String(v)}`)
     }
+  }
+  if (typeof o.autoValueLogGC !== 'number' || !(o.autoValueLogGC >= 0 && o.autoValueLogGC < 1)) {
+    throw new InvalidArgumentError('options.autoValueLogGC must be 0 (off) or a ratio below 1')
   }
   for (const k of ['bloomBitsPerKey', 'blockCacheSize'] as const) {
     if (typeof o[k] !== 'number' || !(o[k] >= 0)) throw new InvalidArgumentError(`options.${k} must be >= 0`)

@@ -52,6 +52,11 @@ export class SnapshotList {
     return min
   }
 
+  /** Sequence numbers of the live snapshots. */
+  seqs(): number[] {
+    return [...this.counts.keys()]
+  }
+
   get size(): number {
     let n = 0
     for (const c of this.counts.values()) n += c

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { CorruptionError } from '../base/errors.js'
 import { Kind } from '../base/internal-key.js'
 import { makeRng } from '../tests/support/rng.js'
-import { BatchOps, decodeBatchRecord, encodeBatchRecord } from './write-batch.js'
+import { BatchOps, decodeBatchRecord, encodeBatchRecord, encodeRelocationRecord } from './write-batch.js'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
@@ -58,7 +58,18 @@ describe('write batch codec', () => {
     badKind[3] = 9
     expect(() => decodeAll(badKind)).toThrow(/unknown kind 9/)
     const badVersion = bytes.slice()
-    badVersion[0] = 2
-    expect(() => decodeAll(badVersion)).toThrow(/unknown batch format 2/)
+    badVersion[0] = 3
+    expect(() => decodeAll(badVersion)).toThrow(/unknown batch format 3/)
+  })
+
+  it('round-trips relocation records (format 2): each entry keeps its own sequence number', () => {
+    const entries = [
+      { key: enc('b'), seq: 41, pointer: Uint8Array.of(7, 16, 40) },
+      { key: enc('a'), seq: 9, pointer: Uint8Array.of(7, 56, 33) },
+    ]
+    const bytes = encodeRelocationRecord(entries)
+    expect(bytes[0]).toBe(2)
+    expect(decodeAll(bytes)).toEqual([[41, Kind.ValuePointer, '62', '071028'], [9, Kind.ValuePointer, '61', '073821']])
+    for (let cut = 0; cut < bytes.length; cut++) expect(() => decodeAll(bytes.subarray(0, cut))).toThrow(CorruptionError)
   })
 })

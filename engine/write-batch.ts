@@ -5,6 +5,11 @@
 //   entry = u8 kind | varint keyLength | key | (kind != Delete: varint valueLength | value)
 // Entry i has sequence number firstSeq + i. One record may hold several callers' batches (a group
 // commit); each record is all-or-nothing on recovery, so each batch is too.
+//
+// Format version 2 carries a sequence number per entry, for value-log GC, which moves entries to
+// a new value-log file under their original sequence numbers:
+//   u8 version (= 2) | varint count | count × (u8 kind | varint seq | varint keyLength | key |
+//                                              varint valueLength | value)
 
 import { CorruptionError } from '../base/errors.js'
 import { Kind, isKnownKind } from '../base/internal-key.js'
@@ -12,6 +17,7 @@ import { ByteReader } from '../base/byte-reader.js'
 import { varintLength, writeVarint } from '../base/varint.js'
 
 export const BATCH_FORMAT_VERSION = 1
+export const RELOCATION_FORMAT_VERSION = 2
 
 /** Operations in columns, so a batch of many puts allocates three arrays, not an object per op. */
 export class BatchOps {
@@ -90,6 +96,7 @@ export function decodeBatchRecord(
   }
   const r = new ByteReader(data, fail)
   const version = r.u8()
+  if (version === RELOCATION_FORMAT_VERSION) return decodeRelocations(r, fail, onEntry)
   if (version !== BATCH_FORMAT_VERSION) fail(`unknown batch format ${version}`)
   const firstSeq = r.varint()
   const count = r.varint()
@@ -102,4 +109,49 @@ export function decodeBatchRecord(
   }
   r.end()
   return firstSeq + count - 1
+}
+
+/** An entry value-log GC moves: same key and seq, a new pointer. */
+export interface Relocation {
+  key: Uint8Array
+  seq: number
+  pointer: Uint8Array
+}
+
+export function encodeRelocationRecord(entries: readonly Relocation[]): Uint8Array {
+  let size = 1 + varintLength(entries.length)
+  for (const e of entries) {
+    size += 1 + varintLength(e.seq) + varintLength(e.key.length) + e.key.length + varintLength(e.pointer.length) + e.pointer.length
+  }
+  const out = new Uint8Array(size)
+  out[0] = RELOCATION_FORMAT_VERSION
+  let o = writeVarint(out, 1, entries.length)
+  for (const e of entries) {
+    out[o++] = Kind.ValuePointer
+    o = writeVarint(out, o, e.seq)
+    o = writeVarint(out, o, e.key.length)
+    out.set(e.key, o)
+    o = writeVarint(out, o + e.key.length, e.pointer.length)
+    out.set(e.pointer, o)
+    o += e.pointer.length
+  }
+  return out
+}
+
+function decodeRelocations(
+  r: ByteReader,
+  fail: (what: string) => never,
+  onEntry: (seq: number, kind: number, key: Uint8Array, value: Uint8Array) => void,
+): number {
+  const count = r.varint()
+  let maxSeq = 0
+  for (let i = 0; i < count; i++) {
+    const kind = r.u8()
+    if (kind !== Kind.ValuePointer) fail(`relocation of kind ${kind}`)
+    const seq = r.varint()
+    onEntry(seq, kind, r.lengthPrefixedView('key'), r.lengthPrefixedView('value'))
+    if (seq > maxSeq) maxSeq = seq
+  }
+  r.end()
+  return maxSeq
 }

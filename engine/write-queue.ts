@@ -38,10 +38,14 @@ export class WriteQueue {
     })
   }
 
-  /** Runs `step` between groups, with no write in progress. */
-  runExclusive(step: () => Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ ops: NO_OPS, sync: false, exclusive: step, resolve, reject })
+  /** Runs `step` between groups, with no write in progress; resolves with its result. */
+  runExclusive<T>(step: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let result: T
+      const run = async (): Promise<void> => {
+        result = await step()
+      }
+      this.pending.push({ ops: NO_OPS, sync: false, exclusive: run, resolve: () => resolve(result), reject })
       if (!this.running) this.running = this.drain()
     })
   }

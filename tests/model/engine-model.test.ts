@@ -1,4 +1,4 @@
-// Model-based test: random put/del/batch/get/iterate/snapshot/flush/compact/reopen against the
+// Model-based test: random put/del/batch/get/iterate/snapshot/flush/compact/value-log GC/reopen against the
 // engine and a plain Map side by side, with a memtable small enough that flushes and compactions
 // happen constantly. Every read must agree. The seed is printed on failure (rerun: SETT_SEED=n).
 
@@ -22,6 +22,9 @@ function smallOptions(fs: MemFileSystem): Options {
     l0SlowdownTrigger: 6,
     l0StopTrigger: 10,
     blockCacheSize: 64 * 1024,
+    // Values of 100 B and more (about a fifth, and all large ones) go to the value log.
+    valueThreshold: 100,
+    valueLogFileSize: 8 * 1024,
   }
 }
 
@@ -120,7 +123,9 @@ async function runModel(seed: number, steps: number): Promise<void> {
         await db.flush()
       } else if (r < 0.95) {
         await db.compactRange()
-      } else if (r < 0.97) {
+      } else if (r < 0.96) {
+        await db.runValueLogGC(rng.pick([0.1, 0.3, 0.5]))
+      } else if (r < 0.975) {
         for (const s of snapshots) s.snap.release()
         snapshots.length = 0
         await db.close()
