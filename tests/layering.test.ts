@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   manifest: ['base', 'wal', 'sstable'],
   compaction: ['base', 'sstable', 'vlog', 'manifest'],
   engine: ['base', 'memtable', 'sstable', 'wal', 'vlog', 'manifest', 'compaction'],
+  level: ['base', 'engine'],
 }
 
 function sources(dir: string): string[] {
