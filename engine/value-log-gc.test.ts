@@ -113,6 +113,28 @@ describe('value-log GC', () => {
     await db.close()
   })
 
+  it('iterates keys only without opening a value-log file, and reads values lazily', async () => {
+    const fs = new MemFileSystem()
+    let db = await open('/db', options(fs))
+    await churn(db, 200, 2048, 1, 6)
+    await db.close()
+    const opened: string[] = []
+    const openRead = fs.openRead.bind(fs)
+    fs.openRead = (path: string) => {
+      if (path.endsWith('.vlog')) opened.push(path)
+      return openRead(path)
+    }
+    db = await open('/db', options(fs))
+    opened.length = 0 // recovery scans the newest file once
+    expect([...db.iterator({ keysOnly: true })].length).toBe(160) // churn deletes every fifth key
+    expect(opened).toEqual([])
+    const it = db.iterator()
+    it.nextSync()
+    expect(opened.length).toBe(1)
+    it.close()
+    await db.close()
+  })
+
   it('refuses a bad ratio, and reports nothing to do on a database without garbage', async () => {
     const db = await open('/db', options(new MemFileSystem()))
     await expect(db.runValueLogGC(0)).rejects.toMatchObject({ code: 'SETT_INVALID_ARGUMENT' })
