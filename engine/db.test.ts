@@ -34,6 +34,19 @@ describe('DB', () => {
     expect(str(await db.get('b'))).toBe('two')
   })
 
+  it('has() answers from the LSM, at the latest state or a snapshot', async () => {
+    db = await open('/db', { fs: new MemFileSystem(), valueThreshold: 16 })
+    await db.put('small', 'x')
+    await db.put('large', 'y'.repeat(100))
+    const snap = db.snapshot()
+    await db.del('small')
+    expect(await db.has('large')).toBe(true)
+    expect(db.hasSync('small')).toBe(false)
+    expect(db.hasSync('small', { snapshot: snap })).toBe(true)
+    expect(await db.has('never')).toBe(false)
+    snap.release()
+  })
+
   it('refuses bad keys and values with InvalidArgumentError and code', async () => {
     db = await open('/db', { fs: new MemFileSystem() })
     await expect(db.put('', 'x')).rejects.toBeInstanceOf(InvalidArgumentError)

@@ -463,6 +463,17 @@ export class DB {
     return this.resolveValue(r.kind, r.value, k)
   }
 
+  /** Whether `key` has a value, answered from the LSM alone: a value-log value is never read. */
+  async has(key: Bytes, options?: ReadOptions): Promise<boolean> {
+    return this.hasSync(key, options)
+  }
+
+  hasSync(key: Bytes, options?: ReadOptions): boolean {
+    this.checkOpen()
+    const r = this.lookup(toKey(key), this.readSeq(options))
+    return r !== undefined && r.kind !== Kind.Delete
+  }
+
   private lookup(key: Uint8Array, seq: number): LookupResult | undefined {
     let r = this.mem.get(key, seq)
     if (r) return r

@@ -9,7 +9,7 @@
 
 import { AbstractLevel, type AbstractDatabaseOptions, type AbstractOpenOptions } from 'abstract-level'
 import {
-  type BatchOperation, type DB, MAX_VALUE_SIZE, MemFileSystem, NotFoundError, type Options, open,
+  type BatchOperation, type DB, MAX_VALUE_SIZE, MemFileSystem, NotFoundError, type Options, type ReadOptions, open,
 } from '../engine/index.js'
 import { LevelError, notOpen, toLevelError } from './errors.js'
 import { type LevelRangeOptions, settRange, storeRange } from './range.js'
@@ -99,9 +99,18 @@ export class SettLevel<KDefault = string, VDefault = string> extends AbstractLev
 
   // ---------------------------------------------------------------- reads
 
-  #read(key: Data, options: KeyOptions): Buffer | undefined {
+  #readOptions(options: KeyOptions): ReadOptions | undefined {
     const snapshot = settSnapshotOf(options.snapshot)
-    return this.#sett().getSync(toStoreKey(key), snapshot === undefined ? undefined : { snapshot })
+    return snapshot === undefined ? undefined : { snapshot }
+  }
+
+  #read(key: Data, options: KeyOptions): Buffer | undefined {
+    return this.#sett().getSync(toStoreKey(key), this.#readOptions(options))
+  }
+
+  /** From the LSM alone: a value kept in the value log is not read. */
+  #has(key: Data, options: KeyOptions): boolean {
+    return this.#sett().hasSync(toStoreKey(key), this.#readOptions(options))
   }
 
   _getSync(key: Data, options: EntryOptions): Data | undefined {
@@ -123,7 +132,7 @@ export class SettLevel<KDefault = string, VDefault = string> extends AbstractLev
 
   async _has(key: Data, options: KeyOptions): Promise<boolean> {
     try {
-      return this.#read(key, options) !== undefined
+      return this.#has(key, options)
     } catch (err) {
       throw toLevelError(err)
     }
@@ -131,7 +140,7 @@ export class SettLevel<KDefault = string, VDefault = string> extends AbstractLev
 
   async _hasMany(keys: Data[], options: KeyOptions): Promise<boolean[]> {
     try {
-      return keys.map((key) => this.#read(key, options) !== undefined)
+      return keys.map((key) => this.#has(key, options))
     } catch (err) {
       throw toLevelError(err)
     }
