@@ -42,9 +42,14 @@ export function toOwnedValue(value: unknown): Uint8Array {
   return typeof value === 'string' ? toValue(value) : copyBytes(toValue(value))
 }
 
-/** A copy as a plain Uint8Array (Buffer's own slice() would return a view). */
+/**
+ * A copy as a plain Uint8Array. Buffer's own slice() returns a view, and Uint8Array's slice on a
+ * Buffer builds another Buffer through its species constructor, which costs more than the copy.
+ */
 function copyBytes(b: Uint8Array): Uint8Array {
-  return Uint8Array.prototype.slice.call(b)
+  const out = new Uint8Array(b.length)
+  out.set(b)
+  return out
 }
 
 /** A bound for iteration: any non-empty-or-empty byte string (an empty bound is allowed). */
