@@ -262,6 +262,36 @@ describe('DB on the real file system', () => {
   let dir: string
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
+  it('compacts in the worker thread (loaded from TypeScript sources here) and reads back exactly', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sett-db-'))
+    const options = { memtableSize: 16 * 1024, tableTargetSize: 16 * 1024, levelBaseBytes: 64 * 1024, l0CompactionTrigger: 2, valueThreshold: 256 }
+    let db = await open(dir, options)
+    const model = new Map<string, string>()
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const v = `r${round}-${i}-`.padEnd(i % 7 === 0 ? 400 : 30, 'x')
+        await db.put(`key${String(i).padStart(5, '0')}`, v)
+        model.set(`key${String(i).padStart(5, '0')}`, v)
+      }
+    }
+    for (let i = 0; i < 3000; i += 3) {
+      await db.del(`key${String(i).padStart(5, '0')}`)
+      model.delete(`key${String(i).padStart(5, '0')}`)
+    }
+    await db.compactRange()
+    const s = db.stats()
+    expect(s.compactionInWorker).toBe(true)
+    expect(s.compactions).toBeGreaterThan(3)
+    expect(s.compactionBytesWritten).toBeGreaterThan(0)
+    const got = [...db.iterator()].map(([k, v]) => `${k}=${v}`)
+    expect(got).toEqual([...model].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`))
+    await db.close()
+    db = await open(dir, options)
+    expect(str(await db.get('key00001'))).toBe(model.get('key00001'))
+    expect(await db.get('key00003')).toBeUndefined()
+    await db.close()
+  })
+
   it('writes, flushes, reopens and reads back', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sett-db-'))
     let db = await open(dir, { memtableSize: 64 * 1024 })

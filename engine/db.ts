@@ -13,8 +13,11 @@ import type { FileLock, FileSystem } from '../base/fs.js'
 import { KIND_FOR_SEEK, Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
-import { type CompactionPlan, levelScores, levelTargetBytes, pickCompaction, planCompaction, runCompactionJob } from '../compaction/index.js'
-import { FileMetadata, LevelIterator, type ManifestWriter, NUM_LEVELS, type Version, VersionSet, emptyEdit } from '../manifest/index.js'
+import {
+  type CompactionPlan, type CompactionRunner, InlineCompactionRunner, WorkerCompactionRunner, levelScores, levelTargetBytes,
+  outputNumbersNeeded, pickCompaction, planCompaction, runCompactionJob,
+} from '../compaction/index.js'
+import { FileMetadata, LevelIterator, type ManifestWriter, NUM_LEVELS, type TableMeta, type Version, VersionSet, emptyEdit } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
 import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
 import { type ValueLogEntry, ValueLog, decodePointer, encodePointer } from '../vlog/index.js'
@@ -54,6 +57,8 @@ export interface DBStats {
   levels: { level: number; files: number; bytes: number; score: number; targetBytes: number }[]
   flushes: number
   compactions: number
+  /** Whether compactions run in the worker thread (compactionWorker). */
+  compactionInWorker: boolean
   trivialMoves: number
   compactionBytesRead: number
   compactionBytesWritten: number
@@ -72,6 +77,9 @@ export interface DBStats {
 
 type State = 'open' | 'closing' | 'closed'
 
+/** The longest the write path runs on without letting the event loop turn. */
+const YIELD_AFTER_MS = 4
+
 /** A compactRange() call: `level` is the next level to compact out of. */
 interface ManualCompaction {
   lo: Uint8Array | undefined
@@ -88,6 +96,7 @@ export class DB {
   private readonly tableOptions: TableWriterOptions
   private readonly cache: BlockCache
   private readonly vlog: ValueLog
+  private readonly runner: CompactionRunner
   private readonly gc: ValueLogGC
   /** Retired value-log files, deleted once the iterators open at retirement have closed. */
   private readonly retiredValueLogs: { number: number; waitFor: Set<DBIterator<unknown>> }[] = []
@@ -108,7 +117,7 @@ export class DB {
   private backgroundError: unknown = undefined
   private background: Promise<void> | undefined
   private progressWaiters: (() => void)[] = []
-  private groupsSinceYield = 0
+  private lastYield = 0
   private readonly manualCompactions: ManualCompaction[] = []
   private recoveryReport!: RecoveryReport
   private readonly counters = {
@@ -126,6 +135,7 @@ export class DB {
       compression: options.compression,
     }
     this.cache = new BlockCache(options.blockCacheSize)
+    this.runner = options.compactionWorker ? new WorkerCompactionRunner() : new InlineCompactionRunner(options.fs)
     this.vlog = new ValueLog(options.fs, dir, {
       maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
     })
@@ -179,6 +189,7 @@ export class DB {
       this.state = 'closed'
       for (const f of this.versions.current.allFiles()) f.reader?.close()
       await this.vlog.close().catch(() => undefined)
+      await this.runner.close()
       this.lock.release()
       throw err
     }
@@ -242,12 +253,13 @@ export class DB {
       sync ||= w.sync
     }
     await this.makeRoomForWrite(bytes)
-    // Writes that complete without I/O resolve through microtasks alone, which would starve an
-    // inline flush or compaction (it yields through setImmediate) until writers stall. So while
-    // background work runs, the leader gives the event loop a turn every few groups.
-    if (this.background && ++this.groupsSinceYield >= 4) {
-      this.groupsSinceYield = 0
+    // Writes that complete without I/O resolve through microtasks alone: a caller awaiting one
+    // put after another would never let the event loop turn (timers, I/O, an inline flush all
+    // wait). So the leader gives the event loop a turn once this much time has passed.
+    const now = performance.now()
+    if (now - this.lastYield >= YIELD_AFTER_MS) {
       await yieldToEventLoop()
+      this.lastYield = performance.now()
       if (this.state === 'closed') throw new ClosedError()
     }
     const firstSeq = this.versions.lastSeq + 1
@@ -588,7 +600,7 @@ export class DB {
   private async writeLevel0(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }> {
     const result = await runCompactionJob(mem.iterator(), {
       fs: this.fs, dir: this.dir, newFileNumber: () => this.versions.newFileNumber(), table: this.tableOptions,
-      targetFileSize: Infinity, smallestSnapshot: this.smallestSnapshot(), dropTombstones: false, yieldEvery: 4096,
+      targetFileSize: Infinity, smallestSnapshot: this.smallestSnapshot(), dropTombstones: false, yieldAfterMs: 4,
     })
     const tables = result.tables.map((t) => {
       const f = new FileMetadata(t)
@@ -686,20 +698,19 @@ export class DB {
     }
     for (const f of all) f.compacting = true
     try {
-      const children: InternalIterator[] =
-        plan.level === 0 ? plan.inputs.map((f) => f.reader!.iterator()) : [new LevelIterator(plan.inputs)]
-      children.push(new LevelIterator(plan.overlapping))
-      const input = new MergingIterator(children)
-      let result
-      try {
-        result = await runCompactionJob(input, {
-          fs: this.fs, dir: this.dir, newFileNumber: () => this.versions.newFileNumber(), table: this.tableOptions,
-          targetFileSize: this.options.tableTargetSize, smallestSnapshot: this.smallestSnapshot(),
-          dropTombstones: plan.bottommost, yieldEvery: 4096,
-        })
-      } finally {
-        input.close()
-      }
+      const meta = (f: FileMetadata): TableMeta => ({
+        fileNumber: f.fileNumber, size: f.size, smallestKey: f.smallestKey, largestKey: f.largestKey,
+        minSeq: f.minSeq, maxSeq: f.maxSeq, entryCount: f.entryCount,
+      })
+      const inputBytes = all.reduce((n, f) => n + f.size, 0)
+      // The task may run in another thread: it gets its output file numbers up front.
+      const fileNumbers = Array.from({ length: outputNumbersNeeded(inputBytes, this.options.tableTargetSize) }, () =>
+        this.versions.newFileNumber())
+      const result = await this.runner.run({
+        dir: this.dir, level: plan.level, inputs: plan.inputs.map(meta), overlapping: plan.overlapping.map(meta),
+        fileNumbers, table: this.tableOptions, targetFileSize: this.options.tableTargetSize,
+        smallestSnapshot: this.smallestSnapshot(), dropTombstones: plan.bottommost,
+      })
       for (const f of plan.overlapping) edit.deletedTables.push({ level: plan.outputLevel, fileNumber: f.fileNumber })
       for (const t of result.tables) {
         const f = new FileMetadata(t)
@@ -784,6 +795,7 @@ export class DB {
         targetBytes: level === 0 ? 0 : levelTargetBytes(level, this.pickerOptions()),
       })),
       ...this.counters,
+      compactionInWorker: this.runner.inWorker,
       valueLogs: [...this.versions.valueLogs].map(([number, discardBytes]) => {
         const bytes = this.vlog.sizes.get(number) ?? 0
         return { number, bytes, discardBytes, discardRatio: bytes > 0 ? discardBytes / bytes : 0, active: number === this.vlog.activeNumber }
@@ -822,6 +834,7 @@ export class DB {
     this.state = 'closed'
     for (const it of [...this.iterators]) it.abandon()
     try {
+      await this.runner.close()
       await this.vlog.close()
       await this.wal.close()
       await this.manifest.close()

@@ -67,6 +67,12 @@ export interface Options {
    * runValueLogGC yourself, as BadgerDB users do).
    */
   autoValueLogGC?: number
+  /**
+   * Run compactions in a worker thread, so merging and writing tables never blocks the event loop.
+   * Default: true on the real file system; an in-memory one cannot be shared with a thread, so
+   * with `fs` set to anything else compactions run inline (yielding every 4096 entries).
+   */
+  compactionWorker?: boolean
   /** The file system (tests pass a MemFileSystem). Default: node:fs. */
   fs?: FileSystem
 }
@@ -104,6 +110,10 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     valueLogMaxEntries: options.valueLogMaxEntries ?? 1_000_000,
     autoValueLogGC: options.autoValueLogGC ?? 0,
     fs: options.fs ?? new RealFileSystem(),
+    compactionWorker: options.compactionWorker ?? (options.fs === undefined || options.fs instanceof RealFileSystem),
+  }
+  if (o.compactionWorker && !(o.fs instanceof RealFileSystem)) {
+    throw new InvalidArgumentError('options.compactionWorker needs the real file system (options.fs unset)')
   }
   const positive: (keyof ResolvedOptions)[] = [
     'memtableSize', 'maxImmutableMemtables', 'blockSize', 'tableTargetSize', 'l0CompactionTrigger',

@@ -296,7 +296,8 @@ const SETT_OPTIONS: Record<Exclude<keyof Options, 'createIfMissing' | 'errorIfEx
   sync: true, memtableSize: true, maxImmutableMemtables: true, blockSize: true, bloomBitsPerKey: true,
   compression: true, blockCacheSize: true, tableTargetSize: true, l0CompactionTrigger: true,
   l0SlowdownTrigger: true, l0StopTrigger: true, levelBaseBytes: true, levelMultiplier: true, paranoid: true,
-  valueThreshold: true, valueLogFileSize: true, valueLogMaxEntries: true, autoValueLogGC: true, fs: true,
+  valueThreshold: true, valueLogFileSize: true, valueLogMaxEntries: true, autoValueLogGC: true, compactionWorker: true,
+  fs: true,
 }
 
 function manifest(options: Options) {

@@ -1,0 +1,91 @@
+// CompactionRunner: runs compaction tasks inline or in a worker thread, behind one interface.
+//
+// The worker keeps the event loop of the embedding program free while tables are merged and
+// written. It works only on the real file system (an in-memory one cannot be shared across
+// threads), so tests on MemFileSystem run tasks inline. One worker, one task at a time: the
+// engine's background loop runs compactions one after another.
+
+import { Worker } from 'node:worker_threads'
+import type { FileSystem } from '../base/fs.js'
+import type { CompactionResult } from './compaction-job.js'
+import { type CompactionTask, runCompactionTask } from './compaction-task.js'
+import { type WorkerReply, rebuildError } from './worker-errors.js'
+
+export interface CompactionRunner {
+  readonly inWorker: boolean
+  run(task: CompactionTask): Promise<CompactionResult>
+  close(): Promise<void>
+}
+
+export class InlineCompactionRunner implements CompactionRunner {
+  readonly inWorker = false
+  private readonly fs: FileSystem
+
+  constructor(fs: FileSystem) {
+    this.fs = fs
+  }
+
+  /** Yields to the event loop every 4 ms, so reads and writes get turns meanwhile. */
+  run(task: CompactionTask): Promise<CompactionResult> {
+    return runCompactionTask(task, this.fs, 4)
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * The worker's entry: the compiled sibling .js when this module is compiled, or a bootstrap that
+ * registers tsx when it runs from TypeScript sources (TOOLCHAIN.md: `new Worker('x.ts')` fails).
+ */
+export function workerEntry(moduleUrl: string = import.meta.url): URL {
+  return moduleUrl.endsWith('.ts')
+    ? new URL('./worker-bootstrap.mjs', moduleUrl)
+    : new URL('./compaction-worker.js', moduleUrl)
+}
+
+export class WorkerCompactionRunner implements CompactionRunner {
+  readonly inWorker = true
+  private worker: Worker | undefined
+  private nextId = 1
+  private readonly pending = new Map<number, { resolve: (r: CompactionResult) => void; reject: (e: unknown) => void }>()
+
+  private start(): Worker {
+    if (this.worker) return this.worker
+    const worker = new Worker(workerEntry())
+    worker.on('message', (reply: WorkerReply) => {
+      const p = this.pending.get(reply.id)
+      if (!p) return
+      this.pending.delete(reply.id)
+      if (this.pending.size === 0) worker.unref()
+      if (reply.ok) p.resolve(reply.result)
+      else p.reject(rebuildError(reply.error))
+    })
+    const fail = (err: unknown) => {
+      for (const p of this.pending.values()) p.reject(err)
+      this.pending.clear()
+      this.worker = undefined
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => fail(new Error(`compaction worker exited with code ${code}`)))
+    worker.unref()
+    this.worker = worker
+    return worker
+  }
+
+  run(task: CompactionTask): Promise<CompactionResult> {
+    const worker = this.start()
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      // Keep the process alive while a task is in flight; idle, the worker must not hold it open.
+      worker.ref()
+      worker.postMessage({ id, task })
+    })
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker
+    this.worker = undefined
+    if (w) await w.terminate()
+  }
+}

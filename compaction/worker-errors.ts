@@ -1,0 +1,43 @@
+// What crosses between the engine and the compaction worker: requests, replies, and errors as
+// plain data. Error classes do not survive postMessage, so a CorruptionError or IOError is
+// described on one side and rebuilt on the other with its code, file and offset.
+
+import { CorruptionError, IOError, SettError } from '../base/errors.js'
+import type { CompactionResult } from './compaction-job.js'
+import type { CompactionTask } from './compaction-task.js'
+
+export interface WorkerRequest {
+  id: number
+  task: CompactionTask
+}
+
+export interface ErrorDescription {
+  name: string
+  message: string
+  code?: string
+  file?: string
+  offset?: number
+}
+
+export type WorkerReply =
+  | { id: number; ok: true; result: CompactionResult }
+  | { id: number; ok: false; error: ErrorDescription }
+
+export function describeError(err: unknown): ErrorDescription {
+  if (err instanceof CorruptionError) return { name: err.name, message: err.message, code: err.code, file: err.file, offset: err.offset }
+  if (err instanceof SettError) return { name: err.name, message: err.message, code: err.code }
+  if (err instanceof Error) return { name: err.name, message: err.message, code: (err as { code?: string }).code }
+  return { name: 'Error', message: String(err) }
+}
+
+export function rebuildError(d: ErrorDescription): Error {
+  if (d.code === 'SETT_CORRUPTION' && d.file !== undefined) {
+    const e = new CorruptionError(d.file, d.offset ?? 0, '')
+    e.message = d.message
+    return e
+  }
+  if (d.code === 'SETT_IO') return new IOError(`compaction worker: ${d.message}`)
+  const e = new Error(`compaction worker: ${d.message}`)
+  e.name = d.name
+  return e
+}
