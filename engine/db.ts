@@ -265,9 +265,12 @@ export class DB {
     const firstSeq = this.versions.lastSeq + 1
     try {
       // Large values go to the value log first, and reach the disk before the WAL record that
-      // points at them.
-      if (await this.separateValues(group, firstSeq, bytes) && sync) await this.vlog.sync()
-      const record = encodeBatchRecord(firstSeq, group.map((w) => w.ops))
+      // points at them. Every WAL fsync comes after a value-log fsync (whether or not this group
+      // appended to it), so a durable WAL record never points past the value log's durable end:
+      // on recovery, a record that does is in the unsynced tail of the newest WAL.
+      await this.separateValues(group, firstSeq, bytes)
+      if (sync) await this.vlog.sync()
+      const record = encodeBatchRecord(firstSeq, group.map((w) => w.ops), this.vlog.durableEnd)
       this.wal.append(record)
       this.counters.walBytesWritten += record.length
       if (sync) await this.wal.sync()

@@ -106,6 +106,14 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
         entries.length = 0
         const last = decodeBatchRecord(rec.payload, path, rec.offset, (seq, kind, key, value) => {
           entries.push({ seq, kind, key, value })
+        }, (claim) => {
+          // The record was written after this much of the value log was durable: a shorter file
+          // lost synced bytes, which is damage, not a crash.
+          const size = ctx.valueLog.sizes.get(claim.fileNumber)
+          if (size !== undefined && size < claim.end) {
+            throw new CorruptionError(ctx.valueLog.path(claim.fileNumber), size,
+              `value-log file ends at ${size}, but ${path} at ${rec.offset} was written after ${claim.end} bytes of it were durable`)
+          }
         })
         for (const e of entries) {
           if (e.kind !== Kind.ValuePointer) continue
@@ -133,6 +141,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     if (mem.byteSize >= options.memtableSize) await flush()
   }
   await flush()
+  await ctx.valueLog.cutTornTail()
 
   versions.lastSeq = Math.max(versions.lastSeq, maxSeq)
   const walNumber = versions.newFileNumber()

@@ -58,8 +58,19 @@ describe('write batch codec', () => {
     badKind[3] = 9
     expect(() => decodeAll(badKind)).toThrow(/unknown kind 9/)
     const badVersion = bytes.slice()
-    badVersion[0] = 3
-    expect(() => decodeAll(badVersion)).toThrow(/unknown batch format 3/)
+    badVersion[0] = 4
+    expect(() => decodeAll(badVersion)).toThrow(/unknown batch format 4/)
+  })
+
+  it('carries the value log’s durable end (format 3) when there is one', () => {
+    const b = new BatchOps()
+    b.put(enc('a'), enc('x'))
+    const bytes = encodeBatchRecord(7, [b], { fileNumber: 12, end: 300 })
+    expect(Buffer.from(bytes).toString('hex')).toBe('030701' + '0c' + 'ac02' + '0101610178')
+    const claims: unknown[] = []
+    decodeBatchRecord(bytes, 'w', 0, () => undefined, (c) => claims.push(c))
+    expect(claims).toEqual([{ fileNumber: 12, end: 300 }])
+    expect(decodeAll(bytes)).toEqual([[7, Kind.Value, '61', '78']])
   })
 
   it('round-trips relocation records (format 2): each entry keeps its own sequence number', () => {

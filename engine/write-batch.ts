@@ -6,6 +6,11 @@
 // Entry i has sequence number firstSeq + i. One record may hold several callers' batches (a group
 // commit); each record is all-or-nothing on recovery, so each batch is too.
 //
+// Format version 3 is version 1 with a claim after the count: how far the value log was durable
+// when the record was written (the active file's number and synced length). Recovery checks it:
+// a value-log file shorter than a claim lost synced bytes, which is damage, not a crash.
+//   u8 version (= 3) | varint firstSeq | varint count | varint claimFile | varint claimEnd | entries
+//
 // Format version 2 carries a sequence number per entry, for value-log GC, which moves entries to
 // a new value-log file under their original sequence numbers:
 //   u8 version (= 2) | varint count | count × (u8 kind | varint seq | varint keyLength | key |
@@ -18,6 +23,13 @@ import { varintLength, writeVarint } from '../base/varint.js'
 
 export const BATCH_FORMAT_VERSION = 1
 export const RELOCATION_FORMAT_VERSION = 2
+export const CLAIMING_BATCH_FORMAT_VERSION = 3
+
+/** How far the value log was durable when a record was written. */
+export interface ValueLogClaim {
+  fileNumber: number
+  end: number
+}
 
 /** Operations in columns, so a batch of many puts allocates three arrays, not an object per op. */
 export class BatchOps {
@@ -48,8 +60,11 @@ export class BatchOps {
 
 const EMPTY: Uint8Array = new Uint8Array(0)
 
-/** Encodes the ops of several batches as one payload whose first entry gets `firstSeq`. */
-export function encodeBatchRecord(firstSeq: number, batches: readonly BatchOps[]): Uint8Array {
+/**
+ * Encodes the ops of several batches as one payload whose first entry gets `firstSeq`, with the
+ * value log's durable end when there is one (format 3), else format 1.
+ */
+export function encodeBatchRecord(firstSeq: number, batches: readonly BatchOps[], claim?: ValueLogClaim): Uint8Array {
   let count = 0
   let size = 1 + varintLength(firstSeq)
   for (const b of batches) {
@@ -61,10 +76,15 @@ export function encodeBatchRecord(firstSeq: number, batches: readonly BatchOps[]
     }
   }
   size += varintLength(count)
+  if (claim) size += varintLength(claim.fileNumber) + varintLength(claim.end)
   const out = new Uint8Array(size)
-  out[0] = BATCH_FORMAT_VERSION
+  out[0] = claim ? CLAIMING_BATCH_FORMAT_VERSION : BATCH_FORMAT_VERSION
   let o = writeVarint(out, 1, firstSeq)
   o = writeVarint(out, o, count)
+  if (claim) {
+    o = writeVarint(out, o, claim.fileNumber)
+    o = writeVarint(out, o, claim.end)
+  }
   for (const b of batches) {
     for (let i = 0; i < b.length; i++) {
       out[o++] = b.kinds[i]
@@ -90,6 +110,7 @@ export function decodeBatchRecord(
   file: string,
   offset: number,
   onEntry: (seq: number, kind: number, key: Uint8Array, value: Uint8Array) => void,
+  onClaim?: (claim: ValueLogClaim) => void,
 ): number {
   const fail = (what: string): never => {
     throw new CorruptionError(file, offset, `bad write batch: ${what}`)
@@ -97,9 +118,13 @@ export function decodeBatchRecord(
   const r = new ByteReader(data, fail)
   const version = r.u8()
   if (version === RELOCATION_FORMAT_VERSION) return decodeRelocations(r, fail, onEntry)
-  if (version !== BATCH_FORMAT_VERSION) fail(`unknown batch format ${version}`)
+  if (version !== BATCH_FORMAT_VERSION && version !== CLAIMING_BATCH_FORMAT_VERSION) fail(`unknown batch format ${version}`)
   const firstSeq = r.varint()
   const count = r.varint()
+  if (version === CLAIMING_BATCH_FORMAT_VERSION) {
+    const claim = { fileNumber: r.varint(), end: r.varint() }
+    onClaim?.(claim)
+  }
   for (let i = 0; i < count; i++) {
     const kind = r.u8()
     if (!isKnownKind(kind)) fail(`unknown kind ${kind}`)

@@ -107,6 +107,20 @@ export function decodeEntry(buf: Uint8Array, at: number): DecodedEntry | number 
   }
 }
 
+/**
+ * The first offset at or after `from` where a whole entry with a good checksum starts, or -1.
+ * Tells a torn tail (nothing valid after the bad bytes) from damage (a valid entry follows).
+ */
+export function findValidEntry(buf: Uint8Array, from: number): number {
+  for (let at = from; at + ENTRY_HEADER_SIZE <= buf.length; at++) {
+    const view = new DataView(buf.buffer, buf.byteOffset + at, ENTRY_HEADER_SIZE)
+    // Cheap tests first: most offsets fail on a length that cannot fit.
+    if (at + ENTRY_HEADER_SIZE + view.getUint32(4, true) + view.getUint32(8, true) > buf.length) continue
+    if (typeof decodeEntry(buf, at) !== 'number') return at
+  }
+  return -1
+}
+
 export function encodePointer(p: ValuePointer): Uint8Array {
   const out = new Uint8Array(varintLength(p.fileNumber) + varintLength(p.offset) + varintLength(p.length))
   writeVarint(out, writeVarint(out, writeVarint(out, 0, p.fileNumber), p.offset), p.length)

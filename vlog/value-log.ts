@@ -12,7 +12,7 @@ import type { FileSystem, ReadableFile, WritableFile } from '../base/fs.js'
 import { bytesEqual } from '../base/internal-key.js'
 import {
   ENTRY_END, ENTRY_HEADER_SIZE, ENTRY_TRUNCATED, type DecodedEntry, VLOG_HEADER_SIZE, type ValuePointer,
-  checkFileHeader, decodeEntry, encodeEntry, encodeFileHeader, entrySize,
+  checkFileHeader, decodeEntry, encodeEntry, encodeFileHeader, entrySize, findValidEntry,
 } from './format.js'
 
 export interface ValueLogOptions {
@@ -41,6 +41,10 @@ export class ValueLog {
   private readonly dir: string
   private readonly options: ValueLogOptions
   private active: ActiveFile | undefined
+  /** Entries appended since the last sync. */
+  private unsynced = false
+  /** The active file's length as of its last sync. */
+  private syncedEnd = 0
   /** Open readers, least recently used first (Map keeps insertion order). */
   private readonly readers = new Map<number, ReadableFile>()
   /** Live files and their sizes in bytes. */
@@ -58,7 +62,10 @@ export class ValueLog {
 
   /**
    * Takes over the files the manifest lists. The newest may end in a torn tail (a crash during
-   * an append); it is cut off and made durable. Returns where, if anything was cut.
+   * an append): a bad entry with no valid entry anywhere after it. Its valid length becomes the
+   * file's size here; cutTornTail() makes that durable once the caller has checked the WAL's
+   * claims against it. A bad entry with a valid one after it is damage: CorruptionError, as in
+   * the WAL. Returns where the tail ends, if it is torn.
    */
   async recover(numbers: number[]): Promise<{ file: string; offset: number } | undefined> {
     const sorted = numbers.slice().sort((a, b) => a - b)
@@ -72,21 +79,35 @@ export class ValueLog {
         checkFileHeader(path, f.read(0, VLOG_HEADER_SIZE))
         if (n === sorted[sorted.length - 1]) {
           const valid = this.scanFile(f, () => undefined, true)
-          if (valid < size) torn = { file: path, offset: valid }
+          if (valid < size) {
+            const next = findValidEntry(f.read(valid, size - valid), 1)
+            if (next >= 0) {
+              throw new CorruptionError(path, valid, `value-log entry is damaged; a valid entry follows at ${valid + next}`)
+            }
+            torn = { file: path, offset: valid }
+          }
           size = valid
         }
       } finally {
         f.close()
       }
-      if (torn && torn.file === path) {
-        this.fs.truncate(path, size)
-        const w = this.fs.openAppend(path)
-        await w.sync()
-        await w.close()
-      }
       this.sizes.set(n, size)
     }
+    this.torn = torn
     return torn
+  }
+
+  private torn: { file: string; offset: number } | undefined
+
+  /** Cuts the torn tail recover() found, durably. */
+  async cutTornTail(): Promise<void> {
+    const t = this.torn
+    if (t === undefined) return
+    this.torn = undefined
+    this.fs.truncate(t.file, t.offset)
+    const w = this.fs.openAppend(t.file)
+    await w.sync()
+    await w.close()
   }
 
   /** True when `bytes` more cannot go to the active file (or there is none). */
@@ -113,6 +134,7 @@ export class ValueLog {
     await file.sync()
     await this.fs.syncDir(this.dir)
     this.active = { number, file, entries: 0 }
+    this.syncedEnd = VLOG_HEADER_SIZE
     this.sizes.set(number, VLOG_HEADER_SIZE)
   }
 
@@ -135,6 +157,7 @@ export class ValueLog {
       at += length
     }
     a.file.append(buf)
+    this.unsynced = true
     a.entries += entries.length
     this.sizes.set(a.number, base + total)
     return pointers
@@ -142,13 +165,30 @@ export class ValueLog {
 
   /** Makes every appended entry durable. */
   async sync(): Promise<void> {
-    await this.active?.file.sync()
+    if (!this.unsynced) return
+    this.unsynced = false
+    const a = this.active
+    if (a === undefined) return
+    const end = this.sizes.get(a.number)!
+    await a.file.sync()
+    if (this.active === a) this.syncedEnd = Math.max(this.syncedEnd, end)
+  }
+
+  /** The active file and how much of it is durable, or undefined before the first file. */
+  get durableEnd(): { fileNumber: number; end: number } | undefined {
+    return this.active === undefined ? undefined : { fileNumber: this.active.number, end: this.syncedEnd }
+  }
+
+  /** True when entries were appended since the last sync. */
+  get hasUnsynced(): boolean {
+    return this.unsynced
   }
 
   async closeActive(): Promise<void> {
     const a = this.active
     if (a === undefined) return
     this.active = undefined
+    this.unsynced = false
     await a.file.sync()
     await a.file.close()
   }
