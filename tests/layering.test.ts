@@ -20,6 +20,8 @@ const ALLOWED: Record<string, string[]> = {
   compaction: ['base', 'sstable', 'vlog', 'manifest'],
   engine: ['base', 'memtable', 'sstable', 'wal', 'vlog', 'manifest', 'compaction'],
   level: ['base', 'engine'],
+  crash: ['base', 'engine'],
+  cli: ['base', 'engine'],
 }
 
 function sources(dir: string): string[] {
