@@ -21,3 +21,4 @@ export {
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
 export { RealFileSystem } from '../base/real-fs.js'
 export type { FileSystem } from '../base/fs.js'
+export { inspectDatabase, verifyDatabase, lockHolder, type DatabaseInfo, type TableInfo, type VerifyResult, type VerifyProblem, type InspectOptions } from './inspect.js'

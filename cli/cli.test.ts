@@ -1,0 +1,225 @@
+// The sett commands run in-process (run(argv, io)) against real temporary directories: info,
+// verify on a healthy database and with a flipped bit in each kind of file, compact and gc,
+// missing and locked directories, usage errors, --help, and the delegated bench/crash scripts.
+
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { open } from '../engine/index.js'
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Io, run } from './main.js'
+
+const root = mkdtempSync(join(tmpdir(), 'sett-cli-'))
+let healthy: string
+
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+/** Two L0 tables, a value log of two entries, and a WAL of two records after the last flush. */
+beforeAll(async () => {
+  healthy = join(root, 'healthy')
+  const db = await open(healthy, { valueThreshold: 64 })
+  for (let i = 0; i < 50; i++) await db.put(`k${String(i).padStart(3, '0')}`, `v${i}`)
+  await db.flush()
+  await db.put('big1', 'x'.repeat(200))
+  await db.put('big2', 'y'.repeat(300))
+  await db.flush()
+  await db.put('w1', 'one')
+  await db.put('w2', 'two')
+  await db.close()
+})
+
+async function sett(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const io: Io = { stdout: (t) => (out += t), stderr: (t) => (err += t), inheritStdio: false }
+  const code = await run(argv, io)
+  return { code, out, err }
+}
+
+let copies = 0
+function copyOf(dir: string): string {
+  const to = join(root, `copy-${copies++}`)
+  cpSync(dir, to, { recursive: true })
+  return to
+}
+
+function fileOf(dir: string, match: (name: string) => boolean): string {
+  const name = readdirSync(dir).find(match)
+  if (name === undefined) throw new Error(`no such file in ${dir}`)
+  return join(dir, name)
+}
+
+function flipBit(path: string, byte: number): void {
+  const data = readFileSync(path)
+  data[byte] ^= 0x10
+  writeFileSync(path, data)
+}
+
+describe('sett info', () => {
+  it('shows levels, tables, the value log, WALs and the last sequence', async () => {
+    const { code, out, err } = await sett('info', healthy)
+    expect(err).toBe('')
+    expect(code).toBe(EXIT_OK)
+    expect(out).toMatch(/^\s+L0\s+2 tables/m)
+    expect(out).toMatch(/\d{6}\.sst .*50 entries\s+"k000" \.\. "k049"/)
+    expect(out).toMatch(/\d{6}\.vlog .*ratio 0\.0%/)
+    expect(out).toMatch(/\d{6}\.wal/)
+    expect(out).toContain('last sequence 54 (manifest 52, WALs up to 54)')
+    expect(out).toContain('leftovers: none')
+    expect(out).toMatch(/space amplification \d+\.\d\dx/)
+  })
+
+  it('prints JSON with --json', async () => {
+    const { code, out } = await sett('info', healthy, '--json')
+    expect(code).toBe(EXIT_OK)
+    const info = JSON.parse(out)
+    expect(info.levels[0].tables).toHaveLength(2)
+    expect(info.lastSeq).toBe(54)
+  })
+})
+
+describe('sett verify', () => {
+  it('passes a healthy database', async () => {
+    const { code, out, err } = await sett('verify', healthy)
+    expect({ code, err }).toEqual({ code: EXIT_OK, err: '' })
+    expect(out).toContain('6 files checked')
+    expect(out).toContain('OK: no damage found')
+  })
+
+  const cases: { kind: string; file: (name: string) => boolean; byte: number; offset: number }[] = [
+    { kind: 'table', file: (n) => n.endsWith('.sst'), byte: 30, offset: 16 },
+    { kind: 'WAL', file: (n) => n.endsWith('.wal'), byte: 16 + 13 + 2, offset: 16 },
+    { kind: 'manifest', file: (n) => n.startsWith('MANIFEST-'), byte: 16 + 13 + 1, offset: 16 },
+    { kind: 'CURRENT', file: (n) => n === 'CURRENT', byte: 20, offset: 0 },
+    { kind: 'value log', file: (n) => n.endsWith('.vlog'), byte: 16 + 21 + 6, offset: 16 },
+  ]
+  for (const c of cases) {
+    it(`exits 1 on a flipped bit in the ${c.kind}, naming the file and offset`, async () => {
+      const dir = copyOf(healthy)
+      const path = fileOf(dir, c.file)
+      flipBit(path, c.byte)
+      const { code, err } = await sett('verify', dir)
+      expect(code).toBe(EXIT_FAILED)
+      expect(err).toContain(`CORRUPT ${path} at offset ${c.offset}: `)
+      expect(err).toContain('FAILED: 1 problem')
+    })
+  }
+
+  it('reports a torn WAL tail and leftovers as notes, exit 0', async () => {
+    const dir = copyOf(healthy)
+    const wal = fileOf(dir, (n) => n.endsWith('.wal'))
+    const data = readFileSync(wal)
+    writeFileSync(wal, data.subarray(0, data.length - 3))
+    writeFileSync(join(dir, '000099.tmp'), 'x')
+    const { code, out } = await sett('verify', dir)
+    expect(code).toBe(EXIT_OK)
+    expect(out).toMatch(/note: .*\.wal at offset \d+: torn tail/)
+    expect(out).toContain('leftover (not live): 000099.tmp')
+  })
+
+  it('warns and proceeds on a database another handle holds open', async () => {
+    const dir = copyOf(healthy)
+    const db = await open(dir)
+    try {
+      const { code, err } = await sett('verify', dir)
+      expect(code).toBe(EXIT_OK)
+      expect(err).toContain(`warning: ${dir} is open in process ${process.pid}`)
+    } finally {
+      await db.close()
+    }
+  })
+})
+
+describe('sett compact and gc', () => {
+  it('compacts everything out of L0', async () => {
+    const dir = copyOf(healthy)
+    const { code, out } = await sett('compact', dir)
+    expect(code).toBe(EXIT_OK)
+    // Three: opening flushes the WAL's two records to a table of their own.
+    expect(out).toMatch(/L0: 3 tables .* -> 0 tables/)
+    expect(out).toMatch(/L1: 0 tables .* -> 1 tables/)
+    expect((await sett('verify', dir)).code).toBe(EXIT_OK)
+  })
+
+  it('collects a value-log file whose values were overwritten', async () => {
+    const dir = join(root, 'gc')
+    const db = await open(dir, { valueThreshold: 64, valueLogMaxEntries: 10 })
+    for (let i = 0; i < 10; i++) await db.put(`k${i}`, 'a'.repeat(500))
+    for (let i = 0; i < 10; i++) await db.put(`k${i}`, 'b'.repeat(500))
+    await db.close()
+    expect((await sett('compact', dir)).code).toBe(EXIT_OK)
+    const { code, out } = await sett('gc', dir, '--ratio', '0.5')
+    expect(code).toBe(EXIT_OK)
+    expect(out).toMatch(/1 file collected/)
+    expect(out).toMatch(/collected \d{6}\.vlog .*9\d\.\d% garbage/)
+    expect((await sett('verify', dir)).code).toBe(EXIT_OK)
+  })
+
+  it('refuses a locked directory with exit 2 and says who holds it', async () => {
+    const dir = copyOf(healthy)
+    const db = await open(dir)
+    try {
+      for (const command of ['compact', 'gc']) {
+        const { code, err } = await sett(command, dir)
+        expect(code).toBe(EXIT_USAGE)
+        expect(err).toContain(`sett ${command}: the database ${dir} is in use`)
+        expect(err).toContain(`pid ${process.pid}`)
+      }
+    } finally {
+      await db.close()
+    }
+  })
+})
+
+describe('usage and missing directories', () => {
+  it('exits 2 for a missing directory or one without a database, and creates nothing', async () => {
+    const missing = join(root, 'missing')
+    const empty = join(root, 'empty')
+    mkdirSync(empty)
+    for (const command of ['info', 'verify', 'compact', 'gc']) {
+      for (const dir of [missing, empty]) {
+        const { code, err } = await sett(command, dir)
+        expect(code).toBe(EXIT_USAGE)
+        expect(err).toContain(`sett ${command}: no database at ${dir}`)
+      }
+    }
+    expect(readdirSync(root)).not.toContain('missing')
+    expect(readdirSync(empty)).toEqual([])
+  })
+
+  it('exits 2 on usage errors and prints help with --help', async () => {
+    expect((await sett()).code).toBe(EXIT_USAGE)
+    expect(await sett('frobnicate')).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining("unknown command 'frobnicate'") })
+    expect(await sett('info')).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('missing <dir>') })
+    expect(await sett('verify', healthy, '--bogus')).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining("'--bogus'") })
+    expect(await sett('gc', healthy, '--ratio', '2')).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('--ratio') })
+    const top = await sett('--help')
+    expect(top.code).toBe(EXIT_OK)
+    for (const command of ['info', 'verify', 'compact', 'gc', 'bench', 'crash']) {
+      expect(top.out).toMatch(new RegExp(`^  ${command} `, 'm'))
+      const { code, out } = await sett(command, '--help')
+      expect(code).toBe(EXIT_OK)
+      expect(out).toMatch(new RegExp(`^Usage: sett ${command} `))
+      expect((await sett('help', command)).out).toBe(out)
+    }
+  })
+})
+
+describe('sett bench and crash', () => {
+  it('says so when the script does not exist yet', async () => {
+    let err = ''
+    const io: Io = { stdout: () => undefined, stderr: (t) => (err += t), inheritStdio: false, projectRoot: join(root, 'no-scripts') }
+    expect(await run(['crash', '--quick'], io)).toBe(EXIT_USAGE)
+    expect(err).toContain('crash/run.ts does not exist')
+  })
+
+  it('runs the script under tsx with the remaining arguments and passes its exit code on', async () => {
+    const project = join(root, 'project')
+    mkdirSync(join(project, 'bench'), { recursive: true })
+    writeFileSync(join(project, 'bench', 'run.ts'), "const args: string[] = process.argv.slice(2)\nconsole.log(`args ${args.join(' ')}`)\nprocess.exitCode = 3\n")
+    let out = ''
+    const io: Io = { stdout: (t) => (out += t), stderr: () => undefined, inheritStdio: false, projectRoot: project }
+    expect(await run(['bench', '--quick', 'fillrandom'], io)).toBe(3)
+    expect(out).toBe('args --quick fillrandom\n')
+  })
+})
