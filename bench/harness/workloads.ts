@@ -79,7 +79,7 @@ export function planGroups(requested: readonly WorkloadName[]): WorkloadGroup[] 
 }
 
 /** What an operation does. Batch-writes are gathered from Put by the runner. */
-export const enum Op {
+export enum Op {
   End = 0,
   /** A put that belongs to a batch of --batch (fill workloads, overwrite). */
   BatchPut,

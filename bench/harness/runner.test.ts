@@ -1,0 +1,158 @@
+// The runner against an in-memory engine: every workload does the number of operations it claims,
+// reads find what was written (and a broken engine is caught), and the byte counts behind the
+// amplification figures add up.
+
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { EngineAdapter, EngineCursor } from '../engines/adapter.js'
+import { type RunConfig, type StepResult, runGroup } from './runner.js'
+import { planGroups, type WorkloadName } from './workloads.js'
+
+/** A sorted-map engine. `dropEvery` loses every n-th put, to show the runner notices. */
+function memoryEngine(dropEvery = 0): EngineAdapter & { size(): number; calls: Record<string, number> } {
+  const map = new Map<string, Buffer>()
+  const calls: Record<string, number> = { batch: 0, put: 0, del: 0, get: 0, cursor: 0 }
+  let puts = 0
+  const put = (k: Uint8Array, v: Uint8Array) => {
+    if (dropEvery > 0 && ++puts % dropEvery === 0) return
+    map.set(Buffer.from(k).toString('latin1'), Buffer.from(v))
+  }
+  return {
+    name: 'sett',
+    version: 'test',
+    notes: [],
+    calls,
+    size: () => map.size,
+    async batch(keys, values, count) {
+      calls.batch++
+      for (let i = 0; i < count; i++) put(keys[i], values[i])
+    },
+    async put(k, v) {
+      calls.put++
+      put(k, v)
+    },
+    async del(k) {
+      calls.del++
+      map.delete(Buffer.from(k).toString('latin1'))
+    },
+    get(k) {
+      calls.get++
+      return map.get(Buffer.from(k).toString('latin1'))
+    },
+    cursor({ gte, reverse }): EngineCursor {
+      calls.cursor++
+      let sorted = [...map.keys()].sort()
+      if (gte) sorted = sorted.filter((k) => k >= Buffer.from(gte).toString('latin1'))
+      if (reverse) sorted.reverse()
+      let i = 0
+      return {
+        // Hands out at most 7 entries per call, as nextv may: the runner must keep asking.
+        async next(max, visit) {
+          let n = 0
+          while (n < Math.min(max, 7) && i < sorted.length) {
+            visit(Buffer.from(sorted[i], 'latin1'), map.get(sorted[i])!)
+            i++
+            n++
+          }
+          return n
+        },
+        close() {},
+      }
+    },
+    async close() {},
+  }
+}
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+function config(over: Partial<RunConfig> = {}): RunConfig {
+  const dir = mkdtempSync(join(tmpdir(), 'sett-bench-runner-'))
+  dirs.push(dir)
+  return {
+    dir, num: 2000, ops: 1000, valueSize: 64, keySize: 16, batch: 100, sync: false, compressionRatio: 0.5, seed: 1,
+    durationMs: Infinity, settleIdleMs: 20, settleMaxMs: 2000, progressMs: 5, ...over,
+  }
+}
+
+async function run(workloads: WorkloadName[], engine = memoryEngine(), over: Partial<RunConfig> = {}) {
+  const cfg = config(over)
+  const [group] = planGroups(workloads)
+  const events: string[] = []
+  const steps = await runGroup(engine, group, cfg, (e) => events.push(e.type))
+  const by = new Map<WorkloadName, StepResult>(steps.map((s) => [s.workload, s]))
+  return { steps, by, engine, cfg, events }
+}
+
+describe('runGroup', () => {
+  it('runs each workload to its operation count and reads back what it wrote', async () => {
+    const { by, engine, steps } = await run([
+      'fillrandom', 'overwrite', 'readrandom', 'readmissing', 'readseq', 'readreverse', 'seekrandom', 'ycsb-a', 'ycsb-e',
+      'deleterandom',
+    ])
+    expect(steps.map((s) => s.workload)).toEqual([
+      'fillrandom', 'overwrite', 'readrandom', 'readmissing', 'readseq', 'readreverse', 'seekrandom', 'ycsb-a', 'ycsb-e',
+      'deleterandom',
+    ])
+    const fill = by.get('fillrandom')!
+    expect(fill.ops).toBe(2000)
+    expect(fill.calls).toBe(20) // batches of 100
+    expect(fill.latency).toMatchObject({ unit: 'batch', count: 20 })
+    expect(fill.userBytesWritten).toBe(2000 * (16 + 64))
+    expect(fill.liveKeys).toBe(2000)
+    expect(by.get('overwrite')!.liveKeys).toBe(2000)
+    expect(by.get('readrandom')).toMatchObject({ ops: 1000, found: 1000, notFound: 0, writeAmp: null, userBytesRead: 1000 * 80 })
+    expect(by.get('readmissing')).toMatchObject({ ops: 1000, found: 0, notFound: 1000 })
+    // Whole scans visit every key even though the cursor hands out 7 at a time.
+    expect(by.get('readseq')).toMatchObject({ ops: 2000, userBytesRead: 2000 * 80 })
+    expect(by.get('readseq')!.latency).toMatchObject({ unit: 'entry', count: 2000 })
+    expect(by.get('readreverse')!.ops).toBe(2000)
+    expect(by.get('seekrandom')!.ops).toBe(1000)
+    const e = by.get('ycsb-e')!
+    expect(e.ops).toBe(1000)
+    expect(e.liveKeys).toBeGreaterThan(2000) // inserts
+    const del = by.get('deleterandom')!
+    expect(del.liveKeys).toBe(engine.size())
+    expect(del.liveKeys).toBeLessThan(e.liveKeys)
+    expect(del.userBytesWritten).toBe(1000 * 16)
+  })
+
+  it('writes the last partial batch and records timelines that end at the op count', async () => {
+    const { by } = await run(['fillseq'], memoryEngine(), { num: 250 })
+    const s = by.get('fillseq')!
+    expect(s.ops).toBe(250)
+    expect(s.calls).toBe(3)
+    expect(s.timeline[0]).toEqual([0, 0])
+    expect(s.timeline[s.timeline.length - 1][1]).toBe(250)
+    expect(s.settleMs).toBeGreaterThanOrEqual(0) // an in-memory engine has nothing left to write
+    expect(s.writeAmp).not.toBeNull()
+  })
+
+  it('fillsync puts one key at a time', async () => {
+    const { by, engine } = await run(['fillsync'], memoryEngine(), { num: 1500 })
+    expect(by.get('fillsync')!.ops).toBe(1000)
+    expect(engine.calls.put).toBe(1000)
+    expect(engine.calls.batch).toBe(0)
+  })
+
+  it('stops capped workloads at --duration but never the fill that builds the database', async () => {
+    const { by } = await run(['readrandom'], memoryEngine(), { num: 3000, ops: 50_000_000, durationMs: 60 })
+    expect(by.get('fillrandom')!.ops).toBe(3000)
+    const r = by.get('readrandom')!
+    expect(r.ops).toBeLessThan(50_000_000)
+    expect(r.elapsedMs).toBeLessThan(5000)
+  })
+
+  it('treats a missing --duration (0, or the null JSON makes of Infinity) as no cap', async () => {
+    const { by } = await run(['readrandom'], memoryEngine(), { num: 1000, ops: 3000, durationMs: 0, progressMs: 1 })
+    expect(by.get('readrandom')!.ops).toBe(3000)
+  })
+
+  it('fails loudly when the engine loses writes', async () => {
+    await expect(run(['readrandom'], memoryEngine(97))).rejects.toThrow(/was written but is not found/)
+  })
+})

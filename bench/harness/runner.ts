@@ -1,0 +1,397 @@
+// Runs one workload group against one open engine: for each step, drives the operations, times
+// every engine call into an HDR histogram, samples throughput, RSS and event-loop delay, then (after
+// a write workload) waits until the engine stops writing and measures what reached the storage and
+// what the directory holds. Knows nothing of processes: child.ts wires it to the parent.
+//
+// Timing: one performance.now() per call; the time between calls (drawing the next key) is
+// charged to the next call, a few tens of ns. The loop gives the event loop a turn at least every
+// millisecond (engines that work on the main thread, like Sett's flushes, run then), so the
+// event-loop delay it reports has a floor of about 1 ms.
+
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
+import hdr, { type Histogram } from 'hdr-histogram-js'
+import type { EngineAdapter, EngineCursor, EngineStats } from '../engines/index.js'
+import { ValueSource, writeKey } from './keys.js'
+import { type DirSize, dirSize, ioDelta, readProcIo, spaceAmplification, syncFiles, writeAmplification } from './metrics.js'
+import { KeySpace, Op, WORKLOAD_INFO, type WorkloadGroup, type WorkloadName, createOpSource, workloadOps } from './workloads.js'
+
+hdr.initWebAssemblySync()
+
+export interface RunConfig {
+  dir: string
+  num: number
+  ops: number
+  valueSize: number
+  keySize: number
+  batch: number
+  sync: boolean
+  compressionRatio: number
+  seed: number
+  /** Caps every workload but the fills that build the database; Infinity (or 0) for none. */
+  durationMs: number
+  /** No bytes written for this long (and the engine not busy) counts as quiescent. */
+  settleIdleMs: number
+  /** Give up waiting for quiescence after this long (and say so). */
+  settleMaxMs: number
+  progressMs: number
+}
+
+export interface LatencySummary {
+  /** What one recorded latency is: one call (a batch in the fills) or one entry of a scan chunk. */
+  unit: 'batch' | 'op' | 'entry'
+  count: number
+  meanNs: number
+  p50Ns: number
+  p99Ns: number
+  p999Ns: number
+  maxNs: number
+}
+
+export interface StepResult {
+  workload: WorkloadName
+  setup: boolean
+  /** Keys written, read or scanned (a batch of 100 counts 100; a scan counts 1). */
+  ops: number
+  /** Engine calls made. */
+  calls: number
+  elapsedMs: number
+  opsPerSec: number
+  userBytesWritten: number
+  userBytesRead: number
+  /** MiB/s of keys and values written and read. */
+  mibPerSec: number
+  found: number
+  notFound: number
+  latency: LatencySummary
+  /** Bytes the process wrote to storage during the operations, and until quiescent. */
+  writeBytesDuringOps: number
+  writeBytes: number
+  cancelledWriteBytes: number
+  readBytes: number
+  /** How long the engine kept writing after the last operation (until quiescent). */
+  settleMs: number
+  settleTimedOut: boolean
+  /** Time to fsync the files the workload left dirty, after it settled (not in its figures). */
+  writebackMs: number
+  writeAmp: number | null
+  dir: DirSize
+  liveKeys: number
+  spaceAmp: number | null
+  rssPeakBytes: number
+  /** Peak RSS of the whole child process so far (getrusage), which includes earlier steps. */
+  maxRssBytes: number
+  loopDelayP99Ms: number
+  loopDelayMaxMs: number
+  stalls: number | null
+  stallMs: number | null
+  engine: EngineStats | null
+  /** Cumulative [ms since start, ops done] every progressMs. */
+  timeline: [number, number][]
+}
+
+export interface GroupResult {
+  engine: string
+  version: string
+  notes: string[]
+  steps: StepResult[]
+  openMs: number
+  closeMs: number
+  baselineRssBytes: number
+}
+
+export type RunEvent =
+  | { type: 'progress'; workload: WorkloadName; phase: 'run' | 'settle'; done: number; total: number; opsPerSec: number; elapsedMs: number }
+  | { type: 'step'; result: StepResult }
+
+function summarize(h: Histogram, unit: LatencySummary['unit']): LatencySummary {
+  return {
+    unit,
+    count: h.totalCount,
+    meanNs: h.mean,
+    p50Ns: h.getValueAtPercentile(50),
+    p99Ns: h.getValueAtPercentile(99),
+    p999Ns: h.getValueAtPercentile(99.9),
+    maxNs: h.maxValue,
+  }
+}
+
+function delta(after: number | undefined, before: number | undefined): number | null {
+  return after === undefined ? null : after - (before ?? 0)
+}
+
+/** Runs every step of `group` on an open engine; the caller opens and closes it. */
+export async function runGroup(
+  adapter: EngineAdapter, group: WorkloadGroup, cfg: RunConfig, emit: (e: RunEvent) => void,
+): Promise<StepResult[]> {
+  const keys = new KeySpace(cfg.num + cfg.ops)
+  const values = new ValueSource(cfg.valueSize, cfg.compressionRatio, cfg.seed)
+  const results: StepResult[] = []
+  for (const step of group.steps) {
+    const r = await runStep(adapter, step.workload, step.setup, cfg, keys, values, emit)
+    results.push(r)
+    emit({ type: 'step', result: r })
+  }
+  return results
+}
+
+async function runStep(
+  adapter: EngineAdapter, workload: WorkloadName, setup: boolean, cfg: RunConfig,
+  keys: KeySpace, values: ValueSource, emit: (e: RunEvent) => void,
+): Promise<StepResult> {
+  const { keySize, valueSize } = cfg
+  // Whole scans go in chunks of about 256 KiB: fine-grained progress, and a turn for the event loop.
+  const scanChunk = Math.max(16, Math.min(1000, Math.floor(262_144 / (keySize + valueSize))))
+  const src = createOpSource(workload, { num: cfg.num, ops: cfg.ops, seed: cfg.seed, scanChunk }, keys)
+  const total = workloadOps(workload, cfg)
+  const sync = workload === 'fillsync' || cfg.sync
+  const capMs = workload === 'fillseq' || workload === 'fillrandom' || !(cfg.durationMs > 0) ? Infinity : cfg.durationMs
+  const batched = workload === 'fillseq' || workload === 'fillrandom' || workload === 'overwrite'
+  const unit: LatencySummary['unit'] = workload === 'readseq' || workload === 'readreverse' ? 'entry' : batched && cfg.batch > 1 ? 'batch' : 'op'
+  const hist = hdr.build({ useWebAssembly: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: 3 })
+  const loop = monitorEventLoopDelay({ resolution: 1 })
+  const stats0 = adapter.stats?.()
+  const io0 = readProcIo()
+
+  let done = 0
+  let calls = 0
+  let found = 0
+  let notFound = 0
+  let bytesW = 0
+  let bytesR = 0
+  const visit = (k: Uint8Array, v: Uint8Array) => {
+    bytesR += k.length + v.length
+  }
+  const readKey = Buffer.allocUnsafe(keySize)
+  const batchKeys: Uint8Array[] = new Array(cfg.batch)
+  const batchValues: Uint8Array[] = new Array(cfg.batch)
+  let batchBuf = Buffer.allocUnsafe(0)
+  let inBatch = 0
+  let seqCursor: EngineCursor | undefined
+  let scanEnded = false
+  const freshKey = (i: number): Buffer => {
+    const k = Buffer.allocUnsafe(keySize)
+    writeKey(k, 0, keySize, i)
+    return k
+  }
+  /** Reads `want` entries (or to the end): a cursor may hand them out in smaller pieces. */
+  const readEntries = async (c: EngineCursor, want: number): Promise<number> => {
+    let got = 0
+    while (got < want) {
+      let n = c.next(want - got, visit)
+      if (typeof n !== 'number') n = await n
+      if (n === 0) break
+      got += n
+    }
+    return got
+  }
+  const check = (i: number, v: Uint8Array | undefined, expectPresent: boolean) => {
+    if (v !== undefined) {
+      found++
+      bytesR += keySize + v.length
+      if (v.length !== valueSize) throw new Error(`${adapter.name}: key ${i} read back ${v.length} bytes, wrote ${valueSize}`)
+      if (!expectPresent) throw new Error(`${adapter.name}: key ${i} should be absent but was found`)
+    } else {
+      notFound++
+      if (expectPresent) throw new Error(`${adapter.name}: key ${i} was written but is not found`)
+    }
+  }
+
+  const timeline: [number, number][] = [[0, 0]]
+  let rssPeak = process.memoryUsage.rss()
+  loop.enable()
+  const start = performance.now()
+  let t0 = start
+  let lastYield = start
+  let lastTick = start
+  let tickDone = 0
+
+  for (;;) {
+    const op = src.next()
+    if (op === Op.End) break
+    let count = 1
+    switch (op) {
+      case Op.BatchPut: {
+        if (inBatch === 0) batchBuf = Buffer.allocUnsafe(cfg.batch * keySize)
+        const k = batchBuf.subarray(inBatch * keySize, (inBatch + 1) * keySize)
+        writeKey(k, 0, keySize, src.key)
+        batchKeys[inBatch] = k
+        batchValues[inBatch] = values.next()
+        inBatch++
+        keys.add(src.key)
+        bytesW += keySize + valueSize
+        if (inBatch < cfg.batch) continue
+        await adapter.batch(batchKeys, batchValues, inBatch, sync)
+        done += inBatch
+        inBatch = 0
+        break
+      }
+      case Op.SyncPut:
+      case Op.Update:
+      case Op.Insert:
+        await adapter.put(freshKey(src.key), values.next(), sync)
+        keys.add(src.key)
+        bytesW += keySize + valueSize
+        done++
+        break
+      case Op.Get:
+      case Op.GetMissing: {
+        writeKey(readKey, 0, keySize, src.key, op === Op.GetMissing)
+        check(src.key, adapter.get(readKey), op === Op.Get && keys.has(src.key))
+        done++
+        break
+      }
+      case Op.ReadModifyWrite: {
+        writeKey(readKey, 0, keySize, src.key)
+        check(src.key, adapter.get(readKey), keys.has(src.key))
+        await adapter.put(freshKey(src.key), values.next(), sync)
+        bytesW += keySize + valueSize
+        done++
+        break
+      }
+      case Op.Delete:
+        await adapter.del(freshKey(src.key), sync)
+        keys.remove(src.key)
+        bytesW += keySize
+        done++
+        break
+      case Op.Scan: {
+        const c = adapter.cursor({ gte: freshKey(src.key) })
+        await readEntries(c, src.length)
+        const closed = c.close()
+        if (closed !== undefined) await closed
+        done++
+        break
+      }
+      case Op.ScanChunk: {
+        seqCursor ??= adapter.cursor({ reverse: workload === 'readreverse' })
+        const n = await readEntries(seqCursor, src.length)
+        done += n
+        count = n
+        // Fewer entries than asked for: the database holds fewer than N, the scan is over.
+        scanEnded = n < src.length
+        break
+      }
+    }
+    calls++
+    const t1 = performance.now()
+    const ns = (t1 - t0) * 1e6
+    if (count === 1) hist.recordValue(Math.max(1, Math.round(ns)))
+    else if (count > 1) hist.recordValueWithCount(Math.max(1, Math.round(ns / count)), count)
+    t0 = t1
+    if (scanEnded) break
+    if (t1 - lastYield >= 1) {
+      if (t1 - lastTick >= cfg.progressMs) {
+        const elapsed = t1 - start
+        timeline.push([elapsed, done])
+        const rss = process.memoryUsage.rss()
+        if (rss > rssPeak) rssPeak = rss
+        emit({ type: 'progress', workload, phase: 'run', done, total, opsPerSec: ((done - tickDone) * 1000) / (t1 - lastTick), elapsedMs: elapsed })
+        lastTick = t1
+        tickDone = done
+        if (elapsed >= capMs) break
+      }
+      await nextTurn()
+      lastYield = performance.now()
+      t0 = lastYield
+    }
+  }
+  if (inBatch > 0) {
+    await adapter.batch(batchKeys, batchValues, inBatch, sync)
+    done += inBatch
+    calls++
+    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1e6)))
+  }
+  if (seqCursor) {
+    const closed = seqCursor.close()
+    if (closed !== undefined) await closed
+  }
+  const end = performance.now()
+  loop.disable()
+  const elapsedMs = end - start
+  // The last point, unless a tick just took it (a zero-ops sliver would draw a false drop to 0).
+  if (done !== timeline[timeline.length - 1][1]) timeline.push([elapsedMs, done])
+  const ioOps = ioDelta(readProcIo(), io0)
+
+  // Quiescence: flushes, compactions and GC that the workload set going belong to its cost (reads
+  // too: LevelDB compacts files that reads keep missing in).
+  let settleMs = 0
+  let settleTimedOut = false
+  {
+    const s0 = performance.now()
+    let last = readProcIo().writeBytes
+    let quietSince = s0
+    for (;;) {
+      await sleep(Math.min(100, cfg.settleIdleMs))
+      const now = performance.now()
+      const w = readProcIo().writeBytes
+      if (w !== last) {
+        last = w
+        quietSince = now
+      }
+      const quiet = now - quietSince
+      const rss = process.memoryUsage.rss()
+      if (rss > rssPeak) rssPeak = rss
+      // A busy() that never clears (work the engine will not pick) must not hold the run forever.
+      if (quiet >= cfg.settleIdleMs && (!(adapter.busy?.() ?? false) || quiet >= 5 * cfg.settleIdleMs)) break
+      if (now - s0 >= cfg.settleMaxMs) {
+        settleTimedOut = true
+        break
+      }
+      emit({ type: 'progress', workload, phase: 'settle', done, total, opsPerSec: 0, elapsedMs: now - start })
+    }
+    // How long the engine went on writing after the last operation (not the idle wait itself).
+    settleMs = settleTimedOut ? performance.now() - s0 : quietSince - s0
+  }
+  const io = ioDelta(readProcIo(), io0)
+  // Write back what the workload left dirty, as the kernel would within seconds: write_bytes counts
+  // a page when it is dirtied, so the next workload's rewrites of these pages count again.
+  const wb = performance.now()
+  syncFiles(cfg.dir)
+  const writebackMs = performance.now() - wb
+  const dir = dirSize(cfg.dir)
+  const stats1 = adapter.stats?.()
+  const writes = WORKLOAD_INFO[workload].writes && bytesW > 0
+  const result: StepResult = {
+    workload,
+    setup,
+    ops: done,
+    calls,
+    elapsedMs,
+    opsPerSec: (done * 1000) / elapsedMs,
+    userBytesWritten: bytesW,
+    userBytesRead: bytesR,
+    mibPerSec: ((bytesW + bytesR) / 1048576) / (elapsedMs / 1000),
+    found,
+    notFound,
+    latency: summarize(hist, unit),
+    writeBytesDuringOps: ioOps.writeBytes,
+    writeBytes: io.writeBytes,
+    cancelledWriteBytes: io.cancelledWriteBytes,
+    readBytes: io.readBytes,
+    settleMs,
+    settleTimedOut,
+    writebackMs,
+    writeAmp: writes ? writeAmplification(io.writeBytes, bytesW) : null,
+    dir,
+    liveKeys: keys.live,
+    spaceAmp: keys.live > 0 ? spaceAmplification(dir.allocatedBytes, keys.live, keySize, valueSize) : null,
+    rssPeakBytes: rssPeak,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    loopDelayP99Ms: loop.count > 0 ? loop.percentile(99) / 1e6 : 0,
+    loopDelayMaxMs: loop.count > 0 ? loop.max / 1e6 : 0,
+    stalls: delta(stats1?.stalls, stats0?.stalls),
+    stallMs: delta(stats1?.stallMs, stats0?.stallMs),
+    engine: stats1 === undefined ? null : {
+      ...stats1,
+      flushes: delta(stats1.flushes, stats0?.flushes) ?? undefined,
+      compactions: delta(stats1.compactions, stats0?.compactions) ?? undefined,
+      compactionBytesWritten: delta(stats1.compactionBytesWritten, stats0?.compactionBytesWritten) ?? undefined,
+      valueLogBytesWritten: delta(stats1.valueLogBytesWritten, stats0?.valueLogBytesWritten) ?? undefined,
+      valueLogGCRuns: delta(stats1.valueLogGCRuns, stats0?.valueLogGCRuns) ?? undefined,
+    },
+    timeline,
+  }
+  hist.destroy()
+  return result
+}
