@@ -12,7 +12,6 @@
 // torn tail of the newest WAL, value-log file or manifest is reported as a note, files that are
 // not live as leftovers.
 
-import { crc32, checksum, maskChecksum } from '../base/checksum.js'
 import { CorruptionError, NotFoundError } from '../base/errors.js'
 import {
   CURRENT_FILE, LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
@@ -22,7 +21,7 @@ import { Kind } from '../base/internal-key.js'
 import { RealFileSystem } from '../base/real-fs.js'
 import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js'
 import { BlockCache, TableReader, type TableProperties } from '../sstable/index.js'
-import { ENTRY_HEADER_SIZE, VLOG_FORMAT_VERSION, VLOG_HEADER_SIZE, decodePointer } from '../vlog/index.js'
+import { ENTRY_END, VLOG_HEADER_SIZE, checkFileHeader, decodeEntry, decodePointer, findValidEntry } from '../vlog/index.js'
 import { readLog } from '../wal/index.js'
 import { decodeBatchRecord } from './write-batch.js'
 
@@ -363,8 +362,8 @@ class Checker {
           // A bad entry with a whole valid entry after it is damage; with none, it is the tail of
           // an append cut by a crash, which only the newest file can have.
           const resync = findValidEntry(data, r.badAt + 1)
-          if (!newest || resync !== undefined) {
-            throw new CorruptionError(path, r.badAt, `value-log entry is damaged${resync === undefined ? '' : ` (a valid entry follows at ${resync})`}`)
+          if (!newest || resync >= 0) {
+            throw new CorruptionError(path, r.badAt, `value-log entry is damaged${resync < 0 ? '' : ` (a valid entry follows at ${resync})`}`)
           }
           this.notes.push({ file: path, offset: r.badAt, message: 'torn tail of the newest value-log file (a crash mid-append); the next open cuts it' })
         }
@@ -377,54 +376,20 @@ class Checker {
   }
 }
 
-const VLOG_MAGIC = new TextEncoder().encode('sett-vlg')
-/** Bounds a real entry respects (engine limits: keys up to 64 KiB, values up to 64 MiB). */
-const MAX_KEY = 64 * 1024
-const MAX_VALUE = 64 * 1024 * 1024
-
-/**
- * Checks an entry at `at` (format in docs/format.md, Value log): its length, 0 for an all-zero
- * header (the end of the file), or -1 when it is cut short or fails its checksum.
- */
-function entryAt(data: Uint8Array, at: number): number {
-  if (at + ENTRY_HEADER_SIZE > data.length) return data.subarray(at).every((b) => b === 0) ? 0 : -1
-  const head = data.subarray(at, at + ENTRY_HEADER_SIZE)
-  if (head.every((b) => b === 0)) return 0
-  const view = new DataView(data.buffer, data.byteOffset + at, ENTRY_HEADER_SIZE)
-  const keyLength = view.getUint32(4, true)
-  const valueLength = view.getUint32(8, true)
-  if (keyLength > MAX_KEY || valueLength > MAX_VALUE) return -1
-  const end = at + ENTRY_HEADER_SIZE + keyLength + valueLength
-  if (end > data.length) return -1
-  if (view.getUint32(0, true) !== maskChecksum(crc32(data.subarray(at + 4, end)))) return -1
-  return end - at
-}
-
-/** Walks a value-log file's header and entries up to the first bad one. */
+/** Walks a value-log file's header and entries up to the first bad one (vlog/'s decoders). */
 function scanValueLog(path: string, data: Uint8Array): { validLength: number; badAt?: number } {
-  if (data.length < VLOG_HEADER_SIZE) throw new CorruptionError(path, 0, 'value-log header is cut short')
-  const view = new DataView(data.buffer, data.byteOffset, VLOG_HEADER_SIZE)
-  if (view.getUint32(12, true) !== checksum(data.subarray(0, 12))) throw new CorruptionError(path, 0, 'value-log header checksum mismatch')
-  for (let i = 0; i < VLOG_MAGIC.length; i++) if (data[i] !== VLOG_MAGIC[i]) throw new CorruptionError(path, 0, 'not a value-log file')
-  const version = view.getUint32(8, true)
-  if (version !== VLOG_FORMAT_VERSION) throw new CorruptionError(path, 0, `unknown value-log version ${version}`)
+  checkFileHeader(path, data)
   let at = VLOG_HEADER_SIZE
   while (at < data.length) {
-    const length = entryAt(data, at)
-    if (length === 0) {
-      if (data.subarray(at).every((b) => b === 0)) return { validLength: at }
-      return { validLength: at, badAt: at }
+    const e = decodeEntry(data, at)
+    if (typeof e !== 'number') {
+      at += e.length
+      continue
     }
-    if (length < 0) return { validLength: at, badAt: at }
-    at += length
+    if (e === ENTRY_END && data.subarray(at).every((b) => b === 0)) return { validLength: at }
+    return { validLength: at, badAt: at }
   }
   return { validLength: at }
-}
-
-/** The first offset from `from` where a whole entry with a good checksum starts, if any. */
-function findValidEntry(data: Uint8Array, from: number): number | undefined {
-  for (let at = from; at + ENTRY_HEADER_SIZE <= data.length; at++) if (entryAt(data, at) > 0) return at
-  return undefined
 }
 
 /**
