@@ -267,7 +267,9 @@ export class DB {
       // Large values go to the value log first, and reach the disk before the WAL record that
       // points at them. Every WAL fsync comes after a value-log fsync (whether or not this group
       // appended to it), so a durable WAL record never points past the value log's durable end:
-      // on recovery, a record that does is in the unsynced tail of the newest WAL.
+      // on recovery, a record that does is in the unsynced tail of the newest WAL. The two fsyncs
+      // are not run at once on purpose: the record's claim then covers its own values, so a
+      // value-log file cut at rest below them is reported, not taken for a crash.
       await this.separateValues(group, firstSeq, bytes)
       if (sync) await this.vlog.sync()
       const record = encodeBatchRecord(firstSeq, group.map((w) => w.ops), this.vlog.durableEnd)
