@@ -56,19 +56,23 @@ describe('crash harness, CI size', () => {
 })
 
 describe('a deliberately broken build is caught', () => {
-  const broken = (fault: Fault) => runPowerLoss({ seed, points: 150, opsPerWorkload: 60, noSyncEvery: 0, wrapFs: (mem) => new FaultyFileSystem(mem, fault) })
+  // A fixed seed and enough crash points that every fault shows: these tests prove detection,
+  // they do not explore (150 random-seeded points once missed the skipped table fsync; 300
+  // points caught all three faults for each of seeds 1-12).
+  const faultSeed = 1
+  const broken = (fault: Fault) => runPowerLoss({ seed: faultSeed, points: 300, opsPerWorkload: 60, noSyncEvery: 0, wrapFs: (mem) => new FaultyFileSystem(mem, fault) })
 
   it('skipping the directory fsync: acknowledged writes reported lost', async () => {
     const power = await broken('skip-dir-sync')
     expect(power.verdict.lost).toBeGreaterThan(0)
-    expect(failures({ seed, sync: true, power })).toContain(`power loss: ${power.verdict.lost} acknowledged writes lost`)
-    expect(formatReport({ seed, sync: true, power })).toContain('VERDICT: FAIL')
+    expect(failures({ seed: faultSeed, sync: true, power })).toContain(`power loss: ${power.verdict.lost} acknowledged writes lost`)
+    expect(formatReport({ seed: faultSeed, sync: true, power })).toContain('VERDICT: FAIL')
   })
 
   it('skipping the fsync before a table is published: reported', async () => {
     const power = await broken('skip-table-sync')
     expect(power.verdict.lost + power.unrecoverable).toBeGreaterThan(0)
-    expect(failures({ seed, sync: true, power }).length).toBeGreaterThan(0)
+    expect(failures({ seed: faultSeed, sync: true, power }).length).toBeGreaterThan(0)
   })
 
   it('skipping the WAL fsync of sync writes: acknowledged writes reported lost', async () => {
