@@ -3,6 +3,7 @@
 // metric per engine), rendered as Markdown for the terminal and RESULTS.md, and as HTML.
 
 import type { EngineName } from '../engines/adapter.js'
+import type { BenchConfig } from './args.js'
 import type { DeviceProbe } from './device.js'
 import { deviceFraction } from './metrics.js'
 import type { PeerStatus } from './peers.js'
@@ -34,22 +35,9 @@ export interface BenchMeta {
 
 export interface BenchResults {
   meta: BenchMeta
-  config: {
-    workloads: WorkloadName[]
-    valueSizes: number[]
-    nums: number[]
-    ops: number[]
-    keySize: number
-    batch: number
-    sync: boolean
-    compressionRatio: number
-    threshold: number | null
-    engines: EngineName[]
-    seed: number
-    durationS: number | null
-    repeat: number
-    db: string
-  }
+  /** The run's settings, as JSON holds them (unset numbers as null). */
+  config: Pick<BenchConfig, 'workloads' | 'valueSizes' | 'nums' | 'ops' | 'keySize' | 'batch' | 'sync' |
+    'compressionRatio' | 'engines' | 'seed' | 'repeat' | 'db'> & { threshold: number | null; durationS: number | null }
   device: DeviceProbe | null
   peers: Partial<Record<EngineName, PeerStatus>>
   notes: string[]
