@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'SETT_IO'
   | 'SETT_NOT_FOUND'
   | 'SETT_CONFLICT'
+  | 'SETT_TXN_TOO_LARGE'
 
 export class SettError extends Error {
   readonly code: ErrorCode
@@ -63,5 +64,22 @@ export class IOError extends SettError {
 export class NotFoundError extends SettError {
   constructor(message: string) {
     super('SETT_NOT_FOUND', message)
+  }
+}
+
+/**
+ * A transaction's commit found that a key it read was written by another commit after the
+ * transaction's snapshot: committing would not be serializable. Nothing was written; retry.
+ */
+export class ConflictError extends SettError {
+  constructor(message = 'transaction conflict: a key it read was changed by another commit; retry it') {
+    super('SETT_CONFLICT', message)
+  }
+}
+
+/** A transaction's writes outgrew what one commit may carry; use a WriteBatch for bulk loads. */
+export class TransactionTooLargeError extends SettError {
+  constructor(bytes: number, limit: number) {
+    super('SETT_TXN_TOO_LARGE', `transaction of ${bytes} bytes exceeds the limit of ${limit} (a quarter of memtableSize); use db.writeBatch() for bulk loads`)
   }
 }

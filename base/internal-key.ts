@@ -13,6 +13,10 @@ export const Kind = {
   Value: 1,
   /** The value is a pointer into the value log (encoded by vlog/). */
   ValuePointer: 2,
+  /** An inline value behind an expiry/metadata header (see base/entry-value.ts). */
+  ValueWithHeader: 3,
+  /** A value pointer behind an expiry/metadata header. */
+  ValuePointerWithHeader: 4,
 } as const
 export type Kind = (typeof Kind)[keyof typeof Kind]
 
@@ -24,7 +28,7 @@ export const TRAILER_SIZE = 8
 export const MAX_SEQ = 2 ** 45 - 1
 
 export function isKnownKind(kind: number): kind is Kind {
-  return kind === Kind.Delete || kind === Kind.Value || kind === Kind.ValuePointer
+  return kind >= Kind.Delete && kind <= Kind.ValuePointerWithHeader && Number.isInteger(kind)
 }
 
 /** Bytewise comparison of two byte strings: negative, zero or positive. */

@@ -7,7 +7,11 @@
 //   reader sees that newer one instead, so the older can go;
 // - of two entries with the same key and seq (value-log GC relocated one), the second is dropped;
 // - a tombstone with seq <= smallestSnapshot is dropped when the output is bottommost (no deeper
-//   level holds the key), since there is nothing left for it to hide.
+//   level holds the key), since there is nothing left for it to hide; so is an entry that has
+//   expired (its TTL passed at `retention.now`), which every read already treats as deleted;
+// - with versionsToKeep = n, the n newest versions every reader may see are kept rather than one,
+//   but never a version older than a tombstone or expired entry that every reader sees;
+// - an entry a dropPrefix()/dropAll() covers is dropped whatever the snapshots: reads hide it.
 // Every dropped value pointer adds its entry's bytes to that value-log file's discard count, which
 // is what value-log GC chooses files by.
 // Output tables are cut only between user keys, so a key's versions never span two tables and
@@ -16,7 +20,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { filePath, tableFileName } from '../base/filenames.js'
 import type { FileSystem } from '../base/fs.js'
-import { Kind, MAX_SEQ, bytesEqual } from '../base/internal-key.js'
+import { type DroppedPrefix, isDropped } from '../base/dropped-prefixes.js'
+import { entryPayload, isDeadEntry, isPointerKind } from '../base/entry-value.js'
+import { MAX_SEQ, bytesEqual } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import type { TableMeta } from '../manifest/index.js'
 import { TableBuilder, type TableWriterOptions } from '../sstable/index.js'
@@ -36,7 +42,20 @@ export interface CompactionJobOptions {
   dropTombstones: boolean
   /** Yield to the event loop once this many milliseconds have passed (0: never), for inline jobs. */
   yieldAfterMs?: number
+  /** TTL, version and drop rules; the defaults keep one version and drop nothing else. */
+  retention?: Retention
 }
+
+/** The engine's rules for what outlives a compaction, as plain data a worker can receive. */
+export interface Retention {
+  /** The clock reading (ms since the epoch) that decides which entries have expired. */
+  now: number
+  /** Versions of a key kept below the oldest snapshot (at least 1). */
+  versionsToKeep: number
+  droppedPrefixes: DroppedPrefix[]
+}
+
+const DEFAULT_RETENTION: Retention = { now: 0, versionsToKeep: 1, droppedPrefixes: [] }
 
 export interface CompactionResult {
   tables: TableMeta[]
@@ -56,6 +75,12 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
   let fileNumber = 0
   let currentKey: Uint8Array | undefined
   let newerSeq = MAX_SEQ + 1
+  // Of the current key: versions kept that every reader may see, and whether one of those was dead.
+  let keptSettled = 0
+  let deadSettled = false
+  const retention = options.retention ?? DEFAULT_RETENTION
+  const { now, droppedPrefixes } = retention
+  const versionsToKeep = Math.max(1, retention.versionsToKeep)
 
   const finishTable = async (): Promise<void> => {
     if (!builder || !file) return
@@ -91,19 +116,31 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
     const newKey = currentKey === undefined || !bytesEqual(key, currentKey)
     if (newKey) {
       newerSeq = MAX_SEQ + 1
+      keptSettled = 0
+      deadSettled = false
       // Between user keys is the only place a table may end.
       if (builder && builder.estimatedSize >= options.targetFileSize) await finishTable()
       currentKey = key.slice()
     }
     // A second entry with the same key and seq is an older copy of one that value-log GC moved
     // (the copy met first is the newer): always garbage, whatever the snapshots.
-    const hidden = newerSeq <= smallestSnapshot || newerSeq === seq
-    const deadTombstone = kind === Kind.Delete && seq <= smallestSnapshot && options.dropTombstones
+    const duplicate = newerSeq === seq
     newerSeq = seq
-    if (hidden || deadTombstone) {
+    const settled = seq <= smallestSnapshot
+    const dead = isDeadEntry(kind, input.value(), now)
+    let drop = duplicate || (settled && (deadSettled || keptSettled >= versionsToKeep))
+    if (!drop && settled) {
+      keptSettled++
+      if (dead) {
+        deadSettled = true
+        drop = options.dropTombstones
+      }
+    }
+    if (!drop && droppedPrefixes.length > 0) drop = isDropped(droppedPrefixes, key, seq)
+    if (drop) {
       result.entriesDropped++
-      if (kind === Kind.ValuePointer) {
-        const p = decodePointer(input.value())
+      if (isPointerKind(kind)) {
+        const p = decodePointer(entryPayload(kind, input.value()))
         result.valueLogDiscards.set(p.fileNumber, (result.valueLogDiscards.get(p.fileNumber) ?? 0) + p.length)
       }
       continue

@@ -8,7 +8,7 @@ import type { InternalIterator } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
 import { FileMetadata, LevelIterator, type TableMeta } from '../manifest/index.js'
 import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
-import { type CompactionResult, runCompactionJob } from './compaction-job.js'
+import { type CompactionResult, type Retention, runCompactionJob } from './compaction-job.js'
 
 export interface CompactionTask {
   dir: string
@@ -23,6 +23,7 @@ export interface CompactionTask {
   targetFileSize: number
   smallestSnapshot: number
   dropTombstones: boolean
+  retention?: Retention
 }
 
 /** Output tables a task of `inputBytes` can need at most: a generous bound on the count. */
@@ -60,6 +61,7 @@ export async function runCompactionTask(task: CompactionTask, fs: FileSystem, yi
     return await runCompactionJob(input, {
       fs, dir: task.dir, table: task.table, targetFileSize: task.targetFileSize,
       smallestSnapshot: task.smallestSnapshot, dropTombstones: task.dropTombstones, yieldAfterMs,
+      retention: task.retention,
       newFileNumber: () => {
         if (next >= task.fileNumbers.length) throw new Error('compaction task ran out of file numbers')
         return task.fileNumbers[next++]

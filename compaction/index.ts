@@ -4,6 +4,6 @@
 // Knows nothing of the write path, memtables or how results are applied to the manifest.
 
 export { type PickerOptions, type CompactionPlan, pickCompaction, planCompaction, levelScores, levelTargetBytes, keyRange } from './picker.js'
-export { type CompactionJobOptions, type CompactionResult, runCompactionJob } from './compaction-job.js'
+export { type CompactionJobOptions, type CompactionResult, type Retention, runCompactionJob } from './compaction-job.js'
 export { type CompactionTask, outputNumbersNeeded, taskInput, runCompactionTask } from './compaction-task.js'
 export { type CompactionRunner, InlineCompactionRunner, WorkerCompactionRunner, workerEntry } from './compaction-runner.js'

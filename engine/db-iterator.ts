@@ -1,8 +1,12 @@
 // The user-facing iterator: walks the merged memtables and tables at one sequence number, shows
-// each user key's newest visible version once, hides deleted keys, and applies range, prefix,
-// direction and limit. It pins the version and memtables it started on until closed, so files
-// it reads are not deleted under it.
+// each user key's newest visible version once, hides deleted, expired and dropped keys, and
+// applies range, prefix, direction and limit. With allVersions it shows every version at the
+// sequence number instead, deletions and expired ones included (marked deleted), newest first
+// per key. It pins the version and memtables it started on until closed, so files it reads are
+// not deleted under it.
 
+import { type DroppedPrefix, isDropped } from '../base/dropped-prefixes.js'
+import { entryExpiresAt, entryMeta, isDeadEntry } from '../base/entry-value.js'
 import { Kind, bytesEqual, compareBytes } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 
@@ -21,6 +25,30 @@ export interface IteratorSettings extends RangeOptions {
   limit: number
   keysOnly: boolean
   readSeq: number
+  /** Every version rather than the newest (deletions and expired versions included). */
+  allVersions: boolean
+  /** Fill `info` for each entry. */
+  entryInfo: boolean
+  /** The clock reading expiry is judged by, taken when the iterator was created. */
+  now: number
+  droppedPrefixes: readonly DroppedPrefix[]
+}
+
+/** What the LSM knows of an entry besides key and value (the iterator's entryInfo option). */
+export interface EntryInfo {
+  /** The sequence number of the write (BadgerDB's version). */
+  version: number
+  /** Expiry in ms since the epoch, 0 for never. */
+  expiresAt: number
+  meta: number
+  /** A deletion or an expired version (only allVersions shows these; their value is undefined). */
+  deleted: boolean
+}
+
+interface PendingVersion {
+  seq: number
+  kind: number
+  value: Uint8Array
 }
 
 /** The smallest byte string greater than every string starting with `prefix`, or undefined. */
@@ -89,6 +117,10 @@ export class DBIteratorCore {
   private closed = false
   key: Uint8Array | undefined = undefined
   value: Uint8Array | undefined = undefined
+  info: EntryInfo | undefined = undefined
+  /** allVersions in reverse: the current key's versions still to show, oldest first. */
+  private pending: PendingVersion[] = []
+  private pendingKey: Uint8Array | undefined
 
   constructor(iter: InternalIterator, settings: IteratorSettings, resolve: ValueResolver, onClose: () => void) {
     this.iter = iter
@@ -132,6 +164,7 @@ export class DBIteratorCore {
    */
   seek(target: Uint8Array): void {
     if (this.closed) return
+    this.pending.length = 0
     const { lower, upper } = this.bounds
     if (!this.s.reverse) {
       if (lower !== undefined && compareBytes(target, lower) < 0) return this.start()
@@ -152,7 +185,9 @@ export class DBIteratorCore {
       return false
     }
     if (!this.started) this.start()
-    const found = this.s.reverse ? this.findPrev() : this.findNext()
+    const found = this.s.allVersions
+      ? (this.s.reverse ? this.findPrevVersion() : this.findNextVersion())
+      : (this.s.reverse ? this.findPrev() : this.findNext())
     if (!found) {
       this.close()
       return false
@@ -172,13 +207,14 @@ export class DBIteratorCore {
         continue
       }
       // The first visible entry of a key is its newest version at readSeq.
-      if (it.kind() === Kind.Delete || this.belowLower(key)) {
+      if (this.isDead(key, it.seq(), it.kind(), it.value()) || this.belowLower(key)) {
         const k = key.slice()
         while (it.valid() && bytesEqual(it.userKey(), k)) it.next()
         continue
       }
       const found = key.slice()
       this.value = this.s.keysOnly ? undefined : this.resolve(it.kind(), it.value(), found)
+      if (this.s.entryInfo) this.info = this.describe(it.seq(), it.kind(), it.value(), false)
       // Step past the key's older versions now, while `found` is still ours: the caller gets it
       // next and may change its bytes.
       do it.next()
@@ -197,20 +233,81 @@ export class DBIteratorCore {
       if (this.belowLower(key)) return false
       // Walking backwards meets a key's versions oldest first: the last visible one is the newest.
       let kind = -1
+      let seq = 0
       let value: Uint8Array | undefined
       while (it.valid() && bytesEqual(it.userKey(), key)) {
         if (it.seq() <= readSeq) {
           kind = it.kind()
-          value = kind === Kind.Delete || this.s.keysOnly ? undefined : it.value().slice()
+          seq = it.seq()
+          value = kind === Kind.Delete ? undefined : it.value().slice()
         }
         it.prev()
       }
-      if (kind < 0 || kind === Kind.Delete || this.aboveUpper(key)) continue
+      if (kind < 0 || this.isDead(key, seq, kind, value!) || this.aboveUpper(key)) continue
       this.key = key
       this.value = this.s.keysOnly ? undefined : this.resolve(kind, value!, key)
+      if (this.s.entryInfo) this.info = this.describe(seq, kind, value!, false)
       return true
     }
     return false
+  }
+
+  /** allVersions, forward: each visible version in internal order (newest first per key). */
+  private findNextVersion(): boolean {
+    const it = this.iter
+    while (it.valid()) {
+      const key = it.userKey()
+      if (this.aboveUpper(key)) return false
+      const seq = it.seq()
+      if (seq > this.s.readSeq || this.belowLower(key) || this.isDroppedEntry(key, seq)) {
+        it.next()
+        continue
+      }
+      this.emitVersion(key.slice(), seq, it.kind(), it.value())
+      it.next()
+      return true
+    }
+    return false
+  }
+
+  /** allVersions, reverse: keys largest first, each key's versions newest first. */
+  private findPrevVersion(): boolean {
+    const it = this.iter
+    while (this.pending.length === 0) {
+      if (!it.valid()) return false
+      const key = it.userKey().slice()
+      if (this.belowLower(key)) return false
+      while (it.valid() && bytesEqual(it.userKey(), key)) {
+        const seq = it.seq()
+        if (seq <= this.s.readSeq && !this.isDroppedEntry(key, seq)) this.pending.push({ seq, kind: it.kind(), value: it.value().slice() })
+        it.prev()
+      }
+      if (this.aboveUpper(key)) this.pending.length = 0
+      this.pendingKey = key
+    }
+    const v = this.pending.pop()!
+    this.emitVersion(this.pendingKey!, v.seq, v.kind, v.value)
+    return true
+  }
+
+  private emitVersion(key: Uint8Array, seq: number, kind: number, value: Uint8Array): void {
+    const deleted = isDeadEntry(kind, value, this.s.now)
+    this.key = key
+    this.value = deleted || this.s.keysOnly ? undefined : this.resolve(kind, value, key)
+    this.info = this.describe(seq, kind, value, deleted)
+  }
+
+  private describe(seq: number, kind: number, value: Uint8Array, deleted: boolean): EntryInfo {
+    return { version: seq, expiresAt: entryExpiresAt(kind, value), meta: entryMeta(kind, value), deleted }
+  }
+
+  private isDroppedEntry(key: Uint8Array, seq: number): boolean {
+    return this.s.droppedPrefixes.length > 0 && isDropped(this.s.droppedPrefixes, key, seq)
+  }
+
+  /** A deletion, expired, or dropped: the key reads as absent. */
+  private isDead(key: Uint8Array, seq: number, kind: number, value: Uint8Array): boolean {
+    return isDeadEntry(kind, value, this.s.now) || this.isDroppedEntry(key, seq)
   }
 
   close(): void {
@@ -218,6 +315,8 @@ export class DBIteratorCore {
     this.closed = true
     this.key = undefined
     this.value = undefined
+    this.info = undefined
+    this.pending.length = 0
     this.iter.close()
     this.onClose()
   }

@@ -10,11 +10,13 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { ClosedError, InvalidArgumentError } from '../base/errors.js'
 import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
 import type { FileLock, FileSystem } from '../base/fs.js'
+import { isDropped, rangeWithinPrefix } from '../base/dropped-prefixes.js'
+import { encodeHeaderedValue, entryExpiresAt, entryMeta, entryPayload, hasHeader, isDeadEntry, isPointerKind } from '../base/entry-value.js'
 import { KIND_FOR_SEEK, Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
 import {
-  type CompactionPlan, type CompactionRunner, InlineCompactionRunner, WorkerCompactionRunner, levelScores, levelTargetBytes,
+  type CompactionPlan, type CompactionRunner, type Retention, InlineCompactionRunner, WorkerCompactionRunner, levelScores, levelTargetBytes,
   outputNumbersNeeded, pickCompaction, planCompaction, runCompactionJob,
 } from '../compaction/index.js'
 import { FileMetadata, LevelIterator, type ManifestWriter, NUM_LEVELS, type TableMeta, type Version, VersionSet, emptyEdit } from '../manifest/index.js'
@@ -23,7 +25,7 @@ import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/ind
 import { type ValueLogEntry, ValueLog, decodePointer, encodePointer } from '../vlog/index.js'
 import { LogWriter } from '../wal/index.js'
 import { DBIterator, type IteratorOptions } from './iterator.js'
-import { type Bytes, toKey, toOwnedKey, toOwnedValue } from './input.js'
+import { type Bytes, type EntryOptions, toEntryHeader, toKey, toOwnedBound, toOwnedKey, toOwnedValue } from './input.js'
 import { type Options, type ResolvedOptions, resolveOptions } from './options.js'
 import { type RecoveryReport, recover } from './recovery.js'
 import { Snapshot, SnapshotList } from './snapshot.js'
@@ -36,14 +38,27 @@ export interface WriteOptions {
   sync?: boolean
 }
 
+/** put()'s options: durability, and the entry's expiry and metadata byte. */
+export interface PutOptions extends WriteOptions, EntryOptions {}
+
 export interface ReadOptions {
   /** Read at this snapshot instead of the latest state. */
   snapshot?: Snapshot
 }
 
 export type BatchOperation =
-  | { type: 'put'; key: Bytes; value: Bytes }
+  | ({ type: 'put'; key: Bytes; value: Bytes } & EntryOptions)
   | { type: 'del'; key: Bytes }
+
+/** What getEntry() returns: the value and what the LSM knows of it. */
+export interface StoredEntry {
+  value: Buffer
+  /** The sequence number of the write (BadgerDB's version). */
+  version: number
+  /** Expiry time in ms since the epoch, 0 for never. */
+  expiresAt: number
+  meta: number
+}
 
 interface FrozenMemtable {
   mem: Memtable
@@ -79,6 +94,14 @@ type State = 'open' | 'closing' | 'closed'
 
 /** The longest the write path runs on without letting the event loop turn. */
 const YIELD_AFTER_MS = 4
+
+/** A dropPrefix()/dropAll() call waiting for the background loop to record it. */
+interface PendingDrop {
+  prefixes: Uint8Array[]
+  seq: number
+  done: () => void
+  fail: (err: unknown) => void
+}
 
 /** A compactRange() call: `level` is the next level to compact out of. */
 interface ManualCompaction {
@@ -119,6 +142,7 @@ export class DB {
   private progressWaiters: (() => void)[] = []
   private lastYield = 0
   private readonly manualCompactions: ManualCompaction[] = []
+  private readonly pendingDrops: PendingDrop[] = []
   private recoveryReport!: RecoveryReport
   private readonly counters = {
     flushes: 0, compactions: 0, trivialMoves: 0, compactionBytesRead: 0, compactionBytesWritten: 0,
@@ -148,6 +172,7 @@ export class DB {
       rotateValueLog: () => this.writeQueue.runExclusive(() => this.vlog.closeActive()),
       flush: () => this.flush(),
       lookup: (key, seq) => this.lookup(key, seq),
+      isHidden: (key, r) => this.isHidden(key, r),
       lastSeq: () => this.versions.lastSeq,
       snapshotSeqs: () => this.snapshots.seqs(),
       relocate: (entries) => this.writeQueue.runExclusive(() => this.relocate(entries)),
@@ -198,8 +223,11 @@ export class DB {
 
   // ---------------------------------------------------------------- writes
 
-  put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<void> {
-    return this.writeOps((ops) => ops.put(toOwnedKey(key), toOwnedValue(value)), options)
+  put(key: Bytes, value: Bytes, options?: PutOptions): Promise<void> {
+    if (options === undefined || (options.ttl === undefined && options.expiresAt === undefined && options.meta === undefined)) {
+      return this.writeOps((ops) => ops.put(toOwnedKey(key), toOwnedValue(value)), options)
+    }
+    return this.writeOps((ops) => ops.putWithHeader(toOwnedKey(key), toOwnedValue(value), ...toEntryHeader(options, this.options.clock)), options)
   }
 
   del(key: Bytes, options?: WriteOptions): Promise<void> {
@@ -218,7 +246,7 @@ export class DB {
       if (!Array.isArray(operations)) throw new InvalidArgumentError('batch operations must be an array')
       for (const op of operations) {
         if (op === null || typeof op !== 'object') throw new InvalidArgumentError('batch operation must be an object')
-        if (op.type === 'put') ops.put(toOwnedKey(op.key), toOwnedValue(op.value))
+        if (op.type === 'put') ops.putWithHeader(toOwnedKey(op.key), toOwnedValue(op.value), ...toEntryHeader(op, this.options.clock))
         else if (op.type === 'del') ops.del(toOwnedKey(op.key))
         else throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type: unknown }).type)}`)
       }
@@ -301,8 +329,11 @@ export class DB {
     for (const w of group) {
       const { kinds, keys, values } = w.ops
       for (let i = 0; i < kinds.length; i++, seq++) {
-        if (kinds[i] !== Kind.Value || values[i].length < threshold) continue
-        entries.push({ key: keys[i], seq, value: values[i] })
+        const kind = kinds[i]
+        if ((kind !== Kind.Value && kind !== Kind.ValueWithHeader) || values[i].length < threshold) continue
+        const value = entryPayload(kind, values[i])
+        if (value.length < threshold) continue
+        entries.push({ key: keys[i], seq, value })
         where.push([w.ops, i])
       }
     }
@@ -311,8 +342,14 @@ export class DB {
     const pointers = this.vlog.append(entries)
     for (let j = 0; j < pointers.length; j++) {
       const [ops, i] = where[j]
-      ops.kinds[i] = Kind.ValuePointer
-      ops.values[i] = encodePointer(pointers[j])
+      if (ops.kinds[i] === Kind.ValueWithHeader) {
+        const stored = ops.values[i]
+        ops.kinds[i] = Kind.ValuePointerWithHeader
+        ops.values[i] = encodeHeaderedValue(entryExpiresAt(Kind.ValueWithHeader, stored), entryMeta(Kind.ValueWithHeader, stored), encodePointer(pointers[j]))
+      } else {
+        ops.kinds[i] = Kind.ValuePointer
+        ops.values[i] = encodePointer(pointers[j])
+      }
     }
     this.counters.valueLogBytesWritten += pointers.reduce((n, p) => n + p.length, 0)
     return true
@@ -337,7 +374,10 @@ export class DB {
     this.checkOpen()
     if (this.backgroundError !== undefined) throw this.backgroundError
     // Decided here, between write groups, so no write can land between this check and the insert.
-    const ctx = { lookup: (k: Uint8Array, s: number) => this.lookup(k, s), lastSeq: () => this.versions.lastSeq, snapshotSeqs: () => this.snapshots.seqs() }
+    const ctx = {
+      lookup: (k: Uint8Array, s: number) => this.lookup(k, s), lastSeq: () => this.versions.lastSeq,
+      snapshotSeqs: () => this.snapshots.seqs(), isHidden: (k: Uint8Array, r: LookupResult) => this.isHidden(k, r),
+    }
     const entries: RelocationCandidate[] = []
     for (const c of candidates) {
       const state = liveness(ctx, c, c.fileNumber, c.offset)
@@ -349,7 +389,13 @@ export class DB {
     for (const e of entries) bytes += e.key.length + e.value.length
     if (this.vlog.needsNewFile(bytes)) await this.startValueLogFile()
     const pointers = this.vlog.append(entries).map(encodePointer)
-    const relocations = entries.map((e, i) => ({ key: e.key, seq: e.seq, pointer: pointers[i] }))
+    const relocations = entries.map((e, i) => {
+      // A headered pointer keeps its expiry and metadata.
+      const stored = this.lookup(e.key, e.seq)!
+      if (stored.kind !== Kind.ValuePointerWithHeader) return { key: e.key, seq: e.seq, kind: Kind.ValuePointer, pointer: pointers[i] }
+      const pointer = encodeHeaderedValue(entryExpiresAt(stored.kind, stored.value), entryMeta(stored.kind, stored.value), pointers[i])
+      return { key: e.key, seq: e.seq, kind: Kind.ValuePointerWithHeader, pointer }
+    })
     try {
       await this.vlog.sync()
       const record = encodeRelocationRecord(relocations)
@@ -359,7 +405,7 @@ export class DB {
       this.backgroundError ??= err
       throw err
     }
-    for (const r of relocations) this.mem.add(r.key, r.seq, Kind.ValuePointer, r.pointer)
+    for (const r of relocations) this.mem.add(r.key, r.seq, r.kind, r.pointer)
     return true
   }
 
@@ -476,8 +522,20 @@ export class DB {
     const k = toKey(key)
     const seq = this.readSeq(options)
     const r = this.lookup(k, seq)
-    if (r === undefined || r.kind === Kind.Delete) return undefined
+    if (r === undefined || this.isHidden(k, r)) return undefined
     return this.resolveValue(r.kind, r.value, k)
+  }
+
+  /** The value of `key` with its version, expiry and metadata byte, or undefined. */
+  getEntry(key: Bytes, options?: ReadOptions): StoredEntry | undefined {
+    this.checkOpen()
+    const k = toKey(key)
+    const r = this.lookup(k, this.readSeq(options))
+    if (r === undefined || this.isHidden(k, r)) return undefined
+    return {
+      value: this.resolveValue(r.kind, r.value, k), version: r.seq,
+      expiresAt: entryExpiresAt(r.kind, r.value), meta: entryMeta(r.kind, r.value),
+    }
   }
 
   /** Whether `key` has a value, answered from the LSM alone: a value-log value is never read. */
@@ -487,8 +545,17 @@ export class DB {
 
   hasSync(key: Bytes, options?: ReadOptions): boolean {
     this.checkOpen()
-    const r = this.lookup(toKey(key), this.readSeq(options))
-    return r !== undefined && r.kind !== Kind.Delete
+    const k = toKey(key)
+    const r = this.lookup(k, this.readSeq(options))
+    return r !== undefined && !this.isHidden(k, r)
+  }
+
+  /** Whether a found version reads as absent: a deletion, expired, or dropped by dropPrefix/dropAll. */
+  private isHidden(key: Uint8Array, r: LookupResult): boolean {
+    if (r.kind === Kind.Delete) return true
+    if (hasHeader(r.kind) && isDeadEntry(r.kind, r.value, this.options.clock())) return true
+    const drops = this.versions.droppedPrefixes
+    return drops.length > 0 && isDropped(drops, key, r.seq)
   }
 
   private lookup(key: Uint8Array, seq: number): LookupResult | undefined {
@@ -516,7 +583,8 @@ export class DB {
   /** The bytes a stored value stands for: itself, or what its pointer leads to. A copy. */
   private resolveValue(kind: number, value: Uint8Array, key: Uint8Array): Buffer {
     if (kind === Kind.Value) return Buffer.from(value)
-    const v = this.vlog.read(decodePointer(value), key)
+    if (kind === Kind.ValueWithHeader) return Buffer.from(entryPayload(kind, value))
+    const v = this.vlog.read(decodePointer(entryPayload(kind, value)), key)
     return Buffer.from(v.buffer, v.byteOffset, v.length)
   }
 
@@ -540,6 +608,7 @@ export class DB {
     }
     const it: DBIterator<Buffer | undefined> = new DBIterator(
       new MergingIterator(children), options, readSeq,
+      { now: this.options.clock(), droppedPrefixes: this.versions.droppedPrefixes },
       (kind, value, key) => this.resolveValue(kind, value, key),
       () => {
         this.iterators.delete(it)
@@ -601,11 +670,19 @@ export class DB {
     return this.snapshots.oldest(this.versions.lastSeq)
   }
 
+  private retention(): Retention {
+    return {
+      now: this.options.clock(), versionsToKeep: this.options.numVersionsToKeep,
+      droppedPrefixes: this.versions.droppedPrefixes,
+    }
+  }
+
   /** Writes a memtable as one L0 table (or none, if nothing survives), with its reader open. */
   private async writeLevel0(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }> {
     const result = await runCompactionJob(mem.iterator(), {
       fs: this.fs, dir: this.dir, newFileNumber: () => this.versions.newFileNumber(), table: this.tableOptions,
       targetFileSize: Infinity, smallestSnapshot: this.smallestSnapshot(), dropTombstones: false, yieldAfterMs: 4,
+      retention: this.retention(),
     })
     const tables = result.tables.map((t) => {
       const f = new FileMetadata(t)
@@ -622,7 +699,9 @@ export class DB {
       this.notifyProgress()
       // Work queued while the loop was finishing its last pass (it had already looked) would
       // otherwise wait for the next write.
-      if (this.state === 'open' && (this.manualCompactions.length > 0 || this.frozen.length > 0)) this.scheduleBackgroundWork()
+      if (this.state === 'open' && (this.manualCompactions.length > 0 || this.frozen.length > 0 || this.pendingDrops.length > 0)) {
+        this.scheduleBackgroundWork()
+      }
     })
   }
 
@@ -630,7 +709,9 @@ export class DB {
     try {
       for (;;) {
         if (this.state === 'closed') return
-        if (this.frozen.length > 0) {
+        if (this.pendingDrops.length > 0) {
+          await this.applyDrop(this.pendingDrops[0])
+        } else if (this.frozen.length > 0) {
           await this.flushOldest()
         } else if (this.manualCompactions.length > 0 && this.state === 'open') {
           await this.manualCompactionStep(this.manualCompactions[0])
@@ -647,6 +728,7 @@ export class DB {
     } catch (err) {
       this.backgroundError ??= err
       for (const m of this.manualCompactions.splice(0)) m.fail(err)
+      for (const d of this.pendingDrops.splice(0)) d.fail(err)
     }
   }
 
@@ -714,7 +796,7 @@ export class DB {
       const result = await this.runner.run({
         dir: this.dir, level: plan.level, inputs: plan.inputs.map(meta), overlapping: plan.overlapping.map(meta),
         fileNumbers, table: this.tableOptions, targetFileSize: this.options.tableTargetSize,
-        smallestSnapshot: this.smallestSnapshot(), dropTombstones: plan.bottommost,
+        smallestSnapshot: this.smallestSnapshot(), dropTombstones: plan.bottommost, retention: this.retention(),
       })
       for (const f of plan.overlapping) edit.deletedTables.push({ level: plan.outputLevel, fileNumber: f.fileNumber })
       for (const t of result.tables) {
@@ -764,15 +846,89 @@ export class DB {
     })
   }
 
+  /**
+   * Deletes every key starting with one of `prefixes` (BadgerDB's DropPrefix), as of the call:
+   * writes queued before it are dropped, later ones are not. It records the drop in the manifest
+   * rather than rewriting data, so it is quick whatever the amount dropped: reads hide the
+   * dropped entries from then on (snapshots included), tables holding nothing else are deleted at
+   * once, and compactions leave the rest out as they pass. An empty prefix drops everything.
+   */
+  async dropPrefix(...prefixes: Bytes[]): Promise<void> {
+    this.checkOpen()
+    if (prefixes.length === 0) throw new InvalidArgumentError('dropPrefix needs at least one prefix')
+    const bytes = prefixes.map((p) => toOwnedBound(p, 'prefix'))
+    await new Promise<void>((done, fail) => {
+      this.writeQueue.runExclusive(async () => {
+        this.pendingDrops.push({ prefixes: bytes, seq: this.versions.lastSeq, done, fail })
+        this.scheduleBackgroundWork()
+      }).catch(fail)
+    })
+  }
+
+  /** Deletes every key (BadgerDB's DropAll): dropPrefix with the empty prefix. */
+  dropAll(): Promise<void> {
+    return this.dropPrefix(new Uint8Array(0))
+  }
+
+  /** Records a drop in the manifest, deleting the tables it empties, and resolves its caller. */
+  private async applyDrop(d: PendingDrop): Promise<void> {
+    const edit = emptyEdit()
+    edit.lastSeq = this.versions.lastSeq
+    edit.droppedPrefixes = d.prefixes.map((prefix) => ({ prefix, seq: d.seq }))
+    const discards = new Map<number, number>()
+    const version = this.versions.current
+    for (let level = 0; level < NUM_LEVELS; level++) {
+      for (const f of version.levels[level]) {
+        if (f.compacting || f.maxSeq > d.seq || !d.prefixes.some((p) => rangeWithinPrefix(p, f.smallestKey, f.largestKey))) continue
+        edit.deletedTables.push({ level, fileNumber: f.fileNumber })
+        // Their value-log pointers become garbage: count it, so value-log GC finds those files.
+        await this.countPointerBytes(f, discards)
+      }
+    }
+    edit.valueLogDiscards = discards
+    await this.manifest.append(edit)
+    this.versions.apply(edit)
+    this.pendingDrops.shift()
+    d.done()
+  }
+
+  private async countPointerBytes(f: FileMetadata, into: Map<number, number>): Promise<void> {
+    const it = f.reader!.iterator()
+    let n = 0
+    let last = performance.now()
+    try {
+      for (it.first(); it.valid(); it.next()) {
+        if ((++n & 1023) === 0 && performance.now() - last >= YIELD_AFTER_MS) {
+          await yieldToEventLoop()
+          last = performance.now()
+        }
+        if (!isPointerKind(it.kind())) continue
+        const p = decodePointer(entryPayload(it.kind(), it.value()))
+        into.set(p.fileNumber, (into.get(p.fileNumber) ?? 0) + p.length)
+      }
+    } finally {
+      it.close()
+    }
+  }
+
   /** One level of the oldest manual compaction; resolves it when no level is left. */
   private async manualCompactionStep(m: ManualCompaction): Promise<void> {
     const version = this.versions.current
-    for (; m.level < NUM_LEVELS - 1; m.level++) {
+    for (; m.level < NUM_LEVELS; m.level++) {
       const inputs = version.overlapping(m.level, m.lo, m.hi)
       if (inputs.length === 0) continue
       let below = false
       for (let l = m.level + 1; l < NUM_LEVELS; l++) if (version.levels[l].length > 0) below = true
-      if (!below && m.level > 0) break
+      if ((!below && m.level > 0) || m.level === NUM_LEVELS - 1) {
+        // The range's last level is rewritten in place, as LevelDB's CompactRange rewrites its
+        // bottom level: otherwise the tombstones and expired entries there would stay forever.
+        const plan: CompactionPlan = {
+          level: m.level, outputLevel: m.level, inputs, overlapping: [], trivialMove: false, bottommost: true, score: 0,
+        }
+        m.level = NUM_LEVELS
+        await this.compact(plan)
+        return
+      }
       // Compactions run one at a time in this loop, so no table is busy and a plan always exists.
       const plan = planCompaction(version, m.level, inputs, 0)!
       m.level++
@@ -813,6 +969,11 @@ export class DB {
     }
   }
 
+  /** @internal the clock TTLs are measured by. */
+  get clock(): () => number {
+    return this.options.clock
+  }
+
   get isOpen(): boolean {
     return this.state === 'open'
   }
@@ -829,6 +990,7 @@ export class DB {
       await this.writeQueue.idle()
       while (this.background) await this.background
       for (const m of this.manualCompactions.splice(0)) m.fail(new ClosedError('database closed during compactRange'))
+      for (const d of this.pendingDrops.splice(0)) d.fail(new ClosedError('database closed during dropPrefix'))
       if (this.backgroundError === undefined) {
         await this.vlog.sync()
         await this.wal.sync()
@@ -872,9 +1034,9 @@ export class ChainedBatch {
     this.db = db
   }
 
-  put(key: Bytes, value: Bytes): this {
+  put(key: Bytes, value: Bytes, options?: EntryOptions): this {
     this.check()
-    this.ops.put(toOwnedKey(key), toOwnedValue(value))
+    this.ops.putWithHeader(toOwnedKey(key), toOwnedValue(value), ...toEntryHeader(options, this.db.clock))
     return this
   }
 

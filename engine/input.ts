@@ -52,7 +52,43 @@ function copyBytes(b: Uint8Array): Uint8Array {
   return out
 }
 
+/** toBound for something kept after the call returns: never the caller's array. */
+export function toOwnedBound(v: unknown, what: string): Uint8Array {
+  return typeof v === 'string' ? toBound(v, what) : copyBytes(toBound(v, what))
+}
+
 /** A bound for iteration: any non-empty-or-empty byte string (an empty bound is allowed). */
 export function toBound(v: unknown, what: string): Uint8Array {
   return toBytes(v, what)
+}
+
+/** The expiry and metadata a put may carry (see WriteOptions / BatchOperation). */
+export interface EntryOptions {
+  /** Expire this many ms after the write. */
+  ttl?: number
+  /** Expire at this time, in ms since the Unix epoch (the clock option's scale). */
+  expiresAt?: number
+  /** A byte of user metadata (0–255), returned with the entry (BadgerDB's UserMeta). */
+  meta?: number
+}
+
+/** [expiresAt (0 = never), meta] from a put's options, checked. */
+export function toEntryHeader(o: EntryOptions | undefined, now: () => number): [number, number] {
+  if (o === undefined) return [0, 0]
+  const { ttl, expiresAt, meta } = o
+  let at = 0
+  if (ttl !== undefined) {
+    if (expiresAt !== undefined) throw new InvalidArgumentError('give ttl or expiresAt, not both')
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new InvalidArgumentError('ttl must be a positive number of ms')
+    at = Math.ceil(now() + ttl)
+  } else if (expiresAt !== undefined) {
+    if (typeof expiresAt !== 'number' || !Number.isInteger(expiresAt) || expiresAt <= 0 || expiresAt > Number.MAX_SAFE_INTEGER) {
+      throw new InvalidArgumentError('expiresAt must be a positive integer (ms since the epoch)')
+    }
+    at = expiresAt
+  }
+  if (meta !== undefined && (typeof meta !== 'number' || !Number.isInteger(meta) || meta < 0 || meta > 255)) {
+    throw new InvalidArgumentError('meta must be an integer from 0 to 255')
+  }
+  return [at, meta ?? 0]
 }

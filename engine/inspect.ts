@@ -17,7 +17,7 @@ import {
   CURRENT_FILE, LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
 } from '../base/filenames.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
-import { Kind } from '../base/internal-key.js'
+import { entryPayload, isPointerKind } from '../base/entry-value.js'
 import { RealFileSystem } from '../base/real-fs.js'
 import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js'
 import { BlockCache, TableReader, type TableProperties } from '../sstable/index.js'
@@ -327,8 +327,8 @@ class Checker {
         let pointerPastEnd: number | undefined
         const result = readLog(file, 'wal', { tolerateTornTail: newest }, (rec) => {
           decodeBatchRecord(rec.payload, path, rec.offset, (_seq, kind, _key, value) => {
-            if (kind !== Kind.ValuePointer || valueLogSizes === undefined) return
-            const p = decodePointer(value, path)
+            if (!isPointerKind(kind) || valueLogSizes === undefined) return
+            const p = decodePointer(entryPayload(kind, value), path)
             const size = valueLogSizes.get(p.fileNumber)
             if (size === undefined) throw new CorruptionError(path, rec.offset, `points into value-log file ${p.fileNumber}, which is not live`)
             if (p.offset + p.length <= size) return

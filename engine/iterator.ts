@@ -4,7 +4,8 @@
 // Breaking out of a loop closes it; otherwise call close() (an open iterator pins table files).
 
 import { ClosedError, InvalidArgumentError } from '../base/errors.js'
-import { DBIteratorCore, type ValueResolver } from './db-iterator.js'
+import type { DroppedPrefix } from '../base/dropped-prefixes.js'
+import { DBIteratorCore, type EntryInfo, type ValueResolver } from './db-iterator.js'
 import { toBound } from './input.js'
 import type { Snapshot } from './snapshot.js'
 
@@ -23,9 +24,16 @@ export interface IteratorOptions {
   keysOnly?: boolean
   /** Read at this snapshot. Default: the state when the iterator is created. */
   snapshot?: Snapshot
+  /**
+   * Every version of each key visible at the read point, newest first, deletions and expired
+   * versions included (their value is undefined, info.deleted true). Implies entryInfo.
+   */
+  allVersions?: boolean
+  /** Add a third element to each entry: its version, expiry, metadata byte (EntryInfo). */
+  entryInfo?: boolean
 }
 
-export type Entry<V> = [key: Buffer, value: V]
+export type Entry<V> = [key: Buffer, value: V, info?: EntryInfo]
 
 export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<Entry<V>> {
   private readonly core: DBIteratorCore
@@ -36,6 +44,7 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
     source: ConstructorParameters<typeof DBIteratorCore>[0],
     options: IteratorOptions,
     readSeq: number,
+    visibility: { now: number; droppedPrefixes: readonly DroppedPrefix[] },
     resolve: ValueResolver,
     onClose: () => void,
   ) {
@@ -52,6 +61,10 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
         limit: limit < 0 ? Infinity : limit,
         keysOnly: options.keysOnly === true,
         readSeq,
+        allVersions: options.allVersions === true,
+        entryInfo: options.allVersions === true || options.entryInfo === true,
+        now: visibility.now,
+        droppedPrefixes: visibility.droppedPrefixes,
       },
       resolve,
       onClose,
@@ -62,7 +75,9 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
   nextSync(): Entry<V> | undefined {
     if (this.abandoned) throw new ClosedError('the database was closed under this iterator')
     if (!this.core.advance()) return undefined
-    return [Buffer.from(this.core.key!.buffer, this.core.key!.byteOffset, this.core.key!.length), this.core.value as V]
+    const key = Buffer.from(this.core.key!.buffer, this.core.key!.byteOffset, this.core.key!.length)
+    if (this.core.info !== undefined) return [key, this.core.value as V, this.core.info]
+    return [key, this.core.value as V]
   }
 
   async next(): Promise<IteratorResult<Entry<V>>> {

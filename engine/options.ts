@@ -73,6 +73,22 @@ export interface Options {
    * with `fs` set to anything else compactions run inline (yielding every 4096 entries).
    */
   compactionWorker?: boolean
+  /**
+   * The clock TTLs are measured by, in ms since the Unix epoch. Default Date.now; tests inject
+   * their own to move time. An entry is expired once clock() >= its expiresAt.
+   */
+  clock?: () => number
+  /**
+   * Versions of each key compaction keeps (BadgerDB's NumVersionsToKeep). Default 1. Older versions
+   * stay readable through iterator({ allVersions: true }) and snapshots; a deletion or an expired
+   * entry ends a key's history either way.
+   */
+  numVersionsToKeep?: number
+  /**
+   * Serializable transactions track their reads and fail with ConflictError when another commit
+   * wrote one of them. Default true; false skips the tracking (last writer wins) for throughput.
+   */
+  detectConflicts?: boolean
   /** The file system (tests pass a MemFileSystem). Default: node:fs. */
   fs?: FileSystem
 }
@@ -109,6 +125,9 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     valueLogFileSize: options.valueLogFileSize ?? 1024 * MiB,
     valueLogMaxEntries: options.valueLogMaxEntries ?? 1_000_000,
     autoValueLogGC: options.autoValueLogGC ?? 0,
+    clock: options.clock ?? Date.now,
+    numVersionsToKeep: options.numVersionsToKeep ?? 1,
+    detectConflicts: options.detectConflicts ?? true,
     fs: options.fs ?? new RealFileSystem(),
     compactionWorker: options.compactionWorker ?? (options.fs === undefined || options.fs instanceof RealFileSystem),
   }
@@ -118,7 +137,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   const positive: (keyof ResolvedOptions)[] = [
     'memtableSize', 'maxImmutableMemtables', 'blockSize', 'tableTargetSize', 'l0CompactionTrigger',
     'l0SlowdownTrigger', 'l0StopTrigger', 'levelBaseBytes', 'levelMultiplier', 'valueThreshold',
-    'valueLogFileSize', 'valueLogMaxEntries',
+    'valueLogFileSize', 'valueLogMaxEntries', 'numVersionsToKeep',
   ]
   for (const k of positive) {
     const v = o[k]
@@ -138,6 +157,8 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   if (!(o.l0CompactionTrigger <= o.l0SlowdownTrigger && o.l0SlowdownTrigger <= o.l0StopTrigger)) {
     throw new InvalidArgumentError('options need l0CompactionTrigger <= l0SlowdownTrigger <= l0StopTrigger')
   }
+  if (typeof o.clock !== 'function') throw new InvalidArgumentError('options.clock must be a function returning ms since the epoch')
+  if (typeof o.detectConflicts !== 'boolean') throw new InvalidArgumentError('options.detectConflicts must be a boolean')
   if (o.levelMultiplier < 2) throw new InvalidArgumentError('options.levelMultiplier must be >= 2')
   return o
 }

@@ -13,7 +13,7 @@ import { LOCK_FILE, filePath, parseFileName, tableFileName, walFileName } from '
 import type { FileSystem } from '../base/fs.js'
 import { type FileMetadata, ManifestWriter, type VersionEdit, VersionSet, emptyEdit, readCurrent, recoverManifest } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
-import { Kind } from '../base/internal-key.js'
+import { entryPayload, isPointerKind } from '../base/entry-value.js'
 import { type ValueLog, decodePointer } from '../vlog/index.js'
 import { LogWriter, readLog } from '../wal/index.js'
 import type { ResolvedOptions } from './options.js'
@@ -116,8 +116,8 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
           }
         })
         for (const e of entries) {
-          if (e.kind !== Kind.ValuePointer) continue
-          const p = decodePointer(e.value, path)
+          if (!isPointerKind(e.kind)) continue
+          const p = decodePointer(entryPayload(e.kind, e.value), path)
           const size = ctx.valueLog.sizes.get(p.fileNumber)
           if (size === undefined) throw new CorruptionError(path, rec.offset, `points into value-log file ${p.fileNumber}, which is not live`)
           if (p.offset + p.length > size) {

@@ -18,7 +18,7 @@
 
 import { InvalidArgumentError } from '../base/errors.js'
 import type { LookupResult } from '../base/internal-iterator.js'
-import { Kind } from '../base/internal-key.js'
+import { entryPayload, isPointerKind } from '../base/entry-value.js'
 import { type DecodedEntry, type ValueLog, decodePointer } from '../vlog/index.js'
 
 export interface GCContext {
@@ -31,6 +31,8 @@ export interface GCContext {
   flush(): Promise<void>
   /** The newest version of `key` at `seq` across memtables and tables. */
   lookup(key: Uint8Array, seq: number): LookupResult | undefined
+  /** Whether a found version reads as absent to everyone: deleted, expired or dropped. */
+  isHidden(key: Uint8Array, r: LookupResult): boolean
   lastSeq(): number
   /** Sequence numbers of live snapshots. */
   snapshotSeqs(): number[]
@@ -145,12 +147,15 @@ export class ValueLogGC {
  * version some live snapshot still sees (it pins the file); or garbage.
  */
 export function liveness(
-  ctx: Pick<GCContext, 'lookup' | 'lastSeq' | 'snapshotSeqs'>,
+  ctx: Pick<GCContext, 'lookup' | 'isHidden' | 'lastSeq' | 'snapshotSeqs'>,
   e: { key: Uint8Array; seq: number },
   file: number,
   offset: number,
 ): 'newest' | 'pinned' | 'garbage' {
-  if (!pointsAt(ctx.lookup(e.key, e.seq), e.seq, file, offset)) return 'garbage'
+  const stored = ctx.lookup(e.key, e.seq)
+  if (!pointsAt(stored, e.seq, file, offset)) return 'garbage'
+  // Expired or dropped: no reader, snapshot or not, can see it any more.
+  if (ctx.isHidden(e.key, stored!)) return 'garbage'
   const newest = ctx.lookup(e.key, ctx.lastSeq())
   if (newest !== undefined && newest.seq === e.seq) return 'newest'
   const next = newest === undefined ? Infinity : newest.seq
@@ -158,7 +163,7 @@ export function liveness(
 }
 
 function pointsAt(r: LookupResult | undefined, seq: number, file: number, offset: number): boolean {
-  if (r === undefined || r.seq !== seq || r.kind !== Kind.ValuePointer) return false
-  const p = decodePointer(r.value)
+  if (r === undefined || r.seq !== seq || !isPointerKind(r.kind)) return false
+  const p = decodePointer(entryPayload(r.kind, r.value))
   return p.fileNumber === file && p.offset === offset
 }

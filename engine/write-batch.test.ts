@@ -75,12 +75,12 @@ describe('write batch codec', () => {
 
   it('round-trips relocation records (format 2): each entry keeps its own sequence number', () => {
     const entries = [
-      { key: enc('b'), seq: 41, pointer: Uint8Array.of(7, 16, 40) },
-      { key: enc('a'), seq: 9, pointer: Uint8Array.of(7, 56, 33) },
+      { key: enc('b'), seq: 41, kind: Kind.ValuePointer, pointer: Uint8Array.of(7, 16, 40) },
+      { key: enc('a'), seq: 9, kind: Kind.ValuePointerWithHeader, pointer: Uint8Array.of(0, 3, 7, 56, 33) },
     ]
     const bytes = encodeRelocationRecord(entries)
     expect(bytes[0]).toBe(2)
-    expect(decodeAll(bytes)).toEqual([[41, Kind.ValuePointer, '62', '071028'], [9, Kind.ValuePointer, '61', '073821']])
+    expect(decodeAll(bytes)).toEqual([[41, Kind.ValuePointer, '62', '071028'], [9, Kind.ValuePointerWithHeader, '61', '0003073821']])
     for (let cut = 0; cut < bytes.length; cut++) expect(() => decodeAll(bytes.subarray(0, cut))).toThrow(CorruptionError)
   })
 })

@@ -15,8 +15,11 @@
 // a new value-log file under their original sequence numbers:
 //   u8 version (= 2) | varint count | count × (u8 kind | varint seq | varint keyLength | key |
 //                                              varint valueLength | value)
+// Kinds 3 and 4 (an expiry/metadata header before the value or pointer, base/entry-value.ts) may
+// appear in any format; a relocation's kind is 2 or 4.
 
 import { CorruptionError } from '../base/errors.js'
+import { encodeHeaderedValue, hasHeader, isPointerKind, isValidHeaderedValue } from '../base/entry-value.js'
 import { Kind, isKnownKind } from '../base/internal-key.js'
 import { ByteReader } from '../base/byte-reader.js'
 import { varintLength, writeVarint } from '../base/varint.js'
@@ -44,6 +47,16 @@ export class BatchOps {
     this.keys.push(key)
     this.values.push(value)
     this.bytes += key.length + value.length
+  }
+
+  /** A put with an expiry time (ms since the epoch, 0 = never) and a user metadata byte. */
+  putWithHeader(key: Uint8Array, value: Uint8Array, expiresAt: number, meta: number): void {
+    if (expiresAt === 0 && meta === 0) return this.put(key, value)
+    const stored = encodeHeaderedValue(expiresAt, meta, value)
+    this.kinds.push(Kind.ValueWithHeader)
+    this.keys.push(key)
+    this.values.push(stored)
+    this.bytes += key.length + stored.length
   }
 
   del(key: Uint8Array): void {
@@ -130,16 +143,19 @@ export function decodeBatchRecord(
     if (!isKnownKind(kind)) fail(`unknown kind ${kind}`)
     const key = r.lengthPrefixedView('key')
     const value = kind === Kind.Delete ? EMPTY : r.lengthPrefixedView('value')
+    if (hasHeader(kind) && !isValidHeaderedValue(value)) fail('bad value header')
     onEntry(firstSeq + i, kind, key, value)
   }
   r.end()
   return firstSeq + count - 1
 }
 
-/** An entry value-log GC moves: same key and seq, a new pointer. */
+/** An entry value-log GC moves: same key, seq and kind, a new pointer (behind its header, if any). */
 export interface Relocation {
   key: Uint8Array
   seq: number
+  /** ValuePointer or ValuePointerWithHeader. */
+  kind: number
   pointer: Uint8Array
 }
 
@@ -152,7 +168,7 @@ export function encodeRelocationRecord(entries: readonly Relocation[]): Uint8Arr
   out[0] = RELOCATION_FORMAT_VERSION
   let o = writeVarint(out, 1, entries.length)
   for (const e of entries) {
-    out[o++] = Kind.ValuePointer
+    out[o++] = e.kind
     o = writeVarint(out, o, e.seq)
     o = writeVarint(out, o, e.key.length)
     out.set(e.key, o)
@@ -172,7 +188,7 @@ function decodeRelocations(
   let maxSeq = 0
   for (let i = 0; i < count; i++) {
     const kind = r.u8()
-    if (kind !== Kind.ValuePointer) fail(`relocation of kind ${kind}`)
+    if (!isPointerKind(kind)) fail(`relocation of kind ${kind}`)
     const seq = r.varint()
     onEntry(seq, kind, r.lengthPrefixedView('key'), r.lengthPrefixedView('value'))
     if (seq > maxSeq) maxSeq = seq

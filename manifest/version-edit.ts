@@ -15,9 +15,12 @@
 //   tag 6  addedValueLog    varint fileNumber
 //   tag 7  deletedValueLog  varint fileNumber
 //   tag 8  valueLogDiscard  varint fileNumber, varint bytes    bytes of the file made garbage (added up)
+//   tag 10 droppedPrefix    varint seq, varint len + prefix     dropPrefix()/dropAll(): entries with
+//                           this prefix and seq <= the given one are gone (an empty prefix: all)
 
 import { CorruptionError } from '../base/errors.js'
 import { ByteReader } from '../base/byte-reader.js'
+import type { DroppedPrefix } from '../base/dropped-prefixes.js'
 import { varintLength, writeVarint } from '../base/varint.js'
 
 const TAG_LOG_NUMBER = 1
@@ -28,6 +31,7 @@ const TAG_ADDED_TABLE = 5
 const TAG_ADDED_VALUE_LOG = 6
 const TAG_DELETED_VALUE_LOG = 7
 const TAG_VALUE_LOG_DISCARD = 8
+const TAG_DROPPED_PREFIX = 10
 
 /** What the manifest records of one table. */
 export interface TableMeta {
@@ -50,6 +54,7 @@ export interface VersionEdit {
   deletedValueLogs?: number[]
   /** Value-log file number → bytes this edit's compaction made garbage in it. */
   valueLogDiscards?: Map<number, number>
+  droppedPrefixes?: DroppedPrefix[]
 }
 
 export function emptyEdit(): VersionEdit {
@@ -82,6 +87,12 @@ export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
   for (const n of edit.addedValueLogs ?? []) (num(TAG_ADDED_VALUE_LOG), num(n))
   for (const n of edit.deletedValueLogs ?? []) (num(TAG_DELETED_VALUE_LOG), num(n))
   for (const [n, bytes] of edit.valueLogDiscards ?? []) (num(TAG_VALUE_LOG_DISCARD), num(n), num(bytes))
+  for (const d of edit.droppedPrefixes ?? []) {
+    num(TAG_DROPPED_PREFIX), num(d.seq), num(d.prefix.length)
+    fields.push(-1)
+    keys.push(d.prefix)
+    size += d.prefix.length
+  }
   const out = new Uint8Array(size)
   let o = 0
   let k = 0
@@ -140,6 +151,11 @@ export function decodeVersionEdit(data: Uint8Array, file: string, offset: number
         const discards = (edit.valueLogDiscards ??= new Map())
         const n = num()
         discards.set(n, (discards.get(n) ?? 0) + num())
+        break
+      }
+      case TAG_DROPPED_PREFIX: {
+        const seq = num()
+        ;(edit.droppedPrefixes ??= []).push({ seq, prefix: r.lengthPrefixed('dropped prefix') })
         break
       }
       default:

@@ -10,6 +10,7 @@
 // tables of L1 and below never overlap and are kept by smallest key.
 
 import { assert } from '../base/assert.js'
+import { type DroppedPrefix, addDrop } from '../base/dropped-prefixes.js'
 import { CorruptionError } from '../base/errors.js'
 import { compareBytes } from '../base/internal-key.js'
 import type { TableReader } from '../sstable/index.js'
@@ -125,6 +126,8 @@ export class VersionSet {
   logNumber = 0
   /** Live value-log files → bytes of garbage in each (discard statistics). */
   readonly valueLogs = new Map<number, number>()
+  /** dropPrefix()/dropAll() records still in force (see base/dropped-prefixes.ts). */
+  droppedPrefixes: DroppedPrefix[] = []
   private readonly onObsolete: (file: FileMetadata) => void
 
   constructor(onObsolete: (file: FileMetadata) => void) {
@@ -155,6 +158,7 @@ export class VersionSet {
       if (this.valueLogs.has(n)) this.valueLogs.set(n, this.valueLogs.get(n)! + bytes)
     }
     for (const n of edit.deletedValueLogs ?? []) this.valueLogs.delete(n)
+    for (const d of edit.droppedPrefixes ?? []) this.droppedPrefixes = addDrop(this.droppedPrefixes, d)
     const levels = this.current.levels.map((l) => l.slice())
     // A table an edit moves (deleted from one level, added to another) keeps its metadata
     // object, so its reference count never touches zero and its file is not deleted.
@@ -206,6 +210,7 @@ export class VersionSet {
     })
     edit.addedValueLogs = [...this.valueLogs.keys()]
     edit.valueLogDiscards = new Map([...this.valueLogs].filter(([, bytes]) => bytes > 0))
+    if (this.droppedPrefixes.length > 0) edit.droppedPrefixes = this.droppedPrefixes.slice()
     return edit
   }
 }

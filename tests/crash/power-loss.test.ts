@@ -2,6 +2,7 @@
 // compactions in between), crash at every file operation in turn, simulate power loss (unsynced
 // bytes dropped or torn, unsynced names forgotten), reopen, and check that the database holds
 // exactly the acknowledged writes, plus, at most, the one write in flight, whole or not at all.
+// The workload's steps include dropPrefix, which must likewise be all there or not at all.
 
 import { describe, expect, it } from 'vitest'
 import { CrashError, MemFileSystem } from '../../base/mem-fs.js'
@@ -15,6 +16,7 @@ type Op =
   | { type: 'write'; entries: [Uint8Array, Uint8Array | null][] }
   | { type: 'flush' }
   | { type: 'compact' }
+  | { type: 'drop'; prefix: Uint8Array }
 
 function options(fs: MemFileSystem): Options {
   return {
@@ -42,6 +44,7 @@ function makeWorkload(seed: number, n: number): Op[] {
     const r = rng()
     if (r < 0.03) ops.push({ type: 'flush' })
     else if (r < 0.05) ops.push({ type: 'compact' })
+    else if (r < 0.065) ops.push({ type: 'drop', prefix: new TextEncoder().encode(`k${rng.int(6)}`) })
     else {
       const count = r < 0.25 ? 2 + rng.int(6) : 1
       const entries: [Uint8Array, Uint8Array | null][] = []
@@ -55,12 +58,14 @@ function makeWorkload(seed: number, n: number): Op[] {
 function apply(model: Model, op: Op): Model {
   const next = model.clone()
   if (op.type === 'write') for (const [k, v] of op.entries) v === null ? next.del(k) : next.put(k, v)
+  if (op.type === 'drop') next.dropPrefix(op.prefix)
   return next
 }
 
 async function execute(db: DB, op: Op): Promise<void> {
   if (op.type === 'flush') return db.flush()
   if (op.type === 'compact') return db.compactRange()
+  if (op.type === 'drop') return db.dropPrefix(op.prefix)
   if (op.entries.length === 1) {
     const [k, v] = op.entries[0]
     return v === null ? db.del(k) : db.put(k, v)
@@ -140,6 +145,7 @@ describe('power loss at every file operation', () => {
       const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name.replace(/-\d+$/, '')
       kinds.set(`${op.kind} ${ext}`, (kinds.get(`${op.kind} ${ext}`) ?? 0) + 1)
     }
+    expect(ops.filter((o) => o.type === 'drop').length, 'dropPrefix steps in the workload').toBeGreaterThan(1)
     const full = await runUntilCrash(clean, ops)
     expect(full.crashed).toBe(false)
     const total = clean.opCount

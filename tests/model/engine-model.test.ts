@@ -1,6 +1,7 @@
-// Model-based test: random put/del/batch/get/iterate/snapshot/flush/compact/value-log GC/reopen against the
-// engine and a plain Map side by side, with a memtable small enough that flushes and compactions
-// happen constantly. Every read must agree. The seed is printed on failure (rerun: SETT_SEED=n).
+// Model-based test: random put/del/batch/get/iterate/snapshot/flush/compact/value-log GC/reopen, puts
+// with expiry times under an injected clock that moves, and dropPrefix/dropAll, against the engine
+// and a plain Map side by side, with a memtable small enough that flushes and compactions happen
+// constantly. Every read must agree. The seed is printed on failure (rerun: SETT_SEED=n).
 
 import { describe, expect, it } from 'vitest'
 import { MemFileSystem } from '../../base/mem-fs.js'
@@ -10,9 +11,14 @@ import { type Rng, makeRng, testSeed } from '../support/rng.js'
 
 const DIR = '/db'
 
-function smallOptions(fs: MemFileSystem): Options {
+/** The engine's injected clock (ms); the model test moves it forward. */
+const clock = { now: 1_000_000 }
+
+function smallOptions(fs: MemFileSystem, extra: Options = {}): Options {
   return {
     fs,
+    clock: () => clock.now,
+    ...extra,
     memtableSize: 4 * 1024,
     blockSize: 256,
     tableTargetSize: 4 * 1024,
@@ -69,17 +75,25 @@ async function checkIterator(db: DB, model: Model, rng: Rng, snapshot?: Snapshot
 async function runModel(seed: number, steps: number): Promise<void> {
   const rng = makeRng(seed)
   const fs = new MemFileSystem()
-  let db = await open(DIR, smallOptions(fs))
+  // Odd seeds keep three versions per key, so compaction's version rule runs both ways.
+  const extra: Options = { numVersionsToKeep: seed % 2 === 1 ? 3 : 1 }
+  let db = await open(DIR, smallOptions(fs, extra))
   const model = new Model()
   const snapshots: { snap: Snapshot; model: Model }[] = []
   try {
     for (let step = 0; step < steps; step++) {
       const r = rng()
-      if (r < 0.35) {
+      if (r < 0.31) {
         const k = randomKey(rng)
         const v = randomValue(rng)
         await db.put(k, v)
         model.put(k, v)
+      } else if (r < 0.35) {
+        const k = randomKey(rng)
+        const v = randomValue(rng)
+        const expiresAt = clock.now + 1 + rng.int(60)
+        await db.put(k, v, { expiresAt, meta: rng.int(256) })
+        model.put(k, v, expiresAt)
       } else if (r < 0.45) {
         const k = randomKey(rng)
         await db.del(k)
@@ -129,7 +143,19 @@ async function runModel(seed: number, steps: number): Promise<void> {
         for (const s of snapshots) s.snap.release()
         snapshots.length = 0
         await db.close()
-        db = await open(DIR, smallOptions(fs))
+        db = await open(DIR, smallOptions(fs, extra))
+      } else if (r < 0.99) {
+        // Time passes: expiry is judged by the clock at read time, for snapshots too.
+        clock.now += rng.int(40)
+        model.expire(clock.now)
+        for (const s of snapshots) s.model.expire(clock.now)
+      } else if (r < 0.997) {
+        const prefix = rng.chance(0.15) ? new Uint8Array(0) : randomKey(rng).subarray(0, 1 + rng.int(2))
+        if (prefix.length === 0) await db.dropAll()
+        else await db.dropPrefix(prefix)
+        // A drop hides the keys from every reader, snapshots included.
+        model.dropPrefix(prefix)
+        for (const s of snapshots) s.model.dropPrefix(prefix)
       }
     }
     // Everything, in both directions, at the end and after one more reopen.
@@ -141,7 +167,7 @@ async function runModel(seed: number, steps: number): Promise<void> {
       for (const s of snapshots) s.snap.release()
       snapshots.length = 0
       await db.close()
-      db = await open(DIR, smallOptions(fs))
+      db = await open(DIR, smallOptions(fs, extra))
     }
     const stats = db.stats()
     expect(stats.lastSeq).toBeGreaterThan(0)

@@ -6,17 +6,36 @@ export const unhex = (s: string): Buffer => Buffer.from(s, 'hex')
 
 export class Model {
   readonly map: Map<string, Buffer>
+  /** hex(key) → expiry time, for keys written with one. */
+  readonly expiries: Map<string, number>
 
-  constructor(map?: Map<string, Buffer>) {
+  constructor(map?: Map<string, Buffer>, expiries?: Map<string, number>) {
     this.map = new Map(map)
+    this.expiries = new Map(expiries)
   }
 
-  put(key: Uint8Array, value: Uint8Array): void {
+  put(key: Uint8Array, value: Uint8Array, expiresAt = 0): void {
     this.map.set(hex(key), Buffer.from(value))
+    if (expiresAt > 0) this.expiries.set(hex(key), expiresAt)
+    else this.expiries.delete(hex(key))
   }
 
   del(key: Uint8Array): void {
     this.map.delete(hex(key))
+    this.expiries.delete(hex(key))
+  }
+
+  /** Forgets every key that has expired at `now` (the engine's clock). */
+  expire(now: number): void {
+    for (const [k, at] of this.expiries) {
+      if (at <= now) (this.map.delete(k), this.expiries.delete(k))
+    }
+  }
+
+  /** Forgets every key starting with `prefix` (dropPrefix; the empty prefix is dropAll). */
+  dropPrefix(prefix: Uint8Array): void {
+    const p = hex(prefix)
+    for (const k of [...this.map.keys()]) if (k.startsWith(p)) this.del(Buffer.from(k, 'hex'))
   }
 
   get(key: Uint8Array): Buffer | undefined {
@@ -24,7 +43,7 @@ export class Model {
   }
 
   clone(): Model {
-    return new Model(this.map)
+    return new Model(this.map, this.expiries)
   }
 
   /** Sorted [key, value] pairs within the given bounds, as hex keys. */
