@@ -325,3 +325,19 @@ export class DBIteratorCore {
     return this.closed
   }
 }
+
+/** Whether a key lies within range options (bounds and prefix), for sources beside the LSM. */
+export function rangePredicate(r: RangeOptions): (key: Uint8Array) => boolean {
+  const b = resolveBounds(r)
+  return (key) => {
+    if (b.lower !== undefined) {
+      const c = compareBytes(key, b.lower)
+      if (b.lowerExclusive ? c <= 0 : c < 0) return false
+    }
+    if (b.upper !== undefined) {
+      const c = compareBytes(key, b.upper)
+      if (b.upperExclusive ? c >= 0 : c > 0) return false
+    }
+    return true
+  }
+}

@@ -7,7 +7,7 @@
 // consistent state because nothing changes between their steps.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { ClosedError, InvalidArgumentError } from '../base/errors.js'
+import { ClosedError, ConflictError, InvalidArgumentError } from '../base/errors.js'
 import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
 import type { FileLock, FileSystem } from '../base/fs.js'
 import { isDropped, rangeWithinPrefix } from '../base/dropped-prefixes.js'
@@ -32,6 +32,11 @@ import { Snapshot, SnapshotList } from './snapshot.js'
 import { type RelocationCandidate, ValueLogGC, liveness } from './value-log-gc.js'
 import { BatchOps, encodeBatchRecord, encodeRelocationRecord } from './write-batch.js'
 import { type PendingWrite, WriteQueue } from './write-queue.js'
+import { Oracle, type CommitRecord } from './oracle.js'
+import { Sequence } from './sequence.js'
+import { type ChangeCallback, Subscriptions } from './subscriptions.js'
+import { Transaction, type TransactionHost } from './transaction.js'
+import { WriteBatch } from './bulk-write-batch.js'
 
 export interface WriteOptions {
   /** Wait for the WAL to reach the disk before resolving. Default: the database's `sync` option. */
@@ -87,6 +92,8 @@ export interface DBStats {
   openIterators: number
   blockCacheBytes: number
   valueLogGC: { runs: number; filesCollected: number; bytesReclaimed: number }
+  /** Commits refused with ConflictError, and commits the oracle still remembers for checks. */
+  transactions: { conflicts: number; trackedCommits: number }
   recovery: RecoveryReport
 }
 
@@ -143,6 +150,11 @@ export class DB {
   private lastYield = 0
   private readonly manualCompactions: ManualCompaction[] = []
   private readonly pendingDrops: PendingDrop[] = []
+  private readonly oracle = new Oracle()
+  private readonly subscriptions = new Subscriptions()
+  private transactionHost: TransactionHost | undefined
+  /** Sequence leases of this database run one at a time. */
+  private sequenceLeases: Promise<unknown> = Promise.resolve()
   private recoveryReport!: RecoveryReport
   private readonly counters = {
     flushes: 0, compactions: 0, trivialMoves: 0, compactionBytesRead: 0, compactionBytesWritten: 0,
@@ -264,9 +276,125 @@ export class DB {
   async writeBatchOps(ops: BatchOps, options: WriteOptions | undefined): Promise<void> {
     this.checkOpen()
     if (ops.length === 0) return
-    const sync = options?.sync ?? this.options.sync
-    if (typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean')
-    return this.writeQueue.write(ops, sync)
+    // While transactions may be open, every write is registered for their conflict checks.
+    const record = this.oracle.tracking ? this.oracle.start(ops.keys) : undefined
+    return this.writeTracked(ops, options?.sync, record)
+  }
+
+  /** Queues a batch; settles the oracle's record of it with its sequence numbers or its failure. */
+  private async writeTracked(ops: BatchOps, syncOption: boolean | undefined, record: CommitRecord | undefined): Promise<void> {
+    const sync = syncOption ?? this.options.sync
+    try {
+      this.checkOpen()
+      if (typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean')
+      await this.writeQueue.write(ops, sync)
+    } catch (err) {
+      if (record) this.oracle.finish(record, undefined)
+      throw err
+    }
+    if (record) this.oracle.finish(record, ops.firstSeq + ops.length - 1)
+  }
+
+  /**
+   * A WriteBatch for bulk loads (BadgerDB's NewWriteBatch): no size limit, committed in chunks as
+   * it fills, so not atomic as a whole. Call flush() at the end.
+   */
+  writeBatch(options: WriteOptions = {}): WriteBatch {
+    this.checkOpen()
+    return new WriteBatch({
+      clock: this.options.clock,
+      write: (ops, sync) => this.writeBatchOps(ops, { sync }),
+    }, options.sync)
+  }
+
+  // ---------------------------------------------------------------- transactions and friends
+
+  /**
+   * Runs `fn` in a serializable read-write transaction and commits it (BadgerDB's Update): it
+   * reads at a snapshot, sees its own writes, and commits them atomically. If a key it read was
+   * committed by someone else meanwhile, the commit fails with ConflictError, writing nothing; with
+   * `retries` the whole function runs again that many more times first. If `fn` throws, nothing
+   * is written. Resolves with what `fn` returned.
+   */
+  async transaction<T>(fn: (txn: Transaction) => T | Promise<T>, options: { retries?: number; sync?: boolean } = {}): Promise<T> {
+    this.checkOpen()
+    if (typeof fn !== 'function') throw new InvalidArgumentError('transaction needs a function')
+    const retries = options.retries ?? 0
+    if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('options.retries must be an integer >= 0')
+    if (this.options.detectConflicts && !this.oracle.tracking) {
+      // From now on every write is registered; the ones queued before are let through first.
+      this.oracle.tracking = true
+      await this.writeQueue.idle()
+    }
+    for (let attempt = 0; ; attempt++) {
+      const txn = new Transaction(this.txnHost())
+      try {
+        const result = await fn(txn)
+        if (txn.isOpen) await txn.commit({ sync: options.sync })
+        return result
+      } catch (err) {
+        txn.discard()
+        if (err instanceof ConflictError && attempt < retries) continue
+        throw err
+      }
+    }
+  }
+
+  /** Runs `fn` in a read-only transaction (BadgerDB's View): one snapshot, never a conflict. */
+  async view<T>(fn: (txn: Transaction) => T | Promise<T>): Promise<T> {
+    this.checkOpen()
+    if (typeof fn !== 'function') throw new InvalidArgumentError('view needs a function')
+    const txn = new Transaction(this.txnHost(), { readOnly: true })
+    try {
+      return await fn(txn)
+    } finally {
+      txn.discard()
+    }
+  }
+
+  private txnHost(): TransactionHost {
+    this.transactionHost ??= {
+      oracle: this.oracle,
+      detectConflicts: this.options.detectConflicts,
+      // A commit is one write group; a quarter of a memtable keeps it from forcing a stall alone.
+      maxTransactionBytes: Math.floor(this.options.memtableSize / 4),
+      clock: this.options.clock,
+      snapshot: () => this.snapshot(),
+      getSync: (key, o) => this.getSync(key, o),
+      iterator: (o) => this.iterator(o as IteratorOptions & { keysOnly?: false }),
+      writeTracked: (ops, sync, record) => this.writeTracked(ops, sync, record),
+    }
+    return this.transactionHost
+  }
+
+  /**
+   * A sequence of increasing integers stored at `key`, leased `bandwidth` at a time (BadgerDB's
+   * GetSequence); numbers never repeat, across restarts and crashes alike. release() it when done.
+   */
+  sequence(key: Bytes, bandwidth: number): Sequence {
+    this.checkOpen()
+    const k = toOwnedKey(key)
+    return new Sequence({
+      getSync: (key) => this.getSync(key),
+      put: (key, value, o) => this.put(key, value, o),
+      exclusive: (step) => {
+        const run = this.sequenceLeases.then(step)
+        this.sequenceLeases = run.catch(() => undefined)
+        return run
+      },
+    }, k, bandwidth)
+  }
+
+  /**
+   * Calls `callback` with every committed change whose key starts with one of `prefixes` (all
+   * keys when none are given), in commit order, once each write is in the WAL. Resolves when
+   * `signal` aborts or the database closes; rejects if the callback throws.
+   */
+  subscribe(options: { prefixes?: Bytes[]; signal?: AbortSignal }, callback: ChangeCallback): Promise<void> {
+    this.checkOpen()
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('subscribe options must be an object')
+    const prefixes = (options.prefixes ?? []).map((p) => toOwnedBound(p, 'prefix'))
+    return this.subscriptions.subscribe(prefixes, callback, options.signal)
   }
 
   /** The writer queue's leader: one WAL record and at most one fsync for the whole group. */
@@ -291,6 +419,8 @@ export class DB {
       if (this.state === 'closed') throw new ClosedError()
     }
     const firstSeq = this.versions.lastSeq + 1
+    // The change feed reports values as written, before large ones become pointers.
+    const captured = this.subscriptions.active ? this.subscriptions.capture(group.map((w) => w.ops)) : undefined
     try {
       // Large values go to the value log first, and reach the disk before the WAL record that
       // points at them. Every WAL fsync comes after a value-log fsync (whether or not this group
@@ -312,9 +442,11 @@ export class DB {
     let seq = firstSeq
     for (const w of group) {
       const { kinds, keys, values } = w.ops
+      w.ops.firstSeq = seq
       for (let i = 0; i < kinds.length; i++) this.mem.add(keys[i], seq++, kinds[i], values[i])
     }
     this.versions.lastSeq = firstSeq + count - 1
+    if (captured) this.subscriptions.publish(captured, firstSeq)
   }
 
   /**
@@ -965,6 +1097,7 @@ export class DB {
       openIterators: this.iterators.size,
       blockCacheBytes: this.cache.size,
       valueLogGC: { runs: this.gc.runs, filesCollected: this.gc.filesCollected, bytesReclaimed: this.gc.bytesReclaimed },
+      transactions: { conflicts: this.oracle.conflicts, trackedCommits: this.oracle.size },
       recovery: this.recoveryReport,
     }
   }
@@ -999,6 +1132,7 @@ export class DB {
       error = err
     }
     this.state = 'closed'
+    this.subscriptions.closeAll()
     for (const it of [...this.iterators]) it.abandon()
     try {
       await this.runner.close()

@@ -10,13 +10,20 @@ export function open(dir: string, options?: Options): Promise<DB> {
   return DB.open(dir, options)
 }
 
-export { DB, ChainedBatch, type BatchOperation, type WriteOptions, type ReadOptions, type DBStats } from './db.js'
+export { DB, ChainedBatch, type BatchOperation, type WriteOptions, type PutOptions, type ReadOptions, type DBStats, type StoredEntry } from './db.js'
 export { DBIterator, type IteratorOptions, type Entry } from './iterator.js'
+export type { EntryInfo } from './db-iterator.js'
+export type { EntryOptions } from './input.js'
+export { Transaction, TransactionIterator } from './transaction.js'
+export { WriteBatch } from './bulk-write-batch.js'
+export { Sequence } from './sequence.js'
+export type { Change, ChangeCallback } from './subscriptions.js'
 export { Snapshot } from './snapshot.js'
 export { type Options, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
 export { type RecoveryReport } from './recovery.js'
 export {
-  SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, type ErrorCode,
+  SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, ConflictError,
+  TransactionTooLargeError, type ErrorCode,
 } from '../base/errors.js'
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
 export { RealFileSystem } from '../base/real-fs.js'

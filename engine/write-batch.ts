@@ -41,6 +41,8 @@ export class BatchOps {
   readonly values: Uint8Array[] = []
   /** Bytes of keys and values, for memtable accounting and group sizing. */
   bytes = 0
+  /** The sequence number of the first op, once the write queue has committed it. */
+  firstSeq = 0
 
   put(key: Uint8Array, value: Uint8Array): void {
     this.kinds.push(Kind.Value)

@@ -1,0 +1,92 @@
+// The oracle: conflict detection for serializable transactions, as BadgerDB's oracle does it.
+// A read-write transaction remembers fingerprints of the keys it read. At commit, it conflicts if
+// any commit its snapshot does not include (finished after its read point, or still in flight)
+// wrote one of those keys: its reads may be stale, so committing could break serializability.
+// Checking and registering a commit happen in one synchronous step, so two transactions can
+// never both pass the check against each other.
+//
+// Every write counts, not only transactions': once the first read-write transaction has begun,
+// plain put/del/batch calls register their keys too (the engine lets the writes already queued
+// finish first, so none slips past untracked). Before that nothing is tracked at all.
+//
+// Fingerprints are 53-bit hashes of the key bytes: a collision can only cause a spurious
+// conflict (a retry), never a missed one.
+
+import { hashOut1, hashOut2, murmur3Pair } from '../base/hash.js'
+
+/** A 53-bit fingerprint of a key. */
+export function keyFingerprint(key: Uint8Array): number {
+  murmur3Pair(key)
+  return hashOut1 * 2 ** 21 + (hashOut2 >>> 11)
+}
+
+/** A commit the oracle knows of: the keys it writes, and its last sequence number once applied. */
+export interface CommitRecord {
+  keys: number[]
+  /** Infinity while the write is in flight (no snapshot includes it yet). */
+  lastSeq: number
+}
+
+export class Oracle {
+  /** Read points of open read-write transactions → how many share each. */
+  private readonly active = new Map<number, number>()
+  private commits: CommitRecord[] = []
+  conflicts = 0
+
+  /** Whether writes must be registered: set when the first read-write transaction begins. */
+  tracking = false
+
+  begin(readSeq: number): void {
+    this.active.set(readSeq, (this.active.get(readSeq) ?? 0) + 1)
+  }
+
+  end(readSeq: number): void {
+    const n = this.active.get(readSeq) ?? 0
+    if (n <= 1) this.active.delete(readSeq)
+    else this.active.set(readSeq, n - 1)
+    this.prune()
+  }
+
+  /** Whether a commit outside the snapshot at `readSeq` wrote one of `reads`. */
+  hasConflict(readSeq: number, reads: ReadonlySet<number>): boolean {
+    if (reads.size === 0) return false
+    for (const c of this.commits) {
+      if (c.lastSeq <= readSeq) continue
+      for (const k of c.keys) {
+        if (reads.has(k)) {
+          this.conflicts++
+          return true
+        }
+      }
+    }
+    return false
+  }
+
+  /** Registers a write about to be queued; finish() it with its outcome. */
+  start(keys: readonly Uint8Array[]): CommitRecord {
+    const record: CommitRecord = { keys: keys.map(keyFingerprint), lastSeq: Infinity }
+    this.commits.push(record)
+    return record
+  }
+
+  /** The write was applied with these sequence numbers, or (undefined) failed and wrote nothing. */
+  finish(record: CommitRecord, lastSeq: number | undefined): void {
+    if (lastSeq === undefined) this.commits = this.commits.filter((c) => c !== record)
+    else record.lastSeq = lastSeq
+    this.prune()
+  }
+
+  /** Drops commits every open transaction's snapshot already includes. */
+  private prune(): void {
+    let oldest = Infinity
+    for (const seq of this.active.keys()) if (seq < oldest) oldest = seq
+    // A commit in flight (lastSeq Infinity) stays: no snapshot includes it yet.
+    const obsolete = (c: CommitRecord) => c.lastSeq !== Infinity && c.lastSeq <= oldest
+    if (this.commits.some(obsolete)) this.commits = this.commits.filter((c) => !obsolete(c))
+  }
+
+  /** Commits still remembered (for stats and tests). */
+  get size(): number {
+    return this.commits.length
+  }
+}
