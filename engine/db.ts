@@ -327,6 +327,8 @@ export class DB {
       await this.writeQueue.idle()
     }
     for (let attempt = 0; ; attempt++) {
+      // Read after the commits already decided, so as not to conflict with them needlessly.
+      if (this.options.detectConflicts) await this.oracle.settled()
       const txn = new Transaction(this.txnHost())
       try {
         const result = await fn(txn)

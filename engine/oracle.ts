@@ -9,6 +9,10 @@
 // plain put/del/batch calls register their keys too (the engine lets the writes already queued
 // finish first, so none slips past untracked). Before that nothing is tracked at all.
 //
+// A new read-write transaction first waits for the commits already past their check (BadgerDB's
+// read watermark): its snapshot then includes them, rather than conflicting with every write
+// still waiting in the group commit.
+//
 // Fingerprints are 53-bit hashes of the key bytes: a collision can only cause a spurious
 // conflict (a retry), never a missed one.
 
@@ -25,6 +29,8 @@ export interface CommitRecord {
   keys: number[]
   /** Infinity while the write is in flight (no snapshot includes it yet). */
   lastSeq: number
+  /** Called when the write settles, for settled(). */
+  onSettled?: () => void
 }
 
 export class Oracle {
@@ -73,7 +79,21 @@ export class Oracle {
   finish(record: CommitRecord, lastSeq: number | undefined): void {
     if (lastSeq === undefined) this.commits = this.commits.filter((c) => c !== record)
     else record.lastSeq = lastSeq
+    record.onSettled?.()
     this.prune()
+  }
+
+  /** Resolves once every commit registered so far has been applied or has failed. */
+  settled(): Promise<void> {
+    const pending = this.commits.filter((c) => c.lastSeq === Infinity)
+    if (pending.length === 0) return Promise.resolve()
+    return Promise.all(pending.map((c) => new Promise<void>((resolve) => {
+      const previous = c.onSettled
+      c.onSettled = () => {
+        previous?.()
+        resolve()
+      }
+    }))).then(() => undefined)
   }
 
   /** Drops commits every open transaction's snapshot already includes. */
