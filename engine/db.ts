@@ -23,6 +23,8 @@ import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/ind
 import { type ValueLogEntry, ValueLog, decodePointer, encodePointer } from '../vlog/index.js'
 import { LogWriter } from '../wal/index.js'
 import { DBIterator, type IteratorOptions } from './iterator.js'
+import { type BackupDestination, type BackupOptions, type BackupResult, type BackupSource, type LoadOptions, type LoadTarget, loadBackup, writeBackup } from './backup.js'
+import type { BackupSummary } from './backup-format.js'
 import { type Bytes, toKey, toOwnedKey, toOwnedValue } from './input.js'
 import { type Options, type ResolvedOptions, resolveOptions } from './options.js'
 import { type RecoveryReport, recover } from './recovery.js'
@@ -530,7 +532,11 @@ export class DB {
   iterator(options: IteratorOptions & { keysOnly: true }): DBIterator<undefined>
   iterator(options: IteratorOptions = {}): DBIterator<Buffer | undefined> {
     this.checkOpen()
-    const readSeq = this.readSeq(options)
+    return this.pinnedIterator(options, this.readSeq(options)).it
+  }
+
+  /** An iterator and the merged source under it (engine/backup.ts walks the source itself). */
+  private pinnedIterator(options: IteratorOptions, readSeq: number): { it: DBIterator<Buffer | undefined>; source: MergingIterator } {
     const version = this.versions.current.ref()
     const children: InternalIterator[] = [this.mem.iterator()]
     for (const f of this.frozen) children.push(f.mem.iterator())
@@ -538,8 +544,9 @@ export class DB {
     for (let level = 1; level < NUM_LEVELS; level++) {
       if (version.levels[level].length > 0) children.push(new LevelIterator(version.levels[level]))
     }
+    const source = new MergingIterator(children)
     const it: DBIterator<Buffer | undefined> = new DBIterator(
-      new MergingIterator(children), options, readSeq,
+      source, options, readSeq,
       (kind, value, key) => this.resolveValue(kind, value, key),
       () => {
         this.iterators.delete(it)
@@ -548,7 +555,50 @@ export class DB {
       },
     )
     this.iterators.add(it)
-    return it
+    return { it, source }
+  }
+
+  /**
+   * Streams a backup of a snapshot taken now into a file (written whole, then renamed into place)
+   * or a writable stream (left open). With `since` (the `until` of an earlier backup), only keys
+   * whose newest version is newer, deletions included. Resolves with `until`, the `since` of the
+   * next one. Format: docs/format.md, "Backups".
+   */
+  backup(dest: BackupDestination, options?: BackupOptions): Promise<BackupResult> {
+    this.checkOpen()
+    return writeBackup({
+      fs: this.fs,
+      snapshot: () => this.snapshot(),
+      scan: () => {
+        const { it, source } = this.pinnedIterator({}, MAX_SEQ)
+        return { source, readValueLog: (p, key) => this.vlog.read(decodePointer(p), key), closed: () => it.closed, close: () => it.close() }
+      },
+    }, dest, options)
+  }
+
+  /**
+   * Applies a backup through the normal write path (BadgerDB's DB.Load), after checking all of it:
+   * a damaged or cut backup writes nothing. A full backup needs a database never written to; an
+   * incremental one a database at or past its `since`. Do not write to the database meanwhile.
+   */
+  load(source: BackupSource, options?: LoadOptions): Promise<BackupSummary> {
+    this.checkOpen()
+    return loadBackup(this.loadTarget(), source, options)
+  }
+
+  /** @internal what engine/backup.ts and engine/restore.ts write through. */
+  loadTarget(): LoadTarget {
+    return {
+      fs: this.fs, dir: this.dir, lastSeq: () => this.versions.lastSeq,
+      write: (ops, sync) => this.writeBatchOps(ops, { sync }),
+      raiseLastSeq: (seq) => this.writeQueue.runExclusive(async () => {
+        if (seq <= this.versions.lastSeq) return
+        const edit = emptyEdit()
+        edit.lastSeq = seq
+        await this.manifest.append(edit)
+        this.versions.apply(edit)
+      }),
+    }
   }
 
   /**

@@ -15,6 +15,9 @@ export { DBIterator, type IteratorOptions, type Entry } from './iterator.js'
 export { Snapshot } from './snapshot.js'
 export { type Options, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
 export { type RecoveryReport } from './recovery.js'
+export { type BackupOptions, type BackupResult, type BackupDestination, type BackupSource, type LoadOptions } from './backup.js'
+export { type BackupSummary, type BackupHeader } from './backup-format.js'
+export { restore, type RestoreOptions } from './restore.js'
 export {
   SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, type ErrorCode,
 } from '../base/errors.js'
