@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'SETT_IO'
   | 'SETT_NOT_FOUND'
   | 'SETT_CONFLICT'
+  | 'SETT_READ_ONLY'
 
 export class SettError extends Error {
   readonly code: ErrorCode
@@ -63,5 +64,12 @@ export class IOError extends SettError {
 export class NotFoundError extends SettError {
   constructor(message: string) {
     super('SETT_NOT_FOUND', message)
+  }
+}
+
+/** A write, flush, compaction, GC or load on a database opened with `readOnly: true`. */
+export class ReadOnlyError extends SettError {
+  constructor(operation: string) {
+    super('SETT_READ_ONLY', `${operation} is not allowed: the database was opened read-only`)
   }
 }

@@ -7,7 +7,7 @@
 // consistent state because nothing changes between their steps.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { ClosedError, InvalidArgumentError } from '../base/errors.js'
+import { ClosedError, InvalidArgumentError, ReadOnlyError } from '../base/errors.js'
 import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
 import type { FileLock, FileSystem } from '../base/fs.js'
 import { KIND_FOR_SEEK, Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
@@ -173,20 +173,25 @@ export class DB {
 
   private async openFiles(): Promise<void> {
     const { fs, dir } = this
+    const readOnly = this.options.readOnly
     if (this.options.createIfMissing) fs.mkdir(dir)
     else fs.list(dir) // NotFoundError when the directory is missing
-    this.lock = fs.lock(filePath(dir, LOCK_FILE))
+    this.lock = fs.lock(filePath(dir, LOCK_FILE), readOnly ? 'shared' : 'exclusive')
     try {
       const state = await recover({
         fs, dir, options: this.options, versions: this.versions,
         openTable: (f) => this.openTable(f),
         flush: (mem) => this.writeLevel0(mem),
         valueLog: this.vlog,
+        readOnly,
       })
-      this.manifest = state.manifest
-      this.wal = state.wal
+      // Read-only: no manifest or WAL is open (every write path checks writability first), and
+      // the replayed WALs stay in memory as frozen memtables that are never flushed.
+      this.manifest = state.manifest!
+      this.wal = state.wal!
       this.walNumber = state.walNumber
       this.recoveryReport = state.report
+      this.frozen = state.memtables.reverse().map((mem) => ({ mem, walNumber: 0 }))
     } catch (err) {
       this.state = 'closed'
       for (const f of this.versions.current.allFiles()) f.reader?.close()
@@ -213,7 +218,7 @@ export class DB {
   batch(operations: BatchOperation[], options?: WriteOptions): Promise<void>
   batch(operations?: BatchOperation[], options?: WriteOptions): ChainedBatch | Promise<void> {
     if (operations === undefined) {
-      this.checkOpen()
+      this.checkWritable('batch')
       return new ChainedBatch(this)
     }
     return this.writeOps((ops) => {
@@ -228,7 +233,7 @@ export class DB {
   }
 
   private async writeOps(fill: (ops: BatchOps) => void, options: WriteOptions | undefined): Promise<void> {
-    this.checkOpen()
+    this.checkWritable('write')
     const ops = new BatchOps()
     fill(ops)
     return this.writeBatchOps(ops, options)
@@ -236,7 +241,7 @@ export class DB {
 
   /** @internal the chained batch's write. */
   async writeBatchOps(ops: BatchOps, options: WriteOptions | undefined): Promise<void> {
-    this.checkOpen()
+    this.checkWritable('write')
     if (ops.length === 0) return
     const sync = options?.sync ?? this.options.sync
     if (typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean')
@@ -396,7 +401,7 @@ export class DB {
    * candidate so its garbage is not stuck.
    */
   async runValueLogGC(discardRatio = 0.5): Promise<boolean> {
-    this.checkOpen()
+    this.checkWritable('runValueLogGC')
     const result = await this.gc.run(discardRatio)
     return result.fileNumber !== undefined
   }
@@ -582,12 +587,13 @@ export class DB {
    * incremental one a database at or past its `since`. Do not write to the database meanwhile.
    */
   load(source: BackupSource, options?: LoadOptions): Promise<BackupSummary> {
-    this.checkOpen()
+    this.checkWritable('load')
     return loadBackup(this.loadTarget(), source, options)
   }
 
   /** @internal what engine/backup.ts and engine/restore.ts write through. */
   loadTarget(): LoadTarget {
+    this.checkWritable('load')
     return {
       fs: this.fs, dir: this.dir, lastSeq: () => this.versions.lastSeq,
       write: (ops, sync) => this.writeBatchOps(ops, { sync }),
@@ -666,7 +672,7 @@ export class DB {
   }
 
   private scheduleBackgroundWork(): void {
-    if (this.background || this.state === 'closed' || this.backgroundError !== undefined) return
+    if (this.background || this.state === 'closed' || this.backgroundError !== undefined || this.options.readOnly) return
     this.background = this.backgroundLoop().finally(() => {
       this.background = undefined
       this.notifyProgress()
@@ -786,7 +792,7 @@ export class DB {
 
   /** Flushes the memtable to an L0 table now (a no-op when it is empty). */
   async flush(): Promise<void> {
-    this.checkOpen()
+    this.checkWritable('flush')
     await this.writeQueue.runExclusive(async () => {
       if (this.mem.count > 0) await this.rotateMemtable()
     })
@@ -803,7 +809,7 @@ export class DB {
    * Runs in the background loop, between other flushes and compactions, never beside them.
    */
   async compactRange(start?: Bytes, end?: Bytes): Promise<void> {
-    this.checkOpen()
+    this.checkWritable('compactRange')
     const lo = start === undefined ? undefined : toKey(start)
     const hi = end === undefined ? undefined : toKey(end)
     await this.flush()
@@ -879,7 +885,7 @@ export class DB {
       await this.writeQueue.idle()
       while (this.background) await this.background
       for (const m of this.manualCompactions.splice(0)) m.fail(new ClosedError('database closed during compactRange'))
-      if (this.backgroundError === undefined) {
+      if (this.backgroundError === undefined && !this.options.readOnly) {
         await this.vlog.sync()
         await this.wal.sync()
       }
@@ -891,8 +897,8 @@ export class DB {
     try {
       await this.runner.close()
       await this.vlog.close()
-      await this.wal.close()
-      await this.manifest.close()
+      await this.wal?.close()
+      await this.manifest?.close()
     } catch (err) {
       error ??= err
     }
@@ -908,6 +914,16 @@ export class DB {
 
   private checkOpen(): void {
     if (this.state !== 'open') throw new ClosedError()
+  }
+
+  private checkWritable(operation: string): void {
+    this.checkOpen()
+    if (this.options.readOnly) throw new ReadOnlyError(operation)
+  }
+
+  /** Whether the database was opened with `readOnly: true`. */
+  get readOnly(): boolean {
+    return this.options.readOnly
   }
 }
 

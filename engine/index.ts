@@ -19,7 +19,7 @@ export { type BackupOptions, type BackupResult, type BackupDestination, type Bac
 export { type BackupSummary, type BackupHeader } from './backup-format.js'
 export { restore, type RestoreOptions } from './restore.js'
 export {
-  SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, type ErrorCode,
+  SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, ReadOnlyError, type ErrorCode,
 } from '../base/errors.js'
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
 export { RealFileSystem } from '../base/real-fs.js'
