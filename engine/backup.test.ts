@@ -8,6 +8,7 @@ import { PassThrough, Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { CorruptionError, type DB, InvalidArgumentError, type Options, open, restore } from './index.js'
+import { resolveStoredEntry } from './backup.js'
 import { Model, hex } from '../tests/support/model.js'
 import { type Rng, makeRng } from '../tests/support/rng.js'
 
@@ -316,5 +317,23 @@ describe('damaged backups restore nothing', () => {
       await expect(restore('/bad', '/bad.bak', options(fs))).rejects.toBeInstanceOf(CorruptionError)
       expect(fs.exists('/bad')).toBe(false)
     }
+  })
+})
+
+describe('resolveStoredEntry', () => {
+  const readValueLog = (pointer: Uint8Array, key: Uint8Array) => Buffer.concat([Buffer.from('vlog:'), pointer, key])
+  const k = Buffer.from('k')
+
+  it('gives kinds 1 and 2 no expiry or meta, and follows a pointer', () => {
+    expect(resolveStoredEntry(1, Buffer.from('v'), k, readValueLog)).toEqual({ value: Buffer.from('v'), expiresAt: 0, meta: 0 })
+    expect(resolveStoredEntry(2, Buffer.of(7), k, readValueLog)).toEqual({ value: Buffer.from('vlog:\x07k'), expiresAt: 0, meta: 0 })
+  })
+
+  it('reads the TTL header of kinds 3 and 4 (issue #7), and refuses a cut header or an unknown kind', () => {
+    // expiresAt 300 = varint ac 02, meta 9
+    expect(resolveStoredEntry(3, Buffer.of(0xac, 0x02, 9, 0x76), k, readValueLog)).toEqual({ value: Buffer.from('v'), expiresAt: 300, meta: 9 })
+    expect(resolveStoredEntry(4, Buffer.of(0xac, 0x02, 9, 7), k, readValueLog)).toEqual({ value: Buffer.from('vlog:\x07k'), expiresAt: 300, meta: 9 })
+    expect(() => resolveStoredEntry(3, Buffer.of(0xac, 0x02), k, readValueLog)).toThrow(CorruptionError)
+    expect(() => resolveStoredEntry(9, Buffer.of(1), k, readValueLog)).toThrow(/kind 9/)
   })
 })

@@ -25,6 +25,7 @@ import { ClosedError, CorruptionError, InvalidArgumentError } from '../base/erro
 import type { FileSystem, ReadableFile, WritableFile } from '../base/fs.js'
 import { Kind, bytesEqual } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
+import { readVarint } from '../base/varint.js'
 import {
   BackupDecoder, BackupEncoder, type BackupRecord, type BackupSummary, RECORD_DELETE, RECORD_VALUE,
 } from './backup-format.js'
@@ -96,16 +97,28 @@ export interface ResolvedEntry {
 }
 
 /**
- * Resolves a live (non-deletion) stored entry. Kinds 1 and 2 carry no expiry or meta. Issue #7
- * adds kinds with a header (varint expiresAt | u8 meta) before the inline value or the pointer:
- * they are decoded here, with those fields, when they exist.
+ * Issue #7's kinds, numbered as its spec says: a header (varint expiresAt | u8 meta) and then the
+ * inline value (3) or the encoded value pointer (4). Until base/internal-key.ts names them, the
+ * engine never stores them; swap these for the Kind names then.
  */
+const KIND_VALUE_WITH_HEADER = 3
+const KIND_POINTER_WITH_HEADER = 4
+
+/** Resolves a live (non-deletion) stored entry. Kinds 1 and 2 carry no expiry or meta. */
 export function resolveStoredEntry(
   kind: number, stored: Uint8Array, key: Uint8Array, readValueLog: InternalScan['readValueLog'],
 ): ResolvedEntry {
   if (kind === Kind.Value) return { value: stored, expiresAt: 0, meta: 0 }
   if (kind === Kind.ValuePointer) return { value: readValueLog(stored, key), expiresAt: 0, meta: 0 }
-  throw new CorruptionError('(backup)', 0, `entry kind ${kind} cannot be backed up by this version`)
+  if (kind === KIND_VALUE_WITH_HEADER || kind === KIND_POINTER_WITH_HEADER) {
+    const cursor = { offset: 0 }
+    const expiresAt = readVarint(stored, cursor)
+    if (expiresAt < 0 || cursor.offset >= stored.length) throw new CorruptionError('(entry)', 0, 'entry header is cut short')
+    const meta = stored[cursor.offset]
+    const rest = stored.subarray(cursor.offset + 1)
+    return { value: kind === KIND_VALUE_WITH_HEADER ? rest : readValueLog(rest, key), expiresAt, meta }
+  }
+  throw new CorruptionError('(entry)', 0, `entry kind ${kind} cannot be backed up by this version`)
 }
 
 const EMPTY = new Uint8Array(0)
