@@ -45,12 +45,14 @@ export interface CompactionResult {
   bytesWritten: number
   /** Value-log file number → bytes of entries whose last pointer this job dropped. */
   valueLogDiscards: Map<number, number>
+  /** The highest seq of a tombstone dropped as dead (0: none); the manifest keeps the maximum. */
+  tombstoneHorizon: number
 }
 
 export async function runCompactionJob(input: InternalIterator, options: CompactionJobOptions): Promise<CompactionResult> {
   const { fs, dir, smallestSnapshot } = options
   const tables: TableMeta[] = []
-  const result: CompactionResult = { tables, entriesIn: 0, entriesDropped: 0, bytesWritten: 0, valueLogDiscards: new Map() }
+  const result: CompactionResult = { tables, entriesIn: 0, entriesDropped: 0, bytesWritten: 0, valueLogDiscards: new Map(), tombstoneHorizon: 0 }
   let builder: TableBuilder | undefined
   let file: ReturnType<FileSystem['create']> | undefined
   let fileNumber = 0
@@ -102,6 +104,8 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
     newerSeq = seq
     if (hidden || deadTombstone) {
       result.entriesDropped++
+      // A hidden tombstone gives way to a newer version of its key; a dead one erases a deletion.
+      if (deadTombstone && !hidden && seq > result.tombstoneHorizon) result.tombstoneHorizon = seq
       if (kind === Kind.ValuePointer) {
         const p = decodePointer(input.value())
         result.valueLogDiscards.set(p.fileNumber, (result.valueLogDiscards.get(p.fileNumber) ?? 0) + p.length)

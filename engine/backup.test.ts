@@ -187,6 +187,27 @@ describe('backup and restore', () => {
     expect(await dumpDir(fs, '/whole')).toBe(model.dump())
   })
 
+  it('refuses an incremental that could miss a deletion compaction erased, also after a reopen', async () => {
+    const fs = new MemFileSystem()
+    fs.mkdir('/b')
+    let db = await open('/src', options(fs))
+    const model = new Model()
+    await randomOps(db, model, makeRng(SEED + 6), 600, 200)
+    const full1 = await db.backup('/b/full1')
+    await randomOps(db, model, makeRng(SEED + 7), 600, 200)
+    await db.compactRange() // bottom level: tombstones of deletions after full1 are dropped
+    await expect(db.backup('/b/inc', { since: full1.until })).rejects.toThrow(/could miss deletions/)
+    expect(fs.exists('/b/inc') || fs.exists('/b/inc.partial')).toBe(false)
+    await db.close()
+    db = await open('/src', options(fs))
+    await expect(db.backup('/b/inc', { since: full1.until })).rejects.toThrow(/could miss deletions/)
+    // A full backup is always possible, and an incremental from it until the next compaction.
+    const full2 = await db.backup('/b/full2')
+    await db.del(key(1))
+    await db.backup('/b/inc2', { since: full2.until })
+    await db.close()
+  })
+
   it('refuses targets that do not fit, before writing anything', async () => {
     const fs = new MemFileSystem()
     fs.mkdir('/b')

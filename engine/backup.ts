@@ -6,8 +6,9 @@
 // What goes in: every user key's newest version at the snapshot whose seq is above `since`,
 // values resolved (value-log pointers followed, so a backup stands alone), and — in incremental
 // backups — deletions as records of their own. A deletion whose tombstone compaction has already
-// dropped (bottom level, older than every snapshot) is gone from the database and so from the
-// backup: see docs/format.md, "Backups", for what that means for chains of incrementals.
+// dropped (bottom level, older than every snapshot) is gone from the database: the manifest
+// keeps the highest such sequence (the tombstone horizon), and an incremental backup from an
+// earlier sequence is refused rather than written without that deletion.
 //
 // Loading is all-or-nothing with respect to bad input: pass 1 reads the whole backup and checks
 // every checksum, the record order and the trailer; only then does pass 2 read it again and
@@ -65,6 +66,8 @@ export interface BackupHost {
   fs: FileSystem
   /** A snapshot's sequence, and a release for it. */
   snapshot(): { seq: number; release(): void }
+  /** The highest seq of a deletion whose tombstone compaction has dropped. */
+  tombstoneHorizon(): number
   /** Every internal entry (all versions, tombstones too), pinned like an iterator until close(). */
   scan(): InternalScan
 }
@@ -142,6 +145,14 @@ export async function writeBackup(host: BackupHost, dest: BackupDestination, opt
     snap.release()
     await sink.abort()
     throw new InvalidArgumentError(`options.since ${since} is after the database's last sequence ${until}`)
+  }
+  const horizon = host.tombstoneHorizon()
+  if (since > 0 && horizon > since) {
+    snap.release()
+    await sink.abort()
+    throw new InvalidArgumentError(
+      `an incremental backup since ${since} could miss deletions: compaction has dropped the tombstones of deletions ` +
+      `up to sequence ${horizon}. Take a full backup (and, to keep incrementals possible, hold a snapshot from one backup to the next)`)
   }
   let scan: InternalScan | undefined
   try {

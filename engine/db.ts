@@ -574,6 +574,7 @@ export class DB {
     return writeBackup({
       fs: this.fs,
       snapshot: () => this.snapshot(),
+      tombstoneHorizon: () => this.versions.tombstoneHorizon,
       scan: () => {
         const { it, source } = this.pinnedIterator({}, MAX_SEQ)
         return { source, readValueLog: (p, key) => this.vlog.read(decodePointer(p), key), closed: () => it.closed, close: () => it.close() }
@@ -780,6 +781,7 @@ export class DB {
       }
       edit.nextFileNumber = this.versions.nextFileNumber
       edit.valueLogDiscards = result.valueLogDiscards
+      if (result.tombstoneHorizon > this.versions.tombstoneHorizon) edit.tombstoneHorizon = result.tombstoneHorizon
       await this.manifest.append(edit)
       this.versions.apply(edit)
       this.counters.compactions++

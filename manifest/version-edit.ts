@@ -15,6 +15,7 @@
 //   tag 6  addedValueLog    varint fileNumber
 //   tag 7  deletedValueLog  varint fileNumber
 //   tag 8  valueLogDiscard  varint fileNumber, varint bytes    bytes of the file made garbage (added up)
+//   tag 9  tombstoneHorizon varint seq      highest seq of a deletion whose tombstone compaction dropped
 
 import { CorruptionError } from '../base/errors.js'
 import { ByteReader } from '../base/byte-reader.js'
@@ -28,6 +29,7 @@ const TAG_ADDED_TABLE = 5
 const TAG_ADDED_VALUE_LOG = 6
 const TAG_DELETED_VALUE_LOG = 7
 const TAG_VALUE_LOG_DISCARD = 8
+const TAG_TOMBSTONE_HORIZON = 9
 
 /** What the manifest records of one table. */
 export interface TableMeta {
@@ -50,6 +52,8 @@ export interface VersionEdit {
   deletedValueLogs?: number[]
   /** Value-log file number → bytes this edit's compaction made garbage in it. */
   valueLogDiscards?: Map<number, number>
+  /** The highest seq of a deletion whose tombstone this edit's compaction dropped (kept as a max). */
+  tombstoneHorizon?: number
 }
 
 export function emptyEdit(): VersionEdit {
@@ -67,6 +71,7 @@ export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
   if (edit.logNumber !== undefined) (num(TAG_LOG_NUMBER), num(edit.logNumber))
   if (edit.nextFileNumber !== undefined) (num(TAG_NEXT_FILE_NUMBER), num(edit.nextFileNumber))
   if (edit.lastSeq !== undefined) (num(TAG_LAST_SEQ), num(edit.lastSeq))
+  if (edit.tombstoneHorizon !== undefined) (num(TAG_TOMBSTONE_HORIZON), num(edit.tombstoneHorizon))
   for (const d of edit.deletedTables) (num(TAG_DELETED_TABLE), num(d.level), num(d.fileNumber))
   // Keys are written in the order they are pushed; -1 in `fields` marks where the next key goes.
   for (const { level, table: t } of edit.addedTables) {
@@ -142,6 +147,9 @@ export function decodeVersionEdit(data: Uint8Array, file: string, offset: number
         discards.set(n, (discards.get(n) ?? 0) + num())
         break
       }
+      case TAG_TOMBSTONE_HORIZON:
+        edit.tombstoneHorizon = num()
+        break
       default:
         throw new CorruptionError(file, offset, `bad version edit: unknown tag ${tag}`)
     }
