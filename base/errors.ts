@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'SETT_NOT_FOUND'
   | 'SETT_CONFLICT'
   | 'SETT_TXN_TOO_LARGE'
+  | 'SETT_READ_ONLY'
 
 export class SettError extends Error {
   readonly code: ErrorCode
@@ -81,5 +82,12 @@ export class ConflictError extends SettError {
 export class TransactionTooLargeError extends SettError {
   constructor(bytes: number, limit: number) {
     super('SETT_TXN_TOO_LARGE', `transaction of ${bytes} bytes exceeds the limit of ${limit} (a quarter of memtableSize); use db.writeBatch() for bulk loads`)
+  }
+}
+
+/** A write, flush, compaction, GC or load on a database opened with `readOnly: true`. */
+export class ReadOnlyError extends SettError {
+  constructor(operation: string) {
+    super('SETT_READ_ONLY', `${operation} is not allowed: the database was opened read-only`)
   }
 }

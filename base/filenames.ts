@@ -1,6 +1,7 @@
 // Every file name in a database directory is built and parsed here, and nowhere else.
 //
-//   LOCK               the directory lock
+//   LOCK               the directory lock (a writer's)
+//   LOCK.r.PID         a read-only open's share of it, one per process
 //   CURRENT            names the live manifest
 //   MANIFEST-NNNNNN    the manifest (log of version edits)
 //   NNNNNN.wal         write-ahead log of one memtable
@@ -14,7 +15,7 @@ export type FileKind = 'lock' | 'current' | 'manifest' | 'wal' | 'table' | 'vlog
 
 export interface ParsedFileName {
   kind: FileKind
-  /** The file number; 0 for LOCK and CURRENT. */
+  /** The file number; 0 for LOCK and CURRENT, the PID for a reader's LOCK.r.PID. */
   number: number
 }
 
@@ -23,6 +24,9 @@ function pad(n: number): string {
 }
 
 export const LOCK_FILE = 'LOCK'
+/** A read-only holder's file beside the lock at `lockPath`: `LOCK.r.<pid>`. */
+export const readerLockPath = (lockPath: string, pid: number): string => `${lockPath}.r.${pid}`
+const READER_LOCK = /^LOCK\.r\.(\d+)$/
 export const CURRENT_FILE = 'CURRENT'
 
 export const walFileName = (n: number): string => `${pad(n)}.wal`
@@ -40,6 +44,8 @@ const SUFFIX_KIND: Record<string, FileKind> = { wal: 'wal', sst: 'table', vlog: 
 /** Parses a name in a database directory; undefined for names that are not the engine's. */
 export function parseFileName(name: string): ParsedFileName | undefined {
   if (name === LOCK_FILE) return { kind: 'lock', number: 0 }
+  const r = READER_LOCK.exec(name)
+  if (r) return { kind: 'lock', number: Number(r[1]) }
   if (name === CURRENT_FILE) return { kind: 'current', number: 0 }
   let m = MANIFEST.exec(name)
   if (m) return { kind: 'manifest', number: Number(m[1]) }

@@ -32,7 +32,13 @@ export interface WritableFile {
   close(): Promise<void>
 }
 
-/** An exclusive hold on a database directory; released by release() or by process death. */
+/**
+ * A hold on a database directory; released by release() or by process death. 'exclusive' (a
+ * writer) excludes every other holder; 'shared' (a read-only open) excludes only writers.
+ */
+export type LockMode = 'exclusive' | 'shared'
+
+/** A hold on a database directory; released by release() or by process death. */
 export interface FileLock {
   release(): void
 }
@@ -60,8 +66,9 @@ export interface FileSystem {
   /** Makes the names in `dir` durable (fsync of the directory). */
   syncDir(dir: string): Promise<void>
   /**
-   * Takes the exclusive lock at `path` (a LOCK file). Throws LockError when a live holder has it;
-   * a lock left by a dead process is taken over.
+   * Takes the lock at `path` (a LOCK file): exclusive by default, or shared with other shared
+   * holders. Throws LockError when a live holder excludes it; a lock left by a dead process
+   * does not count.
    */
-  lock(path: string): FileLock
+  lock(path: string, mode?: LockMode): FileLock
 }

@@ -28,7 +28,7 @@
 import { posix } from 'node:path'
 import { InvalidArgumentError, IOError, LockError, NotFoundError } from './errors.js'
 import { mulberry32 } from './random.js'
-import type { FileLock, FileSystem, ReadableFile, WritableFile } from './fs.js'
+import type { FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
 
 /** Thrown by every call on a MemFileSystem after an injected crash: the process is dead. */
 export class CrashError extends Error {
@@ -145,6 +145,8 @@ export class MemFileSystem implements FileSystem {
   private dirs = new Set<string>(['/', '.'])
   private pending = new Map<string, NameOp[]>()
   private locks = new Set<string>()
+  /** Shared (read-only) holders per LOCK path; they leave no file behind, unlike the exclusive one. */
+  private sharedLocks = new Map<string, number>()
   private crashCountdown = 0
   private crashed = false
 
@@ -343,10 +345,12 @@ export class MemFileSystem implements FileSystem {
     for (const op of ops) applyNameOp(this.durable, op, d)
   }
 
-  lock(path: string): FileLock {
+  lock(path: string, mode: LockMode = 'exclusive'): FileLock {
     this.checkAlive()
     const p = normalize(path)
-    if (this.locks.has(p)) throw new LockError(p, 'another handle in this MemFileSystem')
+    if (this.locks.has(p)) throw new LockError(p, 'a writer in this MemFileSystem')
+    if (mode === 'shared') return this.lockShared(p)
+    if (this.sharedLocks.has(p)) throw new LockError(p, `${this.sharedLocks.get(p)} read-only handles in this MemFileSystem`)
     this.requireParent(p)
     // Mirror RealFileSystem, whose LOCK file shows up in list(); made durable at once.
     let inode = this.current.get(p)
@@ -365,6 +369,21 @@ export class MemFileSystem implements FileSystem {
         this.locks.delete(p)
         if (this.current.get(p) === inode) this.current.delete(p)
         if (this.durable.get(p) === inode) this.durable.delete(p)
+      },
+    }
+  }
+
+  private lockShared(p: string): FileLock {
+    this.requireParent(p)
+    this.sharedLocks.set(p, (this.sharedLocks.get(p) ?? 0) + 1)
+    let held = true
+    return {
+      release: () => {
+        if (!held) return
+        held = false
+        const n = this.sharedLocks.get(p)! - 1
+        if (n === 0) this.sharedLocks.delete(p)
+        else this.sharedLocks.set(p, n)
       },
     }
   }

@@ -6,12 +6,14 @@
 // through fs.promises FileHandles, which cost more per call.
 // ENOENT becomes NotFoundError, every other node:fs failure IOError with the original as cause.
 //
-// Locking: Node has no flock, so the LOCK file holds the holder's PID (see lock()).
+// Locking: Node has no flock, so the LOCK file holds the writer's PID and each process with the
+// directory open read-only leaves a LOCK.r.<pid> file beside it (see lock()).
 
 import * as fs from 'node:fs'
-import { resolve } from 'node:path'
+import { basename, dirname, resolve } from 'node:path'
 import { InvalidArgumentError, IOError, LockError, NotFoundError } from './errors.js'
-import type { FileLock, FileSystem, ReadableFile, WritableFile } from './fs.js'
+import { readerLockPath } from './filenames.js'
+import type { FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
 
 function wrap(err: unknown, what: string): Error {
   const code = (err as NodeJS.ErrnoException | null)?.code
@@ -40,6 +42,8 @@ function closeFd(fd: number, what: string): Promise<void> {
 // Absolute LOCK paths held by this process, so that opening one directory twice in one process
 // is refused even though the PID in the file is our own.
 const heldLocks = new Set<string>()
+// Absolute LOCK paths this process holds shared (read-only), with the number of handles.
+const sharedHolds = new Map<string, number>()
 
 /** True when a process with this id exists (EPERM: it exists but belongs to another user). */
 function processAlive(pid: number): boolean {
@@ -130,30 +134,44 @@ export class RealFileSystem implements FileSystem {
   }
 
   /**
-   * Creates `path` exclusively ('wx') holding our PID. When it already exists, the PID inside
-   * decides: a live other process holds it → LockError; this process and our registry says we
-   * hold it → LockError (one directory opened twice); otherwise it is stale (the holder died, or
-   * a crashed run of ours left it) and we take it over by rewriting the PID.
+   * Exclusive (a writer): creates `path` exclusively ('wx') holding our PID. When it already
+   * exists, the PID inside decides: a live other process holds it → LockError; this process and
+   * our registry says we hold it → LockError (one directory opened twice); otherwise it is stale
+   * (the holder died, or a crashed run of ours left it) and we take it over by rewriting the PID.
+   * Then any live read-only holder (a LOCK.r.<pid> file of a live process) makes us let go again.
+   *
+   * Shared (read-only): writes LOCK.r.<our pid> (one per process, counted across handles), then
+   * fails if a live writer holds LOCK. Each side announces itself before it looks for the other,
+   * so of a reader and a writer racing, at least one sees the other and fails; never both get in.
+   * Stale files of dead processes never block: a writer removes stale reader files, a reader
+   * ignores a stale LOCK (and changes nothing but its own file).
    *
    * Caveat: PIDs are reused. If the holder died and an unrelated live process now has its PID,
-   * the lock looks held and the caller gets LockError until LOCK is removed by hand; it never
+   * the lock looks held and the caller gets LockError until the file is removed by hand; it never
    * lets two live holders in. Two processes taking over the same stale lock at the same instant
    * can both succeed (read-check-write is not atomic); opening one directory from several
    * processes at once while a stale lock sits there is not supported.
    */
-  lock(path: string): FileLock {
+  lock(path: string, mode: LockMode = 'exclusive'): FileLock {
     const abs = resolve(path)
-    if (heldLocks.has(abs)) throw new LockError(abs, `this process (pid ${process.pid})`)
+    if (heldLocks.has(abs)) throw new LockError(abs, `this process (pid ${process.pid}), open for writing`)
+    if (mode === 'shared') return this.lockShared(abs)
+    if (sharedHolds.has(abs)) throw new LockError(abs, `this process (pid ${process.pid}), open read-only`)
     const pidText = `${process.pid}\n`
     try {
       fs.writeFileSync(abs, pidText, { flag: 'wx' })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw wrap(err, `lock ${abs}`)
-      const holder = Number.parseInt(io(`read ${abs}`, () => fs.readFileSync(abs, 'utf8')).trim(), 10)
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+      const holder = this.lockFilePid(abs)
+      if (holder !== undefined && holder !== process.pid && processAlive(holder)) {
         throw new LockError(abs, `process ${holder}`)
       }
       io(`lock ${abs}`, () => fs.writeFileSync(abs, pidText))
+    }
+    const reader = this.liveReader(abs)
+    if (reader !== undefined) {
+      this.remove(abs)
+      throw new LockError(abs, `process ${reader} (read-only)`)
     }
     heldLocks.add(abs)
     let held = true
@@ -165,6 +183,56 @@ export class RealFileSystem implements FileSystem {
         this.remove(abs)
       },
     }
+  }
+
+  private lockShared(abs: string): FileLock {
+    const mine = readerLockPath(abs, process.pid)
+    if (!sharedHolds.has(abs)) {
+      io(`lock ${mine}`, () => fs.writeFileSync(mine, `${process.pid}\n`))
+      const writer = this.lockFilePid(abs)
+      if (writer !== undefined && writer !== process.pid && processAlive(writer)) {
+        this.remove(mine)
+        throw new LockError(abs, `process ${writer} (a writer)`)
+      }
+    }
+    sharedHolds.set(abs, (sharedHolds.get(abs) ?? 0) + 1)
+    let held = true
+    return {
+      release: () => {
+        if (!held) return
+        held = false
+        const n = sharedHolds.get(abs)! - 1
+        if (n > 0) return void sharedHolds.set(abs, n)
+        sharedHolds.delete(abs)
+        this.remove(mine)
+      },
+    }
+  }
+
+  /** The PID in a lock file, or undefined when it is missing or unreadable. */
+  private lockFilePid(path: string): number | undefined {
+    let text: string
+    try {
+      text = fs.readFileSync(path, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw wrap(err, `read ${path}`)
+    }
+    const pid = Number.parseInt(text.trim(), 10)
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  }
+
+  /** A live read-only holder of the lock at `abs`; removes the files of dead ones on the way. */
+  private liveReader(abs: string): number | undefined {
+    const prefix = `${basename(abs)}.r.`
+    for (const name of this.list(dirname(abs))) {
+      if (!name.startsWith(prefix)) continue
+      const pid = Number(name.slice(prefix.length))
+      // Our own PID here (sharedHolds was checked) is a file a crashed run of ours left.
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) return pid
+      this.remove(resolve(dirname(abs), name))
+    }
+    return undefined
   }
 }
 

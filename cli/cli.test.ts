@@ -171,6 +171,105 @@ describe('sett compact and gc', () => {
   })
 })
 
+/** Every key and value of the database in `dir`, as hex pairs, read through a read-only open. */
+async function contents(dir: string): Promise<string[]> {
+  const db = await open(dir, { readOnly: true })
+  try {
+    return [...db.iterator()].map(([k, v]) => `${k.toString('hex')}=${v.toString('hex')}`)
+  } finally {
+    await db.close()
+  }
+}
+
+describe('sett backup and restore', () => {
+  it('round-trips a database, WAL and value log included, and then an incremental', async () => {
+    const src = copyOf(healthy)
+    const full = join(root, 'full.bak')
+    const backup = await sett('backup', src, '--out', full)
+    expect(backup).toMatchObject({ code: EXIT_OK, err: '' })
+    expect(backup.out).toContain('full, until sequence 54')
+    expect(backup.out).toContain('54 records')
+    expect(backup.out).toContain(`--since 54`)
+    const dst = join(root, 'restored')
+    const restored = await sett('restore', dst, '--in', full)
+    expect(restored).toMatchObject({ code: EXIT_OK, err: '' })
+    expect(restored.out).toContain('full backup, until sequence 54')
+    expect(await contents(dst)).toEqual(await contents(src))
+    expect((await sett('verify', dst)).code).toBe(EXIT_OK)
+
+    const db = await open(src)
+    await db.del('k000')
+    await db.put('big1', 'z'.repeat(400))
+    await db.put('new', 'n')
+    await db.close()
+    const inc = join(root, 'inc.bak')
+    expect((await sett('backup', src, '--out', inc, '--since', '54')).out).toContain('incremental since 54, until sequence 57')
+    expect(await sett('restore', dst, '--in', inc)).toMatchObject({ code: EXIT_OK })
+    expect(await contents(dst)).toEqual(await contents(src))
+    // Applying it again changes nothing; an incremental onto a fresh directory is refused.
+    expect((await sett('restore', dst, '--in', inc)).code).toBe(EXIT_OK)
+    expect(await contents(dst)).toEqual(await contents(src))
+    const orphan = await sett('restore', join(root, 'orphan'), '--in', inc)
+    expect(orphan.code).toBe(EXIT_USAGE)
+    expect(orphan.err).toContain('no database at')
+  })
+
+  it('refuses a damaged or cut backup with exit 1 and restores nothing', async () => {
+    const file = join(root, 'to-damage.bak')
+    expect((await sett('backup', healthy, '--out', file)).code).toBe(EXIT_OK)
+    const bytes = readFileSync(file)
+    const cases: [string, Buffer][] = [
+      ['flipped', Buffer.from(bytes.map((b, i) => (i === 60 ? b ^ 4 : b)))],
+      ['cut', bytes.subarray(0, bytes.length - 1)],
+    ]
+    for (const [name, data] of cases) {
+      writeFileSync(file, data)
+      const dst = join(root, `damaged-${name}`)
+      const { code, err } = await sett('restore', dst, '--in', file)
+      expect(code, name).toBe(EXIT_FAILED)
+      expect(err).toContain('the backup is damaged')
+      expect(err).toContain('Nothing was restored')
+      expect(readdirSync(root)).not.toContain(`damaged-${name}`)
+    }
+  })
+
+  it('exits 2 for a non-empty target, a locked or missing database, a missing file and bad options', async () => {
+    const file = join(root, 'ok.bak')
+    expect((await sett('backup', healthy, '--out', file)).code).toBe(EXIT_OK)
+    const nonEmpty = await sett('restore', healthy, '--in', file)
+    expect(nonEmpty.code).toBe(EXIT_USAGE)
+    expect(nonEmpty.err).toContain('missing or empty directory')
+    expect(await sett('restore', join(root, 'x'), '--in', join(root, 'nope.bak'))).toMatchObject({
+      code: EXIT_USAGE, err: expect.stringContaining('no backup file at'),
+    })
+    const dir = copyOf(healthy)
+    const db = await open(dir)
+    try {
+      const b = await sett('backup', dir, '--out', join(root, 'locked.bak'))
+      expect(b.code).toBe(EXIT_USAGE)
+      expect(b.err).toContain(`sett backup: the database ${dir} is in use`)
+    } finally {
+      await db.close()
+    }
+    const reader = await open(dir, { readOnly: true })
+    try {
+      expect((await sett('backup', dir, '--out', join(root, 'shared.bak'))).code).toBe(EXIT_OK) // readers share
+      const inc = join(root, 'since-50.bak')
+      expect((await sett('backup', dir, '--out', inc, '--since', '50')).code).toBe(EXIT_OK)
+      const r = await sett('restore', dir, '--in', inc) // a writer: not while a reader holds it
+      expect(r.code).toBe(EXIT_USAGE)
+      expect(r.err).toContain(`sett restore: the database ${dir} is in use`)
+    } finally {
+      await reader.close()
+    }
+    expect(await sett('backup', join(root, 'missing-db'), '--out', file)).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('no database at') })
+    expect(readdirSync(root)).not.toContain('missing-db')
+    expect(await sett('backup', healthy)).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('missing --out') })
+    expect(await sett('backup', healthy, '--out', file, '--since', 'x')).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('--since') })
+    expect(await sett('restore', healthy)).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('missing --in') })
+  })
+})
+
 describe('usage and missing directories', () => {
   it('exits 2 for a missing directory or one without a database, and creates nothing', async () => {
     const missing = join(root, 'missing')
@@ -195,7 +294,7 @@ describe('usage and missing directories', () => {
     expect(await sett('gc', healthy, '--ratio', '2')).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('--ratio') })
     const top = await sett('--help')
     expect(top.code).toBe(EXIT_OK)
-    for (const command of ['info', 'verify', 'compact', 'gc', 'bench', 'crash']) {
+    for (const command of ['info', 'verify', 'compact', 'gc', 'backup', 'restore', 'bench', 'crash']) {
       expect(top.out).toMatch(new RegExp(`^  ${command} `, 'm'))
       const { code, out } = await sett(command, '--help')
       expect(code).toBe(EXIT_OK)

@@ -64,12 +64,14 @@ export interface CompactionResult {
   bytesWritten: number
   /** Value-log file number → bytes of entries whose last pointer this job dropped. */
   valueLogDiscards: Map<number, number>
+  /** The highest seq of a tombstone dropped as dead (0: none); the manifest keeps the maximum. */
+  tombstoneHorizon: number
 }
 
 export async function runCompactionJob(input: InternalIterator, options: CompactionJobOptions): Promise<CompactionResult> {
   const { fs, dir, smallestSnapshot } = options
   const tables: TableMeta[] = []
-  const result: CompactionResult = { tables, entriesIn: 0, entriesDropped: 0, bytesWritten: 0, valueLogDiscards: new Map() }
+  const result: CompactionResult = { tables, entriesIn: 0, entriesDropped: 0, bytesWritten: 0, valueLogDiscards: new Map(), tombstoneHorizon: 0 }
   let builder: TableBuilder | undefined
   let file: ReturnType<FileSystem['create']> | undefined
   let fileNumber = 0
@@ -134,6 +136,10 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
       if (dead) {
         deadSettled = true
         drop = options.dropTombstones
+        // Dropping the newest visible version when it is a deletion (or has expired) erases the
+        // deletion itself, which an incremental backup could then no longer see
+        // (engine/backup.ts): the highest such seq is the tombstone horizon.
+        if (drop && seq > result.tombstoneHorizon) result.tombstoneHorizon = seq
       }
     }
     if (!drop && droppedPrefixes.length > 0) drop = isDropped(droppedPrefixes, key, seq)

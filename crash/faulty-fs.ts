@@ -1,7 +1,7 @@
 // A deliberately broken build, made from the outside: a file system that lies about one kind of
 // durability step, so the engine believes data is safe when it is not. The harness must catch it.
 
-import type { FileLock, FileSystem, ReadableFile, WritableFile } from '../base/fs.js'
+import type { FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from '../base/fs.js'
 
 export type Fault =
   /** syncDir() does nothing: new names (tables, manifest, CURRENT, WAL, value logs) never become durable. */
@@ -64,7 +64,7 @@ export class FaultyFileSystem implements FileSystem {
   async syncDir(dir: string): Promise<void> {
     if (this.fault !== 'skip-dir-sync') return this.inner.syncDir(dir)
   }
-  lock(path: string): FileLock {
-    return this.inner.lock(path)
+  lock(path: string, mode?: LockMode): FileLock {
+    return this.inner.lock(path, mode)
   }
 }

@@ -7,7 +7,7 @@
 // consistent state because nothing changes between their steps.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { ClosedError, ConflictError, InvalidArgumentError } from '../base/errors.js'
+import { ClosedError, ConflictError, InvalidArgumentError, ReadOnlyError } from '../base/errors.js'
 import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
 import type { FileLock, FileSystem } from '../base/fs.js'
 import { isDropped, rangeWithinPrefix } from '../base/dropped-prefixes.js'
@@ -25,6 +25,8 @@ import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/ind
 import { type ValueLogEntry, ValueLog, decodePointer, encodePointer } from '../vlog/index.js'
 import { LogWriter } from '../wal/index.js'
 import { DBIterator, type IteratorOptions } from './iterator.js'
+import { type BackupDestination, type BackupOptions, type BackupResult, type BackupSource, type LoadOptions, type LoadTarget, loadBackup, writeBackup } from './backup.js'
+import type { BackupSummary } from './backup-format.js'
 import { type Bytes, type EntryOptions, toEntryHeader, toKey, toOwnedBound, toOwnedKey, toOwnedValue } from './input.js'
 import { type Options, type ResolvedOptions, resolveOptions } from './options.js'
 import { type RecoveryReport, recover } from './recovery.js'
@@ -208,20 +210,25 @@ export class DB {
 
   private async openFiles(): Promise<void> {
     const { fs, dir } = this
+    const readOnly = this.options.readOnly
     if (this.options.createIfMissing) fs.mkdir(dir)
     else fs.list(dir) // NotFoundError when the directory is missing
-    this.lock = fs.lock(filePath(dir, LOCK_FILE))
+    this.lock = fs.lock(filePath(dir, LOCK_FILE), readOnly ? 'shared' : 'exclusive')
     try {
       const state = await recover({
         fs, dir, options: this.options, versions: this.versions,
         openTable: (f) => this.openTable(f),
         flush: (mem) => this.writeLevel0(mem),
         valueLog: this.vlog,
+        readOnly,
       })
-      this.manifest = state.manifest
-      this.wal = state.wal
+      // Read-only: no manifest or WAL is open (every write path checks writability first), and
+      // the replayed WALs stay in memory as frozen memtables that are never flushed.
+      this.manifest = state.manifest!
+      this.wal = state.wal!
       this.walNumber = state.walNumber
       this.recoveryReport = state.report
+      this.frozen = state.memtables.reverse().map((mem) => ({ mem, walNumber: 0 }))
     } catch (err) {
       this.state = 'closed'
       for (const f of this.versions.current.allFiles()) f.reader?.close()
@@ -251,7 +258,7 @@ export class DB {
   batch(operations: BatchOperation[], options?: WriteOptions): Promise<void>
   batch(operations?: BatchOperation[], options?: WriteOptions): ChainedBatch | Promise<void> {
     if (operations === undefined) {
-      this.checkOpen()
+      this.checkWritable('batch')
       return new ChainedBatch(this)
     }
     return this.writeOps((ops) => {
@@ -266,7 +273,7 @@ export class DB {
   }
 
   private async writeOps(fill: (ops: BatchOps) => void, options: WriteOptions | undefined): Promise<void> {
-    this.checkOpen()
+    this.checkWritable('write')
     const ops = new BatchOps()
     fill(ops)
     return this.writeBatchOps(ops, options)
@@ -274,7 +281,7 @@ export class DB {
 
   /** @internal the chained batch's write. */
   async writeBatchOps(ops: BatchOps, options: WriteOptions | undefined): Promise<void> {
-    this.checkOpen()
+    this.checkWritable('write')
     if (ops.length === 0) return
     // While transactions may be open, every write is registered for their conflict checks.
     const record = this.oracle.tracking ? this.oracle.start(ops.keys) : undefined
@@ -300,7 +307,7 @@ export class DB {
    * it fills, so not atomic as a whole. Call flush() at the end.
    */
   writeBatch(options: WriteOptions = {}): WriteBatch {
-    this.checkOpen()
+    this.checkWritable('writeBatch')
     return new WriteBatch({
       clock: this.options.clock,
       write: (ops, sync) => this.writeBatchOps(ops, { sync }),
@@ -317,7 +324,7 @@ export class DB {
    * is written. Resolves with what `fn` returned.
    */
   async transaction<T>(fn: (txn: Transaction) => T | Promise<T>, options: { retries?: number; sync?: boolean } = {}): Promise<T> {
-    this.checkOpen()
+    this.checkWritable('transaction')
     if (typeof fn !== 'function') throw new InvalidArgumentError('transaction needs a function')
     const retries = options.retries ?? 0
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('options.retries must be an integer >= 0')
@@ -374,7 +381,7 @@ export class DB {
    * GetSequence); numbers never repeat, across restarts and crashes alike. release() it when done.
    */
   sequence(key: Bytes, bandwidth: number): Sequence {
-    this.checkOpen()
+    this.checkWritable('sequence')
     const k = toOwnedKey(key)
     return new Sequence({
       getSync: (key) => this.getSync(key),
@@ -574,7 +581,7 @@ export class DB {
    * candidate so its garbage is not stuck.
    */
   async runValueLogGC(discardRatio = 0.5): Promise<boolean> {
-    this.checkOpen()
+    this.checkWritable('runValueLogGC')
     const result = await this.gc.run(discardRatio)
     return result.fileNumber !== undefined
   }
@@ -732,7 +739,11 @@ export class DB {
   iterator(options: IteratorOptions & { keysOnly: true }): DBIterator<undefined>
   iterator(options: IteratorOptions = {}): DBIterator<Buffer | undefined> {
     this.checkOpen()
-    const readSeq = this.readSeq(options)
+    return this.pinnedIterator(options, this.readSeq(options)).it
+  }
+
+  /** An iterator and the merged source under it (engine/backup.ts walks the source itself). */
+  private pinnedIterator(options: IteratorOptions, readSeq: number): { it: DBIterator<Buffer | undefined>; source: MergingIterator } {
     const version = this.versions.current.ref()
     const children: InternalIterator[] = [this.mem.iterator()]
     for (const f of this.frozen) children.push(f.mem.iterator())
@@ -740,8 +751,9 @@ export class DB {
     for (let level = 1; level < NUM_LEVELS; level++) {
       if (version.levels[level].length > 0) children.push(new LevelIterator(version.levels[level]))
     }
+    const source = new MergingIterator(children)
     const it: DBIterator<Buffer | undefined> = new DBIterator(
-      new MergingIterator(children), options, readSeq,
+      source, options, readSeq,
       { now: this.options.clock(), droppedPrefixes: this.versions.droppedPrefixes },
       (kind, value, key) => this.resolveValue(kind, value, key),
       () => {
@@ -751,7 +763,53 @@ export class DB {
       },
     )
     this.iterators.add(it)
-    return it
+    return { it, source }
+  }
+
+  /**
+   * Streams a backup of a snapshot taken now into a file (written whole, then renamed into place)
+   * or a writable stream (left open). With `since` (the `until` of an earlier backup), only keys
+   * whose newest version is newer, deletions included. Resolves with `until`, the `since` of the
+   * next one. Format: docs/format.md, "Backups".
+   */
+  backup(dest: BackupDestination, options?: BackupOptions): Promise<BackupResult> {
+    this.checkOpen()
+    return writeBackup({
+      fs: this.fs,
+      snapshot: () => this.snapshot(),
+      tombstoneHorizon: () => this.versions.tombstoneHorizon,
+      visibility: () => ({ now: this.options.clock(), droppedPrefixes: this.versions.droppedPrefixes }),
+      scan: () => {
+        const { it, source } = this.pinnedIterator({}, MAX_SEQ)
+        return { source, readValueLog: (p, key) => this.vlog.read(decodePointer(p), key), closed: () => it.closed, close: () => it.close() }
+      },
+    }, dest, options)
+  }
+
+  /**
+   * Applies a backup through the normal write path (BadgerDB's DB.Load), after checking all of it:
+   * a damaged or cut backup writes nothing. A full backup needs a database never written to; an
+   * incremental one a database at or past its `since`. Do not write to the database meanwhile.
+   */
+  load(source: BackupSource, options?: LoadOptions): Promise<BackupSummary> {
+    this.checkWritable('load')
+    return loadBackup(this.loadTarget(), source, options)
+  }
+
+  /** @internal what engine/backup.ts and engine/restore.ts write through. */
+  loadTarget(): LoadTarget {
+    this.checkWritable('load')
+    return {
+      fs: this.fs, dir: this.dir, lastSeq: () => this.versions.lastSeq,
+      write: (ops, sync) => this.writeBatchOps(ops, { sync }),
+      raiseLastSeq: (seq) => this.writeQueue.runExclusive(async () => {
+        if (seq <= this.versions.lastSeq) return
+        const edit = emptyEdit()
+        edit.lastSeq = seq
+        await this.manifest.append(edit)
+        this.versions.apply(edit)
+      }),
+    }
   }
 
   /**
@@ -827,7 +885,7 @@ export class DB {
   }
 
   private scheduleBackgroundWork(): void {
-    if (this.background || this.state === 'closed' || this.backgroundError !== undefined) return
+    if (this.background || this.state === 'closed' || this.backgroundError !== undefined || this.options.readOnly) return
     this.background = this.backgroundLoop().finally(() => {
       this.background = undefined
       this.notifyProgress()
@@ -940,6 +998,7 @@ export class DB {
       }
       edit.nextFileNumber = this.versions.nextFileNumber
       edit.valueLogDiscards = result.valueLogDiscards
+      if (result.tombstoneHorizon > this.versions.tombstoneHorizon) edit.tombstoneHorizon = result.tombstoneHorizon
       await this.manifest.append(edit)
       this.versions.apply(edit)
       this.counters.compactions++
@@ -952,7 +1011,7 @@ export class DB {
 
   /** Flushes the memtable to an L0 table now (a no-op when it is empty). */
   async flush(): Promise<void> {
-    this.checkOpen()
+    this.checkWritable('flush')
     await this.writeQueue.runExclusive(async () => {
       if (this.mem.count > 0) await this.rotateMemtable()
     })
@@ -969,7 +1028,7 @@ export class DB {
    * Runs in the background loop, between other flushes and compactions, never beside them.
    */
   async compactRange(start?: Bytes, end?: Bytes): Promise<void> {
-    this.checkOpen()
+    this.checkWritable('compactRange')
     const lo = start === undefined ? undefined : toKey(start)
     const hi = end === undefined ? undefined : toKey(end)
     await this.flush()
@@ -988,7 +1047,7 @@ export class DB {
    * once, and compactions leave the rest out as they pass. An empty prefix drops everything.
    */
   async dropPrefix(...prefixes: Bytes[]): Promise<void> {
-    this.checkOpen()
+    this.checkWritable('dropPrefix')
     if (prefixes.length === 0) throw new InvalidArgumentError('dropPrefix needs at least one prefix')
     const bytes = prefixes.map((p) => toOwnedBound(p, 'prefix'))
     await new Promise<void>((done, fail) => {
@@ -1126,7 +1185,7 @@ export class DB {
       while (this.background) await this.background
       for (const m of this.manualCompactions.splice(0)) m.fail(new ClosedError('database closed during compactRange'))
       for (const d of this.pendingDrops.splice(0)) d.fail(new ClosedError('database closed during dropPrefix'))
-      if (this.backgroundError === undefined) {
+      if (this.backgroundError === undefined && !this.options.readOnly) {
         await this.vlog.sync()
         await this.wal.sync()
       }
@@ -1139,8 +1198,8 @@ export class DB {
     try {
       await this.runner.close()
       await this.vlog.close()
-      await this.wal.close()
-      await this.manifest.close()
+      await this.wal?.close()
+      await this.manifest?.close()
     } catch (err) {
       error ??= err
     }
@@ -1156,6 +1215,16 @@ export class DB {
 
   private checkOpen(): void {
     if (this.state !== 'open') throw new ClosedError()
+  }
+
+  private checkWritable(operation: string): void {
+    this.checkOpen()
+    if (this.options.readOnly) throw new ReadOnlyError(operation)
+  }
+
+  /** Whether the database was opened with `readOnly: true`. */
+  get readOnly(): boolean {
+    return this.options.readOnly
   }
 }
 

@@ -21,9 +21,12 @@ export type { Change, ChangeCallback } from './subscriptions.js'
 export { Snapshot } from './snapshot.js'
 export { type Options, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
 export { type RecoveryReport } from './recovery.js'
+export { type BackupOptions, type BackupResult, type BackupDestination, type BackupSource, type LoadOptions } from './backup.js'
+export { type BackupSummary, type BackupHeader } from './backup-format.js'
+export { restore, type RestoreOptions } from './restore.js'
 export {
   SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, ConflictError,
-  TransactionTooLargeError, type ErrorCode,
+  TransactionTooLargeError, ReadOnlyError, type ErrorCode,
 } from '../base/errors.js'
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
 export { RealFileSystem } from '../base/real-fs.js'

@@ -11,6 +11,16 @@ export interface Options {
   /** Fail when a database already exists. Default false. */
   errorIfExists?: boolean
   /**
+   * Open without writing anything (BadgerDB's ReadOnly): the WALs are replayed into memory, so
+   * every acknowledged write is visible, but nothing on disk is created, cut, rewritten or removed
+   * (beyond this process's LOCK.r.<pid> file, while open). Several read-only opens may share a
+   * directory, from any processes; none may while a writer has it, nor a writer while any
+   * read-only open does (LockError). Writes, flush, compactRange, value-log GC and load throw
+   * ReadOnlyError; reads, iterators, snapshots and backup work. Never creates a database.
+   * Default false.
+   */
+  readOnly?: boolean
+  /**
    * Default durability of writes: true waits for fdatasync of the WAL before resolving (group commit
    * shares one fsync among concurrent writers). Default false, as in LevelDB: a crash may lose the
    * last writes, never a batch in part and never a prefix with holes.
@@ -105,8 +115,9 @@ const MiB = 1024 * 1024
 export function resolveOptions(options: Options = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object')
   const o: ResolvedOptions = {
-    createIfMissing: options.createIfMissing ?? true,
+    createIfMissing: options.createIfMissing ?? !options.readOnly,
     errorIfExists: options.errorIfExists ?? false,
+    readOnly: options.readOnly ?? false,
     sync: options.sync ?? false,
     memtableSize: options.memtableSize ?? 64 * MiB,
     maxImmutableMemtables: options.maxImmutableMemtables ?? 1,
@@ -131,6 +142,8 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     fs: options.fs ?? new RealFileSystem(),
     compactionWorker: options.compactionWorker ?? (options.fs === undefined || options.fs instanceof RealFileSystem),
   }
+  if (typeof o.readOnly !== 'boolean') throw new InvalidArgumentError('options.readOnly must be a boolean')
+  if (o.readOnly && o.createIfMissing) throw new InvalidArgumentError('options.readOnly cannot create a database (createIfMissing)')
   if (o.compactionWorker && !(o.fs instanceof RealFileSystem)) {
     throw new InvalidArgumentError('options.compactionWorker needs the real file system (options.fs unset)')
   }

@@ -1,6 +1,7 @@
 // Recovery on open: read CURRENT and the manifest, open every live table, replay the live WALs
 // into memtables (flushing them to L0 tables), publish a fresh manifest, and remove leftovers of
-// unfinished steps. Returns the state the DB runs from.
+// unfinished steps. Returns the state the DB runs from. Read-only (options.readOnly) stops after
+// the replay: the WALs stay in memtables returned to the caller, and nothing is written.
 //
 // Rules: only the newest WAL may end in a torn tail (older ones were synced before the next was
 // created); any other bad record is corruption, refused when `paranoid`, otherwise replay of
@@ -41,10 +42,13 @@ class ValueLogTail extends Error {
 }
 
 export interface RecoveredState {
-  manifest: ManifestWriter
-  wal: LogWriter
+  /** Undefined when read-only, like wal. */
+  manifest: ManifestWriter | undefined
+  wal: LogWriter | undefined
   walNumber: number
   report: RecoveryReport
+  /** Read-only: the replayed WALs' entries, oldest memtable first (else empty: they were flushed). */
+  memtables: Memtable[]
 }
 
 export interface RecoveryContext {
@@ -57,6 +61,8 @@ export interface RecoveryContext {
   /** Writes a memtable as L0 tables; returns what to add to the version and the garbage made. */
   flush(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }>
   valueLog: ValueLog
+  /** Replay the WALs into memtables kept in memory (RecoveredState.memtables) and write nothing. */
+  readOnly: boolean
 }
 
 export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
@@ -89,8 +95,14 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   edit.valueLogDiscards = new Map()
   let mem = new Memtable()
   let maxSeq = versions.lastSeq
+  const memtables: Memtable[] = []
   const flush = async (): Promise<void> => {
     if (mem.count === 0) return
+    if (ctx.readOnly) {
+      memtables.push(mem)
+      mem = new Memtable()
+      return
+    }
     const { tables, valueLogDiscards } = await ctx.flush(mem)
     for (const table of tables) edit.addedTables.push({ level: 0, table })
     for (const [n, bytes] of valueLogDiscards) edit.valueLogDiscards!.set(n, (edit.valueLogDiscards!.get(n) ?? 0) + bytes)
@@ -141,9 +153,11 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     if (mem.byteSize >= options.memtableSize) await flush()
   }
   await flush()
+  versions.lastSeq = Math.max(versions.lastSeq, maxSeq)
+  // Read-only stops here: torn tails stay (reads never go past them), leftovers stay.
+  if (ctx.readOnly) return { manifest: undefined, wal: undefined, walNumber: 0, report, memtables }
   await ctx.valueLog.cutTornTail()
 
-  versions.lastSeq = Math.max(versions.lastSeq, maxSeq)
   const walNumber = versions.newFileNumber()
   const manifestNumber = versions.newFileNumber()
   edit.logNumber = walNumber
@@ -169,5 +183,5 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   const wal = LogWriter.create(fs.create(filePath(dir, walFileName(walNumber))), 'wal')
   await wal.sync()
   await fs.syncDir(dir)
-  return { manifest, wal, walNumber, report }
+  return { manifest, wal, walNumber, report, memtables }
 }

@@ -297,7 +297,7 @@ const SETT_OPTIONS: Record<Exclude<keyof Options, 'createIfMissing' | 'errorIfEx
   compression: true, blockCacheSize: true, tableTargetSize: true, l0CompactionTrigger: true,
   l0SlowdownTrigger: true, l0StopTrigger: true, levelBaseBytes: true, levelMultiplier: true, paranoid: true,
   valueThreshold: true, valueLogFileSize: true, valueLogMaxEntries: true, autoValueLogGC: true, compactionWorker: true,
-  clock: true, numVersionsToKeep: true, detectConflicts: true, fs: true,
+  clock: true, numVersionsToKeep: true, detectConflicts: true, fs: true, readOnly: true,
 }
 
 function manifest(options: Options) {

@@ -26,6 +26,7 @@ describe('version edit codec', () => {
       if (rng.chance(0.5)) edit.logNumber = rng.int(2 ** 40)
       if (rng.chance(0.5)) edit.nextFileNumber = rng.int(1e6)
       if (rng.chance(0.5)) edit.lastSeq = rng.int(2 ** 45)
+      if (rng.chance(0.3)) edit.tombstoneHorizon = rng.int(2 ** 45)
       for (let j = rng.int(4); j > 0; j--) edit.deletedTables.push({ level: rng.int(7), fileNumber: rng.int(1e6) })
       for (let j = rng.int(4); j > 0; j--) {
         edit.addedTables.push({

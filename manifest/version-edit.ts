@@ -15,6 +15,7 @@
 //   tag 6  addedValueLog    varint fileNumber
 //   tag 7  deletedValueLog  varint fileNumber
 //   tag 8  valueLogDiscard  varint fileNumber, varint bytes    bytes of the file made garbage (added up)
+//   tag 9  tombstoneHorizon varint seq      highest seq of a deletion whose tombstone compaction dropped
 //   tag 10 droppedPrefix    varint seq, varint len + prefix     dropPrefix()/dropAll(): entries with
 //                           this prefix and seq <= the given one are gone (an empty prefix: all)
 
@@ -31,6 +32,7 @@ const TAG_ADDED_TABLE = 5
 const TAG_ADDED_VALUE_LOG = 6
 const TAG_DELETED_VALUE_LOG = 7
 const TAG_VALUE_LOG_DISCARD = 8
+const TAG_TOMBSTONE_HORIZON = 9
 const TAG_DROPPED_PREFIX = 10
 
 /** What the manifest records of one table. */
@@ -54,6 +56,8 @@ export interface VersionEdit {
   deletedValueLogs?: number[]
   /** Value-log file number → bytes this edit's compaction made garbage in it. */
   valueLogDiscards?: Map<number, number>
+  /** The highest seq of a deletion whose tombstone this edit's compaction dropped (kept as a max). */
+  tombstoneHorizon?: number
   droppedPrefixes?: DroppedPrefix[]
 }
 
@@ -72,6 +76,7 @@ export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
   if (edit.logNumber !== undefined) (num(TAG_LOG_NUMBER), num(edit.logNumber))
   if (edit.nextFileNumber !== undefined) (num(TAG_NEXT_FILE_NUMBER), num(edit.nextFileNumber))
   if (edit.lastSeq !== undefined) (num(TAG_LAST_SEQ), num(edit.lastSeq))
+  if (edit.tombstoneHorizon !== undefined) (num(TAG_TOMBSTONE_HORIZON), num(edit.tombstoneHorizon))
   for (const d of edit.deletedTables) (num(TAG_DELETED_TABLE), num(d.level), num(d.fileNumber))
   // Keys are written in the order they are pushed; -1 in `fields` marks where the next key goes.
   for (const { level, table: t } of edit.addedTables) {
@@ -153,6 +158,9 @@ export function decodeVersionEdit(data: Uint8Array, file: string, offset: number
         discards.set(n, (discards.get(n) ?? 0) + num())
         break
       }
+      case TAG_TOMBSTONE_HORIZON:
+        edit.tombstoneHorizon = num()
+        break
       case TAG_DROPPED_PREFIX: {
         const seq = num()
         ;(edit.droppedPrefixes ??= []).push({ seq, prefix: r.lengthPrefixed('dropped prefix') })

@@ -124,6 +124,11 @@ export class VersionSet {
   lastSeq = 0
   /** WALs numbered below this are obsolete. */
   logNumber = 0
+  /**
+   * The highest seq of a deletion whose tombstone compaction dropped: an incremental backup from
+   * an earlier sequence could miss that deletion (engine/backup.ts refuses one).
+   */
+  tombstoneHorizon = 0
   /** Live value-log files → bytes of garbage in each (discard statistics). */
   readonly valueLogs = new Map<number, number>()
   /** dropPrefix()/dropAll() records still in force (see base/dropped-prefixes.ts). */
@@ -150,6 +155,7 @@ export class VersionSet {
     if (edit.logNumber !== undefined) this.logNumber = Math.max(this.logNumber, edit.logNumber)
     if (edit.nextFileNumber !== undefined) this.nextFileNumber = Math.max(this.nextFileNumber, edit.nextFileNumber)
     if (edit.lastSeq !== undefined) this.lastSeq = Math.max(this.lastSeq, edit.lastSeq)
+    if (edit.tombstoneHorizon !== undefined) this.tombstoneHorizon = Math.max(this.tombstoneHorizon, edit.tombstoneHorizon)
     for (const n of edit.addedValueLogs ?? []) {
       if (!this.valueLogs.has(n)) this.valueLogs.set(n, 0)
       this.nextFileNumber = Math.max(this.nextFileNumber, n + 1)
@@ -205,6 +211,7 @@ export class VersionSet {
     edit.logNumber = this.logNumber
     edit.nextFileNumber = this.nextFileNumber
     edit.lastSeq = this.lastSeq
+    if (this.tombstoneHorizon > 0) edit.tombstoneHorizon = this.tombstoneHorizon
     this.current.levels.forEach((files, level) => {
       for (const table of files) edit.addedTables.push({ level, table })
     })

@@ -234,6 +234,20 @@ describe.each(implementations)('$name', ({ make }) => {
     again.release()
   })
 
+  it('shared locks exclude writers only, and writers exclude them', () => {
+    const r1 = fs.lock(at('LOCK'), 'shared')
+    const r2 = fs.lock(at('LOCK'), 'shared')
+    expect(() => fs.lock(at('LOCK'))).toThrow(LockError)
+    r1.release()
+    expect(() => fs.lock(at('LOCK'), 'exclusive')).toThrow(LockError)
+    r2.release()
+    r2.release()
+    const w = fs.lock(at('LOCK'))
+    expect(() => fs.lock(at('LOCK'), 'shared')).toThrow(LockError)
+    w.release()
+    fs.lock(at('LOCK'), 'shared').release()
+  })
+
   it('takes over a stale lock left by a dead process', async () => {
     await write('LOCK', text(`${deadPid()}\n`))
     const lock = fs.lock(at('LOCK'))
