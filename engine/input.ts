@@ -72,10 +72,13 @@ export interface EntryOptions {
   meta?: number
 }
 
+const NO_HEADER = [0, 0] as const
+
 /** [expiresAt (0 = never), meta] from a put's options, checked. */
-export function toEntryHeader(o: EntryOptions | undefined, now: () => number): [number, number] {
-  if (o === undefined) return [0, 0]
+export function toEntryHeader(o: EntryOptions | undefined, now: () => number): readonly [number, number] {
+  if (o === undefined) return NO_HEADER
   const { ttl, expiresAt, meta } = o
+  if (ttl === undefined && expiresAt === undefined && meta === undefined) return NO_HEADER
   let at = 0
   if (ttl !== undefined) {
     if (expiresAt !== undefined) throw new InvalidArgumentError('give ttl or expiresAt, not both')
