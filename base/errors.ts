@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'SETT_IO'
   | 'SETT_NOT_FOUND'
   | 'SETT_CONFLICT'
+  | 'SETT_ENCRYPTION_KEY'
 
 export class SettError extends Error {
   readonly code: ErrorCode
@@ -63,5 +64,15 @@ export class IOError extends SettError {
 export class NotFoundError extends SettError {
   constructor(message: string) {
     super('SETT_NOT_FOUND', message)
+  }
+}
+
+/**
+ * Encryption at rest refuses the key: the directory is encrypted and no key (or another key) was
+ * given, or a key was given for a directory that is not encrypted. Raised before anything is written.
+ */
+export class EncryptionKeyError extends SettError {
+  constructor(message: string) {
+    super('SETT_ENCRYPTION_KEY', message)
   }
 }
