@@ -16,7 +16,7 @@ export { Snapshot } from './snapshot.js'
 export { type Options, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
 export { type RecoveryReport } from './recovery.js'
 export {
-  SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, type ErrorCode,
+  SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, EncryptionKeyError, type ErrorCode,
 } from '../base/errors.js'
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
 export { RealFileSystem } from '../base/real-fs.js'
