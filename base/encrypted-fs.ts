@@ -24,6 +24,7 @@
 import { checksum } from './checksum.js'
 import { CTR_MAX_FILE_BYTES, CTR_NONCE_SIZE, ctrApply, randomNonce } from './cipher.js'
 import { CorruptionError, IOError } from './errors.js'
+import { LOCK_FILE } from './filenames.js'
 import type { FileLock, FileSystem, ReadableFile, WritableFile } from './fs.js'
 import type { DataKey } from './key-registry.js'
 
@@ -89,6 +90,11 @@ export function decodeEncryptionHeader(path: string, size: number, header: Uint8
   return { key: key.key, nonce: header.slice(16, 16 + CTR_NONCE_SIZE) }
 }
 
+/** LOCK holds a PID, written by the inner file system's lock(): read as it is. */
+function isPlain(path: string): boolean {
+  return path === LOCK_FILE || path.endsWith(`/${LOCK_FILE}`)
+}
+
 export class EncryptedFileSystem implements FileSystem {
   readonly inner: FileSystem
   readonly keys: DataKeySource
@@ -104,6 +110,7 @@ export class EncryptedFileSystem implements FileSystem {
   }
 
   openRead(path: string): ReadableFile {
+    if (isPlain(path)) return this.inner.openRead(path)
     const file = this.inner.openRead(path)
     try {
       return new EncryptedReadableFile(file, this.cipherOf(path, file))
@@ -133,6 +140,7 @@ export class EncryptedFileSystem implements FileSystem {
   }
 
   readFile(path: string): Uint8Array {
+    if (isPlain(path)) return this.inner.readFile(path)
     const f = this.openRead(path)
     try {
       return f.read(0, f.size)

@@ -12,6 +12,7 @@ import { benchCommand } from './commands/bench.js'
 import { compactCommand } from './commands/compact.js'
 import { crashCommand } from './commands/crash.js'
 import { gcCommand } from './commands/gc.js'
+import { rotateKeyCommand } from './commands/rotate-key.js'
 import { infoCommand } from './commands/info.js'
 import { verifyCommand } from './commands/verify.js'
 import { type Command, EXIT_OK, EXIT_USAGE, type Io } from './io.js'
@@ -19,7 +20,7 @@ import { type Command, EXIT_OK, EXIT_USAGE, type Io } from './io.js'
 export type { Io } from './io.js'
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './io.js'
 
-const COMMANDS: Command[] = [infoCommand, verifyCommand, compactCommand, gcCommand, benchCommand, crashCommand]
+const COMMANDS: Command[] = [infoCommand, verifyCommand, compactCommand, gcCommand, rotateKeyCommand, benchCommand, crashCommand]
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

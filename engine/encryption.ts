@@ -10,11 +10,15 @@
 // key that a crash could lose. close() waits for a rotation in flight.
 
 import { EncryptionKeyError, NotFoundError } from '../base/errors.js'
-import { CURRENT_FILE, KEY_REGISTRY_FILE, KEY_REGISTRY_TEMP_FILE, filePath } from '../base/filenames.js'
+import { checkAesKey } from '../base/cipher.js'
+import { CURRENT_FILE, KEY_REGISTRY_FILE, KEY_REGISTRY_TEMP_FILE, LOCK_FILE, filePath } from '../base/filenames.js'
 import type { FileSystem } from '../base/fs.js'
+import { RealFileSystem } from '../base/real-fs.js'
 import { type DataKeySource, EncryptedFileSystem, looksEncrypted } from '../base/encrypted-fs.js'
 import { type DataKey, KeyRegistry, readKeyRegistry, writeKeyRegistry } from '../base/key-registry.js'
 import type { ResolvedOptions } from './options.js'
+
+type EncryptionCheckOptions = Pick<ResolvedOptions, 'fs' | 'encryptionKey' | 'createIfMissing' | 'encryptionKeyRotation'>
 
 /** True when the file at `path` starts with an encryption header. */
 function fileLooksEncrypted(fs: FileSystem, path: string): boolean {
@@ -54,7 +58,7 @@ export class Encryption implements DataKeySource {
    * database opened without a key. Throws EncryptionKeyError for a missing, wrong or unexpected key,
    * CorruptionError for a damaged registry.
    */
-  static check(dir: string, options: ResolvedOptions): Encryption | undefined {
+  static check(dir: string, options: EncryptionCheckOptions): Encryption | undefined {
     const fs = options.fs
     const key = options.encryptionKey
     const registryPath = filePath(dir, KEY_REGISTRY_FILE)
@@ -124,8 +128,46 @@ export class Encryption implements DataKeySource {
     return this.registry.keys.length
   }
 
+  /** The keys as they are now, for a reader that never rotates (inspection, a worker). */
+  readonly snapshotKeys = (): KeyRegistry => new KeyRegistry(this.registry.keys)
+
   /** Waits for a rotation in flight. */
   async close(): Promise<void> {
     while (this.rotation !== undefined) await this.rotation
+  }
+}
+
+/**
+ * The file system to read the database in `dir` through, for tools that never write (inspect,
+ * verify): `fs` itself for an unencrypted database, a decrypting one with the key otherwise.
+ * Throws EncryptionKeyError for a missing or wrong key, as open() does.
+ */
+export function fileSystemForReading(dir: string, fs: FileSystem, key: Uint8Array | null | undefined): FileSystem {
+  const encryptionKey = key == null ? null : checkAesKey(key, 'encryptionKey')
+  const enc = Encryption.check(dir, { fs, encryptionKey, createIfMissing: false, encryptionKeyRotation: Number.POSITIVE_INFINITY })
+  return enc === undefined ? fs : new EncryptedFileSystem(fs, enc.snapshotKeys())
+}
+
+/**
+ * Re-seals the key registry of the encrypted database in `dir` under `newKey` (`sett rotate-key`).
+ * Data files are untouched: they are encrypted with the data keys, which do not change. Takes the
+ * directory's LOCK (a running writer may rewrite the registry itself). A wrong `oldKey` fails
+ * before anything is written; the rewrite is crash-safe (the old or the new registry survives).
+ */
+export async function rotateMasterKey(dir: string, oldKey: Uint8Array, newKey: Uint8Array, options: { fs?: FileSystem } = {}): Promise<{ dataKeys: number }> {
+  checkAesKey(oldKey, 'old master key')
+  checkAesKey(newKey, 'new master key')
+  const fs = options.fs ?? new RealFileSystem()
+  if (!fs.exists(filePath(dir, KEY_REGISTRY_FILE))) {
+    if (!fs.exists(filePath(dir, CURRENT_FILE))) throw new NotFoundError(`no database in ${dir}`)
+    throw new EncryptionKeyError(`${dir} is not encrypted: it has no key registry (${KEY_REGISTRY_FILE})`)
+  }
+  const lock = fs.lock(filePath(dir, LOCK_FILE))
+  try {
+    const registry = readKeyRegistry(fs, dir, oldKey)!
+    await writeKeyRegistry(fs, dir, registry, newKey)
+    return { dataKeys: registry.keys.length }
+  } finally {
+    lock.release()
   }
 }

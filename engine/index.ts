@@ -15,6 +15,7 @@ export { DBIterator, type IteratorOptions, type Entry } from './iterator.js'
 export { Snapshot } from './snapshot.js'
 export { type Options, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
 export { type RecoveryReport } from './recovery.js'
+export { rotateMasterKey } from './encryption.js'
 export {
   SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, EncryptionKeyError, type ErrorCode,
 } from '../base/errors.js'

@@ -23,11 +23,14 @@ import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js
 import { BlockCache, TableReader, type TableProperties } from '../sstable/index.js'
 import { ENTRY_END, VLOG_HEADER_SIZE, checkFileHeader, decodeEntry, decodePointer, findValidEntry } from '../vlog/index.js'
 import { readLog } from '../wal/index.js'
+import { fileSystemForReading } from './encryption.js'
 import { decodeBatchRecord } from './write-batch.js'
 
 export interface InspectOptions {
   /** The file system; node:fs by default. */
   fs?: FileSystem
+  /** The master key of an encrypted database (without it, one is refused with EncryptionKeyError). */
+  encryptionKey?: Uint8Array | null
 }
 
 export interface TableInfo {
@@ -210,7 +213,7 @@ function walLastSeq(fs: FileSystem, path: string, newest: boolean): number {
  * damaged. A table that cannot be opened is listed with `error` set.
  */
 export function inspectDatabase(dir: string, options: InspectOptions = {}): DatabaseInfo {
-  const fs = options.fs ?? new RealFileSystem()
+  const fs = fileSystemForReading(dir, options.fs ?? new RealFileSystem(), options.encryptionKey)
   const names = listDatabase(fs, dir)
   const number = readCurrent(fs, dir)!
   const m = loadManifest(fs, dir, number)
@@ -401,7 +404,7 @@ function scanValueLog(path: string, data: Uint8Array): { validLength: number; ba
  * Throws NotFoundError when `dir` is missing or holds no database.
  */
 export function verifyDatabase(dir: string, options: InspectOptions = {}): VerifyResult {
-  const fs = options.fs ?? new RealFileSystem()
+  const fs = fileSystemForReading(dir, options.fs ?? new RealFileSystem(), options.encryptionKey)
   const names = listDatabase(fs, dir)
   const c = new Checker(fs, dir)
   const lockedBy = lockHolder(dir, { fs })
