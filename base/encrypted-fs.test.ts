@@ -1,11 +1,11 @@
 // EncryptedFileSystem against a plaintext mirror: random appends and reads at random offsets give
 // back what was written, the inner bytes never hold it, and torn or damaged headers are told apart.
 
-import { randomBytes } from 'node:crypto'
+import { createCipheriv, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { makeRng } from '../tests/support/rng.js'
 import { ctrApply } from './cipher.js'
-import { ENCRYPTION_HEADER_SIZE, EncryptedFileSystem } from './encrypted-fs.js'
+import { ENCRYPTION_HEADER_SIZE, EncryptedFileSystem, encodeEncryptionHeader } from './encrypted-fs.js'
 import { CorruptionError, IOError } from './errors.js'
 import { KeyRegistry } from './key-registry.js'
 import { MemFileSystem } from './mem-fs.js'
@@ -99,5 +99,21 @@ describe('EncryptedFileSystem', () => {
     await a.sync()
     expect(() => a.append(new Uint8Array(1))).toThrow(IOError)
     expect(fs.readFile('/d/f')).toEqual(new Uint8Array(40).fill(9))
+  })
+
+  it('writes the header and counter blocks docs/format.md draws', () => {
+    const nonce = Uint8Array.from({ length: 12 }, (_, i) => i)
+    const header = Buffer.from(encodeEncryptionHeader(1, nonce)).toString('hex').match(/../g)!.join(' ')
+    expect(header).toBe('73 65 74 74 2d 65 6e 63 01 00 00 00 01 00 00 00 00 01 02 03 04 05 06 07 08 09 0a 0b 79 a2 85 c0')
+    // Byte i is XORed with AES(key, nonce || u32be(i / 16)) at byte i % 16: derived here with ECB.
+    const key = new Uint8Array(16).fill(0x2b)
+    const ecb = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false)
+    const counter = (block: number) => Buffer.concat([nonce, Buffer.from([0, 0, block >> 8, block & 0xff])])
+    const stream = Buffer.concat([ecb.update(counter(0)), ecb.update(counter(1)), ecb.update(counter(2))])
+    const plain = new Uint8Array(40).map((_, i) => i * 3)
+    for (const offset of [0, 5, 16, 21]) {
+      const got = ctrApply(key, nonce, offset, plain.subarray(offset))
+      expect(Buffer.from(got)).toEqual(Buffer.from(plain.subarray(offset).map((b, i) => b ^ stream[offset + i])))
+    }
   })
 })
