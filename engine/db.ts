@@ -197,6 +197,7 @@ export class DB {
       for (const f of this.versions.current.allFiles()) f.reader?.close()
       await this.vlog.close().catch(() => undefined)
       await this.runner.close()
+      await this.encryption?.close()
       this.lock.release()
       throw err
     }
