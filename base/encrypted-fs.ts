@@ -25,7 +25,8 @@ import { checksum } from './checksum.js'
 import { CTR_MAX_FILE_BYTES, CTR_NONCE_SIZE, ctrApply, randomNonce } from './cipher.js'
 import { CorruptionError, IOError } from './errors.js'
 import { LOCK_FILE } from './filenames.js'
-import type { FileLock, FileSystem, ReadableFile, WritableFile } from './fs.js'
+import { ForwardingFileSystem } from './forwarding-fs.js'
+import type { FileSystem, ReadableFile, WritableFile } from './fs.js'
 import type { DataKey } from './key-registry.js'
 
 export const ENCRYPTION_MAGIC = new TextEncoder().encode('sett-enc')
@@ -95,12 +96,12 @@ function isPlain(path: string): boolean {
   return path === LOCK_FILE || path.endsWith(`/${LOCK_FILE}`)
 }
 
-export class EncryptedFileSystem implements FileSystem {
-  readonly inner: FileSystem
+/** Everything not overridden here (names, directories, the lock) passes through unchanged. */
+export class EncryptedFileSystem extends ForwardingFileSystem {
   readonly keys: DataKeySource
 
   constructor(inner: FileSystem, keys: DataKeySource) {
-    this.inner = inner
+    super(inner)
     this.keys = keys
   }
 
@@ -109,7 +110,7 @@ export class EncryptedFileSystem implements FileSystem {
     return decodeEncryptionHeader(path, file.size, file.read(0, ENCRYPTION_HEADER_SIZE), this.keys)
   }
 
-  openRead(path: string): ReadableFile {
+  override openRead(path: string): ReadableFile {
     if (isPlain(path)) return this.inner.openRead(path)
     const file = this.inner.openRead(path)
     try {
@@ -120,7 +121,7 @@ export class EncryptedFileSystem implements FileSystem {
     }
   }
 
-  create(path: string): WritableFile {
+  override create(path: string): WritableFile {
     const active = this.keys.activeKey()
     const nonce = randomNonce()
     const file = this.inner.create(path)
@@ -128,7 +129,7 @@ export class EncryptedFileSystem implements FileSystem {
     return new EncryptedWritableFile(file, { key: active.key, nonce }, true)
   }
 
-  openAppend(path: string): WritableFile {
+  override openAppend(path: string): WritableFile {
     const r = this.inner.openRead(path)
     let cipher: FileCipher | undefined
     try {
@@ -139,7 +140,7 @@ export class EncryptedFileSystem implements FileSystem {
     return new EncryptedWritableFile(this.inner.openAppend(path), cipher, false)
   }
 
-  readFile(path: string): Uint8Array {
+  override readFile(path: string): Uint8Array {
     if (isPlain(path)) return this.inner.readFile(path)
     const f = this.openRead(path)
     try {
@@ -149,36 +150,8 @@ export class EncryptedFileSystem implements FileSystem {
     }
   }
 
-  truncate(path: string, length: number): void {
+  override truncate(path: string, length: number): void {
     this.inner.truncate(path, ENCRYPTION_HEADER_SIZE + length)
-  }
-
-  rename(from: string, to: string): void {
-    this.inner.rename(from, to)
-  }
-
-  remove(path: string): void {
-    this.inner.remove(path)
-  }
-
-  exists(path: string): boolean {
-    return this.inner.exists(path)
-  }
-
-  list(dir: string): string[] {
-    return this.inner.list(dir)
-  }
-
-  mkdir(dir: string): void {
-    this.inner.mkdir(dir)
-  }
-
-  syncDir(dir: string): Promise<void> {
-    return this.inner.syncDir(dir)
-  }
-
-  lock(path: string): FileLock {
-    return this.inner.lock(path)
   }
 }
 
