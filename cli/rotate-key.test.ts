@@ -48,6 +48,7 @@ describe('sett on an encrypted database', () => {
     const info = await sett('info', dir, '--key', OLD.toString('hex'))
     expect(info.code).toBe(EXIT_OK)
     expect(info.out).toMatch(/L0/)
+    expect(info.out).not.toMatch(/leftovers: .*KEYREGISTRY/)
     expect(await sett('verify', dir, '--key', NEW.toString('hex'))).toMatchObject({ code: EXIT_FAILED, err: expect.stringContaining('wrong encryption key') })
     expect(await sett('verify', dir, '--key', 'abc')).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('hex digits') })
     const table = readdirSync(dir).find((n) => n.endsWith('.sst'))!

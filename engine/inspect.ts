@@ -14,7 +14,7 @@
 
 import { CorruptionError, NotFoundError } from '../base/errors.js'
 import {
-  CURRENT_FILE, LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
+  CURRENT_FILE, KEY_REGISTRY_FILE, LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
 } from '../base/filenames.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
 import { Kind } from '../base/internal-key.js'
@@ -163,6 +163,7 @@ function findLeftovers(names: string[], m: LoadedManifest): string[] {
   const v = m.versions
   const live = new Set(v.current.allFiles().map((f) => f.fileNumber))
   return names.filter((name) => {
+    if (name === KEY_REGISTRY_FILE) return false
     const p = parseFileName(name)
     if (!p) return true
     switch (p.kind) {
