@@ -107,6 +107,7 @@ describe('round trip against a Map', () => {
     const opts = small(fs, { encryptionKey: KEY, encryptionKeyRotation: 10_000 })
     let db = await open(DIR, opts)
     const model = new Model()
+    let collected = 0
     const key = () => Buffer.from(`k${rng.int(150)}`)
     for (let step = 0; step < 1500; step++) {
       const r = rng()
@@ -131,12 +132,15 @@ describe('round trip against a Map', () => {
       } else if (r < 0.97) {
         while (await db.runValueLogGC(0.3)) {}
       } else {
+        collected += db.stats().valueLogGC.filesCollected
         await db.close()
         db = await open(DIR, opts)
         expect(await dump(db), `after reopen at step ${step}`).toBe(model.dump())
       }
     }
     expect(await dump(db)).toBe(model.dump())
+    collected += db.stats().valueLogGC.filesCollected
+    expect(collected, 'value-log files collected by GC').toBeGreaterThan(0)
     await db.close()
     // Rotation happened, and the files in use were written under more than one data key.
     const keyIds = new Set<number>()
