@@ -47,6 +47,8 @@ function shuffled(n: number): number[] {
 interface RunFigures {
   fill: number
   read: number
+  /** CPU time (user + system) per get: readrandom runs alone on the main thread, so this is its cost. */
+  readCpuUs: number
 }
 
 /** The two databases of a run, measured side by side. */
@@ -54,6 +56,7 @@ interface Side {
   db: DB
   fillMs: number
   readMs: number
+  readCpuUs: number
 }
 
 /**
@@ -82,11 +85,14 @@ function readBoth(sides: Side[], values: Buffer[]): void {
     const end = Math.min(KEYS, s + 500)
     for (const side of sides) {
       const t = performance.now()
+      const cpu = process.cpuUsage()
       for (let i = s; i < end; i++) {
         const v = side.db.getSync(keys[i])
         if (v === undefined || v.length !== values[picks[i]].length) throw new Error(`read back wrong value for key ${picks[i]}`)
       }
       side.readMs += performance.now() - t
+      const used = process.cpuUsage(cpu)
+      side.readCpuUs += used.user + used.system
     }
   }
   for (const side of sides) {
@@ -100,7 +106,7 @@ async function once(values: Buffer[]): Promise<[RunFigures, RunFigures]> {
   try {
     const sides: Side[] = []
     for (const [i, dir] of dirs.entries()) {
-      sides.push({ db: await open(dir, { encryptionKey: i === 1 ? MASTER_KEY : null }), fillMs: 0, readMs: 0 })
+      sides.push({ db: await open(dir, { encryptionKey: i === 1 ? MASTER_KEY : null }), fillMs: 0, readMs: 0, readCpuUs: 0 })
     }
     await fillBoth(sides, values)
     for (const side of sides) {
@@ -110,7 +116,7 @@ async function once(values: Buffer[]): Promise<[RunFigures, RunFigures]> {
     readBoth(sides, values)
     for (const side of sides) await side.db.close()
     const rate = (ms: number) => (KEYS / ms) * 1000
-    const [p, e] = sides.map((side) => ({ fill: rate(side.fillMs), read: rate(side.readMs) }))
+    const [p, e] = sides.map((side) => ({ fill: rate(side.fillMs), read: rate(side.readMs), readCpuUs: side.readCpuUs / KEYS }))
     return [p, e]
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
@@ -145,4 +151,7 @@ for (const valueSize of [1024, 16384]) {
     const name = w === 'fill' ? 'fillrandom' : 'readrandom'
     console.log(`${String(valueSize).padStart(6)} B    ${name}  ${fmt(p)}     ${fmt(e)}          ${median(ratios).toFixed(2)}          (${perRun})`)
   }
+  const cpuP = median(plain.map((f) => f.readCpuUs))
+  const cpuE = median(enc.map((f) => f.readCpuUs))
+  console.log(`${' '.repeat(10)}  readrandom CPU per get: plain ${cpuP.toFixed(1)} µs, encrypted ${cpuE.toFixed(1)} µs (+${(cpuE - cpuP).toFixed(1)} µs, medians)`)
 }
