@@ -1,6 +1,6 @@
 // EncryptedFileSystem: a FileSystem that encrypts every file's bytes on their way to an inner one,
 // so everything above it (WAL, tables, value log, manifest, CURRENT) is written encrypted without
-// knowing it. Each formats' own checksums are computed over the plaintext as before; they stay
+// knowing it. Each format's own checksums are computed over the plaintext as before; they stay
 // verifiable with the key, and a flipped ciphertext bit flips the same plaintext bit (CTR), so
 // damage is still caught by the checksum of the block or record it lands in.
 //
@@ -13,7 +13,8 @@
 //
 // Logical byte i of the file is physical byte 32 + i, encrypted with the keystream at offset i
 // (base/cipher.ts): the counter block is nonce || i/16, so within a file no counter block is used
-// twice and files never share one (fresh random nonce per create; a rename keeps the header).
+// twice, and across files a fresh 96-bit random nonce per create makes a shared one negligible (a
+// rename keeps the header).
 // Compression happens above (table blocks are compressed, then the whole block is encrypted).
 //
 // Not supported, on purpose: appending to a file reopened with openAppend. After a truncate that

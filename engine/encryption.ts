@@ -123,11 +123,6 @@ export class Encryption implements DataKeySource {
     return this.registry.keyById(id)
   }
 
-  /** Number of data keys (for stats and tests). */
-  get dataKeyCount(): number {
-    return this.registry.keys.length
-  }
-
   /** The keys as they are now, for a reader that never rotates (inspection, a worker). */
   readonly snapshotKeys = (): KeyRegistry => new KeyRegistry(this.registry.keys)
 
