@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'SETT_CONFLICT'
   | 'SETT_TXN_TOO_LARGE'
   | 'SETT_READ_ONLY'
+  | 'SETT_ENCRYPTION_KEY'
 
 export class SettError extends Error {
   readonly code: ErrorCode
@@ -89,5 +90,15 @@ export class TransactionTooLargeError extends SettError {
 export class ReadOnlyError extends SettError {
   constructor(operation: string) {
     super('SETT_READ_ONLY', `${operation} is not allowed: the database was opened read-only`)
+  }
+}
+
+/**
+ * Encryption at rest refuses the key: the directory is encrypted and no key (or another key) was
+ * given, or a key was given for a directory that is not encrypted. Raised before anything is written.
+ */
+export class EncryptionKeyError extends SettError {
+  constructor(message: string) {
+    super('SETT_ENCRYPTION_KEY', message)
   }
 }

@@ -8,6 +8,8 @@
 //   NNNNNN.sst         sorted table
 //   NNNNNN.vlog        value-log file
 //   NNNNNN.tmp         a file being written; never live, removed on open
+//   KEYREGISTRY        data keys sealed under the master key (encrypted databases only)
+//   KEYREGISTRY.tmp    the registry's replacement being written
 
 import { join } from 'node:path'
 
@@ -28,6 +30,8 @@ export const LOCK_FILE = 'LOCK'
 export const readerLockPath = (lockPath: string, pid: number): string => `${lockPath}.r.${pid}`
 const READER_LOCK = /^LOCK\.r\.(\d+)$/
 export const CURRENT_FILE = 'CURRENT'
+export const KEY_REGISTRY_FILE = 'KEYREGISTRY'
+export const KEY_REGISTRY_TEMP_FILE = 'KEYREGISTRY.tmp'
 
 export const walFileName = (n: number): string => `${pad(n)}.wal`
 export const tableFileName = (n: number): string => `${pad(n)}.sst`

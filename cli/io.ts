@@ -2,7 +2,7 @@
 // argument parsing with node:util, and turning engine errors into one clear line and an exit code.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { CorruptionError, IOError, LockError, NotFoundError, SettError } from '../engine/index.js'
+import { CorruptionError, EncryptionKeyError, IOError, LockError, NotFoundError, SettError } from '../engine/index.js'
 
 /** Where a command writes, and how a delegated command's child process gets its stdio. */
 export interface Io {
@@ -85,6 +85,10 @@ export function reportError(command: string, dir: string | undefined, err: unkno
   }
   if (err instanceof CorruptionError) {
     io.stderr(`sett ${command}: ${err.message}\nRun 'sett verify${where}' to check every file.\n`)
+    return EXIT_FAILED
+  }
+  if (err instanceof EncryptionKeyError) {
+    io.stderr(`sett ${command}: ${err.message}\nThe master key goes in --key (see 'sett ${command} --help').\n`)
     return EXIT_FAILED
   }
   if (err instanceof SettError) {

@@ -13,6 +13,7 @@ import { benchCommand } from './commands/bench.js'
 import { compactCommand } from './commands/compact.js'
 import { crashCommand } from './commands/crash.js'
 import { gcCommand } from './commands/gc.js'
+import { rotateKeyCommand } from './commands/rotate-key.js'
 import { infoCommand } from './commands/info.js'
 import { restoreCommand } from './commands/restore.js'
 import { verifyCommand } from './commands/verify.js'
@@ -21,7 +22,7 @@ import { type Command, EXIT_OK, EXIT_USAGE, type Io } from './io.js'
 export type { Io } from './io.js'
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './io.js'
 
-const COMMANDS: Command[] = [infoCommand, verifyCommand, compactCommand, gcCommand, backupCommand, restoreCommand, benchCommand, crashCommand]
+const COMMANDS: Command[] = [infoCommand, verifyCommand, compactCommand, gcCommand, backupCommand, restoreCommand, rotateKeyCommand, benchCommand, crashCommand]
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

@@ -7,9 +7,10 @@
 
 import { Worker } from 'node:worker_threads'
 import type { FileSystem } from '../base/fs.js'
+import type { DataKey } from '../base/key-registry.js'
 import type { CompactionResult } from './compaction-job.js'
 import { type CompactionTask, runCompactionTask } from './compaction-task.js'
-import { type WorkerReply, rebuildError } from './worker-errors.js'
+import { type WorkerReply, type WorkerRequest, rebuildError } from './worker-errors.js'
 
 export interface CompactionRunner {
   readonly inWorker: boolean
@@ -48,6 +49,12 @@ export class WorkerCompactionRunner implements CompactionRunner {
   private worker: Worker | undefined
   private nextId = 1
   private readonly pending = new Map<number, { resolve: (r: CompactionResult) => void; reject: (e: unknown) => void }>()
+  /** An encrypted database's data keys, sent with each task (the worker has no registry of its own). */
+  private readonly dataKeys: (() => readonly DataKey[]) | undefined
+
+  constructor(dataKeys?: () => readonly DataKey[]) {
+    this.dataKeys = dataKeys
+  }
 
   private start(): Worker {
     if (this.worker) return this.worker
@@ -79,7 +86,7 @@ export class WorkerCompactionRunner implements CompactionRunner {
       this.pending.set(id, { resolve, reject })
       // Keep the process alive while a task is in flight; idle, the worker must not hold it open.
       worker.ref()
-      worker.postMessage({ id, task })
+      worker.postMessage({ id, task, dataKeys: this.dataKeys?.() } satisfies WorkerRequest)
     })
   }
 

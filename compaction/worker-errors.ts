@@ -3,12 +3,15 @@
 // described on one side and rebuilt on the other with its code, file and offset.
 
 import { CorruptionError, IOError, SettError } from '../base/errors.js'
+import type { DataKey } from '../base/key-registry.js'
 import type { CompactionResult } from './compaction-job.js'
 import type { CompactionTask } from './compaction-task.js'
 
 export interface WorkerRequest {
   id: number
   task: CompactionTask
+  /** Set for an encrypted database: every data key, the newest being the one new tables use. */
+  dataKeys?: readonly DataKey[]
 }
 
 export interface ErrorDescription {

@@ -29,6 +29,8 @@ export interface CorruptionOptions {
   kinds?: readonly FileKind[]
   /** Ops in the database each injection damages. Default 400. */
   ops?: number
+  /** Encryption at rest on, with the harness's fixed key. */
+  encrypted?: boolean
   onProgress?: (done: number, total: number) => void
 }
 
@@ -76,7 +78,7 @@ export async function runCorruption(o: CorruptionOptions): Promise<CorruptionRes
   const seed = o.seed
   const ops: Op[] = Array.from({ length: o.ops ?? 400 }, (_, i) => opAt(seed, i))
   const base = new MemFileSystem()
-  const db = await open(DIR, { ...crashOptions(true), fs: base })
+  const db = await open(DIR, { ...crashOptions(true, o.encrypted), fs: base })
   for (const op of ops) await execute(db, op)
   await db.close()
   const oracle = new Oracle(seed)
@@ -109,7 +111,7 @@ export async function runCorruption(o: CorruptionOptions): Promise<CorruptionRes
       fs.truncateFile(path, length)
       what = `${path} cut from ${size} to ${length} bytes`
     }
-    const outcome = await openAndRead(fs, oracle, ops, path, kind)
+    const outcome = await openAndRead(fs, oracle, ops, path, kind, o.encrypted ?? false)
     const count = result.byKind[kind]
     count.injected++
     result.injected++
@@ -122,11 +124,11 @@ export async function runCorruption(o: CorruptionOptions): Promise<CorruptionRes
   return result
 }
 
-async function openAndRead(fs: MemFileSystem, oracle: Oracle, ops: Op[], path: string, kind: FileKind): Promise<{ verdict: 'detected' | 'recovered' | 'harmless' | 'misattributed' | 'wrong'; why: string }> {
+async function openAndRead(fs: MemFileSystem, oracle: Oracle, ops: Op[], path: string, kind: FileKind, encrypted: boolean): Promise<{ verdict: 'detected' | 'recovered' | 'harmless' | 'misattributed' | 'wrong'; why: string }> {
   let db: DB | undefined
   let obs: Observation
   try {
-    db = await open(DIR, { ...crashOptions(true), fs })
+    db = await open(DIR, { ...crashOptions(true, encrypted), fs })
     obs = observe(db)
   } catch (err) {
     if (!(err instanceof CorruptionError)) return { verdict: 'wrong', why: `not a CorruptionError: ${(err as Error).message}` }

@@ -1,7 +1,8 @@
 // A deliberately broken build, made from the outside: a file system that lies about one kind of
 // durability step, so the engine believes data is safe when it is not. The harness must catch it.
 
-import type { FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from '../base/fs.js'
+import { ForwardingFileSystem } from '../base/forwarding-fs.js'
+import type { FileSystem, WritableFile } from '../base/fs.js'
 
 export type Fault =
   /** syncDir() does nothing: new names (tables, manifest, CURRENT, WAL, value logs) never become durable. */
@@ -11,11 +12,13 @@ export type Fault =
   /** sync() of a .wal file does nothing: sync: true writes are acknowledged before they are durable. */
   | 'skip-wal-sync'
 
-export class FaultyFileSystem implements FileSystem {
-  constructor(
-    private readonly inner: FileSystem,
-    readonly fault: Fault,
-  ) {}
+export class FaultyFileSystem extends ForwardingFileSystem {
+  readonly fault: Fault
+
+  constructor(inner: FileSystem, fault: Fault) {
+    super(inner)
+    this.fault = fault
+  }
 
   private wrap(file: WritableFile): WritableFile {
     const skip = (this.fault === 'skip-table-sync' && file.path.endsWith('.sst')) || (this.fault === 'skip-wal-sync' && file.path.endsWith('.wal'))
@@ -31,40 +34,13 @@ export class FaultyFileSystem implements FileSystem {
     }
   }
 
-  openRead(path: string): ReadableFile {
-    return this.inner.openRead(path)
-  }
-  create(path: string): WritableFile {
+  override create(path: string): WritableFile {
     return this.wrap(this.inner.create(path))
   }
-  openAppend(path: string): WritableFile {
+  override openAppend(path: string): WritableFile {
     return this.wrap(this.inner.openAppend(path))
   }
-  readFile(path: string): Uint8Array {
-    return this.inner.readFile(path)
-  }
-  truncate(path: string, length: number): void {
-    this.inner.truncate(path, length)
-  }
-  rename(from: string, to: string): void {
-    this.inner.rename(from, to)
-  }
-  remove(path: string): void {
-    this.inner.remove(path)
-  }
-  exists(path: string): boolean {
-    return this.inner.exists(path)
-  }
-  list(dir: string): string[] {
-    return this.inner.list(dir)
-  }
-  mkdir(dir: string): void {
-    this.inner.mkdir(dir)
-  }
-  async syncDir(dir: string): Promise<void> {
+  override async syncDir(dir: string): Promise<void> {
     if (this.fault !== 'skip-dir-sync') return this.inner.syncDir(dir)
-  }
-  lock(path: string, mode?: LockMode): FileLock {
-    return this.inner.lock(path, mode)
   }
 }

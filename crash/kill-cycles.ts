@@ -19,6 +19,8 @@ export interface KillOptions {
   seed: number
   cycles: number
   sync: boolean
+  /** Encryption at rest on (the child and the parent open with the harness's fixed key). */
+  encrypted?: boolean
   /** Longest random delay before a 'write' kill, in ms. */
   maxDelayMs?: number
   onCycle?: (done: number, total: number) => void
@@ -60,12 +62,12 @@ interface CycleOutcome {
   counters: [number, number, number]
 }
 
-function runCycle(dir: string, seed: number, firstOp: number, sync: boolean, rnd: () => number, maxDelayMs: number): Promise<CycleOutcome> {
+function runCycle(dir: string, seed: number, firstOp: number, sync: boolean, encrypted: boolean, rnd: () => number, maxDelayMs: number): Promise<CycleOutcome> {
   const r = rnd()
   const plan: KillPhase = r < 0.1 ? 'open' : r < 0.5 ? 'write' : r < 0.65 ? 'flush' : r < 0.8 ? 'compact' : 'gc'
   const shortDelay = rnd() < 0.4 ? -1 : Math.floor(rnd() * 3)
   const writeDelay = 1 + Math.floor(rnd() * maxDelayMs)
-  const child = spawnChild([dir, String(seed), String(firstOp), sync ? '1' : '0'])
+  const child = spawnChild([dir, String(seed), String(firstOp), sync ? '1' : '0', encrypted ? '1' : '0'])
   const out: CycleOutcome = { lastAck: firstOp - 1, phase: 'open', ready: false, exitedAlone: true, error: '', counters: [0, 0, 0] }
   let opening = false
   let inMaintenance: KillPhase | undefined
@@ -142,7 +144,7 @@ export async function runKillCycles(o: KillOptions): Promise<KillResult> {
   }
   let nextOp = 0
   for (let c = 0; c < o.cycles; c++) {
-    const cycle = await runCycle(o.dir, o.seed, nextOp, o.sync, rnd, o.maxDelayMs ?? 150)
+    const cycle = await runCycle(o.dir, o.seed, nextOp, o.sync, o.encrypted ?? false, rnd, o.maxDelayMs ?? 150)
     result.cycles++
     if (cycle.exitedAlone || cycle.error !== '') {
       result.childFailures++
@@ -160,7 +162,7 @@ export async function runKillCycles(o: KillOptions): Promise<KillResult> {
     const t0 = performance.now()
     let db
     try {
-      db = await open(o.dir, crashOptions(o.sync))
+      db = await open(o.dir, crashOptions(o.sync, o.encrypted))
     } catch (err) {
       result.unrecoverable++
       problem(`${where}: reopen failed: ${(err as Error).message}`)

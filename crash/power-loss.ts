@@ -20,6 +20,8 @@ export interface PowerLossOptions {
   opsPerWorkload?: number
   /** Every n-th workload runs with sync: false and gets the prefix check (0: never). Default 4. */
   noSyncEvery?: number
+  /** Encryption at rest on, with the harness's fixed key. */
+  encrypted?: boolean
   /** Wraps the file system the engine sees: how a test injects a broken build. */
   wrapFs?: (mem: MemFileSystem) => FileSystem
   onProgress?: (done: number, total: number) => void
@@ -46,12 +48,12 @@ interface Run {
   inflight: Op[]
 }
 
-async function runUntilCrash(fs: FileSystem, mem: MemFileSystem, ops: Op[], sync: boolean): Promise<Run> {
+async function runUntilCrash(fs: FileSystem, mem: MemFileSystem, ops: Op[], sync: boolean, encrypted: boolean): Promise<Run> {
   const acked: Op[] = []
   const dead = (err: unknown) => err instanceof CrashError || mem.isCrashed()
   let db: DB
   try {
-    db = await open(DIR, { ...crashOptions(sync), fs })
+    db = await open(DIR, { ...crashOptions(sync, encrypted), fs })
   } catch (err) {
     if (dead(err)) return { crashed: true, acked, inflight: [] }
     throw err
@@ -78,6 +80,7 @@ export async function runPowerLoss(o: PowerLossOptions): Promise<PowerLossResult
   const started = performance.now()
   const perWorkload = o.opsPerWorkload ?? 120
   const noSyncEvery = o.noSyncEvery ?? 4
+  const encrypted = o.encrypted ?? false
   const wrap = o.wrapFs ?? ((mem: MemFileSystem) => mem)
   const rnd = mulberry32(o.seed)
   const result: PowerLossResult = {
@@ -93,7 +96,7 @@ export async function runPowerLoss(o: PowerLossOptions): Promise<PowerLossResult
     const sync = noSyncEvery === 0 || w % noSyncEvery !== noSyncEvery - 1
     const ops = Array.from({ length: perWorkload }, (_, i) => opAt(seed, i))
     const clean = new MemFileSystem()
-    const full = await runUntilCrash(wrap(clean), clean, ops, sync)
+    const full = await runUntilCrash(wrap(clean), clean, ops, sync, encrypted)
     if (full.crashed) throw new Error(`power-loss: workload ${seed} crashed without an injected crash`)
     const total = clean.opCount
     const left = o.points - result.points
@@ -108,7 +111,7 @@ export async function runPowerLoss(o: PowerLossOptions): Promise<PowerLossResult
     for (const k of ks) {
       const mem = new MemFileSystem()
       mem.crashAfter(k)
-      const run = await runUntilCrash(wrap(mem), mem, ops, sync)
+      const run = await runUntilCrash(wrap(mem), mem, ops, sync, encrypted)
       // Background work shifts the count by a few operations between runs: such a k is a no-op.
       if (!run.crashed) continue
       const where = `workload seed ${seed} (sync: ${sync}), crash after file op ${k}/${total}`
@@ -119,7 +122,7 @@ export async function runPowerLoss(o: PowerLossOptions): Promise<PowerLossResult
       let obs: Observation
       let db: DB | undefined
       try {
-        db = await open(DIR, { ...crashOptions(sync), fs: wrap(after) })
+        db = await open(DIR, { ...crashOptions(sync, encrypted), fs: wrap(after) })
         obs = observe(db)
       } catch (err) {
         result.unrecoverable++

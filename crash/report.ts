@@ -6,6 +6,8 @@ import type { PowerLossResult } from './power-loss.js'
 
 export interface HarnessResult {
   seed: number
+  /** Encryption at rest was on (--encrypt). */
+  encrypted?: boolean
   sync: boolean
   kill?: KillResult
   power?: PowerLossResult
@@ -46,7 +48,7 @@ export function failures(r: HarnessResult): string[] {
 }
 
 export function formatReport(r: HarnessResult): string {
-  const lines: string[] = [`Sett crash-recovery harness — seed ${r.seed}, writes sync: ${r.sync}`]
+  const lines: string[] = [`Sett crash-recovery harness — seed ${r.seed}, writes sync: ${r.sync}${r.encrypted ? ', encrypted' : ''}`]
   if (r.kill) {
     const k = r.kill
     const phases = Object.entries(k.killsByPhase).map(([p, n]) => `${p} ${n}`).join(', ')
@@ -103,6 +105,6 @@ export function formatReport(r: HarnessResult): string {
   if (problems.length > 0) lines.push('', 'first problems:', ...problems.slice(0, 12).map((p) => `  ${p}`))
   const failed = failures(r)
   lines.push('', failed.length === 0 ? 'VERDICT: PASS — nothing lost, no phantoms, every corruption detected or recovered' : `VERDICT: FAIL\n${failed.map((f) => `  ${f}`).join('\n')}`)
-  lines.push(`replay: npm run crash -- --seed ${r.seed}${r.sync ? '' : ' --sync false'} (with the same sizes)`)
+  lines.push(`replay: npm run crash -- --seed ${r.seed}${r.sync ? '' : ' --sync false'}${r.encrypted ? ' --encrypt' : ''} (with the same sizes)`)
   return lines.join('\n')
 }

@@ -7,6 +7,7 @@
 //   options: --cycles N --power-points N --corruptions N --seed N --dir PATH (where the kill
 //   cycles' database goes; default the OS temp dir) --sync false --only kill,power,corruption
 //   --corruption-kinds wal,sst,vlog,MANIFEST,CURRENT --keep (leave the database directory)
+//   --encrypt (every mode with encryption at rest on)
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,7 +17,7 @@ import { runKillCycles } from './kill-cycles.js'
 import { runPowerLoss } from './power-loss.js'
 import { type HarnessResult, failures, formatReport } from './report.js'
 
-const USAGE = 'usage: npm run crash -- [--ci | --soak] [--cycles N] [--power-points N] [--corruptions N] [--seed N] [--dir PATH] [--sync true|false] [--only kill,power,corruption] [--corruption-kinds LIST] [--keep]'
+const USAGE = 'usage: npm run crash -- [--ci | --soak] [--cycles N] [--power-points N] [--corruptions N] [--seed N] [--dir PATH] [--sync true|false] [--only kill,power,corruption] [--corruption-kinds LIST] [--keep] [--encrypt]'
 
 function parseArgs(argv: string[]): Map<string, string> {
   const flags = new Map<string, string>()
@@ -24,12 +25,12 @@ function parseArgs(argv: string[]): Map<string, string> {
     const a = argv[i]
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n${USAGE}`)
     const [name, inline] = a.slice(2).split('=', 2)
-    if (['soak', 'ci', 'keep', 'help'].includes(name)) flags.set(name, inline ?? 'true')
+    if (['soak', 'ci', 'keep', 'help', 'encrypt'].includes(name)) flags.set(name, inline ?? 'true')
     else if (inline !== undefined) flags.set(name, inline)
     else if (i + 1 < argv.length) flags.set(name, argv[++i])
     else throw new Error(`--${name} needs a value\n${USAGE}`)
   }
-  const known = ['soak', 'ci', 'keep', 'help', 'cycles', 'power-points', 'corruptions', 'seed', 'dir', 'sync', 'only', 'corruption-kinds']
+  const known = ['soak', 'ci', 'keep', 'help', 'encrypt', 'cycles', 'power-points', 'corruptions', 'seed', 'dir', 'sync', 'only', 'corruption-kinds']
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`)
   return flags
 }
@@ -61,10 +62,11 @@ async function main(): Promise<number> {
   const soak = flags.get('soak') === 'true'
   const seed = count(flags, 'seed', Math.floor(Math.random() * 2 ** 31))
   const sync = flags.get('sync') !== 'false'
+  const encrypted = flags.get('encrypt') === 'true'
   const only = new Set((flags.get('only') ?? 'kill,power,corruption').split(','))
   const kinds = (flags.get('corruption-kinds')?.split(',') ?? [...FILE_KINDS]) as FileKind[]
   for (const k of kinds) if (!(FILE_KINDS as readonly string[]).includes(k)) throw new Error(`unknown file kind ${k}; one of ${FILE_KINDS.join(', ')}`)
-  const result: HarnessResult = { seed, sync }
+  const result: HarnessResult = { seed, sync, encrypted }
   console.error(`seed ${seed}`)
 
   if (only.has('kill')) {
@@ -72,17 +74,17 @@ async function main(): Promise<number> {
     mkdirSync(parent, { recursive: true })
     const work = mkdtempSync(join(parent, 'sett-crash-'))
     try {
-      result.kill = await runKillCycles({ dir: join(work, 'db'), seed, sync, cycles: count(flags, 'cycles', soak ? 1000 : 30), onCycle: progress('kill cycles') })
+      result.kill = await runKillCycles({ dir: join(work, 'db'), seed, sync, encrypted, cycles: count(flags, 'cycles', soak ? 1000 : 30), onCycle: progress('kill cycles') })
     } finally {
       if (flags.get('keep') === 'true') console.error(`database kept in ${work}`)
       else rmSync(work, { recursive: true, force: true })
     }
   }
   if (only.has('power')) {
-    result.power = await runPowerLoss({ seed, points: count(flags, 'power-points', soak ? 50_000 : 2000), onProgress: progress('power-loss points') })
+    result.power = await runPowerLoss({ seed, encrypted, points: count(flags, 'power-points', soak ? 50_000 : 2000), onProgress: progress('power-loss points') })
   }
   if (only.has('corruption')) {
-    result.corruption = await runCorruption({ seed, kinds, injections: count(flags, 'corruptions', soak ? 2000 : 200), onProgress: progress('corruptions') })
+    result.corruption = await runCorruption({ seed, kinds, encrypted, injections: count(flags, 'corruptions', soak ? 2000 : 200), onProgress: progress('corruptions') })
   }
   console.log(formatReport(result))
   return failures(result).length === 0 ? 0 : 1

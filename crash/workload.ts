@@ -17,9 +17,16 @@ export type Op =
 
 export type MaintenanceKind = 'flush' | 'compact' | 'gc'
 
-/** Small sizes so that flushes, compactions, value-log rotation and GC happen every few ops. */
-export function crashOptions(sync: boolean): Options {
+/** The master key of `--encrypt` runs: fixed, so a killed child's directory reopens in the parent. */
+export const CRASH_ENCRYPTION_KEY = new Uint8Array(32).map((_, i) => 0xa5 ^ i)
+
+/**
+ * Small sizes so that flushes, compactions, value-log rotation and GC happen every few ops.
+ * `encrypted` turns on encryption at rest (every file then goes through the encrypting layer).
+ */
+export function crashOptions(sync: boolean, encrypted = false): Options {
   return {
+    encryptionKey: encrypted ? CRASH_ENCRYPTION_KEY : null,
     sync,
     memtableSize: 16 * 1024,
     blockSize: 512,

@@ -5,19 +5,19 @@
 //   b <id> <kind>     maintenance op begins a <id>   op <id> acknowledged
 //   s <flushes> <compactions> <gc files>   background counters moved
 //   e <message>       failed (the parent reports it; a healthy child never exits by itself)
-// Usage: writer-child <dir> <seed> <first op id> <sync 1|0>
+// Usage: writer-child <dir> <seed> <first op id> <sync 1|0> [<encrypted 1|0>]
 
 import { open } from '../engine/index.js'
 import { crashOptions, execute, opAt } from './workload.js'
 
-const [dir, seedText, firstText, syncText] = process.argv.slice(2)
+const [dir, seedText, firstText, syncText, encryptedText] = process.argv.slice(2)
 const seed = Number(seedText)
 const sync = syncText !== '0'
 const say = (line: string) => process.stdout.write(`${line}\n`)
 
 try {
   say('o')
-  const db = await open(dir, crashOptions(sync))
+  const db = await open(dir, crashOptions(sync, encryptedText === '1'))
   say('r')
   let counters = ''
   for (let id = Number(firstText); ; id++) {

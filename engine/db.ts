@@ -24,6 +24,7 @@ import { Memtable } from '../memtable/index.js'
 import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
 import { type ValueLogEntry, ValueLog, decodePointer, encodePointer } from '../vlog/index.js'
 import { LogWriter } from '../wal/index.js'
+import { Encryption } from './encryption.js'
 import { DBIterator, type IteratorOptions } from './iterator.js'
 import { type BackupDestination, type BackupOptions, type BackupResult, type BackupSource, type LoadOptions, type LoadTarget, loadBackup, writeBackup } from './backup.js'
 import type { BackupSummary } from './backup-format.js'
@@ -130,6 +131,7 @@ export class DB {
   private readonly vlog: ValueLog
   private readonly runner: CompactionRunner
   private readonly gc: ValueLogGC
+  private readonly encryption: Encryption | undefined
   /** Retired value-log files, deleted once the iterators open at retirement have closed. */
   private readonly retiredValueLogs: { number: number; waitFor: Set<DBIterator<unknown>> }[] = []
   private autoGCPending = false
@@ -163,8 +165,9 @@ export class DB {
     walBytesWritten: 0, valueLogBytesWritten: 0, stalls: 0, stallMs: 0,
   }
 
-  private constructor(dir: string, options: ResolvedOptions) {
+  private constructor(dir: string, options: ResolvedOptions, encryption: Encryption | undefined) {
     this.dir = dir
+    this.encryption = encryption
     this.options = options
     this.fs = options.fs
     this.tableOptions = {
@@ -173,7 +176,7 @@ export class DB {
       compression: options.compression,
     }
     this.cache = new BlockCache(options.blockCacheSize)
-    this.runner = options.compactionWorker ? new WorkerCompactionRunner() : new InlineCompactionRunner(options.fs)
+    this.runner = options.compactionWorker ? new WorkerCompactionRunner(encryption?.workerKeys) : new InlineCompactionRunner(options.fs)
     this.vlog = new ValueLog(options.fs, dir, {
       maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
     })
@@ -203,7 +206,10 @@ export class DB {
   /** Opens (or creates) the database in `dir`, recovering from the WAL as needed. */
   static async open(dir: string, options?: Options): Promise<DB> {
     if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('dir must be a non-empty string')
-    const db = new DB(dir, resolveOptions(options))
+    const resolved = resolveOptions(options)
+    // Refuses a missing or wrong key before anything in the directory is touched.
+    const encryption = Encryption.check(dir, resolved)
+    const db = new DB(dir, encryption ? { ...resolved, fs: encryption.fs } : resolved, encryption)
     await db.openFiles()
     return db
   }
@@ -215,6 +221,7 @@ export class DB {
     else fs.list(dir) // NotFoundError when the directory is missing
     this.lock = fs.lock(filePath(dir, LOCK_FILE), readOnly ? 'shared' : 'exclusive')
     try {
+      await this.encryption?.persist()
       const state = await recover({
         fs, dir, options: this.options, versions: this.versions,
         openTable: (f) => this.openTable(f),
@@ -234,6 +241,7 @@ export class DB {
       for (const f of this.versions.current.allFiles()) f.reader?.close()
       await this.vlog.close().catch(() => undefined)
       await this.runner.close()
+      await this.encryption?.close()
       this.lock.release()
       throw err
     }
@@ -775,7 +783,9 @@ export class DB {
   backup(dest: BackupDestination, options?: BackupOptions): Promise<BackupResult> {
     this.checkOpen()
     return writeBackup({
-      fs: this.fs,
+      // A backup file is not part of the database: it is written as it is, never encrypted, so it
+      // can be restored anywhere (encrypt it yourself, or pass a stream that does).
+      fs: this.encryption?.inner ?? this.fs,
       snapshot: () => this.snapshot(),
       tombstoneHorizon: () => this.versions.tombstoneHorizon,
       visibility: () => ({ now: this.options.clock(), droppedPrefixes: this.versions.droppedPrefixes }),
@@ -800,7 +810,7 @@ export class DB {
   loadTarget(): LoadTarget {
     this.checkWritable('load')
     return {
-      fs: this.fs, dir: this.dir, lastSeq: () => this.versions.lastSeq,
+      fs: this.encryption?.inner ?? this.fs, dir: this.dir, lastSeq: () => this.versions.lastSeq,
       write: (ops, sync) => this.writeBatchOps(ops, { sync }),
       raiseLastSeq: (seq) => this.writeQueue.runExclusive(async () => {
         if (seq <= this.versions.lastSeq) return
@@ -1205,6 +1215,7 @@ export class DB {
     }
     for (const f of this.versions.current.allFiles()) f.reader?.close()
     try {
+      await this.encryption?.close()
       this.lock?.release()
     } catch (err) {
       error ??= err

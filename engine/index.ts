@@ -24,9 +24,10 @@ export { type RecoveryReport } from './recovery.js'
 export { type BackupOptions, type BackupResult, type BackupDestination, type BackupSource, type LoadOptions } from './backup.js'
 export { type BackupSummary, type BackupHeader } from './backup-format.js'
 export { restore, type RestoreOptions } from './restore.js'
+export { rotateMasterKey } from './encryption.js'
 export {
   SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, ConflictError,
-  TransactionTooLargeError, ReadOnlyError, type ErrorCode,
+  TransactionTooLargeError, ReadOnlyError, EncryptionKeyError, type ErrorCode,
 } from '../base/errors.js'
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
 export { RealFileSystem } from '../base/real-fs.js'

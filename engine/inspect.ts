@@ -14,7 +14,7 @@
 
 import { CorruptionError, NotFoundError } from '../base/errors.js'
 import {
-  CURRENT_FILE, LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
+  CURRENT_FILE, KEY_REGISTRY_FILE, LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
 } from '../base/filenames.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
 import { entryPayload, isPointerKind } from '../base/entry-value.js'
@@ -23,11 +23,14 @@ import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js
 import { BlockCache, TableReader, type TableProperties } from '../sstable/index.js'
 import { ENTRY_END, VLOG_HEADER_SIZE, checkFileHeader, decodeEntry, decodePointer, findValidEntry } from '../vlog/index.js'
 import { readLog } from '../wal/index.js'
+import { fileSystemForReading } from './encryption.js'
 import { decodeBatchRecord } from './write-batch.js'
 
 export interface InspectOptions {
   /** The file system; node:fs by default. */
   fs?: FileSystem
+  /** The master key of an encrypted database (without it, one is refused with EncryptionKeyError). */
+  encryptionKey?: Uint8Array | null
 }
 
 export interface TableInfo {
@@ -160,6 +163,7 @@ function findLeftovers(names: string[], m: LoadedManifest): string[] {
   const v = m.versions
   const live = new Set(v.current.allFiles().map((f) => f.fileNumber))
   return names.filter((name) => {
+    if (name === KEY_REGISTRY_FILE) return false
     const p = parseFileName(name)
     if (!p) return true
     switch (p.kind) {
@@ -210,7 +214,7 @@ function walLastSeq(fs: FileSystem, path: string, newest: boolean): number {
  * damaged. A table that cannot be opened is listed with `error` set.
  */
 export function inspectDatabase(dir: string, options: InspectOptions = {}): DatabaseInfo {
-  const fs = options.fs ?? new RealFileSystem()
+  const fs = fileSystemForReading(dir, options.fs ?? new RealFileSystem(), options.encryptionKey)
   const names = listDatabase(fs, dir)
   const number = readCurrent(fs, dir)!
   const m = loadManifest(fs, dir, number)
@@ -401,7 +405,7 @@ function scanValueLog(path: string, data: Uint8Array): { validLength: number; ba
  * Throws NotFoundError when `dir` is missing or holds no database.
  */
 export function verifyDatabase(dir: string, options: InspectOptions = {}): VerifyResult {
-  const fs = options.fs ?? new RealFileSystem()
+  const fs = fileSystemForReading(dir, options.fs ?? new RealFileSystem(), options.encryptionKey)
   const names = listDatabase(fs, dir)
   const c = new Checker(fs, dir)
   const lockedBy = lockHolder(dir, { fs })

@@ -298,6 +298,7 @@ const SETT_OPTIONS: Record<Exclude<keyof Options, 'createIfMissing' | 'errorIfEx
   l0SlowdownTrigger: true, l0StopTrigger: true, levelBaseBytes: true, levelMultiplier: true, paranoid: true,
   valueThreshold: true, valueLogFileSize: true, valueLogMaxEntries: true, autoValueLogGC: true, compactionWorker: true,
   clock: true, numVersionsToKeep: true, detectConflicts: true, fs: true, readOnly: true,
+  encryptionKey: true, encryptionKeyRotation: true,
 }
 
 function manifest(options: Options) {

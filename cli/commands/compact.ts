@@ -4,8 +4,9 @@
 import { open } from '../../engine/index.js'
 import { formatBytes } from '../format.js'
 import { type Command, EXIT_OK, type Io, dirArgument, parse, reportError, stringOption } from '../io.js'
+import { KEY_HELP, parseKeyOption } from '../key-option.js'
 
-const help = `Usage: sett compact <dir> [--start <key>] [--end <key>]
+const help = `Usage: sett compact <dir> [--start <key>] [--end <key>] [--key <key>]
 
 Opens the database in <dir> and runs compactRange(start, end): every table overlapping the
 range (all keys by default) is compacted down the levels, dropping overwritten and deleted
@@ -17,6 +18,8 @@ has the database open. Never creates a database.
 Options:
   --start <key>   first key of the range (UTF-8), inclusive
   --end <key>     last key of the range (UTF-8), inclusive
+  --key <key>     master key of an encrypted database:
+                  ${KEY_HELP}
   -h, --help
 
 Exit codes: 0 done; 1 the database is damaged or the compaction failed; 2 usage error, no
@@ -30,13 +33,13 @@ export const compactCommand: Command = {
   async run(args: string[], io: Io): Promise<number> {
     let dir: string | undefined
     try {
-      const { values, positionals } = parse(args, { start: { type: 'string' }, end: { type: 'string' } })
+      const { values, positionals } = parse(args, { start: { type: 'string' }, end: { type: 'string' }, key: { type: 'string' } })
       if (values.help) {
         io.stdout(help)
         return EXIT_OK
       }
       dir = dirArgument(positionals)
-      const db = await open(dir, { createIfMissing: false })
+      const db = await open(dir, { createIfMissing: false, encryptionKey: parseKeyOption(stringOption(values, 'key'), 'key') })
       try {
         const before = db.stats().levels
         const started = performance.now()
