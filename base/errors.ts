@@ -82,7 +82,7 @@ export class ConflictError extends SettError {
 /** A transaction's writes outgrew what one commit may carry; use a WriteBatch for bulk loads. */
 export class TransactionTooLargeError extends SettError {
   constructor(bytes: number, limit: number) {
-    super('SETT_TXN_TOO_LARGE', `transaction of ${bytes} bytes exceeds the limit of ${limit} (a quarter of memtableSize); use db.writeBatch() for bulk loads`)
+    super('SETT_TXN_TOO_LARGE', `transaction of ${bytes} bytes exceeds the limit of ${limit} (one memtable); use db.writeBatch() for bulk loads`)
   }
 }
 

@@ -12,7 +12,7 @@ export const KEY_SPACE = 300
 export type Write = { key: string; value: Buffer | null }
 
 export type Op =
-  | { id: number; type: 'put' | 'del' | 'batch'; writes: Write[] }
+  | { id: number; type: 'put' | 'del' | 'batch' | 'txn'; writes: Write[] }
   | { id: number; type: 'flush' | 'compact' | 'gc' }
 
 export type MaintenanceKind = 'flush' | 'compact' | 'gc'
@@ -77,10 +77,12 @@ export function opAt(seed: number, id: number): Op {
   if (r < 0.06) return { id, type: 'gc' }
   if (r < 0.16) return { id, type: 'del', writes: [write(key(), true)] }
   if (r < 0.36) {
+    // A transaction's writes must fit one memtable (16 KiB here): at most 3 values of < 3 KiB.
+    const txn = r >= 0.28
     const keys = new Set<string>()
-    const n = 2 + Math.floor(rnd() * 5)
+    const n = txn ? 1 + Math.floor(rnd() * 3) : 2 + Math.floor(rnd() * 5)
     while (keys.size < n) keys.add(key())
-    return { id, type: 'batch', writes: [...keys].map((k) => write(k, rnd() < 0.2)) }
+    return { id, type: txn ? 'txn' : 'batch', writes: [...keys].map((k) => write(k, rnd() < 0.2)) }
   }
   return { id, type: 'put', writes: [write(key(), false)] }
 }
@@ -105,5 +107,11 @@ export async function execute(db: DB, op: Op): Promise<void> {
       for (const w of op.writes) w.value === null ? b.del(w.key) : b.put(w.key, w.value)
       return b.write()
     }
+    case 'txn':
+      // Reads first, so the commit goes through conflict tracking; one writer never conflicts.
+      return db.transaction(async (txn) => {
+        for (const w of op.writes) await txn.get(w.key)
+        for (const w of op.writes) w.value === null ? txn.del(w.key) : txn.put(w.key, w.value)
+      })
   }
 }

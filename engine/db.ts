@@ -373,8 +373,8 @@ export class DB {
     this.transactionHost ??= {
       oracle: this.oracle,
       detectConflicts: this.options.detectConflicts,
-      // A commit is one write group; a quarter of a memtable keeps it from forcing a stall alone.
-      maxTransactionBytes: Math.floor(this.options.memtableSize / 4),
+      // A commit is one write group, held in memory whole until it is in the memtable.
+      maxTransactionBytes: this.options.memtableSize,
       clock: this.options.clock,
       snapshot: () => this.snapshot(),
       getSync: (key, o) => this.getSync(key, o),
