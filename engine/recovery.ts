@@ -10,7 +10,7 @@
 // tail (without sync the OS may have written the WAL's bytes but not the value log's).
 
 import { CorruptionError, InvalidArgumentError, NotFoundError } from '../base/errors.js'
-import { LOCK_FILE, filePath, parseFileName, tableFileName, walFileName } from '../base/filenames.js'
+import { LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName } from '../base/filenames.js'
 import type { FileSystem } from '../base/fs.js'
 import { type FileMetadata, ManifestWriter, type VersionEdit, VersionSet, emptyEdit, readCurrent, recoverManifest } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
@@ -69,11 +69,25 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   const { fs, dir, options, versions } = ctx
   const report: RecoveryReport = { walsReplayed: 0, entriesReplayed: 0, skipped: [], removed: [] }
   const current = readCurrent(fs, dir)
+  let manifestPath: string | undefined
   if (current === undefined) {
     if (!options.createIfMissing) throw new NotFoundError(`no database in ${dir} (createIfMissing is false)`)
   } else {
     if (options.errorIfExists) throw new InvalidArgumentError(`a database already exists in ${dir}`)
-    recoverManifest(fs, dir, versions)
+    manifestPath = filePath(dir, manifestFileName(recoverManifest(fs, dir, versions)))
+    const manifest = manifestPath
+    // A file the manifest lists but the directory lacks: most likely the manifest lost its latest
+    // edits (cut at rest; its last valid record looks like a crash's torn tail), the one that
+    // retired the file among them. Blame the manifest, where the damage most likely is.
+    const missing = (name: string): CorruptionError => new CorruptionError(manifest, fs.readFile(manifest).length,
+      `lists ${name}, which is missing: the manifest may have lost its latest edits, or the file was deleted`)
+    for (const n of versions.valueLogs.keys()) if (!fs.exists(filePath(dir, vlogFileName(n)))) throw missing(vlogFileName(n))
+    for (const f of versions.current.allFiles()) if (!fs.exists(filePath(dir, tableFileName(f.fileNumber)))) throw missing(tableFileName(f.fileNumber))
+    // The WAL the log number names always exists: it is created (and its name made durable)
+    // before any edit names it, and deleted only after a later edit moves past it. Without this
+    // check a manifest that lost a flush's edit would replay nothing and call the flushed table a
+    // leftover: the flush's writes would vanish without a word.
+    if (versions.logNumber > 0 && !fs.exists(filePath(dir, walFileName(versions.logNumber)))) throw missing(walFileName(versions.logNumber))
   }
   report.valueLogTornTail = await ctx.valueLog.recover([...versions.valueLogs.keys()])
 
@@ -131,7 +145,15 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
           if (!isPointerKind(e.kind)) continue
           const p = decodePointer(entryPayload(e.kind, e.value), path)
           const size = ctx.valueLog.sizes.get(p.fileNumber)
-          if (size === undefined) throw new CorruptionError(path, rec.offset, `points into value-log file ${p.fileNumber}, which is not live`)
+          if (size === undefined) {
+            // The file is there but unlisted: the manifest lost the edit that added it.
+            const unlisted = filePath(dir, vlogFileName(p.fileNumber))
+            if (manifestPath !== undefined && fs.exists(unlisted)) {
+              throw new CorruptionError(manifestPath, fs.readFile(manifestPath).length,
+                `does not list ${vlogFileName(p.fileNumber)}, which exists and which ${path} at ${rec.offset} points into: the manifest may have lost its latest edits`)
+            }
+            throw new CorruptionError(path, rec.offset, `points into value-log file ${p.fileNumber}, which is not live`)
+          }
           if (p.offset + p.length > size) {
             if (newest) throw new ValueLogTail(path, rec.offset)
             throw new CorruptionError(path, rec.offset, 'points past the end of its value-log file')
@@ -160,6 +182,10 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
 
   const walNumber = versions.newFileNumber()
   const manifestNumber = versions.newFileNumber()
+  // The new WAL's name is durable before the manifest that names it (see the log-number check).
+  const wal = LogWriter.create(fs.create(filePath(dir, walFileName(walNumber))), 'wal')
+  await wal.sync()
+  await fs.syncDir(dir)
   edit.logNumber = walNumber
   versions.apply(edit)
   const manifest = await ManifestWriter.create(fs, dir, manifestNumber, versions.snapshotEdit())
@@ -180,8 +206,6 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     }
   }
 
-  const wal = LogWriter.create(fs.create(filePath(dir, walFileName(walNumber))), 'wal')
-  await wal.sync()
   await fs.syncDir(dir)
   return { manifest, wal, walNumber, report, memtables }
 }

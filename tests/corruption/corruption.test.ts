@@ -221,6 +221,29 @@ describe('corruption is detected, never returned as data', () => {
     expect(detected).toBe(50)
   })
 
+  it('a manifest cut at rest at any record boundary: CorruptionError naming it, never an older state', async () => {
+    const [path] = files(base, /^MANIFEST-/)
+    const records: LogRecord[] = []
+    const f = base.openRead(path)
+    readLog(f, 'manifest', { tolerateTornTail: false }, (r) => records.push(r))
+    f.close()
+    // Cut just before each record after the snapshot's commit record: the file then ends cleanly,
+    // exactly like one a crash left, and only what its edits did elsewhere can give the cut away.
+    let detected = 0
+    for (const r of records.slice(2)) {
+      const fs = await cloneFs(base)
+      fs.truncateFile(path, r.offset)
+      const got = await outcome(fs)
+      if (got instanceof CorruptionError) {
+        expect(got.file, `cut at ${r.offset}`).toBe(path)
+        detected++
+      } else {
+        expect(got, `cut at ${r.offset}: no older state may appear`).toBe(states[TAIL_WRITES].dump())
+      }
+    }
+    expect(detected).toBeGreaterThan(records.length / 3)
+  })
+
   it('a damaged CURRENT: CorruptionError naming it', async () => {
     const path = `${DIR}/CURRENT`
     const size = base.openRead(path).size
