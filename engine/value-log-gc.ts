@@ -135,6 +135,10 @@ export class ValueLogGC {
         batchBytes = 0
       }
     }
+    // The moved copies go into a table before the old file leaves the manifest: then they no
+    // longer depend on a WAL record, and damage to the WAL's tail (read as a crash) cannot take
+    // them away after the old file is gone.
+    await this.ctx.flush()
     await this.ctx.retire(best)
     this.filesCollected++
     this.bytesReclaimed += size - liveBytes
