@@ -32,6 +32,18 @@ export function rangeWithinPrefix(prefix: Uint8Array, smallest: Uint8Array, larg
   return hasPrefix(smallest, prefix) && hasPrefix(largest, prefix)
 }
 
+/** Whether some key in [smallest, largest] may start with `prefix`. */
+export function rangeMayHavePrefix(prefix: Uint8Array, smallest: Uint8Array, largest: Uint8Array): boolean {
+  if (compareBytes(largest, prefix) < 0) return false
+  // Past every key with the prefix: the prefix, its last non-0xff byte incremented, cut there.
+  let end = prefix.length - 1
+  while (end >= 0 && prefix[end] === 0xff) end--
+  if (end < 0) return true
+  const after = prefix.slice(0, end + 1)
+  after[end]++
+  return compareBytes(smallest, after) < 0
+}
+
 /**
  * Adds a drop, keeping the list minimal: a drop is redundant when another drop with a shorter or
  * equal prefix of it and a seq at least as high covers everything it covers.

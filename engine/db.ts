@@ -95,6 +95,8 @@ export interface DBStats {
   openIterators: number
   blockCacheBytes: number
   valueLogGC: { runs: number; filesCollected: number; bytesReclaimed: number }
+  /** dropPrefix()/dropAll() records in force (forgotten at an open once no table holds what they cover). */
+  droppedPrefixes: number
   /** Commits refused with ConflictError, and commits the oracle still remembers for checks. */
   transactions: { conflicts: number; trackedCommits: number }
   recovery: RecoveryReport
@@ -1168,6 +1170,7 @@ export class DB {
       openIterators: this.iterators.size,
       blockCacheBytes: this.cache.size,
       valueLogGC: { runs: this.gc.runs, filesCollected: this.gc.filesCollected, bytesReclaimed: this.gc.bytesReclaimed },
+      droppedPrefixes: this.versions.droppedPrefixes.length,
       transactions: { conflicts: this.oracle.conflicts, trackedCommits: this.oracle.size },
       recovery: this.recoveryReport,
     }

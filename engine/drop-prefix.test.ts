@@ -66,6 +66,27 @@ describe('dropPrefix', () => {
     await db.close()
   })
 
+  it('keeps a drop record while a table may hold what it covers, and forgets it at an open after that', async () => {
+    const fs = new MemFileSystem()
+    let db = await open('/db', options(fs))
+    for (let i = 0; i < 400; i++) await db.put(`${i % 2 ? 'x' : 'y'}:${String(i).padStart(4, '0')}`, `v${i}`)
+    await db.compactRange()
+    await db.dropPrefix('x:')
+    expect(db.stats().droppedPrefixes).toBe(1)
+    await db.close()
+    db = await open('/db', options(fs))
+    // The x: keys share tables with y: keys, so no table went whole: the record must stay.
+    expect(db.stats().droppedPrefixes).toBe(1)
+    expect(keys(db, { prefix: 'x:' })).toEqual([])
+    await db.compactRange()
+    await db.close()
+    db = await open('/db', options(fs))
+    expect(db.stats().droppedPrefixes).toBe(0)
+    expect(keys(db, { prefix: 'x:' })).toEqual([])
+    expect(keys(db, { prefix: 'y:' }).length).toBe(200)
+    await db.close()
+  })
+
   it('refuses a call without prefixes or with a bad one', async () => {
     const db = await open('/db', options(new MemFileSystem()))
     await expect(db.dropPrefix()).rejects.toThrow(InvalidArgumentError)

@@ -188,6 +188,8 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   await fs.syncDir(dir)
   edit.logNumber = walNumber
   versions.apply(edit)
+  // Every replayed WAL is in a table now, so the tables alone say which drops still matter.
+  versions.pruneDrops()
   const manifest = await ManifestWriter.create(fs, dir, manifestNumber, versions.snapshotEdit())
 
   // The new manifest is durable: everything it does not name is a leftover.

@@ -10,7 +10,7 @@
 // tables of L1 and below never overlap and are kept by smallest key.
 
 import { assert } from '../base/assert.js'
-import { type DroppedPrefix, addDrop } from '../base/dropped-prefixes.js'
+import { type DroppedPrefix, addDrop, rangeMayHavePrefix } from '../base/dropped-prefixes.js'
 import { CorruptionError } from '../base/errors.js'
 import { compareBytes } from '../base/internal-key.js'
 import type { TableReader } from '../sstable/index.js'
@@ -203,6 +203,17 @@ export class VersionSet {
     this.current = next
     prev.unref()
     return next
+  }
+
+  /**
+   * Forgets drops no table can still hold an entry for (no table whose keys may have the prefix
+   * has an entry as old as the drop). Only for when every memtable has been flushed (recovery,
+   * before it writes a new manifest): a memtable may hold covered entries too.
+   */
+  pruneDrops(): void {
+    const tables = this.current.allFiles()
+    this.droppedPrefixes = this.droppedPrefixes.filter((d) =>
+      tables.some((f) => f.minSeq <= d.seq && rangeMayHavePrefix(d.prefix, f.smallestKey, f.largestKey)))
   }
 
   /** The whole state as one edit: the first record of a new manifest. */
