@@ -1,21 +1,29 @@
-// CompactionRunner: runs compaction tasks inline or in a worker thread, behind one interface.
+// CompactionRunner: runs compaction and flush tasks inline or in a worker thread, behind one
+// interface.
 //
 // The worker keeps the event loop of the embedding program free while tables are merged and
 // written. It works only on the real file system (an in-memory one cannot be shared across
 // threads), so tests on MemFileSystem run tasks inline. One worker, one task at a time: the
-// engine's background loop runs compactions one after another.
+// engine's background loop runs flushes and compactions one after another. A flush reaches the
+// worker without a copy when the memtable's arena is shared; one that is not (recovery builds
+// plain memtables) runs inline here instead.
 
 import { Worker } from 'node:worker_threads'
 import type { FileSystem } from '../base/fs.js'
 import type { CompactionResult } from './compaction-job.js'
 import { type CompactionTask, runCompactionTask } from './compaction-task.js'
-import { type WorkerReply, rebuildError } from './worker-errors.js'
+import { type FlushTask, runFlushTask } from './flush-task.js'
+import { type WorkerReply, type WorkerRequest, rebuildError } from './worker-errors.js'
 
 export interface CompactionRunner {
   readonly inWorker: boolean
   run(task: CompactionTask): Promise<CompactionResult>
+  flush(task: FlushTask): Promise<CompactionResult>
   close(): Promise<void>
 }
+
+/** How long an inline task runs before it lets the event loop turn, so reads and writes get turns. */
+const INLINE_YIELD_MS = 4
 
 export class InlineCompactionRunner implements CompactionRunner {
   readonly inWorker = false
@@ -25,9 +33,12 @@ export class InlineCompactionRunner implements CompactionRunner {
     this.fs = fs
   }
 
-  /** Yields to the event loop every 4 ms, so reads and writes get turns meanwhile. */
   run(task: CompactionTask): Promise<CompactionResult> {
-    return runCompactionTask(task, this.fs, 4)
+    return runCompactionTask(task, this.fs, INLINE_YIELD_MS)
+  }
+
+  flush(task: FlushTask): Promise<CompactionResult> {
+    return runFlushTask(task, this.fs, INLINE_YIELD_MS)
   }
 
   async close(): Promise<void> {}
@@ -45,9 +56,15 @@ export function workerEntry(moduleUrl: string = import.meta.url): URL {
 
 export class WorkerCompactionRunner implements CompactionRunner {
   readonly inWorker = true
+  /** For flushes of memtables whose arena is not shared: the real file system, run inline. */
+  private readonly fs: FileSystem
   private worker: Worker | undefined
   private nextId = 1
   private readonly pending = new Map<number, { resolve: (r: CompactionResult) => void; reject: (e: unknown) => void }>()
+
+  constructor(fs: FileSystem) {
+    this.fs = fs
+  }
 
   private start(): Worker {
     if (this.worker) return this.worker
@@ -73,13 +90,21 @@ export class WorkerCompactionRunner implements CompactionRunner {
   }
 
   run(task: CompactionTask): Promise<CompactionResult> {
+    return this.send({ id: this.nextId++, type: 'compaction', task })
+  }
+
+  flush(task: FlushTask): Promise<CompactionResult> {
+    if (!(task.memtable.buffer instanceof SharedArrayBuffer)) return runFlushTask(task, this.fs, INLINE_YIELD_MS)
+    return this.send({ id: this.nextId++, type: 'flush', task })
+  }
+
+  private send(request: WorkerRequest): Promise<CompactionResult> {
     const worker = this.start()
-    const id = this.nextId++
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
+      this.pending.set(request.id, { resolve, reject })
       // Keep the process alive while a task is in flight; idle, the worker must not hold it open.
       worker.ref()
-      worker.postMessage({ id, task })
+      worker.postMessage(request)
     })
   }
 

@@ -1,15 +1,15 @@
-// What crosses between the engine and the compaction worker: requests, replies, and errors as
+// What crosses between the engine and the compaction worker (compactions and flushes): requests, replies, and errors as
 // plain data. Error classes do not survive postMessage, so a CorruptionError or IOError is
 // described on one side and rebuilt on the other with its code, file and offset.
 
 import { CorruptionError, IOError, SettError } from '../base/errors.js'
 import type { CompactionResult } from './compaction-job.js'
 import type { CompactionTask } from './compaction-task.js'
+import type { FlushTask } from './flush-task.js'
 
-export interface WorkerRequest {
-  id: number
-  task: CompactionTask
-}
+export type WorkerRequest =
+  | { id: number; type: 'compaction'; task: CompactionTask }
+  | { id: number; type: 'flush'; task: FlushTask }
 
 export interface ErrorDescription {
   name: string

@@ -15,7 +15,7 @@ import type { InternalIterator, LookupResult } from '../base/internal-iterator.j
 import { MergingIterator } from '../base/merging-iterator.js'
 import {
   type CompactionPlan, type CompactionRunner, InlineCompactionRunner, WorkerCompactionRunner, levelScores, levelTargetBytes,
-  outputNumbersNeeded, pickCompaction, planCompaction, runCompactionJob,
+  outputNumbersNeeded, pickCompaction, planCompaction,
 } from '../compaction/index.js'
 import { FileMetadata, LevelIterator, type ManifestWriter, NUM_LEVELS, type TableMeta, type Version, VersionSet, emptyEdit } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
@@ -57,7 +57,7 @@ export interface DBStats {
   levels: { level: number; files: number; bytes: number; score: number; targetBytes: number }[]
   flushes: number
   compactions: number
-  /** Whether compactions run in the worker thread (compactionWorker). */
+  /** Whether flushes and compactions run in the worker thread (compactionWorker). */
   compactionInWorker: boolean
   trivialMoves: number
   compactionBytesRead: number
@@ -135,7 +135,7 @@ export class DB {
       compression: options.compression,
     }
     this.cache = new BlockCache(options.blockCacheSize)
-    this.runner = options.compactionWorker ? new WorkerCompactionRunner() : new InlineCompactionRunner(options.fs)
+    this.runner = options.compactionWorker ? new WorkerCompactionRunner(options.fs) : new InlineCompactionRunner(options.fs)
     this.vlog = new ValueLog(options.fs, dir, {
       maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
     })
@@ -155,10 +155,15 @@ export class DB {
     })
   }
 
-  /** Reserving the whole limit up front avoids grow-and-copy; untouched pages cost no RSS. */
+  /**
+   * Reserving the whole limit up front avoids grow-and-copy; untouched pages cost no RSS. With
+   * the worker, the arena is shared so the worker can flush the memtable without a copy.
+   */
   private newMemtable(): Memtable {
     const size = this.options.memtableSize
-    return new Memtable({ initialArenaSize: Math.min(size + 1024 * 1024, 2 ** 31), keyFilterBits: size / 8 })
+    return new Memtable({
+      initialArenaSize: Math.min(size + 1024 * 1024, 2 ** 31), keyFilterBits: size / 8, shared: this.runner.inWorker,
+    })
   }
 
   /** Opens (or creates) the database in `dir`, recovering from the WAL as needed. */
@@ -601,11 +606,15 @@ export class DB {
     return this.snapshots.oldest(this.versions.lastSeq)
   }
 
-  /** Writes a memtable as one L0 table (or none, if nothing survives), with its reader open. */
+  /**
+   * Writes a memtable as one L0 table (none when it is empty), with its reader open: in the
+   * worker when its arena is shared, else inline.
+   */
   private async writeLevel0(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }> {
-    const result = await runCompactionJob(mem.iterator(), {
-      fs: this.fs, dir: this.dir, newFileNumber: () => this.versions.newFileNumber(), table: this.tableOptions,
-      targetFileSize: Infinity, smallestSnapshot: this.smallestSnapshot(), dropTombstones: false, yieldAfterMs: 4,
+    if (mem.count === 0) return { tables: [], valueLogDiscards: new Map() }
+    const result = await this.runner.flush({
+      dir: this.dir, memtable: mem.freeze(), fileNumber: this.versions.newFileNumber(), table: this.tableOptions,
+      smallestSnapshot: this.smallestSnapshot(),
     })
     const tables = result.tables.map((t) => {
       const f = new FileMetadata(t)

@@ -68,9 +68,10 @@ export interface Options {
    */
   autoValueLogGC?: number
   /**
-   * Run compactions in a worker thread, so merging and writing tables never blocks the event loop.
-   * Default: true on the real file system; an in-memory one cannot be shared with a thread, so
-   * with `fs` set to anything else compactions run inline (yielding every 4096 entries).
+   * Run flushes and compactions in a worker thread, so writing tables never blocks the event loop
+   * (memtables then live in SharedArrayBuffers the worker reads in place). Default: true on the
+   * real file system; an in-memory one cannot be shared with a thread, so with `fs` set to
+   * anything else they run inline (yielding every 4 ms).
    */
   compactionWorker?: boolean
   /** The file system (tests pass a MemFileSystem). Default: node:fs. */
