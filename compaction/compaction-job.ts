@@ -19,7 +19,7 @@ import type { FileSystem } from '../base/fs.js'
 import { Kind, MAX_SEQ, bytesEqual } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import type { TableMeta } from '../manifest/index.js'
-import { TableBuilder, type TableWriterOptions } from '../sstable/index.js'
+import { type OpenedTable, TableBuilder, type TableWriterOptions } from '../sstable/index.js'
 import { decodePointer } from '../vlog/index.js'
 
 export interface CompactionJobOptions {
@@ -45,6 +45,8 @@ export interface CompactionResult {
   bytesWritten: number
   /** Value-log file number → bytes of entries whose last pointer this job dropped. */
   valueLogDiscards: Map<number, number>
+  /** From the worker: each output table opened and checked there, for TableReader.fromOpened(). */
+  opened?: OpenedTable[]
 }
 
 export async function runCompactionJob(input: InternalIterator, options: CompactionJobOptions): Promise<CompactionResult> {

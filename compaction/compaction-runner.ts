@@ -19,6 +19,13 @@ export interface CompactionRunner {
   readonly inWorker: boolean
   run(task: CompactionTask): Promise<CompactionResult>
   flush(task: FlushTask): Promise<CompactionResult>
+  /**
+   * Removes a file that nothing refers to any more (a flushed WAL, an obsolete table). In the
+   * worker it happens later, off the event loop; a removal lost to a crash or an error leaves a
+   * leftover that the next open removes.
+   */
+  remove(path: string): void
+  /** Waits for removals in flight, then stops the worker. */
   close(): Promise<void>
 }
 
@@ -41,6 +48,11 @@ export class InlineCompactionRunner implements CompactionRunner {
     return runFlushTask(task, this.fs, INLINE_YIELD_MS)
   }
 
+  /** At once, errors thrown: the crash tests see every file operation in its place. */
+  remove(path: string): void {
+    this.fs.remove(path)
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -60,7 +72,8 @@ export class WorkerCompactionRunner implements CompactionRunner {
   private readonly fs: FileSystem
   private worker: Worker | undefined
   private nextId = 1
-  private readonly pending = new Map<number, { resolve: (r: CompactionResult) => void; reject: (e: unknown) => void }>()
+  private readonly pending = new Map<number, { resolve: (r: CompactionResult | undefined) => void; reject: (e: unknown) => void }>()
+  private readonly removals = new Set<Promise<unknown>>()
 
   constructor(fs: FileSystem) {
     this.fs = fs
@@ -98,7 +111,16 @@ export class WorkerCompactionRunner implements CompactionRunner {
     return this.send({ id: this.nextId++, type: 'flush', task })
   }
 
-  private send(request: WorkerRequest): Promise<CompactionResult> {
+  remove(path: string): void {
+    const done: Promise<unknown> = this.send({ id: this.nextId++, type: 'remove', path })
+      .catch(() => undefined)
+      .finally(() => this.removals.delete(done))
+    this.removals.add(done)
+  }
+
+  private send(request: WorkerRequest & { type: 'remove' }): Promise<undefined>
+  private send(request: WorkerRequest): Promise<CompactionResult>
+  private send(request: WorkerRequest): Promise<CompactionResult | undefined> {
     const worker = this.start()
     return new Promise((resolve, reject) => {
       this.pending.set(request.id, { resolve, reject })
@@ -109,6 +131,7 @@ export class WorkerCompactionRunner implements CompactionRunner {
   }
 
   async close(): Promise<void> {
+    while (this.removals.size > 0) await Promise.all(this.removals)
     const w = this.worker
     this.worker = undefined
     if (w) await w.terminate()

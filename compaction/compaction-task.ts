@@ -7,7 +7,7 @@ import type { FileSystem } from '../base/fs.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
 import { FileMetadata, LevelIterator, type TableMeta } from '../manifest/index.js'
-import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
+import { BlockCache, type OpenedTable, TableReader, type TableWriterOptions } from '../sstable/index.js'
 import { type CompactionResult, runCompactionJob } from './compaction-job.js'
 
 export interface CompactionTask {
@@ -69,4 +69,20 @@ export async function runCompactionTask(task: CompactionTask, fs: FileSystem, yi
     input.close()
     for (const f of [...inputs, ...overlapping]) f.reader!.close()
   }
+}
+
+/**
+ * Opens (reading and checking footer, properties, filter and index) each table a task wrote, and
+ * keeps what was decoded, so the engine's thread can build its readers without doing it again.
+ */
+export function openOutputs(result: CompactionResult, dir: string, fs: FileSystem): OpenedTable[] {
+  const cache = new BlockCache(0)
+  return result.tables.map((t) => {
+    const reader = TableReader.open(fs, filePath(dir, tableFileName(t.fileNumber)), t.fileNumber, cache)
+    try {
+      return reader.exportOpened()
+    } finally {
+      reader.close()
+    }
+  })
 }

@@ -76,6 +76,9 @@ it(`worker flushes and compactions write the bytes inline ones write (seed ${SEE
     expect(inline[2].tables.length).toBeGreaterThan(1)
     for (let r = 0; r < inline.length; r++) {
       expect(worker[r].entriesDropped).toBe(inline[r].entriesDropped)
+      // The worker opened and checked each table it wrote; inline runs leave that to the engine.
+      expect(worker[r].opened?.map((o) => o.properties.fileSize)).toEqual(worker[r].tables.map((t) => t.size))
+      expect(inline[r].opened).toBeUndefined()
       for (let t = 0; t < inline[r].tables.length; t++) {
         const a = tableBytes(memFs, '/db', inline[r].tables[t])
         const b = tableBytes(realFs, dir, worker[r].tables[t])

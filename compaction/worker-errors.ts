@@ -10,6 +10,7 @@ import type { FlushTask } from './flush-task.js'
 export type WorkerRequest =
   | { id: number; type: 'compaction'; task: CompactionTask }
   | { id: number; type: 'flush'; task: FlushTask }
+  | { id: number; type: 'remove'; path: string }
 
 export interface ErrorDescription {
   name: string
@@ -20,7 +21,7 @@ export interface ErrorDescription {
 }
 
 export type WorkerReply =
-  | { id: number; ok: true; result: CompactionResult }
+  | { id: number; ok: true; result?: CompactionResult }
   | { id: number; ok: false; error: ErrorDescription }
 
 export function describeError(err: unknown): ErrorDescription {

@@ -19,7 +19,7 @@ import {
 } from '../compaction/index.js'
 import { FileMetadata, LevelIterator, type ManifestWriter, NUM_LEVELS, type TableMeta, type Version, VersionSet, emptyEdit } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
-import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
+import { BlockCache, type OpenedTable, TableReader, type TableWriterOptions } from '../sstable/index.js'
 import { type ValueLogEntry, ValueLog, decodePointer, encodePointer } from '../vlog/index.js'
 import { LogWriter } from '../wal/index.js'
 import { DBIterator, type IteratorOptions } from './iterator.js'
@@ -586,8 +586,12 @@ export class DB {
 
   // ---------------------------------------------------------------- background work
 
-  private openTable(f: FileMetadata): void {
-    f.reader = TableReader.open(this.fs, filePath(this.dir, tableFileName(f.fileNumber)), f.fileNumber, this.cache)
+  /** `opened`: what the worker decoded when it checked the table (saves doing it on this thread). */
+  private openTable(f: FileMetadata, opened?: OpenedTable): void {
+    const path = filePath(this.dir, tableFileName(f.fileNumber))
+    f.reader = opened
+      ? TableReader.fromOpened(this.fs, path, f.fileNumber, this.cache, opened)
+      : TableReader.open(this.fs, path, f.fileNumber, this.cache)
   }
 
   private onObsoleteTable(f: FileMetadata): void {
@@ -596,7 +600,7 @@ export class DB {
     this.cache.dropTable(f.fileNumber)
     if (this.state === 'closed') return
     try {
-      this.fs.remove(filePath(this.dir, tableFileName(f.fileNumber)))
+      this.runner.remove(filePath(this.dir, tableFileName(f.fileNumber)))
     } catch {
       // A file we fail to remove now is a leftover that the next open removes.
     }
@@ -616,9 +620,9 @@ export class DB {
       dir: this.dir, memtable: mem.freeze(), fileNumber: this.versions.newFileNumber(), table: this.tableOptions,
       smallestSnapshot: this.smallestSnapshot(),
     })
-    const tables = result.tables.map((t) => {
+    const tables = result.tables.map((t, i) => {
       const f = new FileMetadata(t)
-      this.openTable(f)
+      this.openTable(f, result.opened?.[i])
       return f
     })
     return { tables, valueLogDiscards: result.valueLogDiscards }
@@ -696,7 +700,7 @@ export class DB {
     this.versions.apply(edit)
     this.frozen.pop()
     this.counters.flushes++
-    this.fs.remove(filePath(this.dir, walFileName(oldest.walNumber)))
+    this.runner.remove(filePath(this.dir, walFileName(oldest.walNumber)))
   }
 
   private async compact(plan: CompactionPlan): Promise<void> {
@@ -726,9 +730,9 @@ export class DB {
         smallestSnapshot: this.smallestSnapshot(), dropTombstones: plan.bottommost,
       })
       for (const f of plan.overlapping) edit.deletedTables.push({ level: plan.outputLevel, fileNumber: f.fileNumber })
-      for (const t of result.tables) {
+      for (const [i, t] of result.tables.entries()) {
         const f = new FileMetadata(t)
-        this.openTable(f)
+        this.openTable(f, result.opened?.[i])
         edit.addedTables.push({ level: plan.outputLevel, table: f })
       }
       edit.nextFileNumber = this.versions.nextFileNumber

@@ -2,7 +2,7 @@
 // Map: random puts, deletes and overwrites with small memtables (many flushes, compactions), reads
 // and scans while the worker writes, a snapshot held across flushes, and reopens in between.
 
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
@@ -32,6 +32,7 @@ it(`matches a sorted Map across worker flushes, compactions and reopens (seed ${
   for (let round = 0; round < 3; round++) {
     const db = await open(dir, options)
     expect(db.stats().compactionInWorker).toBe(true)
+    expect(db.stats().recovery.removed.filter((f) => f.endsWith('.sst'))).toEqual([])
     const snapshotModel = model.clone()
     const snap = db.snapshot()
     for (let batch = 0; batch < 60; batch++) {
@@ -59,10 +60,13 @@ it(`matches a sorted Map across worker flushes, compactions and reopens (seed ${
     const st = db.stats()
     flushes += st.flushes
     compactions += st.compactions
-    // Round 2 closes with a full memtable: the reopen replays its WAL.
     await db.close()
+    // The worker removed every flushed WAL and obsolete table before close() returned: one WAL
+    // is left, and the next open finds no table to remove.
+    expect(readdirSync(dir).filter((f) => f.endsWith('.wal'))).toHaveLength(1)
   }
   const db = await open(dir, options)
+  expect(db.stats().recovery.removed.filter((f) => f.endsWith('.sst'))).toEqual([])
   expect([...db.iterator()].map(([k, v]) => `${hex(k)}=${hex(v)}`).join('\n')).toBe(model.dump())
   await db.close()
   expect(flushes).toBeGreaterThan(10)
