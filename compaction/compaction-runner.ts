@@ -25,6 +25,8 @@ export interface CompactionRunner {
    * leftover that the next open removes.
    */
   remove(path: string): void
+  /** Resolves once every removal asked for so far is done. */
+  removed(): Promise<void>
   /** Waits for removals in flight, then stops the worker. */
   close(): Promise<void>
 }
@@ -52,6 +54,8 @@ export class InlineCompactionRunner implements CompactionRunner {
   remove(path: string): void {
     this.fs.remove(path)
   }
+
+  async removed(): Promise<void> {}
 
   async close(): Promise<void> {}
 }
@@ -130,8 +134,12 @@ export class WorkerCompactionRunner implements CompactionRunner {
     })
   }
 
-  async close(): Promise<void> {
+  async removed(): Promise<void> {
     while (this.removals.size > 0) await Promise.all(this.removals)
+  }
+
+  async close(): Promise<void> {
+    await this.removed()
     const w = this.worker
     this.worker = undefined
     if (w) await w.terminate()

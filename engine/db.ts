@@ -775,6 +775,8 @@ export class DB {
       this.manualCompactions.push({ lo, hi, level: 0, done, fail })
       this.scheduleBackgroundWork()
     })
+    // The space is given back when this resolves (tables an iterator still reads excepted).
+    await this.runner.removed()
   }
 
   /** One level of the oldest manual compaction; resolves it when no level is left. */
