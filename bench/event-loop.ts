@@ -10,8 +10,10 @@
 // that interval (an idle loop reads 10 ms). The machine's own noise is measured in the same run: a
 // busy loop without a database that yields every 4 ms, as Sett's write path does. The L0 table
 // count is sampled every 100 ms; after the fill, compactRange() and each level against its target.
+// On Linux, "run-queue wait" is how long the main thread was ready to run but had no CPU
+// (/proc schedstat): delay that comes from the machine's load, not from work Sett did on the thread.
 
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -53,15 +55,28 @@ interface Delay {
   p50: number
   p99: number
   max: number
+  /** Seconds the main thread waited for a CPU (NaN where /proc is missing). */
+  runQueueWait: number
+}
+
+/** Nanoseconds the main thread has spent runnable but not running, from /proc (NaN elsewhere). */
+function runQueueNs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[1])
+  } catch {
+    return Number.NaN
+  }
 }
 
 /** Runs `body` with the event-loop delay histogram on; figures in ms. */
 async function measureDelay<T>(body: () => Promise<T>): Promise<[T, Delay]> {
   const h = monitorEventLoopDelay({ resolution: 10 })
+  const waited = runQueueNs()
   h.enable()
   const out = await body()
   h.disable()
-  return [out, { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 }]
+  const runQueueWait = (runQueueNs() - waited) / 1e9
+  return [out, { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, runQueueWait }]
 }
 
 const ms = (x: number) => x.toFixed(1).padStart(6)
@@ -88,7 +103,7 @@ async function eventLoopRun(): Promise<void> {
   console.log(`fillrandom, ${args.gib} GiB: ${ops(puts)} puts of ${KEY_SIZE} B keys (random in [0, ${ops(puts)})) and ` +
     `${valueSize} B half-compressible values, batches of 100, sync off, seed ${SEED}; load average ${loadavg()[0].toFixed(1)} on 2 cores`)
   console.log('event-loop delay, sampled every 10 ms (an idle loop reads 10.0 ms):')
-  console.log('mode      ops/s     p50     p99     max   flushes  compactions  stalls (ms)  max L0 (stop at 20)')
+  console.log('mode      ops/s     p50     p99     max   flushes  compactions  stalls (ms)  max L0 (stop at 20)  run-queue wait')
   const shapes: string[] = []
   for (const worker of modes) {
     await withDb(worker, async (db) => {
@@ -100,14 +115,15 @@ async function eventLoopRun(): Promise<void> {
       const st = db.stats()
       console.log(`${modeName(worker).padEnd(6)} ${ops((puts / took) * 1000).padStart(9)} ${ms(d.p50)}  ${ms(d.p99)}  ${ms(d.max)}  ` +
         `${String(st.flushes).padStart(8)}  ${String(st.compactions).padStart(11)}  ${`${st.stalls} (${Math.round(st.stallMs)})`.padStart(11)}  ` +
-        `${String(maxL0).padStart(19)}`)
+        `${String(maxL0).padStart(19)}  ${d.runQueueWait.toFixed(1)} s of ${(took / 1000).toFixed(1)} s`)
       const t = performance.now()
       await db.compactRange()
       shapes.push(`after compactRange() (${modeName(worker)}, ${((performance.now() - t) / 1000).toFixed(1)} s): ${levelShape(db).join('; ')}`)
     })
   }
-  const [, floor] = await measureDelay(() => busyLoop(10))
-  console.log(`floor  ${'—'.padStart(9)} ${ms(floor.p50)}  ${ms(floor.p99)}  ${ms(floor.max)}   (a 10 s busy loop, no database, yielding every 4 ms)`)
+  const [, floor] = await measureDelay(() => busyLoop(20))
+  console.log(`floor  ${'—'.padStart(9)} ${ms(floor.p50)}  ${ms(floor.p99)}  ${ms(floor.max)}   (a 20 s busy loop, no database, ` +
+    `yielding every 4 ms; run-queue wait ${floor.runQueueWait.toFixed(1)} s)`)
   for (const s of shapes) console.log(s)
 }
 

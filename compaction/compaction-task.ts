@@ -9,6 +9,7 @@ import { MergingIterator } from '../base/merging-iterator.js'
 import { FileMetadata, LevelIterator, type TableMeta } from '../manifest/index.js'
 import { BlockCache, type OpenedTable, TableReader, type TableWriterOptions } from '../sstable/index.js'
 import { type CompactionResult, runCompactionJob } from './compaction-job.js'
+import type { GrandparentTable } from './grandparents.js'
 
 export interface CompactionTask {
   dir: string
@@ -23,6 +24,8 @@ export interface CompactionTask {
   targetFileSize: number
   smallestSnapshot: number
   dropTombstones: boolean
+  /** Tables of the level below the output under the task's range, in key order (may be empty). */
+  grandparents?: GrandparentTable[]
 }
 
 /** Output tables a task of `inputBytes` can need at most: a generous bound on the count. */
@@ -60,6 +63,7 @@ export async function runCompactionTask(task: CompactionTask, fs: FileSystem, yi
     return await runCompactionJob(input, {
       fs, dir: task.dir, table: task.table, targetFileSize: task.targetFileSize,
       smallestSnapshot: task.smallestSnapshot, dropTombstones: task.dropTombstones, yieldAfterMs,
+      grandparents: task.grandparents,
       newFileNumber: () => {
         if (next >= task.fileNumbers.length) throw new Error('compaction task ran out of file numbers')
         return task.fileNumbers[next++]

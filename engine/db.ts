@@ -14,8 +14,8 @@ import { KIND_FOR_SEEK, Kind, MAX_SEQ, compareBytes } from '../base/internal-key
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
 import {
-  type CompactionPlan, type CompactionRunner, InlineCompactionRunner, WorkerCompactionRunner, levelScores, levelTargetBytes,
-  outputNumbersNeeded, pickCompaction, planCompaction,
+  type CompactionPlan, type CompactionRunner, InlineCompactionRunner, WorkerCompactionRunner, levelScores, levelTargets,
+  manualOutputLevel, outputNumbersNeeded, pickCompaction, planCompaction,
 } from '../compaction/index.js'
 import { FileMetadata, LevelIterator, type ManifestWriter, NUM_LEVELS, type TableMeta, type Version, VersionSet, emptyEdit } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
@@ -728,6 +728,7 @@ export class DB {
         dir: this.dir, level: plan.level, inputs: plan.inputs.map(meta), overlapping: plan.overlapping.map(meta),
         fileNumbers, table: this.tableOptions, targetFileSize: this.options.tableTargetSize,
         smallestSnapshot: this.smallestSnapshot(), dropTombstones: plan.bottommost,
+        grandparents: plan.grandparents.map((f) => ({ largestKey: f.largestKey, size: f.size })),
       })
       for (const f of plan.overlapping) edit.deletedTables.push({ level: plan.outputLevel, fileNumber: f.fileNumber })
       for (const [i, t] of result.tables.entries()) {
@@ -779,6 +780,14 @@ export class DB {
     await this.runner.removed()
   }
 
+  /**
+   * Compacts everything into one level (BadgerDB's Flatten): compactRange() over all keys carries
+   * every table down to the deepest level holding data. Writes made meanwhile may land above it.
+   */
+  flatten(): Promise<void> {
+    return this.compactRange()
+  }
+
   /** One level of the oldest manual compaction; resolves it when no level is left. */
   private async manualCompactionStep(m: ManualCompaction): Promise<void> {
     const version = this.versions.current
@@ -789,8 +798,8 @@ export class DB {
       for (let l = m.level + 1; l < NUM_LEVELS; l++) if (version.levels[l].length > 0) below = true
       if (!below && m.level > 0) break
       // Compactions run one at a time in this loop, so no table is busy and a plan always exists.
-      const plan = planCompaction(version, m.level, inputs, 0)!
-      m.level++
+      const plan = planCompaction(version, m.level, inputs, 0, manualOutputLevel(version, m.level, this.pickerOptions()))!
+      m.level = plan.outputLevel
       await this.compact(plan)
       return
     }
@@ -803,6 +812,7 @@ export class DB {
   stats(): DBStats {
     const version = this.versions.current
     const scores = levelScores(version, this.pickerOptions())
+    const targets = levelTargets(version, this.pickerOptions())
     return {
       lastSeq: this.versions.lastSeq,
       memtable: { bytes: this.mem.byteSize, entries: this.mem.count },
@@ -812,7 +822,7 @@ export class DB {
         files: files.length,
         bytes: version.levelBytes(level),
         score: scores[level] ?? 0,
-        targetBytes: level === 0 ? 0 : levelTargetBytes(level, this.pickerOptions()),
+        targetBytes: targets[level],
       })),
       ...this.counters,
       compactionInWorker: this.runner.inWorker,
