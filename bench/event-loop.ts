@@ -116,6 +116,7 @@ async function eventLoopRun(): Promise<void> {
       console.log(`${modeName(worker).padEnd(6)} ${ops((puts / took) * 1000).padStart(9)} ${ms(d.p50)}  ${ms(d.p99)}  ${ms(d.max)}  ` +
         `${String(st.flushes).padStart(8)}  ${String(st.compactions).padStart(11)}  ${`${st.stalls} (${Math.round(st.stallMs)})`.padStart(11)}  ` +
         `${String(maxL0).padStart(19)}  ${d.runQueueWait.toFixed(1)} s of ${(took / 1000).toFixed(1)} s`)
+      shapes.push(`end of the fill (${modeName(worker)}): ${levelShape(db).join('; ')}`)
       const t = performance.now()
       await db.compactRange()
       shapes.push(`after compactRange() (${modeName(worker)}, ${((performance.now() - t) / 1000).toFixed(1)} s): ${levelShape(db).join('; ')}`)

@@ -67,3 +67,11 @@ it('a manual compaction skips the empty levels between a level and the next one 
   expect(manualOutputLevel(v, 3, options)).toBe(6)
   expect(manualOutputLevel(versionWith([{ level: 0, size: MiB }]), 0, options)).toBe(6)
 })
+
+it('L0 goes first once it reaches the slowdown trigger, even below a higher-scoring level', () => {
+  // L5 is far over its dynamic target (score ~10); L0 has 8 tables (score 2).
+  const v = versionWith([{ level: 0, size: MiB, count: 8 }, { level: 5, size: 100 * MiB, count: 2 }, { level: 6, size: 200 * MiB }])
+  expect(pickCompaction(v, options, [])!.level).toBe(5)
+  expect(pickCompaction(v, { ...options, l0SlowdownTrigger: 8 }, [])!.level).toBe(0)
+  expect(pickCompaction(v, { ...options, l0SlowdownTrigger: 9 }, [])!.level).toBe(5)
+})

@@ -17,6 +17,8 @@ import { type FileMetadata, NUM_LEVELS, type Version } from '../manifest/index.j
 
 export interface PickerOptions {
   l0CompactionTrigger: number
+  /** L0 table count at which writers are slowed: from there L0 goes first, whatever the scores. */
+  l0SlowdownTrigger?: number
   levelBaseBytes: number
   levelMultiplier: number
 }
@@ -131,7 +133,11 @@ export function pickCompaction(
 ): CompactionPlan | undefined {
   const scores = levelScores(version, options)
   const base = baseLevel(levelTargets(version, options), options)
-  const order = scores.map((s, l) => [s, l] as const).filter(([s]) => s >= 1).sort((a, b) => b[0] - a[0])
+  // A level far over its small dynamic target can outscore L0 for long; once writers are being
+  // slowed for L0, draining it matters more than the shape of the levels below.
+  const l0First = scores[0] * options.l0CompactionTrigger >= (options.l0SlowdownTrigger ?? Infinity)
+  const order = scores.map((s, l) => [s, l] as const).filter(([s]) => s >= 1)
+    .sort((a, b) => (l0First && (a[1] === 0 || b[1] === 0) ? a[1] - b[1] : b[0] - a[0]))
   for (const [score, level] of order) {
     let inputs: FileMetadata[]
     if (level === 0) {

@@ -680,6 +680,7 @@ export class DB {
   private pickerOptions() {
     return {
       l0CompactionTrigger: this.options.l0CompactionTrigger,
+      l0SlowdownTrigger: this.options.l0SlowdownTrigger,
       levelBaseBytes: this.options.levelBaseBytes,
       levelMultiplier: this.options.levelMultiplier,
     }

@@ -42,7 +42,12 @@ export interface Options {
   l0SlowdownTrigger?: number
   /** L0 table count at which writers wait for compaction. Default 20. */
   l0StopTrigger?: number
-  /** Target bytes of L1. Default 64 MiB. */
+  /**
+   * Largest target of the base level, the one L0 compacts into. Default 64 MiB. Targets are dynamic:
+   * the last level's is the largest level's size, each level above gets 1/levelMultiplier of the one
+   * below, and the base is the shallowest level whose target stays above levelBaseBytes /
+   * levelMultiplier (compaction/picker.ts), so ~90% of the data sits in the last level.
+   */
   levelBaseBytes?: number
   /** Each level's target is this many times the one above. Default 10. */
   levelMultiplier?: number
