@@ -137,7 +137,8 @@ describe('sett compact and gc', () => {
     expect(code).toBe(EXIT_OK)
     // Three: opening flushes the WAL's two records to a table of their own.
     expect(out).toMatch(/L0: 3 tables .* -> 0 tables/)
-    expect(out).toMatch(/L1: 0 tables .* -> 1 tables/)
+    // Levels are dynamic: a small database's L0 compacts straight into the last level.
+    expect(out).toMatch(/L6: 0 tables .* -> 1 tables/)
     expect((await sett('verify', dir)).code).toBe(EXIT_OK)
   })
 

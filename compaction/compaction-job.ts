@@ -15,7 +15,8 @@
 // Every dropped value pointer adds its entry's bytes to that value-log file's discard count, which
 // is what value-log GC chooses files by.
 // Output tables are cut only between user keys, so a key's versions never span two tables and
-// the manifest can describe a table by user-key bounds alone.
+// the manifest can describe a table by user-key bounds alone; they are cut at the target size,
+// or earlier when they would overlap too much of the level below the output (grandparents.ts).
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { filePath, tableFileName } from '../base/filenames.js'
@@ -25,7 +26,8 @@ import { entryPayload, isDeadEntry, isPointerKind } from '../base/entry-value.js
 import { MAX_SEQ, bytesEqual } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import type { TableMeta } from '../manifest/index.js'
-import { TableBuilder, type TableWriterOptions } from '../sstable/index.js'
+import { GRANDPARENT_OVERLAP_FACTOR, GrandparentLimiter, type GrandparentTable } from './grandparents.js'
+import { type OpenedTable, TableBuilder, type TableWriterOptions } from '../sstable/index.js'
 import { decodePointer } from '../vlog/index.js'
 
 export interface CompactionJobOptions {
@@ -44,6 +46,8 @@ export interface CompactionJobOptions {
   yieldAfterMs?: number
   /** TTL, version and drop rules; the defaults keep one version and drop nothing else. */
   retention?: Retention
+  /** Tables of the level below the output, in key order, for cutting outputs at their overlap. */
+  grandparents?: readonly GrandparentTable[]
 }
 
 /** The engine's rules for what outlives a compaction, as plain data a worker can receive. */
@@ -66,6 +70,8 @@ export interface CompactionResult {
   valueLogDiscards: Map<number, number>
   /** The highest seq of a tombstone dropped as dead (0: none); the manifest keeps the maximum. */
   tombstoneHorizon: number
+  /** From the worker: each output table opened and checked there, for TableReader.fromOpened(). */
+  opened?: OpenedTable[]
 }
 
 export async function runCompactionJob(input: InternalIterator, options: CompactionJobOptions): Promise<CompactionResult> {
@@ -103,6 +109,9 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
     file = undefined
   }
 
+  const limiter = options.grandparents && options.grandparents.length > 0 && Number.isFinite(options.targetFileSize)
+    ? new GrandparentLimiter(options.grandparents, GRANDPARENT_OVERLAP_FACTOR * options.targetFileSize)
+    : undefined
   const yieldAfterMs = options.yieldAfterMs ?? 0
   let lastYield = performance.now()
   for (input.first(); input.valid(); input.next()) {
@@ -121,7 +130,13 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
       keptSettled = 0
       deadSettled = false
       // Between user keys is the only place a table may end.
-      if (builder && builder.estimatedSize >= options.targetFileSize) await finishTable()
+      const overlapCut = limiter?.shouldCutBefore(key) ?? false
+      if (builder && builder.estimatedSize >= options.targetFileSize) {
+        limiter?.reset()
+        await finishTable()
+      } else if (builder && overlapCut) {
+        await finishTable()
+      }
       currentKey = key.slice()
     }
     // A second entry with the same key and seq is an older copy of one that value-log GC moved

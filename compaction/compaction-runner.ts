@@ -1,22 +1,39 @@
-// CompactionRunner: runs compaction tasks inline or in a worker thread, behind one interface.
+// CompactionRunner: runs compaction and flush tasks inline or in a worker thread, behind one
+// interface.
 //
 // The worker keeps the event loop of the embedding program free while tables are merged and
 // written. It works only on the real file system (an in-memory one cannot be shared across
 // threads), so tests on MemFileSystem run tasks inline. One worker, one task at a time: the
-// engine's background loop runs compactions one after another.
+// engine's background loop runs flushes and compactions one after another. A flush reaches the
+// worker without a copy when the memtable's arena is shared; one that is not (recovery builds
+// plain memtables) runs inline here instead.
 
 import { Worker } from 'node:worker_threads'
 import type { FileSystem } from '../base/fs.js'
 import type { DataKey } from '../base/key-registry.js'
 import type { CompactionResult } from './compaction-job.js'
 import { type CompactionTask, runCompactionTask } from './compaction-task.js'
+import { type FlushTask, runFlushTask } from './flush-task.js'
 import { type WorkerReply, type WorkerRequest, rebuildError } from './worker-errors.js'
 
 export interface CompactionRunner {
   readonly inWorker: boolean
   run(task: CompactionTask): Promise<CompactionResult>
+  flush(task: FlushTask): Promise<CompactionResult>
+  /**
+   * Removes a file that nothing refers to any more (a flushed WAL, an obsolete table). In the
+   * worker it happens later, off the event loop; a removal lost to a crash or an error leaves a
+   * leftover that the next open removes.
+   */
+  remove(path: string): void
+  /** Resolves once every removal asked for so far is done. */
+  removed(): Promise<void>
+  /** Waits for removals in flight, then stops the worker. */
   close(): Promise<void>
 }
+
+/** How long an inline task runs before it lets the event loop turn, so reads and writes get turns. */
+const INLINE_YIELD_MS = 4
 
 export class InlineCompactionRunner implements CompactionRunner {
   readonly inWorker = false
@@ -26,10 +43,20 @@ export class InlineCompactionRunner implements CompactionRunner {
     this.fs = fs
   }
 
-  /** Yields to the event loop every 4 ms, so reads and writes get turns meanwhile. */
   run(task: CompactionTask): Promise<CompactionResult> {
-    return runCompactionTask(task, this.fs, 4)
+    return runCompactionTask(task, this.fs, INLINE_YIELD_MS)
   }
+
+  flush(task: FlushTask): Promise<CompactionResult> {
+    return runFlushTask(task, this.fs, INLINE_YIELD_MS)
+  }
+
+  /** At once, errors thrown: the crash tests see every file operation in its place. */
+  remove(path: string): void {
+    this.fs.remove(path)
+  }
+
+  async removed(): Promise<void> {}
 
   async close(): Promise<void> {}
 }
@@ -46,13 +73,17 @@ export function workerEntry(moduleUrl: string = import.meta.url): URL {
 
 export class WorkerCompactionRunner implements CompactionRunner {
   readonly inWorker = true
+  /** For flushes of memtables whose arena is not shared: the real file system, run inline. */
+  private readonly fs: FileSystem
   private worker: Worker | undefined
   private nextId = 1
-  private readonly pending = new Map<number, { resolve: (r: CompactionResult) => void; reject: (e: unknown) => void }>()
+  private readonly pending = new Map<number, { resolve: (r: CompactionResult | undefined) => void; reject: (e: unknown) => void }>()
+  private readonly removals = new Set<Promise<unknown>>()
   /** An encrypted database's data keys, sent with each task (the worker has no registry of its own). */
   private readonly dataKeys: (() => readonly DataKey[]) | undefined
 
-  constructor(dataKeys?: () => readonly DataKey[]) {
+  constructor(fs: FileSystem, dataKeys?: () => readonly DataKey[]) {
+    this.fs = fs
     this.dataKeys = dataKeys
   }
 
@@ -80,17 +111,39 @@ export class WorkerCompactionRunner implements CompactionRunner {
   }
 
   run(task: CompactionTask): Promise<CompactionResult> {
+    return this.send({ id: this.nextId++, type: 'compaction', task, dataKeys: this.dataKeys?.() })
+  }
+
+  flush(task: FlushTask): Promise<CompactionResult> {
+    if (!(task.memtable.buffer instanceof SharedArrayBuffer)) return runFlushTask(task, this.fs, INLINE_YIELD_MS)
+    return this.send({ id: this.nextId++, type: 'flush', task, dataKeys: this.dataKeys?.() })
+  }
+
+  remove(path: string): void {
+    const done: Promise<unknown> = this.send({ id: this.nextId++, type: 'remove', path })
+      .catch(() => undefined)
+      .finally(() => this.removals.delete(done))
+    this.removals.add(done)
+  }
+
+  private send(request: WorkerRequest & { type: 'remove' }): Promise<undefined>
+  private send(request: WorkerRequest): Promise<CompactionResult>
+  private send(request: WorkerRequest): Promise<CompactionResult | undefined> {
     const worker = this.start()
-    const id = this.nextId++
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
+      this.pending.set(request.id, { resolve, reject })
       // Keep the process alive while a task is in flight; idle, the worker must not hold it open.
       worker.ref()
-      worker.postMessage({ id, task, dataKeys: this.dataKeys?.() } satisfies WorkerRequest)
+      worker.postMessage(request)
     })
   }
 
+  async removed(): Promise<void> {
+    while (this.removals.size > 0) await Promise.all(this.removals)
+  }
+
   async close(): Promise<void> {
+    await this.removed()
     const w = this.worker
     this.worker = undefined
     if (w) await w.terminate()

@@ -7,8 +7,9 @@ import type { FileSystem } from '../base/fs.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
 import { FileMetadata, LevelIterator, type TableMeta } from '../manifest/index.js'
-import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
+import { BlockCache, type OpenedTable, TableReader, type TableWriterOptions } from '../sstable/index.js'
 import { type CompactionResult, type Retention, runCompactionJob } from './compaction-job.js'
+import type { GrandparentTable } from './grandparents.js'
 
 export interface CompactionTask {
   dir: string
@@ -24,6 +25,8 @@ export interface CompactionTask {
   smallestSnapshot: number
   dropTombstones: boolean
   retention?: Retention
+  /** Tables of the level below the output under the task's range, in key order (may be empty). */
+  grandparents?: GrandparentTable[]
 }
 
 /** Output tables a task of `inputBytes` can need at most: a generous bound on the count. */
@@ -62,6 +65,7 @@ export async function runCompactionTask(task: CompactionTask, fs: FileSystem, yi
       fs, dir: task.dir, table: task.table, targetFileSize: task.targetFileSize,
       smallestSnapshot: task.smallestSnapshot, dropTombstones: task.dropTombstones, yieldAfterMs,
       retention: task.retention,
+      grandparents: task.grandparents,
       newFileNumber: () => {
         if (next >= task.fileNumbers.length) throw new Error('compaction task ran out of file numbers')
         return task.fileNumbers[next++]
@@ -71,4 +75,20 @@ export async function runCompactionTask(task: CompactionTask, fs: FileSystem, yi
     input.close()
     for (const f of [...inputs, ...overlapping]) f.reader!.close()
   }
+}
+
+/**
+ * Opens (reading and checking footer, properties, filter and index) each table a task wrote, and
+ * keeps what was decoded, so the engine's thread can build its readers without doing it again.
+ */
+export function openOutputs(result: CompactionResult, dir: string, fs: FileSystem): OpenedTable[] {
+  const cache = new BlockCache(0)
+  return result.tables.map((t) => {
+    const reader = TableReader.open(fs, filePath(dir, tableFileName(t.fileNumber)), t.fileNumber, cache)
+    try {
+      return reader.exportOpened()
+    } finally {
+      reader.close()
+    }
+  })
 }

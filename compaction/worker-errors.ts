@@ -1,4 +1,4 @@
-// What crosses between the engine and the compaction worker: requests, replies, and errors as
+// What crosses between the engine and the compaction worker (compactions and flushes): requests, replies, and errors as
 // plain data. Error classes do not survive postMessage, so a CorruptionError or IOError is
 // described on one side and rebuilt on the other with its code, file and offset.
 
@@ -6,13 +6,13 @@ import { CorruptionError, IOError, SettError } from '../base/errors.js'
 import type { DataKey } from '../base/key-registry.js'
 import type { CompactionResult } from './compaction-job.js'
 import type { CompactionTask } from './compaction-task.js'
+import type { FlushTask } from './flush-task.js'
 
-export interface WorkerRequest {
-  id: number
-  task: CompactionTask
-  /** Set for an encrypted database: every data key, the newest being the one new tables use. */
-  dataKeys?: readonly DataKey[]
-}
+/** For an encrypted database, every data key (the newest is the one new tables use) comes with each task. */
+export type WorkerRequest =
+  | { id: number; type: 'compaction'; task: CompactionTask; dataKeys?: readonly DataKey[] }
+  | { id: number; type: 'flush'; task: FlushTask; dataKeys?: readonly DataKey[] }
+  | { id: number; type: 'remove'; path: string }
 
 export interface ErrorDescription {
   name: string
@@ -23,7 +23,7 @@ export interface ErrorDescription {
 }
 
 export type WorkerReply =
-  | { id: number; ok: true; result: CompactionResult }
+  | { id: number; ok: true; result?: CompactionResult }
   | { id: number; ok: false; error: ErrorDescription }
 
 export function describeError(err: unknown): ErrorDescription {

@@ -16,12 +16,12 @@ import { KIND_FOR_SEEK, Kind, MAX_SEQ, compareBytes } from '../base/internal-key
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
 import {
-  type CompactionPlan, type CompactionRunner, type Retention, InlineCompactionRunner, WorkerCompactionRunner, levelScores, levelTargetBytes,
-  outputNumbersNeeded, pickCompaction, planCompaction, runCompactionJob,
+  type CompactionPlan, type CompactionRunner, type Retention, InlineCompactionRunner, WorkerCompactionRunner, levelScores, levelTargets,
+  manualOutputLevel, outputNumbersNeeded, pickCompaction, planCompaction,
 } from '../compaction/index.js'
 import { FileMetadata, LevelIterator, type ManifestWriter, NUM_LEVELS, type TableMeta, type Version, VersionSet, emptyEdit } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
-import { BlockCache, TableReader, type TableWriterOptions } from '../sstable/index.js'
+import { BlockCache, type OpenedTable, TableReader, type TableWriterOptions } from '../sstable/index.js'
 import { type ValueLogEntry, ValueLog, decodePointer, encodePointer } from '../vlog/index.js'
 import { LogWriter } from '../wal/index.js'
 import { Encryption } from './encryption.js'
@@ -80,7 +80,7 @@ export interface DBStats {
   levels: { level: number; files: number; bytes: number; score: number; targetBytes: number }[]
   flushes: number
   compactions: number
-  /** Whether compactions run in the worker thread (compactionWorker). */
+  /** Whether flushes and compactions run in the worker thread (compactionWorker). */
   compactionInWorker: boolean
   trivialMoves: number
   compactionBytesRead: number
@@ -120,6 +120,8 @@ interface ManualCompaction {
   lo: Uint8Array | undefined
   hi: Uint8Array | undefined
   level: number
+  /** Tables numbered from here on were written by this call's own steps. */
+  firstOutput: number
   done: () => void
   fail: (err: unknown) => void
 }
@@ -178,7 +180,7 @@ export class DB {
       compression: options.compression,
     }
     this.cache = new BlockCache(options.blockCacheSize)
-    this.runner = options.compactionWorker ? new WorkerCompactionRunner(encryption?.workerKeys) : new InlineCompactionRunner(options.fs)
+    this.runner = options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : new InlineCompactionRunner(options.fs)
     this.vlog = new ValueLog(options.fs, dir, {
       maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
     })
@@ -199,10 +201,15 @@ export class DB {
     })
   }
 
-  /** Reserving the whole limit up front avoids grow-and-copy; untouched pages cost no RSS. */
+  /**
+   * Reserving the whole limit up front avoids grow-and-copy; untouched pages cost no RSS. With
+   * the worker, the arena is shared so the worker can flush the memtable without a copy.
+   */
   private newMemtable(): Memtable {
     const size = this.options.memtableSize
-    return new Memtable({ initialArenaSize: Math.min(size + 1024 * 1024, 2 ** 31), keyFilterBits: size / 8 })
+    return new Memtable({
+      initialArenaSize: Math.min(size + 1024 * 1024, 2 ** 31), keyFilterBits: size / 8, shared: this.runner.inWorker,
+    })
   }
 
   /** Opens (or creates) the database in `dir`, recovering from the WAL as needed. */
@@ -854,8 +861,12 @@ export class DB {
 
   // ---------------------------------------------------------------- background work
 
-  private openTable(f: FileMetadata): void {
-    f.reader = TableReader.open(this.fs, filePath(this.dir, tableFileName(f.fileNumber)), f.fileNumber, this.cache)
+  /** `opened`: what the worker decoded when it checked the table (saves doing it on this thread). */
+  private openTable(f: FileMetadata, opened?: OpenedTable): void {
+    const path = filePath(this.dir, tableFileName(f.fileNumber))
+    f.reader = opened
+      ? TableReader.fromOpened(this.fs, path, f.fileNumber, this.cache, opened)
+      : TableReader.open(this.fs, path, f.fileNumber, this.cache)
   }
 
   private onObsoleteTable(f: FileMetadata): void {
@@ -864,7 +875,7 @@ export class DB {
     this.cache.dropTable(f.fileNumber)
     if (this.state === 'closed') return
     try {
-      this.fs.remove(filePath(this.dir, tableFileName(f.fileNumber)))
+      this.runner.remove(filePath(this.dir, tableFileName(f.fileNumber)))
     } catch {
       // A file we fail to remove now is a leftover that the next open removes.
     }
@@ -881,16 +892,19 @@ export class DB {
     }
   }
 
-  /** Writes a memtable as one L0 table (or none, if nothing survives), with its reader open. */
+  /**
+   * Writes a memtable as one L0 table (none when it is empty), with its reader open: in the
+   * worker when its arena is shared, else inline.
+   */
   private async writeLevel0(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }> {
-    const result = await runCompactionJob(mem.iterator(), {
-      fs: this.fs, dir: this.dir, newFileNumber: () => this.versions.newFileNumber(), table: this.tableOptions,
-      targetFileSize: Infinity, smallestSnapshot: this.smallestSnapshot(), dropTombstones: false, yieldAfterMs: 4,
-      retention: this.retention(),
+    if (mem.count === 0) return { tables: [], valueLogDiscards: new Map() }
+    const result = await this.runner.flush({
+      dir: this.dir, memtable: mem.freeze(), fileNumber: this.versions.newFileNumber(), table: this.tableOptions,
+      smallestSnapshot: this.smallestSnapshot(), retention: this.retention(),
     })
-    const tables = result.tables.map((t) => {
+    const tables = result.tables.map((t, i) => {
       const f = new FileMetadata(t)
-      this.openTable(f)
+      this.openTable(f, result.opened?.[i])
       return f
     })
     return { tables, valueLogDiscards: result.valueLogDiscards }
@@ -953,6 +967,7 @@ export class DB {
   private pickerOptions() {
     return {
       l0CompactionTrigger: this.options.l0CompactionTrigger,
+      l0SlowdownTrigger: this.options.l0SlowdownTrigger,
       levelBaseBytes: this.options.levelBaseBytes,
       levelMultiplier: this.options.levelMultiplier,
     }
@@ -973,7 +988,7 @@ export class DB {
     this.versions.apply(edit)
     this.frozen.pop()
     this.counters.flushes++
-    this.fs.remove(filePath(this.dir, walFileName(oldest.walNumber)))
+    this.runner.remove(filePath(this.dir, walFileName(oldest.walNumber)))
   }
 
   private async compact(plan: CompactionPlan): Promise<void> {
@@ -1001,11 +1016,12 @@ export class DB {
         dir: this.dir, level: plan.level, inputs: plan.inputs.map(meta), overlapping: plan.overlapping.map(meta),
         fileNumbers, table: this.tableOptions, targetFileSize: this.options.tableTargetSize,
         smallestSnapshot: this.smallestSnapshot(), dropTombstones: plan.bottommost, retention: this.retention(),
+        grandparents: plan.grandparents.map((f) => ({ largestKey: f.largestKey, size: f.size })),
       })
       for (const f of plan.overlapping) edit.deletedTables.push({ level: plan.outputLevel, fileNumber: f.fileNumber })
-      for (const t of result.tables) {
+      for (const [i, t] of result.tables.entries()) {
         const f = new FileMetadata(t)
-        this.openTable(f)
+        this.openTable(f, result.opened?.[i])
         edit.addedTables.push({ level: plan.outputLevel, table: f })
       }
       edit.nextFileNumber = this.versions.nextFileNumber
@@ -1046,9 +1062,19 @@ export class DB {
     await this.flush()
     if (this.backgroundError !== undefined) throw this.backgroundError
     await new Promise<void>((done, fail) => {
-      this.manualCompactions.push({ lo, hi, level: 0, done, fail })
+      this.manualCompactions.push({ lo, hi, level: 0, firstOutput: Infinity, done, fail })
       this.scheduleBackgroundWork()
     })
+    // The space is given back when this resolves (tables an iterator still reads excepted).
+    await this.runner.removed()
+  }
+
+  /**
+   * Compacts everything into one level (BadgerDB's Flatten): compactRange() over all keys carries
+   * every table down to the deepest level holding data. Writes made meanwhile may land above it.
+   */
+  flatten(): Promise<void> {
+    return this.compactRange()
   }
 
   /**
@@ -1127,16 +1153,20 @@ export class DB {
       if ((!below && m.level > 0) || m.level === NUM_LEVELS - 1) {
         // The range's last level is rewritten in place, as LevelDB's CompactRange rewrites its
         // bottom level: otherwise the tombstones and expired entries there would stay forever.
-        const plan: CompactionPlan = {
-          level: m.level, outputLevel: m.level, inputs, overlapping: [], trivialMove: false, bottommost: true, score: 0,
-        }
+        // Not when this call's previous step just wrote all of it (as bottommost output).
+        const level = m.level
         m.level = NUM_LEVELS
+        if (inputs.every((f) => f.fileNumber >= m.firstOutput)) continue
+        const plan: CompactionPlan = {
+          level, outputLevel: level, inputs, overlapping: [], trivialMove: false, bottommost: true, score: 0, grandparents: [],
+        }
         await this.compact(plan)
         return
       }
       // Compactions run one at a time in this loop, so no table is busy and a plan always exists.
-      const plan = planCompaction(version, m.level, inputs, 0)!
-      m.level++
+      const plan = planCompaction(version, m.level, inputs, 0, manualOutputLevel(version, m.level, this.pickerOptions()))!
+      m.level = plan.outputLevel
+      if (m.firstOutput === Infinity) m.firstOutput = this.versions.nextFileNumber
       await this.compact(plan)
       return
     }
@@ -1149,6 +1179,7 @@ export class DB {
   stats(): DBStats {
     const version = this.versions.current
     const scores = levelScores(version, this.pickerOptions())
+    const targets = levelTargets(version, this.pickerOptions())
     return {
       lastSeq: this.versions.lastSeq,
       memtable: { bytes: this.mem.byteSize, entries: this.mem.count },
@@ -1158,7 +1189,7 @@ export class DB {
         files: files.length,
         bytes: version.levelBytes(level),
         score: scores[level] ?? 0,
-        targetBytes: level === 0 ? 0 : levelTargetBytes(level, this.pickerOptions()),
+        targetBytes: targets[level],
       })),
       ...this.counters,
       compactionInWorker: this.runner.inWorker,

@@ -53,7 +53,12 @@ export interface Options {
   l0SlowdownTrigger?: number
   /** L0 table count at which writers wait for compaction. Default 20. */
   l0StopTrigger?: number
-  /** Target bytes of L1. Default 64 MiB. */
+  /**
+   * Largest target of the base level, the one L0 compacts into. Default 64 MiB. Targets are dynamic:
+   * the last level's is the largest level's size, each level above gets 1/levelMultiplier of the one
+   * below, and the base is the shallowest level whose target stays above levelBaseBytes /
+   * levelMultiplier (compaction/picker.ts), so ~90% of the data sits in the last level.
+   */
   levelBaseBytes?: number
   /** Each level's target is this many times the one above. Default 10. */
   levelMultiplier?: number
@@ -79,9 +84,10 @@ export interface Options {
    */
   autoValueLogGC?: number
   /**
-   * Run compactions in a worker thread, so merging and writing tables never blocks the event loop.
-   * Default: true on the real file system; an in-memory one cannot be shared with a thread, so
-   * with `fs` set to anything else compactions run inline (yielding every 4096 entries).
+   * Run flushes and compactions in a worker thread, so writing tables never blocks the event loop
+   * (memtables then live in SharedArrayBuffers the worker reads in place). Default: true on the
+   * real file system; an in-memory one cannot be shared with a thread, so with `fs` set to
+   * anything else they run inline (yielding every 4 ms).
    */
   compactionWorker?: boolean
   /**

@@ -8,6 +8,10 @@
 // (u8, u32, f64) are replaced on growth, so holders must re-read them from the arena after any call
 // that may allocate, never cache them across one. Views handed out earlier keep pointing into the
 // old buffer, whose bytes never change after they are written, so they stay correct.
+//
+// A shared arena lives in a SharedArrayBuffer, so a frozen memtable can be handed to the flush
+// worker without a copy (structuredClone of 64 MiB would itself hold the event loop for tens of
+// ms). Sharing is safe because nothing writes to a frozen memtable's arena again.
 
 import { InvalidArgumentError } from '../base/errors.js'
 
@@ -21,19 +25,34 @@ export const DEFAULT_ARENA_SIZE = 1 << 20
 const ALIGN = 8
 
 export class Arena {
-  buf: ArrayBuffer
+  buf: ArrayBuffer | SharedArrayBuffer
   u8: Uint8Array
   u32: Uint32Array
   f64: Float64Array
   /** Bytes handed out so far, including the reserved nil slot. Always a multiple of ALIGN. */
-  used = ALIGN
+  used: number
 
-  constructor(initialSize: number = DEFAULT_ARENA_SIZE) {
+  /** A fresh arena; `shared` allocates SharedArrayBuffers (see the top of this file). */
+  static create(initialSize: number = DEFAULT_ARENA_SIZE, shared = false): Arena {
     const size = Math.min(MAX_ARENA_SIZE, Math.max(64, alignUp(initialSize)))
-    this.buf = new ArrayBuffer(size)
-    this.u8 = new Uint8Array(this.buf)
-    this.u32 = new Uint32Array(this.buf)
-    this.f64 = new Float64Array(this.buf)
+    return new Arena(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size), ALIGN)
+  }
+
+  /**
+   * An arena over existing bytes: a fresh buffer (used = ALIGN), or a frozen arena's buffer,
+   * possibly from another thread, to read. requires: its first `used` bytes are arena data.
+   */
+  constructor(buf: ArrayBuffer | SharedArrayBuffer, used: number) {
+    this.buf = buf
+    this.u8 = new Uint8Array(buf)
+    this.u32 = new Uint32Array(buf)
+    this.f64 = new Float64Array(buf)
+    this.used = used
+  }
+
+  /** Whether the bytes live in a SharedArrayBuffer that another thread can read in place. */
+  get isShared(): boolean {
+    return this.buf instanceof SharedArrayBuffer
   }
 
   /** Current capacity in bytes (what the process holds, though untouched pages cost no RSS). */
@@ -61,7 +80,7 @@ export class Arena {
     let size = this.buf.byteLength
     while (size < needed) size *= 2
     if (size > MAX_ARENA_SIZE) size = MAX_ARENA_SIZE
-    const buf = new ArrayBuffer(size)
+    const buf = this.isShared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)
     const u8 = new Uint8Array(buf)
     // Only the used prefix carries data; the rest of a new ArrayBuffer is already zero.
     u8.set(this.u8.subarray(0, this.used))

@@ -3,4 +3,4 @@
 // Knows nothing of the WAL, tables, the value log or when to flush (the engine decides from byteSize).
 
 export { Memtable } from './memtable.js'
-export type { MemtableOptions } from './memtable.js'
+export type { FrozenMemtable, MemtableOptions } from './memtable.js'

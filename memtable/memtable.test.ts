@@ -209,9 +209,11 @@ function checkSeeks(mt: Memtable, model: Entry[], g: Generator, n: number): void
   }
 }
 
-function runModel(seed: number, opts: { entries: number; alphabet: number; maxKeyLen: number; arena?: number }): void {
+function runModel(
+  seed: number, opts: { entries: number; alphabet: number; maxKeyLen: number; arena?: number; shared?: boolean },
+): Memtable {
   const g = new Generator(seed, opts.entries, opts.alphabet, opts.maxKeyLen)
-  const mt = new Memtable({ initialArenaSize: opts.arena, rng: seededRng(seed ^ 0x5eed) })
+  const mt = new Memtable({ initialArenaSize: opts.arena, rng: seededRng(seed ^ 0x5eed), shared: opts.shared })
   const model: Entry[] = []
   let minSeq = Infinity
   let maxSeq = -Infinity
@@ -233,6 +235,13 @@ function runModel(seed: number, opts: { entries: number; alphabet: number; maxKe
   checkScans(mt, model)
   checkGets(mt, model, g, 500)
   checkSeeks(mt, model, g, 300)
+  // Frozen and reopened over the same bytes (as the flush worker does), it reads the same.
+  const reopened = Memtable.open(mt.freeze())
+  expect([reopened.count, reopened.minSeq, reopened.maxSeq]).toEqual([mt.count, mt.minSeq, mt.maxSeq])
+  checkScans(reopened, model)
+  checkGets(reopened, model, g, 200)
+  checkSeeks(reopened, model, g, 100)
+  return mt
 }
 
 describe('memtable against a sorted-array model', () => {
@@ -244,6 +253,29 @@ describe('memtable against a sorted-array model', () => {
     for (const seed of seeds(4)) {
       withSeed(seed, () => runModel(seed, { entries: 5000, alphabet: 6, maxKeyLen: 12, arena: 64 }))
     }
+  })
+
+  it('a shared arena grows as SharedArrayBuffers; frozen, it reopens over the same bytes', () => {
+    for (const seed of seeds(3)) {
+      withSeed(seed, () => {
+        const mt = runModel(seed, { entries: 3000, alphabet: 4, maxKeyLen: 8, arena: 64, shared: true })
+        const frozen = mt.freeze()
+        expect(frozen.buffer).toBeInstanceOf(SharedArrayBuffer)
+        expect(mt.arenaCapacity).toBeGreaterThan(64)
+        // A reopened memtable only reads.
+        expect(() => Memtable.open(frozen).add(new Uint8Array([1]), 1e6, 1, new Uint8Array(0))).toThrow(/frozen/)
+      })
+    }
+  })
+
+  it('an empty memtable freezes and reopens empty', () => {
+    const reopened = Memtable.open(new Memtable({ shared: true }).freeze())
+    const it = reopened.iterator()
+    it.first()
+    expect(it.valid()).toBe(false)
+    it.last()
+    expect(it.valid()).toBe(false)
+    expect(reopened.count).toBe(0)
   })
 
   it('iterators created before further adds (and arena growth) stay correct', () => {

@@ -3,13 +3,26 @@
 // Entries are added by the engine's write queue only (one writer); lookups and iterators may run
 // between adds. Nothing is removed: the memtable becomes immutable when full, is flushed to an L0
 // table, and is then dropped whole. See skiplist.ts for the layout and the lifetime rules.
+//
+// freeze() describes an immutable memtable as plain data (its arena's buffer and the list's
+// state); Memtable.open() reads that description, in the flush worker when the arena is shared.
 
 import { assert } from '../base/assert.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { KIND_FOR_SEEK, MAX_SEQ } from '../base/internal-key.js'
 import { KeyFilter } from './key-filter.js'
 import { SkiplistIterator } from './skiplist-iterator.js'
-import { Skiplist } from './skiplist.js'
+import { Arena } from './arena.js'
+import { Skiplist, type SkiplistState } from './skiplist.js'
+
+/** A frozen memtable as plain data that can cross to a worker (a SharedArrayBuffer is not copied). */
+export interface FrozenMemtable extends SkiplistState {
+  buffer: ArrayBuffer | SharedArrayBuffer
+  used: number
+  count: number
+  minSeq: number
+  maxSeq: number
+}
 
 export interface MemtableOptions {
   /**
@@ -24,6 +37,8 @@ export interface MemtableOptions {
    * The engine gives ~1 bit per 8 bytes of its flush limit: ~10-20 bits per key at 100 B values.
    */
   keyFilterBits?: number
+  /** Keep the arena in a SharedArrayBuffer, so freeze() can hand it to a worker (default false). */
+  shared?: boolean
 }
 
 export class Memtable {
@@ -35,11 +50,43 @@ export class Memtable {
   private smallestSeq = 0
   private largestSeq = 0
 
-  constructor(options: MemtableOptions = {}) {
-    this.list = new Skiplist(options.initialArenaSize, options.rng ?? Math.random)
-    this.baseBytes = this.list.arena.used
-    const bits = options.keyFilterBits ?? 0
+  /** A new, empty memtable; Memtable.open() passes `frozen` to reopen a frozen one instead. */
+  constructor(options: MemtableOptions = {}, frozen?: FrozenMemtable) {
+    const rng = options.rng ?? Math.random
+    if (frozen) {
+      this.list = new Skiplist(new Arena(frozen.buffer, frozen.used), rng, frozen)
+      this.baseBytes = 0
+      this.entries = frozen.count
+      this.smallestSeq = frozen.minSeq
+      this.largestSeq = frozen.maxSeq
+    } else {
+      this.list = new Skiplist(Arena.create(options.initialArenaSize, options.shared ?? false), rng)
+      this.baseBytes = this.list.arena.used
+    }
+    const bits = frozen ? 0 : options.keyFilterBits ?? 0
     this.filter = bits > 0 ? new KeyFilter(bits) : undefined
+  }
+
+  /**
+   * Describes this memtable for Memtable.open(). requires: no add() from now on (the engine
+   * freezes a memtable before it flushes it).
+   */
+  freeze(): FrozenMemtable {
+    const arena = this.list.arena
+    return {
+      ...this.list.state(), buffer: arena.buf, used: arena.used,
+      count: this.entries, minSeq: this.smallestSeq, maxSeq: this.largestSeq,
+    }
+  }
+
+  /** Whether freeze() hands out a SharedArrayBuffer that another thread can read in place. */
+  get isShared(): boolean {
+    return this.list.arena.isShared
+  }
+
+  /** A read-only memtable over a frozen one's bytes (no key filter: get() searches the list). */
+  static open(frozen: FrozenMemtable): Memtable {
+    return new Memtable({}, frozen)
   }
 
   /**

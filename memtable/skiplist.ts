@@ -29,6 +29,9 @@
 // decides whether to move right without loading the successor at all, unless the prefixes tie.
 //
 // The head node sits at a fixed offset with MAX_HEIGHT links and no key.
+//
+// A frozen skiplist (no more inserts) can be reopened over its arena's bytes from its state()
+// (head, height, last node): that is how the flush worker reads a memtable in place.
 
 import { assert, assertionsEnabled } from '../base/assert.js'
 import { Arena } from './arena.js'
@@ -51,6 +54,14 @@ const W_PREV = 5
 /** Level l's link is at word W_TOWER + 2l, its successor's prefix at W_TOWER + 2l + 1. */
 const W_TOWER = 6
 
+export interface SkiplistState {
+  head: number
+  /** Highest tower in use. */
+  height: number
+  /** The last node in order (0 when empty). */
+  last: number
+}
+
 export class Skiplist {
   readonly arena: Arena
   /** Offset of the head node. A node offset of 0 means nil. */
@@ -63,12 +74,29 @@ export class Skiplist {
   /** The last node of each level, so appending in key order skips the search. */
   private readonly lasts = new Uint32Array(MAX_HEIGHT)
 
-  constructor(initialArenaSize: number | undefined, rng: () => number) {
-    this.arena = new Arena(initialArenaSize)
+  /** Set on a reopened frozen list, which only reads: its `lasts` above level 0 are unknown. */
+  private readonly readOnly: boolean
+
+  /** A new list in `arena`, or, given a frozen list's state, that list reopened over its arena. */
+  constructor(arena: Arena, rng: () => number, frozen?: SkiplistState) {
+    this.arena = arena
     this.rng = rng
+    if (frozen) {
+      this.head = frozen.head
+      this.height = frozen.height
+      this.lasts[0] = frozen.last === 0 ? frozen.head : frozen.last
+      this.readOnly = true
+      return
+    }
+    this.readOnly = false
     this.head = this.arena.alloc(HEADER_BYTES + 8 * MAX_HEIGHT)
     this.arena.u32[(this.head >>> 2) + W_HEIGHT] = MAX_HEIGHT
     this.lasts.fill(this.head)
+  }
+
+  /** What a reader of the arena's bytes needs besides them to reopen this list. */
+  state(): SkiplistState {
+    return { head: this.head, height: this.height, last: this.last() }
   }
 
   /**
@@ -76,6 +104,7 @@ export class Skiplist {
    * requires: no node with the same key and trailer exists.
    */
   insert(key: Uint8Array, trailer: number, value: Uint8Array): void {
+    assert(!this.readOnly, 'skiplist: insert into a frozen list')
     const h = this.randomHeight()
     const keyLen = key.length
     const n = this.arena.alloc(HEADER_BYTES + 8 * h + keyLen + value.length)

@@ -17,7 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   wal: ['base'],
   vlog: ['base'],
   manifest: ['base', 'wal', 'sstable'],
-  compaction: ['base', 'sstable', 'vlog', 'manifest'],
+  compaction: ['base', 'sstable', 'vlog', 'manifest', 'memtable'],
   engine: ['base', 'memtable', 'sstable', 'wal', 'vlog', 'manifest', 'compaction'],
   level: ['base', 'engine'],
   crash: ['base', 'engine'],

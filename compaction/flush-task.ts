@@ -1,0 +1,45 @@
+// A flush task: a frozen memtable to write as one L0 table, as plain data that can cross to the
+// worker thread, and the one function that runs it. Inline and in the worker, the same code walks
+// the same skiplist bytes, so both write the same table; in the worker the memtable's arena is a
+// SharedArrayBuffer read in place, never copied.
+//
+// Lifetime: the engine must not add to the memtable after freezing it (it never does: a frozen
+// memtable only serves reads until its table is in the manifest), and keeps it referenced until
+// the task resolves.
+
+import type { FileSystem } from '../base/fs.js'
+import { Memtable, type FrozenMemtable } from '../memtable/index.js'
+import type { TableWriterOptions } from '../sstable/index.js'
+import { type CompactionResult, type Retention, runCompactionJob } from './compaction-job.js'
+
+export interface FlushTask {
+  dir: string
+  memtable: FrozenMemtable
+  /** The number of the L0 table; a flush writes at most one. */
+  fileNumber: number
+  table: TableWriterOptions
+  smallestSnapshot: number
+  retention?: Retention
+}
+
+/**
+ * Writes the memtable as one L0 table (none when it is empty), synced, its name synced too.
+ * Versions no snapshot can see are dropped; tombstones are kept (deeper levels may hold the key).
+ */
+export async function runFlushTask(task: FlushTask, fs: FileSystem, yieldAfterMs = 0): Promise<CompactionResult> {
+  const input = Memtable.open(task.memtable).iterator()
+  let taken = false
+  try {
+    return await runCompactionJob(input, {
+      fs, dir: task.dir, table: task.table, targetFileSize: Infinity,
+      smallestSnapshot: task.smallestSnapshot, dropTombstones: false, yieldAfterMs, retention: task.retention,
+      newFileNumber: () => {
+        if (taken) throw new Error('flush task: a flush writes one table')
+        taken = true
+        return task.fileNumber
+      },
+    })
+  } finally {
+    input.close()
+  }
+}
