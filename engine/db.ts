@@ -134,6 +134,8 @@ export class DB {
   private readonly cache: BlockCache
   private readonly vlog: ValueLog
   private readonly runner: CompactionRunner
+  /** Flushes get a worker of their own, so a long compaction never holds a flush (and writers) up. */
+  private readonly flushRunner: CompactionRunner
   private readonly gc: ValueLogGC
   private readonly encryption: Encryption | undefined
   /** Retired value-log files, deleted once the iterators open at retirement have closed. */
@@ -154,6 +156,7 @@ export class DB {
   private state: State = 'open'
   private backgroundError: unknown = undefined
   private background: Promise<void> | undefined
+  private flushing: Promise<void> | undefined
   private progressWaiters: (() => void)[] = []
   private lastYield = 0
   private readonly manualCompactions: ManualCompaction[] = []
@@ -181,6 +184,7 @@ export class DB {
     }
     this.cache = new BlockCache(options.blockCacheSize)
     this.runner = options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : new InlineCompactionRunner(options.fs)
+    this.flushRunner = options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : this.runner
     this.vlog = new ValueLog(options.fs, dir, {
       maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
     })
@@ -250,6 +254,7 @@ export class DB {
       for (const f of this.versions.current.allFiles()) f.reader?.close()
       await this.vlog.close().catch(() => undefined)
       await this.runner.close()
+      if (this.flushRunner !== this.runner) await this.flushRunner.close()
       await this.encryption?.close()
       this.lock.release()
       throw err
@@ -898,7 +903,7 @@ export class DB {
    */
   private async writeLevel0(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }> {
     if (mem.count === 0) return { tables: [], valueLogDiscards: new Map() }
-    const result = await this.runner.flush({
+    const result = await this.flushRunner.flush({
       dir: this.dir, memtable: mem.freeze(), fileNumber: this.versions.newFileNumber(), table: this.tableOptions,
       smallestSnapshot: this.smallestSnapshot(), retention: this.retention(),
     })
@@ -910,27 +915,63 @@ export class DB {
     return { tables, valueLogDiscards: result.valueLogDiscards }
   }
 
+  /**
+   * Starts the two background lanes as needed: flushes of frozen memtables, one at a time, and
+   * everything else (drops, manual and picked compactions), one at a time. The lanes run side by
+   * side: their manifest edits are serialized by the manifest writer, a flush only adds an L0
+   * table, and a compaction only deletes tables it marked as compacting.
+   */
   private scheduleBackgroundWork(): void {
-    if (this.background || this.state === 'closed' || this.backgroundError !== undefined || this.options.readOnly) return
-    this.background = this.backgroundLoop().finally(() => {
+    if (this.state === 'closed' || this.backgroundError !== undefined || this.options.readOnly) return
+    if (!this.flushing && this.frozen.length > 0) {
+      this.flushing = this.flushLoop().finally(() => {
+        this.flushing = undefined
+        this.notifyProgress()
+        if (this.state !== 'closed' && this.frozen.length > 0) this.scheduleBackgroundWork()
+      })
+    }
+    if (this.background) return
+    let worked = false
+    this.background = this.backgroundLoop(() => (worked = true)).finally(() => {
       this.background = undefined
-      this.notifyProgress()
+      // A pass that found nothing to do changed nothing: waking waiters while a flush is running
+      // would only have them start another pass at once, a loop of microtasks that starves the
+      // flush. With no flush running either, they are woken to look again.
+      if (worked || !this.flushing) this.notifyProgress()
       // Work queued while the loop was finishing its last pass (it had already looked) would
       // otherwise wait for the next write.
-      if (this.state === 'open' && (this.manualCompactions.length > 0 || this.frozen.length > 0 || this.pendingDrops.length > 0)) {
+      if (this.state === 'open' && (this.manualCompactions.length > 0 || this.pendingDrops.length > 0)) {
         this.scheduleBackgroundWork()
       }
     })
   }
 
-  private async backgroundLoop(): Promise<void> {
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.state !== 'closed' && this.frozen.length > 0 && this.backgroundError === undefined) {
+        await this.flushOldest()
+        this.notifyProgress()
+        // A new L0 table may be what the compaction lane was waiting for.
+        this.scheduleBackgroundWork()
+        this.maybeAutoGC()
+      }
+    } catch (err) {
+      this.failBackground(err)
+    }
+  }
+
+  private failBackground(err: unknown): void {
+    this.backgroundError ??= err
+    for (const m of this.manualCompactions.splice(0)) m.fail(err)
+    for (const d of this.pendingDrops.splice(0)) d.fail(err)
+  }
+
+  private async backgroundLoop(onStep: () => void): Promise<void> {
     try {
       for (;;) {
-        if (this.state === 'closed') return
+        if (this.state === 'closed' || this.backgroundError !== undefined) return
         if (this.pendingDrops.length > 0) {
           await this.applyDrop(this.pendingDrops[0])
-        } else if (this.frozen.length > 0) {
-          await this.flushOldest()
         } else if (this.manualCompactions.length > 0 && this.state === 'open') {
           await this.manualCompactionStep(this.manualCompactions[0])
         } else {
@@ -940,13 +981,12 @@ export class DB {
           if (!plan) return
           await this.compact(plan)
         }
+        onStep()
         this.notifyProgress()
         this.maybeAutoGC()
       }
     } catch (err) {
-      this.backgroundError ??= err
-      for (const m of this.manualCompactions.splice(0)) m.fail(err)
-      for (const d of this.pendingDrops.splice(0)) d.fail(err)
+      this.failBackground(err)
     }
   }
 
@@ -960,7 +1000,7 @@ export class DB {
     return new Promise((resolve) => {
       this.progressWaiters.push(resolve)
       this.scheduleBackgroundWork()
-      if (!this.background) this.notifyProgress()
+      if (!this.background && !this.flushing) this.notifyProgress()
     })
   }
 
@@ -988,7 +1028,7 @@ export class DB {
     this.versions.apply(edit)
     this.frozen.pop()
     this.counters.flushes++
-    this.runner.remove(filePath(this.dir, walFileName(oldest.walNumber)))
+    this.flushRunner.remove(filePath(this.dir, walFileName(oldest.walNumber)))
   }
 
   private async compact(plan: CompactionPlan): Promise<void> {
@@ -1067,6 +1107,7 @@ export class DB {
     })
     // The space is given back when this resolves (tables an iterator still reads excepted).
     await this.runner.removed()
+    await this.flushRunner.removed()
   }
 
   /**
@@ -1226,7 +1267,7 @@ export class DB {
     let error: unknown
     try {
       await this.writeQueue.idle()
-      while (this.background) await this.background
+      while (this.background || this.flushing) await (this.background ?? this.flushing)
       for (const m of this.manualCompactions.splice(0)) m.fail(new ClosedError('database closed during compactRange'))
       for (const d of this.pendingDrops.splice(0)) d.fail(new ClosedError('database closed during dropPrefix'))
       if (this.backgroundError === undefined && !this.options.readOnly) {
@@ -1241,6 +1282,7 @@ export class DB {
     for (const it of [...this.iterators]) it.abandon()
     try {
       await this.runner.close()
+      if (this.flushRunner !== this.runner) await this.flushRunner.close()
       await this.vlog.close()
       await this.wal?.close()
       await this.manifest?.close()
