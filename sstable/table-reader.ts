@@ -11,15 +11,15 @@
 import { ClosedError, CorruptionError } from '../base/errors.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
-import { compareInternal, decodeInternalKey } from '../base/internal-key.js'
 import type { BlockCache } from './block-cache.js'
-import { Block, BlockIter, compareKeyAt } from './block-iter.js'
+import { Block, BlockIter } from './block-iter.js'
 import { TableBloomFilter } from './bloom.js'
 import { readBlockContents } from './block-read.js'
 import {
-  BLOCK_TRAILER_SIZE, FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
-  checkHandle, decodeFooter, decodeHandle, decodeHeader, decodeProperties,
+  FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
+  decodeFooter, decodeHeader, decodeProperties,
 } from './format.js'
+import { decodeIndex, type TableIndex } from './table-index.js'
 import { TableIterator } from './table-iter.js'
 import { verifyTable } from './verify.js'
 
@@ -31,10 +31,9 @@ export class TableReader {
   readonly footer: Footer
   private closed = false
   private readonly getIter: BlockIter
-  // The pinned index: key i is indexKeys[keyStart[i], keyStart[i + 1]), an internal key that
-  // sorts at or after every key of data block i and before every key of block i + 1.
-  private readonly indexKeys: Uint8Array
-  private readonly keyStart: Uint32Array
+  // The pinned index: key i sorts at or after every key of data block i and before every key of
+  // block i + 1.
+  private readonly index: TableIndex
   private readonly blockOffsets: Float64Array
   private readonly blockLengths: Float64Array
 
@@ -47,13 +46,12 @@ export class TableReader {
     private readonly filter: TableBloomFilter | undefined,
     footer: Footer,
     properties: TableProperties,
-    index: { keys: Uint8Array; keyStart: Uint32Array; offsets: Float64Array; lengths: Float64Array },
+    index: TableIndex,
   ) {
     this.footer = footer
     this.version = footer.version
     this.properties = properties
-    this.indexKeys = index.keys
-    this.keyStart = index.keyStart
+    this.index = index
     this.blockOffsets = index.offsets
     this.blockLengths = index.lengths
     this.getIter = new BlockIter(path)
@@ -139,21 +137,12 @@ export class TableReader {
 
   /** Index key i (an internal key). A view valid for the reader's life. */
   indexKey(i: number): Uint8Array {
-    return this.indexKeys.subarray(this.keyStart[i], this.keyStart[i + 1])
+    return this.index.key(i)
   }
 
   /** The first data block that can hold (userKey, trailer) or later keys; blockCount if none. */
   findBlock(userKey: Uint8Array, trailer: number): number {
-    const keys = this.indexKeys
-    const starts = this.keyStart
-    let lo = 0
-    let hi = this.blockOffsets.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (compareKeyAt(keys, starts[mid], starts[mid + 1] - starts[mid], userKey, trailer) < 0) lo = mid + 1
-      else hi = mid
-    }
-    return lo
+    return this.index.find(userKey, trailer)
   }
 
   /** Data block i, from the cache or the file (then cached). */
@@ -170,71 +159,4 @@ export class TableReader {
   blockOffset(i: number): number {
     return this.blockOffsets[i]
   }
-}
-
-/**
- * Decodes the index block into packed arrays, checking that its keys increase and that its
- * handles tile the data region exactly: block 0 right after the header, each block right after
- * the previous one's trailer, the last one ending where the first meta block begins.
- */
-function decodeIndex(file: ReadableFile, footer: Footer, props: TableProperties) {
-  const path = file.path
-  const at = footer.index.offset
-  const block = Block.parse(path, at, readBlockContents(file, footer.index))
-  const it = new BlockIter(path)
-  it.reset(block, at)
-  const starts: number[] = [0]
-  const offsets: number[] = []
-  const lengths: number[] = []
-  const keyParts: Uint8Array[] = []
-  let keyBytes = 0
-  let expectOffset = HEADER_SIZE
-  let prev: Uint8Array | undefined
-  for (it.first(); it.valid(); it.next()) {
-    const key = it.internalKey().slice()
-    if (prev !== undefined && compareIndexKeys(prev, key) >= 0) {
-      throw new CorruptionError(path, at, `index keys out of order at entry ${offsets.length}`)
-    }
-    const h = decodeHandle(it.value())
-    if (h === undefined) throw new CorruptionError(path, at, `bad block handle in index entry ${offsets.length}`)
-    if (h.offset !== expectOffset) {
-      throw new CorruptionError(path, at, `index entry ${offsets.length} points at ${h.offset}, want ${expectOffset}`)
-    }
-    expectOffset = h.offset + h.length + BLOCK_TRAILER_SIZE
-    keyParts.push(key)
-    keyBytes += key.length
-    starts.push(keyBytes)
-    offsets.push(h.offset)
-    lengths.push(h.length)
-    prev = key
-  }
-  const metaStart = Math.min(
-    footer.index.offset,
-    footer.properties.offset,
-    footer.filter.length === 0 ? Infinity : footer.filter.offset,
-  )
-  if (offsets.length > 0) checkHandle(path, { offset: offsets[offsets.length - 1], length: lengths[lengths.length - 1] }, metaStart, 'last data block')
-  if (expectOffset !== metaStart) {
-    throw new CorruptionError(path, at, `data blocks end at ${expectOffset} but meta blocks begin at ${metaStart}`)
-  }
-  if (offsets.length !== props.dataBlockCount) {
-    throw new CorruptionError(path, at, `index has ${offsets.length} blocks, properties say ${props.dataBlockCount}`)
-  }
-  if ((props.entryCount === 0) !== (offsets.length === 0)) {
-    throw new CorruptionError(path, at, `${props.entryCount} entries in ${offsets.length} blocks`)
-  }
-  const keys = new Uint8Array(keyBytes)
-  for (let i = 0; i < keyParts.length; i++) keys.set(keyParts[i], starts[i])
-  return {
-    keys,
-    keyStart: Uint32Array.from(starts),
-    offsets: Float64Array.from(offsets),
-    lengths: Float64Array.from(lengths),
-  }
-}
-
-function compareIndexKeys(a: Uint8Array, b: Uint8Array): number {
-  const x = decodeInternalKey(a)
-  const y = decodeInternalKey(b)
-  return compareInternal(x.userKey, x.seq, x.kind, y.userKey, y.seq, y.kind)
 }
