@@ -145,14 +145,14 @@ export class TableReader {
     return this.index.find(userKey, trailer)
   }
 
-  /** Data block i, from the cache or the file (then cached). */
+  /** Data block i, from the cache or the file (then offered to the cache). */
   loadBlock(i: number): Block {
     const offset = this.blockOffsets[i]
     const cached = this.cache.get(this.id, offset)
     if (cached !== undefined) return cached
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
     const block = Block.parse(this.path, offset, readBlockContents(this.file, this.blockHandle(i)))
-    this.cache.set(this.id, offset, block)
+    this.cache.offer(this.id, offset, block)
     return block
   }
 
