@@ -96,6 +96,8 @@ export class BlockIter {
   private hShared = 0
   private hUnshared = 0
   private hValueLength = 0
+  // compareEntry's second result: user-key bytes that matched the target.
+  private matched = 0
 
   constructor(private readonly file: string) {}
 
@@ -198,6 +200,10 @@ export class BlockIter {
     let prevLength = 0
     let prevShared = 0
     let prevDelta = 0
+    // How many leading bytes the previous entry's user key had in common with userKey: the
+    // next entry repeats its first `shared` bytes, so the first min(shared, matched) of its
+    // bytes are known to match and are not compared again.
+    let matched = 0
     for (;;) {
       this.readHeader(p)
       const shared = this.hShared
@@ -207,7 +213,7 @@ export class BlockIter {
       if (this.key.length < keyLength) this.growKey(keyLength)
       const key = this.key
       for (let i = prevShared; i < shared; i++) key[i] = d[prevDelta + i - prevShared]
-      if (this.compareEntry(shared, keyStart, keyLength, userKey, trailer) >= 0) {
+      if (this.compareEntry(shared, keyStart, keyLength, userKey, trailer, shared < matched ? shared : matched) >= 0) {
         for (let i = shared; i < keyLength; i++) key[i] = d[keyStart + i - shared]
         this.keyLength = keyLength
         this.valueOffset = keyStart + this.hUnshared
@@ -216,6 +222,7 @@ export class BlockIter {
         this.nextOffset = this.valueOffset + this.valueLength
         return
       }
+      matched = this.matched
       prevLength = keyLength
       prevShared = shared
       prevDelta = keyStart
@@ -226,24 +233,32 @@ export class BlockIter {
 
   /**
    * Compares the entry whose key is key[0, shared) followed by the block's bytes at keyStart
-   * with (userKey, trailer), without copying it unless the user keys are equal.
+   * with (userKey, trailer), without copying it unless the user keys are equal. requires: its
+   * first `known` bytes equal userKey's. Leaves in `matched` how many user-key bytes matched.
    */
-  private compareEntry(shared: number, keyStart: number, keyLength: number, userKey: Uint8Array, trailer: number): number {
+  private compareEntry(shared: number, keyStart: number, keyLength: number, userKey: Uint8Array, trailer: number, known: number): number {
     const key = this.key
     const d = this.data
     const ulen = keyLength - 8
     const n = ulen < userKey.length ? ulen : userKey.length
     const m = shared < n ? shared : n
-    let i = 0
+    let i = known < n ? known : n
     for (; i < m; i++) {
       const diff = key[i] - userKey[i]
-      if (diff !== 0) return diff
+      if (diff !== 0) {
+        this.matched = i
+        return diff
+      }
     }
     const delta = keyStart - shared
     for (; i < n; i++) {
       const diff = d[delta + i] - userKey[i]
-      if (diff !== 0) return diff
+      if (diff !== 0) {
+        this.matched = i
+        return diff
+      }
     }
+    this.matched = n
     if (ulen !== userKey.length) return ulen - userKey.length
     for (let j = shared; j < keyLength; j++) key[j] = d[delta + j]
     return trailer - readTrailer(key, ulen)
