@@ -2,11 +2,11 @@
 //
 // Open reads and checks the header, footer, properties, filter and index; the filter and the
 // index (decoded into a packed key buffer and typed arrays) stay pinned in memory for the life
-// of the reader. Data blocks are read on demand, one read() each, checked, decompressed, parsed
-// and put in the shared BlockCache. A block whose checksum fails is never decoded: the reader
-// throws CorruptionError(path, block offset, ...) instead.
+// of the reader (table-index.ts). Data blocks are read on demand, one read each, checked,
+// decompressed, parsed and offered to the shared BlockCache. A block whose checksum fails is
+// never decoded: the reader throws CorruptionError(path, block offset, ...) instead.
 //
-// Not safe to use after close(). Values returned are views into cached blocks (see get()).
+// Not safe to use after close(). Values returned are views into decoded blocks (see get()).
 
 import { ClosedError, CorruptionError } from '../base/errors.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
@@ -91,7 +91,8 @@ export class TableReader {
 
   /**
    * Newest entry of userKey with seq <= readSeq (checks the filter first), or undefined.
-   * The value is a view into a cached block: never modify it; it stays readable while held.
+   * The value is a view into the decoded block (cached or not): never modify it; it stays
+   * readable while held.
    */
   get(userKey: Uint8Array, readSeq: number): LookupResult | undefined {
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
