@@ -13,6 +13,9 @@ import { BLOCK_TRAILER_SIZE, Compression, checkBlockTrailer, type BlockHandle } 
 import { lz4DecompressBlock } from './lz4.js'
 
 let scratch = new Uint8Array(64 * 1024)
+// Larger blocks (big inline values) are read into arrays of their own, so that one huge block
+// does not leave a huge scratch buffer behind for the life of the thread.
+const SCRATCH_MAX = 1024 * 1024
 
 /**
  * The block's contents, decompressed, in an array of its own (the caller may keep it). Throws
@@ -20,7 +23,7 @@ let scratch = new Uint8Array(64 * 1024)
  */
 export function readBlockContents(file: ReadableFile, h: BlockHandle): Uint8Array {
   const size = h.length + BLOCK_TRAILER_SIZE
-  const inScratch = file.readInto !== undefined
+  const inScratch = file.readInto !== undefined && size <= SCRATCH_MAX
   let raw: Uint8Array
   if (inScratch) {
     if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2))
