@@ -24,8 +24,7 @@ function buildIndex(keys: IndexKey[]): TableIndex {
   for (let i = 0; i < keys.length; i++) starts[i + 1] = starts[i] + encoded[i].length
   const bytes = new Uint8Array(starts[keys.length])
   encoded.forEach((e, i) => bytes.set(e, starts[i]))
-  const offsets = Float64Array.from(keys, (_, i) => 16 + i * 100)
-  return new TableIndex(bytes, starts, offsets, new Float64Array(keys.length).fill(95))
+  return new TableIndex(bytes, starts, keys.length)
 }
 
 /** The first key at or after (userKey, seq, 0xff), by whole-key comparisons. */

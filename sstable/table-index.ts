@@ -1,5 +1,5 @@
 // The pinned index of an open table: decoded once at open from the index block into packed
-// arrays (separator keys, block offsets and lengths), and searched for the block that can hold
+// arrays (separator keys, block offsets and lengths), and the search for the block that can hold
 // a key.
 //
 // The search runs on every point lookup and seek, so it avoids comparing key bytes where it can.
@@ -29,18 +29,17 @@ export class TableIndex {
   private readonly words: Float64Array
 
   /**
-   * requires: keys[keyStart[i], keyStart[i + 1]) is index key i (an internal key, >= 8 bytes),
-   * keys strictly increasing.
+   * requires: keys[keyStart[i], keyStart[i + 1]) is index key i of `count` (an internal key,
+   * >= 8 bytes), keys strictly increasing.
    */
   constructor(
     private readonly keys: Uint8Array,
     private readonly keyStart: Uint32Array,
-    readonly offsets: Float64Array,
-    readonly lengths: Float64Array,
+    readonly count: number,
   ) {
     // The last key is left out of the prefix and the words: the table builder shortens it to a
     // successor of the last user key ("k0…9" becomes "l"), which would leave no common prefix.
-    const m = Math.max(0, offsets.length - 1)
+    const m = Math.max(0, count - 1)
     let p = 0
     if (m > 0) {
       // Sorted keys: the prefix common to all of them is the one the first and the last share.
@@ -52,15 +51,6 @@ export class TableIndex {
     this.prefix = keys.subarray(0, p)
     this.words = new Float64Array(m)
     for (let i = 0; i < m; i++) this.words[i] = wordAt(keys, keyStart[i] + p, this.userKeyLength(i) - p)
-  }
-
-  get count(): number {
-    return this.offsets.length
-  }
-
-  /** Index key i (an internal key). A view valid for the index's life. */
-  key(i: number): Uint8Array {
-    return this.keys.subarray(this.keyStart[i], this.keyStart[i + 1])
   }
 
   /** The first block whose index key is at or after (userKey, trailer); count if none. */
@@ -119,7 +109,11 @@ function wordAt(buf: Uint8Array, at: number, length: number): number {
  * region exactly: block 0 right after the header, each block right after the previous one's
  * trailer, the last one ending where the first meta block begins.
  */
-export function decodeIndex(file: ReadableFile, footer: Footer, props: TableProperties): TableIndex {
+export function decodeIndex(
+  file: ReadableFile,
+  footer: Footer,
+  props: TableProperties,
+): { keys: Uint8Array; keyStart: Uint32Array; offsets: Float64Array; lengths: Float64Array } {
   const path = file.path
   const at = footer.index.offset
   const block = Block.parse(path, at, readBlockContents(file, footer.index))
@@ -167,7 +161,12 @@ export function decodeIndex(file: ReadableFile, footer: Footer, props: TableProp
   }
   const keys = new Uint8Array(keyBytes)
   for (let i = 0; i < keyParts.length; i++) keys.set(keyParts[i], starts[i])
-  return new TableIndex(keys, Uint32Array.from(starts), Float64Array.from(offsets), Float64Array.from(lengths))
+  return {
+    keys,
+    keyStart: Uint32Array.from(starts),
+    offsets: Float64Array.from(offsets),
+    lengths: Float64Array.from(lengths),
+  }
 }
 
 function compareIndexKeys(a: Uint8Array, b: Uint8Array): number {

@@ -19,7 +19,7 @@ import {
   FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
   decodeFooter, decodeHeader, decodeProperties,
 } from './format.js'
-import { decodeIndex, type TableIndex } from './table-index.js'
+import { TableIndex, decodeIndex } from './table-index.js'
 import { TableIterator } from './table-iter.js'
 import { verifyTable } from './verify.js'
 
@@ -31,11 +31,14 @@ export class TableReader {
   readonly footer: Footer
   private closed = false
   private readonly getIter: BlockIter
-  // The pinned index: key i sorts at or after every key of data block i and before every key of
-  // block i + 1.
-  private readonly index: TableIndex
+  // The pinned index: key i is indexKeys[keyStart[i], keyStart[i + 1]), an internal key that
+  // sorts at or after every key of data block i and before every key of block i + 1.
+  private readonly indexKeys: Uint8Array
+  private readonly keyStart: Uint32Array
   private readonly blockOffsets: Float64Array
   private readonly blockLengths: Float64Array
+  /** Finds the block for a key in the index above (table-index.ts). */
+  private readonly search: TableIndex
 
   private constructor(
     readonly path: string,
@@ -46,14 +49,16 @@ export class TableReader {
     private readonly filter: TableBloomFilter | undefined,
     footer: Footer,
     properties: TableProperties,
-    index: TableIndex,
+    index: { keys: Uint8Array; keyStart: Uint32Array; offsets: Float64Array; lengths: Float64Array },
   ) {
     this.footer = footer
     this.version = footer.version
     this.properties = properties
-    this.index = index
+    this.indexKeys = index.keys
+    this.keyStart = index.keyStart
     this.blockOffsets = index.offsets
     this.blockLengths = index.lengths
+    this.search = new TableIndex(index.keys, index.keyStart, index.offsets.length)
     this.getIter = new BlockIter(path)
   }
 
@@ -138,12 +143,12 @@ export class TableReader {
 
   /** Index key i (an internal key). A view valid for the reader's life. */
   indexKey(i: number): Uint8Array {
-    return this.index.key(i)
+    return this.indexKeys.subarray(this.keyStart[i], this.keyStart[i + 1])
   }
 
   /** The first data block that can hold (userKey, trailer) or later keys; blockCount if none. */
   findBlock(userKey: Uint8Array, trailer: number): number {
-    return this.index.find(userKey, trailer)
+    return this.search.find(userKey, trailer)
   }
 
   /** Data block i, from the cache or the file (then offered to the cache). */
