@@ -17,6 +17,13 @@ export interface ReadableFile {
    * The result is owned by the caller.
    */
   read(offset: number, length: number): Uint8Array
+  /**
+   * Reads up to `length` bytes at `offset` into `dest[0, length)` and returns how many it read
+   * (fewer only where the file ends). For callers that decode the bytes at once and keep none of
+   * them (a table's block reads: no allocation per read). Optional: a file that lacks it is read
+   * through read().
+   */
+  readInto?(offset: number, length: number, dest: Uint8Array): number
   close(): void
 }
 

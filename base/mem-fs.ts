@@ -447,6 +447,18 @@ class MemReadableFile implements ReadableFile {
     return offset >= end ? new Uint8Array(0) : this.inode.data.slice(offset, end)
   }
 
+  readInto(offset: number, length: number, dest: Uint8Array): number {
+    this.fs.checkAlive()
+    if (this.closed) throw new IOError(`read ${this.path}: file is closed`)
+    if (!(offset >= 0 && length >= 0 && length <= dest.length)) {
+      throw new InvalidArgumentError(`read ${this.path}: bad range ${offset}+${length} into ${dest.length} bytes`)
+    }
+    const end = Math.min(offset + length, this.inode.length)
+    if (offset >= end) return 0
+    dest.set(this.inode.data.subarray(offset, end))
+    return end - offset
+  }
+
   close(): void {
     this.fs.checkAlive()
     this.closed = true

@@ -244,16 +244,28 @@ class RealReadableFile implements ReadableFile {
   ) {}
 
   read(offset: number, length: number): Uint8Array {
-    if (this.fd < 0) throw new IOError(`read ${this.path}: file is closed`)
-    if (!(offset >= 0 && length >= 0)) throw new InvalidArgumentError(`read ${this.path}: bad range ${offset}+${length}`)
     const out = new Uint8Array(length)
-    let done = 0
-    while (done < length) {
-      const n = io(`read ${this.path}`, () => fs.readSync(this.fd, out, done, length - done, offset + done))
-      if (n === 0) break
-      done += n
-    }
+    const done = this.readInto(offset, length, out)
     return done === length ? out : out.slice(0, done)
+  }
+
+  // On every table block read: no closure and no allocation here (io() would add both).
+  readInto(offset: number, length: number, dest: Uint8Array): number {
+    if (this.fd < 0) throw new IOError(`read ${this.path}: file is closed`)
+    if (!(offset >= 0 && length >= 0 && length <= dest.length)) {
+      throw new InvalidArgumentError(`read ${this.path}: bad range ${offset}+${length} into ${dest.length} bytes`)
+    }
+    let done = 0
+    try {
+      while (done < length) {
+        const n = fs.readSync(this.fd, dest, done, length - done, offset + done)
+        if (n === 0) break
+        done += n
+      }
+    } catch (err) {
+      throw wrap(err, `read ${this.path}`)
+    }
+    return done
   }
 
   close(): void {

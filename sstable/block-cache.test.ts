@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../base/errors.js'
-import { BlockCache } from './block-cache.js'
+import { ADMIT_EVERY, BlockCache } from './block-cache.js'
 import type { Block } from './block-iter.js'
 import { seededRandom } from '../tests/support/table-data.js'
 
@@ -60,6 +60,21 @@ describe('BlockCache', () => {
     expect(cache.size).toBe(0)
     expect(() => new BlockCache(-1)).toThrow(InvalidArgumentError)
     expect(() => new BlockCache(Number.NaN)).toThrow(InvalidArgumentError)
+  })
+
+  it('takes every offered block while it has room, then one offer in ADMIT_EVERY', () => {
+    const cache = new BlockCache(100)
+    for (let i = 0; i < 10; i++) cache.offer(1, i, fakeBlock(10, i))
+    expect([cache.size, cache.count]).toEqual([100, 10])
+    for (let i = 10; i < 10 + 3 * ADMIT_EVERY; i++) cache.offer(1, i, fakeBlock(10, i))
+    // Three taken, each evicting the least recently used block.
+    expect(cache.count).toBe(10)
+    const kept = Array.from({ length: 10 + 3 * ADMIT_EVERY }, (_, i) => i).filter((i) => cache.get(1, i) !== undefined)
+    expect(kept).toEqual([3, 4, 5, 6, 7, 8, 9, 9 + ADMIT_EVERY, 9 + 2 * ADMIT_EVERY, 9 + 3 * ADMIT_EVERY])
+    // Room again (a table dropped): taken at once.
+    cache.dropTable(1)
+    cache.offer(2, 0, fakeBlock(10, 0))
+    expect(cache.get(2, 0)).toBeDefined()
   })
 
   it('clears everything', () => {

@@ -1,6 +1,7 @@
 // Micro-benchmarks of blocks and tables with 16-byte keys and 100-byte values: encoding and
-// decoding a 4 KiB block, seeking in it, and point gets and scans on a table whose blocks sit in
-// the block cache. bench/micro.ts runs register(). Inputs are built once, outside the timed part.
+// decoding a 4 KiB block, seeking in it, point gets and scans on a table whose blocks sit in
+// the block cache, and point gets that miss the cache. bench/micro.ts runs register(). Inputs
+// are built once, outside the timed part.
 
 import type { Bench } from 'tinybench'
 import { Kind, MAX_SEQ } from '../base/internal-key.js'
@@ -93,6 +94,20 @@ export function register(bench: Bench): void {
   bench.add('sstable: table get absent key', () => {
     sink += reader.get(absent[a++ % absent.length], MAX_SEQ) === undefined ? 1 : 0
   })
+  // Decimal keys ("k" + 15 digits, sharing their leading zeros as a database's keys do) in a
+  // table read through a cache of size 0: every get reads, checks and decompresses its block.
+  const decimal = makeEntries(TABLE_ENTRIES, 4)
+  const decimalKeys = decimal.keys.map((_, i) => Buffer.from(`k${String(i * 3).padStart(15, '0')}`))
+  const db = new TableBuilder(fs.create('/decimal.sst'))
+  for (let i = 0; i < TABLE_ENTRIES; i++) db.add(decimalKeys[i], i + 1, Kind.Value, decimal.values[i])
+  db.finish()
+  const uncached = TableReader.open(fs, '/decimal.sst', 2, new BlockCache(0))
+  let d = 0
+  bench.add('sstable: table get, decimal keys (block cache miss)', () => {
+    d = (d + 7919) % TABLE_ENTRIES
+    sink += uncached.get(decimalKeys[d], MAX_SEQ)!.seq
+  })
+
   const it = reader.iterator()
   bench.add('sstable: table scan 1k entries (cached blocks)', () => {
     it.seekGE(table.keys[(g = (g + 7919) % (TABLE_ENTRIES - 1000))])

@@ -203,6 +203,11 @@ export function blockChecksum(stored: Uint8Array, type: number): number {
   return maskChecksum(crc32(Uint8Array.of(type), crc32(stored)))
 }
 
+/** blockChecksum of raw[0, length) with type raw[length], in one pass over bytes read together. */
+function trailerChecksum(raw: Uint8Array, length: number): number {
+  return maskChecksum(crc32(raw.subarray(0, length + 1)))
+}
+
 /** Writes the 5-byte trailer for `stored` at `out[at]`. */
 export function encodeBlockTrailer(stored: Uint8Array, type: number, out: Uint8Array, at: number): void {
   out[at] = type
@@ -218,8 +223,9 @@ export function checkBlockTrailer(file: string, offset: number, raw: Uint8Array,
     throw new CorruptionError(file, offset, `block runs past the end of the file (${raw.length} of ${length + BLOCK_TRAILER_SIZE} bytes)`)
   }
   const type = raw[length]
-  const stored = view(raw).getUint32(length + 1, true)
-  if (stored !== blockChecksum(raw.subarray(0, length), type)) {
+  const at = length + 1
+  const stored = (raw[at] | (raw[at + 1] << 8) | (raw[at + 2] << 16) | (raw[at + 3] << 24)) >>> 0
+  if (stored !== trailerChecksum(raw, length)) {
     throw new CorruptionError(file, offset, 'block checksum mismatch')
   }
   return type

@@ -2,24 +2,24 @@
 //
 // Open reads and checks the header, footer, properties, filter and index; the filter and the
 // index (decoded into a packed key buffer and typed arrays) stay pinned in memory for the life
-// of the reader. Data blocks are read on demand, one read() each, checked, decompressed, parsed
-// and put in the shared BlockCache. A block whose checksum fails is never decoded: the reader
-// throws CorruptionError(path, block offset, ...) instead.
+// of the reader (table-index.ts). Data blocks are read on demand, one read each, checked,
+// decompressed, parsed and offered to the shared BlockCache. A block whose checksum fails is
+// never decoded: the reader throws CorruptionError(path, block offset, ...) instead.
 //
-// Not safe to use after close(). Values returned are views into cached blocks (see get()).
+// Not safe to use after close(). Values returned are views into decoded blocks (see get()).
 
 import { ClosedError, CorruptionError } from '../base/errors.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
-import { compareInternal, decodeInternalKey } from '../base/internal-key.js'
 import type { BlockCache } from './block-cache.js'
-import { Block, BlockIter, compareKeyAt } from './block-iter.js'
+import { Block, BlockIter } from './block-iter.js'
 import { TableBloomFilter } from './bloom.js'
 import { readBlockContents } from './block-read.js'
 import {
-  BLOCK_TRAILER_SIZE, FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
-  checkHandle, decodeFooter, decodeHandle, decodeHeader, decodeProperties,
+  FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
+  decodeFooter, decodeHeader, decodeProperties,
 } from './format.js'
+import { TableIndex, decodeIndex } from './table-index.js'
 import { TableIterator } from './table-iter.js'
 import { verifyTable } from './verify.js'
 
@@ -50,6 +50,8 @@ export class TableReader {
   private readonly keyStart: Uint32Array
   private readonly blockOffsets: Float64Array
   private readonly blockLengths: Float64Array
+  /** Finds the block for a key in the index above (table-index.ts). */
+  private readonly search: TableIndex
 
   private constructor(
     readonly path: string,
@@ -69,6 +71,7 @@ export class TableReader {
     this.keyStart = index.keyStart
     this.blockOffsets = index.offsets
     this.blockLengths = index.lengths
+    this.search = new TableIndex(index.keys, index.keyStart, index.offsets.length)
     this.getIter = new BlockIter(path)
   }
 
@@ -132,7 +135,8 @@ export class TableReader {
 
   /**
    * Newest entry of userKey with seq <= readSeq (checks the filter first), or undefined.
-   * The value is a view into a cached block: never modify it; it stays readable while held.
+   * The value is a view into the decoded block (cached or not): never modify it; it stays
+   * readable while held.
    */
   get(userKey: Uint8Array, readSeq: number): LookupResult | undefined {
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
@@ -183,97 +187,21 @@ export class TableReader {
 
   /** The first data block that can hold (userKey, trailer) or later keys; blockCount if none. */
   findBlock(userKey: Uint8Array, trailer: number): number {
-    const keys = this.indexKeys
-    const starts = this.keyStart
-    let lo = 0
-    let hi = this.blockOffsets.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (compareKeyAt(keys, starts[mid], starts[mid + 1] - starts[mid], userKey, trailer) < 0) lo = mid + 1
-      else hi = mid
-    }
-    return lo
+    return this.search.find(userKey, trailer)
   }
 
-  /** Data block i, from the cache or the file (then cached). */
+  /** Data block i, from the cache or the file (then offered to the cache). */
   loadBlock(i: number): Block {
     const offset = this.blockOffsets[i]
     const cached = this.cache.get(this.id, offset)
     if (cached !== undefined) return cached
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
     const block = Block.parse(this.path, offset, readBlockContents(this.file, this.blockHandle(i)))
-    this.cache.set(this.id, offset, block)
+    this.cache.offer(this.id, offset, block)
     return block
   }
 
   blockOffset(i: number): number {
     return this.blockOffsets[i]
   }
-}
-
-/**
- * Decodes the index block into packed arrays, checking that its keys increase and that its
- * handles tile the data region exactly: block 0 right after the header, each block right after
- * the previous one's trailer, the last one ending where the first meta block begins.
- */
-function decodeIndex(file: ReadableFile, footer: Footer, props: TableProperties) {
-  const path = file.path
-  const at = footer.index.offset
-  const block = Block.parse(path, at, readBlockContents(file, footer.index))
-  const it = new BlockIter(path)
-  it.reset(block, at)
-  const starts: number[] = [0]
-  const offsets: number[] = []
-  const lengths: number[] = []
-  const keyParts: Uint8Array[] = []
-  let keyBytes = 0
-  let expectOffset = HEADER_SIZE
-  let prev: Uint8Array | undefined
-  for (it.first(); it.valid(); it.next()) {
-    const key = it.internalKey().slice()
-    if (prev !== undefined && compareIndexKeys(prev, key) >= 0) {
-      throw new CorruptionError(path, at, `index keys out of order at entry ${offsets.length}`)
-    }
-    const h = decodeHandle(it.value())
-    if (h === undefined) throw new CorruptionError(path, at, `bad block handle in index entry ${offsets.length}`)
-    if (h.offset !== expectOffset) {
-      throw new CorruptionError(path, at, `index entry ${offsets.length} points at ${h.offset}, want ${expectOffset}`)
-    }
-    expectOffset = h.offset + h.length + BLOCK_TRAILER_SIZE
-    keyParts.push(key)
-    keyBytes += key.length
-    starts.push(keyBytes)
-    offsets.push(h.offset)
-    lengths.push(h.length)
-    prev = key
-  }
-  const metaStart = Math.min(
-    footer.index.offset,
-    footer.properties.offset,
-    footer.filter.length === 0 ? Infinity : footer.filter.offset,
-  )
-  if (offsets.length > 0) checkHandle(path, { offset: offsets[offsets.length - 1], length: lengths[lengths.length - 1] }, metaStart, 'last data block')
-  if (expectOffset !== metaStart) {
-    throw new CorruptionError(path, at, `data blocks end at ${expectOffset} but meta blocks begin at ${metaStart}`)
-  }
-  if (offsets.length !== props.dataBlockCount) {
-    throw new CorruptionError(path, at, `index has ${offsets.length} blocks, properties say ${props.dataBlockCount}`)
-  }
-  if ((props.entryCount === 0) !== (offsets.length === 0)) {
-    throw new CorruptionError(path, at, `${props.entryCount} entries in ${offsets.length} blocks`)
-  }
-  const keys = new Uint8Array(keyBytes)
-  for (let i = 0; i < keyParts.length; i++) keys.set(keyParts[i], starts[i])
-  return {
-    keys,
-    keyStart: Uint32Array.from(starts),
-    offsets: Float64Array.from(offsets),
-    lengths: Float64Array.from(lengths),
-  }
-}
-
-function compareIndexKeys(a: Uint8Array, b: Uint8Array): number {
-  const x = decodeInternalKey(a)
-  const y = decodeInternalKey(b)
-  return compareInternal(x.userKey, x.seq, x.kind, y.userKey, y.seq, y.kind)
 }

@@ -91,6 +91,20 @@ describe.each(implementations)('$name', ({ make }) => {
     r.close()
   })
 
+  it('readInto fills the caller\'s buffer and says how much it read', async () => {
+    await write('a', bytes(1, 2, 3, 4, 5))
+    const r = fs.openRead(at('a'))
+    const dest = new Uint8Array(8).fill(9)
+    expect(r.readInto!(1, 3, dest)).toBe(3)
+    expect(dest).toEqual(bytes(2, 3, 4, 9, 9, 9, 9, 9))
+    expect(r.readInto!(3, 8, dest)).toBe(2) // short where the file ends
+    expect(dest.subarray(0, 2)).toEqual(bytes(4, 5))
+    expect(r.readInto!(5, 4, dest)).toBe(0)
+    expect(() => r.readInto!(0, 9, dest)).toThrow(InvalidArgumentError)
+    r.close()
+    expect(() => r.readInto!(0, 1, dest)).toThrow(IOError)
+  })
+
   it('returns plain Uint8Arrays', async () => {
     await write('a', bytes(1))
     expect(Object.getPrototypeOf(fs.readFile(at('a')))).toBe(Uint8Array.prototype)
