@@ -32,16 +32,23 @@ export function rangeWithinPrefix(prefix: Uint8Array, smallest: Uint8Array, larg
   return hasPrefix(smallest, prefix) && hasPrefix(largest, prefix)
 }
 
+/** The smallest byte string greater than every string starting with `prefix`, or undefined. */
+export function prefixSuccessor(prefix: Uint8Array): Uint8Array | undefined {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    if (prefix[i] !== 0xff) {
+      const out = prefix.slice(0, i + 1)
+      out[i]++
+      return out
+    }
+  }
+  return undefined
+}
+
 /** Whether some key in [smallest, largest] may start with `prefix`. */
 export function rangeMayHavePrefix(prefix: Uint8Array, smallest: Uint8Array, largest: Uint8Array): boolean {
   if (compareBytes(largest, prefix) < 0) return false
-  // Past every key with the prefix: the prefix, its last non-0xff byte incremented, cut there.
-  let end = prefix.length - 1
-  while (end >= 0 && prefix[end] === 0xff) end--
-  if (end < 0) return true
-  const after = prefix.slice(0, end + 1)
-  after[end]++
-  return compareBytes(smallest, after) < 0
+  const after = prefixSuccessor(prefix)
+  return after === undefined || compareBytes(smallest, after) < 0
 }
 
 /**

@@ -5,7 +5,7 @@
 // per key. It pins the version and memtables it started on until closed, so files it reads are
 // not deleted under it.
 
-import { type DroppedPrefix, isDropped } from '../base/dropped-prefixes.js'
+import { type DroppedPrefix, isDropped, prefixSuccessor } from '../base/dropped-prefixes.js'
 import { entryExpiresAt, entryMeta, isDeadEntry } from '../base/entry-value.js'
 import { Kind, bytesEqual, compareBytes } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
@@ -51,17 +51,6 @@ interface PendingVersion {
   value: Uint8Array
 }
 
-/** The smallest byte string greater than every string starting with `prefix`, or undefined. */
-export function prefixSuccessor(prefix: Uint8Array): Uint8Array | undefined {
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    if (prefix[i] !== 0xff) {
-      const out = prefix.slice(0, i + 1)
-      out[i]++
-      return out
-    }
-  }
-  return undefined
-}
 
 interface Bounds {
   lower?: Uint8Array
