@@ -65,6 +65,15 @@ export function entryMeta(kind: number, value: Uint8Array): number {
   return n < 0 ? 0 : value[n - 1]
 }
 
+/** The same header (expiry and metadata) in front of another payload: a value moving to a pointer. */
+export function replacePayload(kind: number, value: Uint8Array, payload: Uint8Array): Uint8Array {
+  const header = value.length - entryPayload(kind, value).length
+  const out = new Uint8Array(header + payload.length)
+  out.set(value.subarray(0, header))
+  out.set(payload, header)
+  return out
+}
+
 /** Whether a headered value is well formed (a payload may be empty, the header may not). */
 export function isValidHeaderedValue(value: Uint8Array): boolean {
   return headerLength(value) > 0

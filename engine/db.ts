@@ -11,7 +11,7 @@ import { ClosedError, ConflictError, InvalidArgumentError, ReadOnlyError } from 
 import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
 import type { FileLock, FileSystem } from '../base/fs.js'
 import { isDropped, rangeWithinPrefix } from '../base/dropped-prefixes.js'
-import { encodeHeaderedValue, entryExpiresAt, entryMeta, entryPayload, hasHeader, isDeadEntry, isPointerKind } from '../base/entry-value.js'
+import { entryExpiresAt, entryMeta, entryPayload, hasHeader, isDeadEntry, isPointerKind, replacePayload } from '../base/entry-value.js'
 import { KIND_FOR_SEEK, Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
@@ -265,9 +265,7 @@ export class DB {
   // ---------------------------------------------------------------- writes
 
   put(key: Bytes, value: Bytes, options?: PutOptions): Promise<void> {
-    if (options === undefined || (options.ttl === undefined && options.expiresAt === undefined && options.meta === undefined)) {
-      return this.writeOps((ops) => ops.put(toOwnedKey(key), toOwnedValue(value)), options)
-    }
+    // Without ttl, expiresAt or meta, toEntryHeader gives (0, 0) and putWithHeader a plain put.
     return this.writeOps((ops) => ops.putWithHeader(toOwnedKey(key), toOwnedValue(value), ...toEntryHeader(options, this.options.clock)), options)
   }
 
@@ -506,9 +504,8 @@ export class DB {
     for (let j = 0; j < pointers.length; j++) {
       const [ops, i] = where[j]
       if (ops.kinds[i] === Kind.ValueWithHeader) {
-        const stored = ops.values[i]
         ops.kinds[i] = Kind.ValuePointerWithHeader
-        ops.values[i] = encodeHeaderedValue(entryExpiresAt(Kind.ValueWithHeader, stored), entryMeta(Kind.ValueWithHeader, stored), encodePointer(pointers[j]))
+        ops.values[i] = replacePayload(Kind.ValueWithHeader, ops.values[i], encodePointer(pointers[j]))
       } else {
         ops.kinds[i] = Kind.ValuePointer
         ops.values[i] = encodePointer(pointers[j])
@@ -556,7 +553,7 @@ export class DB {
       // A headered pointer keeps its expiry and metadata.
       const stored = this.lookup(e.key, e.seq)!
       if (stored.kind !== Kind.ValuePointerWithHeader) return { key: e.key, seq: e.seq, kind: Kind.ValuePointer, pointer: pointers[i] }
-      const pointer = encodeHeaderedValue(entryExpiresAt(stored.kind, stored.value), entryMeta(stored.kind, stored.value), pointers[i])
+      const pointer = replacePayload(stored.kind, stored.value, pointers[i])
       return { key: e.key, seq: e.seq, kind: Kind.ValuePointerWithHeader, pointer }
     })
     try {
