@@ -3,11 +3,23 @@
 // unfinished steps. Returns the state the DB runs from. Read-only (options.readOnly) stops after
 // the replay: the WALs stay in memtables returned to the caller, and nothing is written.
 //
-// Rules: only the newest WAL may end in a torn tail (older ones were synced before the next was
-// created); any other bad record is corruption, refused when `paranoid`, otherwise replay of
-// that WAL stops there and the damage is reported. Likewise the newest value-log file may end in
-// a torn tail, and a newest-WAL record pointing past what survived of it is part of the torn
-// tail (without sync the OS may have written the WAL's bytes but not the value log's).
+// Rules: only the newest WAL that holds records may end in a torn tail (older ones were synced
+// before the next was created; a later WAL with no records is one a crash left just after its
+// create, by a rotation or by an earlier recovery); any other bad record is corruption, refused
+// when `paranoid`, otherwise replay stops there — that WAL's later records and every later WAL
+// are left out, so what is replayed is a prefix of the writes (RocksDB's point-in-time recovery)
+// — and the damage is reported. Likewise the newest value-log file may end in a torn tail, and a
+// newest-WAL record pointing past what survived of it is part of the torn tail (without sync the
+// OS may have written the WAL's bytes but not the value log's). What a torn tail is in each
+// format version: wal/reader.ts, vlog/format.ts.
+//
+// Crash safety of recovery itself (open() is idempotent): nothing is written until the replay
+// has read everything. Then, in order: the newest WAL's torn tail is cut and that WAL synced, the
+// newest value-log file cut, synced and sealed, so a crash from here on finds the same prefix
+// whatever else it finds; tables are flushed; the new WAL is created (an empty WAL, which never
+// makes an older one "not the newest"); the new manifest is published through CURRENT; leftovers
+// go. A crash before CURRENT names the new manifest replays the same WALs again; after it, the
+// new manifest and its tables hold everything.
 
 import { CorruptionError, InvalidArgumentError, NotFoundError } from '../base/errors.js'
 import { LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName } from '../base/filenames.js'
@@ -26,7 +38,7 @@ export interface RecoveryReport {
   entriesReplayed: number
   /** Where a torn tail of the newest WAL was cut, if one was. */
   tornTail?: { file: string; offset: number }
-  /** Corruption skipped because `paranoid` was off. */
+  /** Corruption skipped because `paranoid` was off, and the later WALs left out because of it. */
   skipped: { file: string; offset: number; message: string }[]
   /** Leftover files removed. */
   removed: string[]
@@ -123,10 +135,16 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     mem = new Memtable()
   }
   const entries: { seq: number; kind: number; key: Uint8Array; value: Uint8Array }[] = []
+  // Where replay of the newest WAL stopped short of its end, to be cut before anything is written.
+  let cut: { file: string; offset: number } | undefined
   for (let i = 0; i < wals.length; i++) {
     const path = filePath(dir, walFileName(wals[i]))
+    if (report.skipped.length > 0) {
+      report.skipped.push({ file: path, offset: 0, message: 'not replayed: an earlier WAL is damaged, and replay keeps a prefix of the writes' })
+      continue
+    }
     const file = fs.openRead(path)
-    const newest = i === wals.length - 1
+    const newest = i === wals.length - 1 || !wals.slice(i + 1).some((n) => walHasRecords(fs, filePath(dir, walFileName(n))))
     try {
       const result = readLog(file, 'wal', { tolerateTornTail: newest }, (rec) => {
         entries.length = 0
@@ -163,9 +181,9 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
         report.entriesReplayed += entries.length
         if (last > maxSeq) maxSeq = last
       })
-      if (result.tornTailAt !== undefined) report.tornTail = { file: path, offset: result.tornTailAt }
+      if (result.tornTailAt !== undefined) report.tornTail = cut = { file: path, offset: result.tornTailAt }
     } catch (err) {
-      if (err instanceof ValueLogTail) report.tornTail = { file: err.file, offset: err.offset }
+      if (err instanceof ValueLogTail) report.tornTail = cut = { file: err.file, offset: err.offset }
       else if (!(err instanceof CorruptionError) || options.paranoid) throw err
       else report.skipped.push({ file: err.file, offset: err.offset, message: err.message })
     } finally {
@@ -178,7 +196,18 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   versions.lastSeq = Math.max(versions.lastSeq, maxSeq)
   // Read-only stops here: torn tails stay (reads never go past them), leftovers stay.
   if (ctx.readOnly) return { manifest: undefined, wal: undefined, walNumber: 0, report, memtables }
-  await ctx.valueLog.cutTornTail()
+  if (cut !== undefined) {
+    // Cut and synced before any new file exists: whatever recovery does next, a crash leaves
+    // this WAL ending where replay ended, never with a tail that a later file makes "not newest".
+    fs.truncate(cut.file, cut.offset)
+    const w = fs.openAppend(cut.file)
+    try {
+      await w.sync()
+    } finally {
+      await w.close()
+    }
+  }
+  await ctx.valueLog.sealNewest()
 
   const walNumber = versions.newFileNumber()
   const manifestNumber = versions.newFileNumber()
@@ -210,4 +239,21 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
 
   await fs.syncDir(dir)
   return { manifest, wal, walNumber, report, memtables }
+}
+
+/** True when the WAL at `path` holds at least one whole record (a crash may leave one empty). */
+function walHasRecords(fs: FileSystem, path: string): boolean {
+  const file = fs.openRead(path)
+  let found = false
+  try {
+    readLog(file, 'wal', { tolerateTornTail: true }, () => {
+      found = true
+    })
+  } catch {
+    // Damage that hides records is judged when that WAL's own turn comes; it still counts as holding them.
+    return true
+  } finally {
+    file.close()
+  }
+  return found
 }

@@ -68,7 +68,7 @@ describe('log format', () => {
     const cases: [Uint8Array, RegExp][] = [
       [damaged((b) => (b[0] = 0x58), true), /bad magic/],
       [damaged((b) => (b[9] ^= 1), false), /header checksum/],
-      [damaged((b) => (b[4] = 2), true), /version 2/],
+      [damaged((b) => (b[4] = 3), true), /version 3/],
       [damaged((b) => (b[7] = 1), true), /flags/],
       [damaged((b) => (b[6] = 9), true), /unknown log kind 9/],
       [good, /manifest log, expected a wal log/],
