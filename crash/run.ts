@@ -88,10 +88,10 @@ async function main(): Promise<number> {
     result.power = await runPowerLoss({ seed, encrypted, points: count(flags, 'power-points', soak ? 50_000 : 2000), onProgress: progress('power-loss points') })
   }
   if (only.has('reorder')) {
-    result.reordered = await runReorderedWriteback({ seed, encrypted, points: count(flags, 'reorder-points', soak ? 20_000 : 2000), onProgress: progress('reordered-writeback points') })
+    result.reordered = await runReorderedWriteback({ seed, encrypted, points: count(flags, 'reorder-points', soak ? 20_000 : 5000), onProgress: progress('reordered-writeback points') })
   }
   if (only.has('recovery')) {
-    result.recoveryCrashes = await runRecoveryCrashes({ seed, encrypted, points: count(flags, 'recovery-points', soak ? 5000 : 1500), onProgress: progress('recovery crash sequences') })
+    result.recoveryCrashes = await runRecoveryCrashes({ seed, encrypted, points: count(flags, 'recovery-points', soak ? 5000 : 2000), onProgress: progress('recovery crash sequences') })
   }
   if (only.has('corruption')) {
     result.corruption = await runCorruption({ seed, kinds, encrypted, injections: count(flags, 'corruptions', soak ? 2000 : 200), onProgress: progress('corruptions') })
