@@ -137,6 +137,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   const entries: { seq: number; kind: number; key: Uint8Array; value: Uint8Array }[] = []
   // Where replay of the newest WAL stopped short of its end, to be cut before anything is written.
   let cut: { file: string; offset: number } | undefined
+  const lastWithRecords = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
   for (let i = 0; i < wals.length; i++) {
     const path = filePath(dir, walFileName(wals[i]))
     if (report.skipped.length > 0) {
@@ -144,7 +145,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
       continue
     }
     const file = fs.openRead(path)
-    const newest = i === wals.length - 1 || !wals.slice(i + 1).some((n) => walHasRecords(fs, filePath(dir, walFileName(n))))
+    const newest = i >= lastWithRecords
     try {
       const result = readLog(file, 'wal', { tolerateTornTail: newest }, (rec) => {
         entries.length = 0
@@ -241,9 +242,24 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   return { manifest, wal, walNumber, report, memtables }
 }
 
-/** True when the WAL at `path` holds at least one whole record (a crash may leave one empty). */
+/**
+ * The index in `paths` (WALs, oldest first) of the last one holding a record, or -1: the WALs from
+ * there on are "the newest", whose torn tail is a crash's. A WAL after it holds no record: a crash
+ * came right after its create (a memtable rotation, or a recovery that died before its manifest).
+ */
+export function lastWalWithRecords(fs: FileSystem, paths: string[]): number {
+  for (let i = paths.length - 1; i >= 0; i--) if (walHasRecords(fs, paths[i])) return i
+  return -1
+}
+
+/** True when the WAL at `path` holds at least one whole record. */
 function walHasRecords(fs: FileSystem, path: string): boolean {
-  const file = fs.openRead(path)
+  let file
+  try {
+    file = fs.openRead(path)
+  } catch {
+    return false // deleted since the listing (verify reads a live directory): it holds nothing now
+  }
   let found = false
   try {
     readLog(file, 'wal', { tolerateTornTail: true }, () => {
