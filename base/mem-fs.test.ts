@@ -414,3 +414,31 @@ describe("MemFileSystem writeback: 'any' (out-of-order writeback)", () => {
     for (let seed = 1; seed <= 50; seed++) expect(fs.crash({ seed, writeback: 'any' }).readFile('/db/f').length).toBeLessThanOrEqual(2000)
   })
 })
+
+describe('MemFileSystem restart (kill -9 without power loss)', () => {
+  it('shows every byte and name, unsynced ones too, and a later power loss still loses the unsynced ones', async () => {
+    const fs = new MemFileSystem()
+    fs.mkdir('/db')
+    const lock = fs.lock('/db/LOCK')
+    const w = fs.create('/db/a')
+    w.append(new Uint8Array([1, 2, 3]))
+    await w.sync()
+    await fs.syncDir('/db')
+    w.append(new Uint8Array([4, 5]))
+    fs.create('/db/b').append(new Uint8Array([9]))
+    fs.crashAfter(1)
+    expect(() => fs.remove('/db/a')).toThrow(CrashError)
+    const next = fs.restart()
+    expect(next.isCrashed()).toBe(false)
+    expect([...next.readFile('/db/a')]).toEqual([1, 2, 3, 4, 5])
+    expect([...next.readFile('/db/b')]).toEqual([9])
+    next.lock('/db/LOCK').release() // the dead process's lock is gone
+    const after = next.crash({ tearUnsynced: false })
+    expect([...after.readFile('/db/a')]).toEqual([1, 2, 3])
+    expect(after.exists('/db/b')).toBe(false)
+    // The restarted instance is independent of the dead one.
+    next.openAppend('/db/a').append(new Uint8Array([6]))
+    expect(() => fs.readFile('/db/a')).toThrow(CrashError)
+    void lock
+  })
+})

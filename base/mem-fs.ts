@@ -18,6 +18,8 @@
 // - crashAfter(n): the n-th mutating operation from now fails with CrashError, without effect,
 //   and every later call fails too: the process is dead. onOperation lets a test pick the op.
 // - crash(): a NEW instance holding what the disk shows after a power loss (see CrashOptions).
+// - restart(): a NEW instance as a process finds it after the last one was killed: everything,
+//   unsynced bytes and names included, still unsynced (a later crash() may lose them).
 //   Two models of the unsynced bytes: a prefix of them, maybe with a torn last sector (the
 //   default), or `writeback: 'any'`, LazyFS's model: any subset of the unsynced writes, each split
 //   at 4 KiB page boundaries into pieces that survive independently; the gaps read as zeros.
@@ -232,6 +234,36 @@ export class MemFileSystem implements FileSystem {
       }
       next.current.set(path, copy)
       next.durable.set(path, copy)
+    }
+    return next
+  }
+
+  /**
+   * What a new process finds after this one was killed (kill -9) but the machine kept running: a
+   * new, uncrashed instance with every current name and byte, the page cache included, and the
+   * same unsynced state, so a later crash() of it still loses what was never synced. Locks are not
+   * held any more (the kernel drops them with the process); a LOCK file stays, as on a disk.
+   */
+  restart(): MemFileSystem {
+    const next = new MemFileSystem()
+    for (const dir of this.dirs) next.dirs.add(dir)
+    const copies = new Map<Inode, Inode>()
+    const copyOf = (inode: Inode): Inode => {
+      let copy = copies.get(inode)
+      if (copy === undefined) {
+        copy = new Inode(Math.max(64, inode.length))
+        copy.data.set(inode.data.subarray(0, inode.length))
+        copy.length = inode.length
+        copy.syncedLength = inode.syncedLength
+        copy.unsynced = inode.unsynced.map(([a, b]) => [a, b])
+        copies.set(inode, copy)
+      }
+      return copy
+    }
+    for (const [path, inode] of this.current) next.current.set(path, copyOf(inode))
+    for (const [path, inode] of this.durable) next.durable.set(path, copyOf(inode))
+    for (const [dir, ops] of this.pending) {
+      next.pending.set(dir, ops.map((op) => ({ ...op, inode: copyOf(op.inode) })))
     }
     return next
   }

@@ -55,6 +55,8 @@ describe('crash harness, CI size', () => {
     expect(failures({ seed, sync: true, recoveryCrashes }), withSeed(formatReport({ seed, sync: true, recoveryCrashes }))).toEqual([])
     expect(recoveryCrashes.points).toBe(150)
     expect(recoveryCrashes.byDepth[1] + recoveryCrashes.byDepth[2]).toBeGreaterThan(0)
+    expect(recoveryCrashes.afterKill).toBeGreaterThan(0)
+    expect(recoveryCrashes.afterKill).toBeLessThan(150)
     expect(recoveryCrashes.verdict.checked).toBeGreaterThan(0)
   })
 

@@ -1,5 +1,7 @@
-// Power loss during recovery, repeatedly: a seeded workload is crashed by a power loss at a
-// random file operation; then open() itself is crashed at each of its file operations in turn,
+// Power loss during recovery, repeatedly: a seeded workload is stopped at a random file operation
+// by a power loss, or by a kill -9 with the machine up (the next process sees the page cache, whose
+// unsynced bytes a later power loss still takes); then open() itself is crashed by a power loss at
+// each of its file operations in turn,
 // and the open after that at a random one of its own, once, twice or three times in a row (each
 // crash keeps a random subset or prefix of the unsynced writes); then a clean open must hold
 // every acknowledged write (sync: true) or a prefix of the writes reaching at least the last
@@ -29,6 +31,8 @@ export interface RecoveryCrashResult {
   workloads: number
   /** Sequences by how many crashes hit open() in a row before the clean open. */
   byDepth: [number, number, number]
+  /** Sequences whose workload was stopped by a kill -9 (the rest: by a power loss). */
+  afterKill: number
   /** Opens that were meant to crash but finished first (background work shifts the count). */
   opensThatFinished: number
   /** Clean opens (or reads after them) that failed: the directory did not recover. */
@@ -62,7 +66,7 @@ async function openCrashingAt(fs: MemFileSystem, n: number, sync: boolean, encry
 
 /** File operations a clean open() of a copy of `image` performs (the close not counted). */
 async function opsOfOpen(image: MemFileSystem, sync: boolean, encrypted: boolean): Promise<number> {
-  const copy = image.crash({ tearUnsynced: false })
+  const copy = image.restart()
   const db = await open(DIR, { ...crashOptions(sync, encrypted), fs: copy })
   const n = copy.opCount
   await db.close()
@@ -75,7 +79,7 @@ export async function runRecoveryCrashes(o: RecoveryCrashOptions): Promise<Recov
   const encrypted = o.encrypted ?? false
   const rnd = mulberry32(o.seed ^ 0x5eed)
   const result: RecoveryCrashResult = {
-    points: 0, workloads: 0, byDepth: [0, 0, 0], opensThatFinished: 0, failedOpens: 0, prefixPoints: 0, prefixFailures: 0,
+    points: 0, workloads: 0, byDepth: [0, 0, 0], afterKill: 0, opensThatFinished: 0, failedOpens: 0, prefixPoints: 0, prefixFailures: 0,
     verdict: emptyVerdict(), elapsedMs: 0,
   }
   const problem = (p: string) => {
@@ -93,7 +97,8 @@ export async function runRecoveryCrashes(o: RecoveryCrashOptions): Promise<Recov
     mem.crashAfter(Math.max(1, Math.floor(probe.opCount * (0.5 + rnd() * 0.5))))
     const run = await runUntilCrash(mem, mem, ops, sync, encrypted)
     if (!run.crashed) continue
-    const image = mem.crash(crashModel(rnd))
+    const killed = w % 2 === 1
+    const image = killed ? mem.restart() : mem.crash(crashModel(rnd))
     let total: number
     try {
       total = await opsOfOpen(image, sync, encrypted)
@@ -106,8 +111,8 @@ export async function runRecoveryCrashes(o: RecoveryCrashOptions): Promise<Recov
     }
     for (let k = 1; k <= total && result.points < o.points; k++) {
       const depth = 1 + ((k + w) % 3)
-      const where = `workload seed ${seed} (sync: ${sync}), open crashed at op ${k}/${total}`
-      let fs = image.crash({ tearUnsynced: false })
+      const where = `workload seed ${seed} (sync: ${sync}, ${killed ? 'killed' : 'power loss'}), open crashed at op ${k}/${total}`
+      let fs = image.restart()
       let crashes = 0
       let at = k
       let failed: Error | undefined
@@ -121,7 +126,7 @@ export async function runRecoveryCrashes(o: RecoveryCrashOptions): Promise<Recov
           // Open and close finished before the crash point: a clean shutdown, and a copy of the
           // directory without the armed countdown goes on.
           result.opensThatFinished++
-          fs = fs.crash({ tearUnsynced: false })
+          fs = fs.restart()
           break
         }
         crashes++
@@ -131,6 +136,7 @@ export async function runRecoveryCrashes(o: RecoveryCrashOptions): Promise<Recov
       if (crashes === 0) continue
       result.points++
       result.byDepth[crashes - 1]++
+      if (killed) result.afterKill++
       if (failed !== undefined) {
         result.failedOpens++
         problem(`${where}, after ${crashes} crash(es) in a row: the next open failed: ${failed.message}`)
@@ -166,6 +172,7 @@ export function formatRecoveryCrashes(r: RecoveryCrashResult): string[] {
   return [
     `power loss during recovery (open() crashed at each file operation, 1–3 times in a row)  ${(r.elapsedMs / 1000).toFixed(1)} s`,
     `  crash sequences             ${r.points} over ${r.workloads} workloads: ${one} single, ${two} double, ${three} triple`,
+    `  workload stopped by         ${r.points - r.afterKill} power losses, ${r.afterKill} kill -9s (page cache kept)`,
     `  sync:false prefix checks    ${r.prefixPoints} points, ${r.prefixFailures} not a prefix`,
     `  acknowledged writes checked ${r.verdict.checked}`,
     `  lost                        ${r.verdict.lost}`,
