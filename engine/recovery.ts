@@ -13,13 +13,14 @@
 // OS may have written the WAL's bytes but not the value log's). What a torn tail is in each
 // format version: wal/reader.ts, vlog/format.ts.
 //
-// Crash safety of recovery itself (open() is idempotent): nothing is written until the replay
-// has read everything. Then, in order: the newest WAL's torn tail is cut and that WAL synced, the
-// newest value-log file cut, synced and sealed, so a crash from here on finds the same prefix
-// whatever else it finds; tables are flushed; the new WAL is created (an empty WAL, which never
-// makes an older one "not the newest"); the new manifest is published through CURRENT; leftovers
-// go. A crash before CURRENT names the new manifest replays the same WALs again; after it, the
-// new manifest and its tables hold everything.
+// Crash safety of recovery itself (open() is idempotent): while the WALs are replayed nothing is
+// written but L0 tables no manifest names yet (leftovers if a crash comes). Then, in order: the
+// newest WAL's torn tail is cut and that WAL synced, the newest value-log file cut, synced and
+// sealed (what the tables point at is durable before they are published, even when a killed
+// process left it only in the page cache), so a crash from here on finds the same prefix; the new
+// WAL is created (an empty WAL, which never makes an older one "not the newest"); the new
+// manifest is published through CURRENT; leftovers go. A crash before CURRENT names the new
+// manifest replays the same WALs again; after it, the new manifest and its tables hold everything.
 
 import { CorruptionError, InvalidArgumentError, NotFoundError } from '../base/errors.js'
 import { LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName } from '../base/filenames.js'
