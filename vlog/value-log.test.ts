@@ -150,3 +150,20 @@ describe('ValueLog', () => {
     })
   })
 })
+
+describe('ValueLog durable markers', () => {
+  it('adds no marker on recovery to a file that already ends in one (a reopen after a clean close)', async () => {
+    const fs = new MemFileSystem()
+    fs.mkdir('/db')
+    const { vlog } = await filled(fs, [3], 5)
+    await vlog.close()
+    const size = fs.readFile('/db/000003.vlog').length
+    for (let i = 0; i < 3; i++) {
+      const v = new ValueLog(fs, '/db', options)
+      expect(await v.recover([3])).toBeUndefined()
+      await v.sealNewest()
+      await v.close()
+    }
+    expect(fs.readFile('/db/000003.vlog').length).toBe(size)
+  })
+})

@@ -92,8 +92,9 @@ export class ValueLog {
       try {
         const version = checkFileHeader(path, f.read(0, VLOG_HEADER_SIZE))
         if (n === sorted[sorted.length - 1]) {
-          let claimed = 0
-          const valid = this.scanFile(f, () => undefined, true, size, (claim) => (claimed = Math.max(claimed, claim)))
+          // A file ending in a marker (a clean close) is claimed up to it: no new marker needed.
+          let endsWithMarker = false
+          const valid = this.scanFile(f, () => (endsWithMarker = false), true, size, () => (endsWithMarker = true))
           if (valid < size) {
             const rest = f.read(0, size)
             if (version >= VLOG_FORMAT_MARKERS) {
@@ -108,7 +109,7 @@ export class ValueLog {
             torn = { file: path, offset: valid }
           }
           size = valid
-          this.newest = { number: n, path, version, size, claimed, torn: torn !== undefined }
+          this.newest = { number: n, path, version, size, endsWithMarker, torn: torn !== undefined }
         }
       } finally {
         f.close()
@@ -119,7 +120,7 @@ export class ValueLog {
   }
 
   /** What recover() found of the newest file, for sealNewest(). */
-  private newest: { number: number; path: string; version: number; size: number; claimed: number; torn: boolean } | undefined
+  private newest: { number: number; path: string; version: number; size: number; endsWithMarker: boolean; torn: boolean } | undefined
 
   /**
    * Makes the newest file's recovered state durable before anything relies on it: cuts the torn
@@ -136,7 +137,7 @@ export class ValueLog {
     const w = this.fs.openAppend(t.path)
     try {
       await w.sync()
-      if (this.options.markReopenedFiles !== false && t.version >= VLOG_FORMAT_MARKERS && t.size > VLOG_HEADER_SIZE && t.claimed < t.size) {
+      if (this.options.markReopenedFiles !== false && t.version >= VLOG_FORMAT_MARKERS && t.size > VLOG_HEADER_SIZE && !t.endsWithMarker) {
         const marker = encodeMarker(t.size)
         w.append(marker)
         await w.sync()
