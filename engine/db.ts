@@ -187,6 +187,7 @@ export class DB {
     this.flushRunner = options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : this.runner
     this.vlog = new ValueLog(options.fs, dir, {
       maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
+      markReopenedFiles: encryption === undefined, // an encrypted file takes no bytes after a reopen
     })
     this.versions = new VersionSet((f) => this.onObsoleteTable(f))
     this.writeQueue = new WriteQueue((group) => this.commitGroup(group))
@@ -194,7 +195,10 @@ export class DB {
     this.gc = new ValueLogGC({
       vlog: this.vlog,
       discards: () => this.versions.valueLogs,
-      rotateValueLog: () => this.writeQueue.runExclusive(() => this.vlog.closeActive()),
+      rotateValueLog: () => this.writeQueue.runExclusive(async () => {
+        await this.vlog.seal()
+        await this.vlog.closeActive()
+      }),
       flush: () => this.flush(),
       lookup: (key, seq) => this.lookup(key, seq),
       isHidden: (key, r) => this.isHidden(key, r),
@@ -655,8 +659,9 @@ export class DB {
    */
   private async rotateMemtable(): Promise<void> {
     // The frozen memtable's pointers must lead to durable values before its table can replace
-    // the WAL, and only the newest WAL may point past the value log's durable end.
-    await this.vlog.sync()
+    // the WAL, and only the newest WAL may point past the value log's durable end. Sealed: once
+    // the table replaces the WAL, the value log's own marker vouches for those values.
+    await this.vlog.seal()
     await this.wal.sync()
     await this.wal.close()
     const number = this.versions.newFileNumber()
