@@ -427,16 +427,16 @@ export class MemFileSystem implements FileSystem {
     this.checkAlive()
     const p = normalize(path)
     if (this.locks.has(p)) throw new LockError(p, 'a writer in this MemFileSystem')
-    if (mode === 'shared') return this.lockShared(p)
-    if (this.sharedLocks.has(p)) throw new LockError(p, `${this.sharedLocks.get(p)} read-only handles in this MemFileSystem`)
+    if (mode === 'exclusive' && this.sharedLocks.has(p)) throw new LockError(p, `${this.sharedLocks.get(p)} read-only handles in this MemFileSystem`)
     this.requireParent(p)
-    // Mirror RealFileSystem, whose LOCK file shows up in list(); made durable at once.
-    let inode = this.current.get(p)
-    if (inode === undefined) {
-      inode = new Inode()
+    // Mirror RealFileSystem, whose LOCK file is created when missing and stays after release;
+    // made durable at once.
+    if (!this.current.has(p)) {
+      const inode = new Inode()
       this.current.set(p, inode)
       this.durable.set(p, inode)
     }
+    if (mode === 'shared') return this.lockShared(p)
     this.locks.add(p)
     let held = true
     return {
@@ -445,14 +445,11 @@ export class MemFileSystem implements FileSystem {
         if (!held) return
         held = false
         this.locks.delete(p)
-        if (this.current.get(p) === inode) this.current.delete(p)
-        if (this.durable.get(p) === inode) this.durable.delete(p)
       },
     }
   }
 
   private lockShared(p: string): FileLock {
-    this.requireParent(p)
     this.sharedLocks.set(p, (this.sharedLocks.get(p) ?? 0) + 1)
     let held = true
     return {

@@ -7,8 +7,8 @@
 // consistent state because nothing changes between their steps.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { ClosedError, ConflictError, InvalidArgumentError, ReadOnlyError } from '../base/errors.js'
-import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
+import { ClosedError, ConflictError, InvalidArgumentError, NotFoundError, ReadOnlyError } from '../base/errors.js'
+import { CURRENT_FILE, LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
 import type { FileLock, FileSystem } from '../base/fs.js'
 import { isDropped, rangeWithinPrefix } from '../base/dropped-prefixes.js'
 import { entryExpiresAt, entryMeta, entryPayload, hasHeader, isDeadEntry, isPointerKind, replacePayload } from '../base/entry-value.js'
@@ -235,7 +235,9 @@ export class DB {
     const { fs, dir } = this
     const readOnly = this.options.readOnly
     if (this.options.createIfMissing) fs.mkdir(dir)
-    else fs.list(dir) // NotFoundError when the directory is missing
+    // Before the lock (list() throws NotFoundError for a missing directory): LOCK is never removed,
+    // so a directory without a database is refused before one is created in it.
+    else if (!fs.list(dir).includes(CURRENT_FILE)) throw new NotFoundError(`no database in ${dir} (createIfMissing is false)`)
     this.lock = fs.lock(filePath(dir, LOCK_FILE), readOnly ? 'shared' : 'exclusive')
     try {
       await this.encryption?.persist()

@@ -97,8 +97,10 @@ export interface VerifyResult {
 }
 
 /**
- * The PID in the directory's LOCK when that process is alive, else undefined (no LOCK, or a stale
- * one that the next open takes over). Reads LOCK; never creates or changes it.
+ * The PID in the directory's LOCK when that process is alive, else undefined (no LOCK, an empty
+ * one, as a clean close leaves it, or the PID of a writer that died, whose OS lock died with it).
+ * Reads LOCK; never creates, changes or locks it, so it is a hint: a writer in another PID
+ * namespace, or a dead writer's PID now reused, is misjudged (opening is what the lock decides).
  */
 export function lockHolder(dir: string, options: InspectOptions = {}): number | undefined {
   const fs = options.fs ?? new RealFileSystem()

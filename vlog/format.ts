@@ -171,6 +171,9 @@ export function findValidEntry(buf: Uint8Array, from: number): number {
   return -1
 }
 
+/** The most bytes encodePointer() writes: three varints of at most 8 bytes each. */
+export const MAX_POINTER_LENGTH = 24
+
 export function encodePointer(p: ValuePointer): Uint8Array {
   const out = new Uint8Array(varintLength(p.fileNumber) + varintLength(p.offset) + varintLength(p.length))
   writeVarint(out, writeVarint(out, writeVarint(out, 0, p.fileNumber), p.offset), p.length)
