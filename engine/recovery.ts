@@ -87,6 +87,12 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     if (!options.createIfMissing) throw new NotFoundError(`no database in ${dir} (createIfMissing is false)`)
   } else {
     if (options.errorIfExists) throw new InvalidArgumentError(`a database already exists in ${dir}`)
+    // What is read here may be only in the page cache (a killed writer's last edit, not yet
+    // synced), and replaying it removes the files its edits retired, a removal the next directory
+    // sync makes durable: so the manifest is made durable first, or a power loss would leave it
+    // naming files that are gone.
+    const named = filePath(dir, manifestFileName(current))
+    if (!ctx.readOnly && fs.exists(named)) await syncFile(fs, named)
     manifestPath = filePath(dir, manifestFileName(recoverManifest(fs, dir, versions)))
     const manifest = manifestPath
     // A file the manifest lists but the directory lacks: most likely the manifest lost its latest
@@ -202,12 +208,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     // Cut and synced before any new file exists: whatever recovery does next, a crash leaves
     // this WAL ending where replay ended, never with a tail that a later file makes "not newest".
     fs.truncate(cut.file, cut.offset)
-    const w = fs.openAppend(cut.file)
-    try {
-      await w.sync()
-    } finally {
-      await w.close()
-    }
+    await syncFile(fs, cut.file)
   }
   await ctx.valueLog.sealNewest()
 
@@ -273,4 +274,14 @@ function walHasRecords(fs: FileSystem, path: string): boolean {
     file.close()
   }
   return found
+}
+
+/** Makes a file's bytes durable, whoever wrote them. */
+async function syncFile(fs: FileSystem, path: string): Promise<void> {
+  const w = fs.openAppend(path)
+  try {
+    await w.sync()
+  } finally {
+    await w.close()
+  }
 }

@@ -165,3 +165,34 @@ describe('paranoid: false', () => {
     }
   })
 })
+
+describe('a kill -9, then a power loss during the recovery that followed', () => {
+  it('keeps a manifest whose last edit was only in the page cache consistent with the files recovery removed', async () => {
+    const mem = new MemFileSystem()
+    const db = await open(DIR, { fs: mem, sync: true, l0CompactionTrigger: 100, l0SlowdownTrigger: 100, l0StopTrigger: 100 })
+    const present: Record<string, string> = {}
+    for (let t = 0; t < 3; t++) {
+      for (let i = 0; i < 20; i++) {
+        present[`t${t}-${i}`] = `value ${t} ${i}`
+        await db.put(`t${t}-${i}`, present[`t${t}-${i}`])
+      }
+      await db.flush()
+    }
+    // Killed at the fsync of the compaction's manifest edit: the edit that retires the three
+    // tables is in the page cache only.
+    mem.onOperation = (op) => {
+      if (op.kind === 'sync' && op.path.includes('MANIFEST')) mem.crashAfter(1)
+    }
+    await expect(db.compactRange()).rejects.toBeInstanceOf(CrashError)
+    // The next process sees the cache; its recovery dies (power loss) just after its first
+    // directory sync, which made durable the removals its replay of that edit did.
+    const restarted = mem.restart()
+    let dirSynced = false
+    restarted.onOperation = (op) => {
+      if (dirSynced) restarted.crashAfter(1)
+      if (op.kind === 'syncDir') dirSynced = true
+    }
+    await expect(open(DIR, { fs: restarted })).rejects.toBeInstanceOf(CrashError)
+    await expectKeys(restarted.crash({ tearUnsynced: false }), {}, present, [])
+  })
+})
