@@ -2,6 +2,7 @@
 // Strings are UTF-8; Uint8Array (and Buffer) are taken as they are.
 
 import { InvalidArgumentError } from '../base/errors.js'
+import { checkOptionNames } from '../base/option-names.js'
 import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
 
 export type Bytes = Uint8Array | string
@@ -74,9 +75,14 @@ export interface EntryOptions {
 
 const NO_HEADER = [0, 0] as const
 
+/** put()'s and a batch operation's names: durability, entry header, and the operation's own fields. */
+const PUT_OPTION_NAMES: ReadonlySet<string> = new Set(['sync', 'ttl', 'expiresAt', 'meta', 'type', 'key', 'value'])
+
 /** [expiresAt (0 = never), meta] from a put's options, checked. */
 export function toEntryHeader(o: EntryOptions | undefined, now: () => number): readonly [number, number] {
   if (o === undefined) return NO_HEADER
+  // Called with put()'s options and with each batch operation: the names of both are known here.
+  checkOptionNames('options', o, PUT_OPTION_NAMES)
   const { ttl, expiresAt, meta } = o
   if (ttl === undefined && expiresAt === undefined && meta === undefined) return NO_HEADER
   let at = 0
