@@ -212,7 +212,7 @@ describe('sett backup and restore', () => {
     expect(await contents(dst)).toEqual(await contents(src))
     const orphan = await sett('restore', join(root, 'orphan'), '--in', inc)
     expect(orphan.code).toBe(EXIT_USAGE)
-    expect(orphan.err).toContain('no database at')
+    expect(orphan.err).toContain('restore the full backup first')
   })
 
   it('refuses a damaged or cut backup with exit 1 and restores nothing', async () => {
