@@ -87,7 +87,8 @@ function runChild(req: ChildRequest, progress: Progress): Promise<{ result?: Gro
 async function main(cfg: BenchConfig, command: string): Promise<void> {
   const progress = new Progress()
   const notes: string[] = []
-  const out = resolve(root, cfg.out)
+  // From an installed package the results go beside the user, not into node_modules.
+  const out = resolve(fromSource ? root : process.cwd(), cfg.out)
   const db = resolve(cfg.db)
   mkdirSync(db, { recursive: true })
   mkdirSync(out, { recursive: true })

@@ -212,7 +212,7 @@ describe('sett backup and restore', () => {
     expect(await contents(dst)).toEqual(await contents(src))
     const orphan = await sett('restore', join(root, 'orphan'), '--in', inc)
     expect(orphan.code).toBe(EXIT_USAGE)
-    expect(orphan.err).toContain('no database at')
+    expect(orphan.err).toContain('restore the full backup first')
   })
 
   it('refuses a damaged or cut backup with exit 1 and restores nothing', async () => {
@@ -310,7 +310,17 @@ describe('sett bench and crash', () => {
     let err = ''
     const io: Io = { stdout: () => undefined, stderr: (t) => (err += t), inheritStdio: false, projectRoot: join(root, 'no-scripts') }
     expect(await run(['crash', '--quick'], io)).toBe(EXIT_USAGE)
-    expect(err).toContain('crash/run.ts does not exist')
+    expect(err).toContain('crash/run.ts is missing')
+  })
+
+  it('says what a run costs in time and disk', async () => {
+    for (const command of ['bench', 'crash']) {
+      const { out } = await sett(command, '--help')
+      expect(out).toMatch(/What a run costs:/)
+      expect(out).toMatch(/tiny .*s/)
+      expect(out).toMatch(/MiB|GiB/)
+    }
+    expect((await sett('bench', '--help')).out).toContain('.cache/sett/peers')
   })
 
   it('runs the script under tsx with the remaining arguments and passes its exit code on', async () => {

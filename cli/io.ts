@@ -1,6 +1,7 @@
 // What every command shares: the output seam (so tests run commands in-process), exit codes,
 // argument parsing with node:util, and turning engine errors into one clear line and an exit code.
 
+import type { Readable, Writable } from 'node:stream'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { CorruptionError, EncryptionKeyError, IOError, LockError, NotFoundError, SettError } from '../engine/index.js'
 
@@ -15,10 +16,13 @@ export interface Io {
   inheritStdio: boolean
   /** The folder holding bench/ and crash/; found from this file's location when absent. */
   projectRoot?: string
+  /** Where `--out -` writes the bytes of a backup, and `--in -` reads them (process stdout/stdin). */
+  stdoutBytes?: Writable
+  stdinBytes?: Readable
 }
 
 export const EXIT_OK = 0
-/** Corruption found, or a command failed. */
+/** Corruption found, or a command failed (a missing or wrong key is a usage error, not damage). */
 export const EXIT_FAILED = 1
 /** Bad usage, or a missing, unreadable or locked directory. */
 export const EXIT_USAGE = 2
@@ -88,8 +92,11 @@ export function reportError(command: string, dir: string | undefined, err: unkno
     return EXIT_FAILED
   }
   if (err instanceof EncryptionKeyError) {
-    io.stderr(`sett ${command}: ${err.message}\nThe master key goes in --key (see 'sett ${command} --help').\n`)
-    return EXIT_FAILED
+    const where = command === 'rotate-key'
+      ? 'The current master key goes in --old, the new one in --new'
+      : 'The master key goes in --key, --key-file or $SETT_ENCRYPTION_KEY'
+    io.stderr(`sett ${command}: ${err.message}\n${where} (see 'sett ${command} --help').\n`)
+    return EXIT_USAGE
   }
   if (err instanceof SettError) {
     io.stderr(`sett ${command}: ${err.message} (${err.code})\n`)

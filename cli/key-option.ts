@@ -28,3 +28,25 @@ export function parseKeyOption(value: string | undefined, name: string): Uint8Ar
   if (bytes.length === 16 || bytes.length === 24 || bytes.length === 32) return new Uint8Array(bytes)
   return fromHex(bytes.toString('utf8').trim(), name)
 }
+
+/** The environment variable every command that opens a database reads the master key from. */
+export const KEY_ENV = 'SETT_ENCRYPTION_KEY'
+
+/** The options every command that opens a database takes for its master key. */
+export const KEY_OPTIONS = { key: { type: 'string' }, 'key-file': { type: 'string' } } as const
+
+/** How --key, --key-file and the environment variable read in each command's help. */
+export const KEY_OPTIONS_HELP = `  --key <key>        master key of an encrypted database: ${KEY_HELP}
+  --key-file <file>  the same from a file (hex text or the raw bytes); keeps it out of ps
+                     (without either, the key is read from $${KEY_ENV} when it is set)`
+
+/** The master key from --key, --key-file or $SETT_ENCRYPTION_KEY, in that order; undefined for none. */
+export function encryptionKeyFrom(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv = process.env): Uint8Array | undefined {
+  const key = typeof values.key === 'string' ? values.key : undefined
+  const file = typeof values['key-file'] === 'string' ? values['key-file'] : undefined
+  if (key !== undefined && file !== undefined) throw new UsageError('give --key or --key-file, not both')
+  if (key !== undefined) return parseKeyOption(key, 'key')
+  if (file !== undefined) return parseKeyOption(`@${file}`, 'key-file')
+  const fromEnv = env[KEY_ENV]
+  return fromEnv ? parseKeyOption(fromEnv.trim(), 'key') : undefined
+}

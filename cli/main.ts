@@ -36,7 +36,8 @@ directory or take its LOCK, so they work on a closed database and, with a warnin
 running writer. compact, gc and restore open the database and take the LOCK (exit 2 when it is
 held); backup opens it read-only (shared with other readers, exit 2 while a writer holds it).
 
-Exit codes: 0 ok; 1 damage found or a command failed; 2 usage error, or a missing or locked directory.
+Exit codes: 0 ok; 1 damage found or a command failed; 2 usage error, a missing or locked directory,
+or a missing or wrong encryption key.
 `
 }
 
@@ -79,6 +80,8 @@ if (isMain()) {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     inheritStdio: true,
+    stdoutBytes: process.stdout,
+    stdinBytes: process.stdin,
   }
   process.exitCode = await run(process.argv.slice(2), io)
 }

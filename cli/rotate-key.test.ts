@@ -41,15 +41,15 @@ describe('sett on an encrypted database', () => {
     const dir = await encryptedDb('read')
     for (const command of ['info', 'verify']) {
       const without = await sett(command, dir)
-      expect(without.code).toBe(EXIT_FAILED)
-      expect(without.err).toMatch(/is encrypted.*\n.*--key/)
+      expect(without.code).toBe(EXIT_USAGE)
+      expect(without.err).toMatch(/is encrypted.*\n.*--key, --key-file or \$SETT_ENCRYPTION_KEY/)
     }
     expect(await sett('verify', dir, '--key', OLD.toString('hex'))).toMatchObject({ code: EXIT_OK, out: expect.stringContaining('OK: no damage found') })
     const info = await sett('info', dir, '--key', OLD.toString('hex'))
     expect(info.code).toBe(EXIT_OK)
     expect(info.out).toMatch(/L0/)
     expect(info.out).not.toMatch(/leftovers: .*KEYREGISTRY/)
-    expect(await sett('verify', dir, '--key', NEW.toString('hex'))).toMatchObject({ code: EXIT_FAILED, err: expect.stringContaining('wrong encryption key') })
+    expect(await sett('verify', dir, '--key', NEW.toString('hex'))).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('wrong encryption key') })
     expect(await sett('verify', dir, '--key', 'abc')).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('hex digits') })
     const table = readdirSync(dir).find((n) => n.endsWith('.sst'))!
     const bytes = readFileSync(join(dir, table))
@@ -62,17 +62,41 @@ describe('sett on an encrypted database', () => {
 
   it('compact and gc open it with --key', async () => {
     const dir = await encryptedDb('maintain')
-    expect((await sett('compact', dir)).code).toBe(EXIT_FAILED)
+    expect((await sett('compact', dir)).code).toBe(EXIT_USAGE)
     expect((await sett('compact', dir, '--key', OLD.toString('hex'))).code).toBe(EXIT_OK)
-    expect((await sett('gc', dir, '--key', OLD.toString('hex'))).code).toBe(EXIT_OK)
+    const keyFile = join(root, 'maintain.key')
+    writeFileSync(keyFile, `${OLD.toString('hex')}\n`)
+    expect((await sett('gc', dir, '--key-file', keyFile)).code).toBe(EXIT_OK)
+    process.env.SETT_ENCRYPTION_KEY = OLD.toString('hex')
+    try {
+      expect((await sett('info', dir)).code).toBe(EXIT_OK)
+      expect((await sett('compact', dir)).code).toBe(EXIT_OK)
+    } finally {
+      delete process.env.SETT_ENCRYPTION_KEY
+    }
+    expect(await sett('info', dir, '--key', OLD.toString('hex'), '--key-file', keyFile)).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('not both') })
+  })
+
+  it('backup and restore take the key; the restored copy opens with it', async () => {
+    const dir = await encryptedDb('backup')
+    const file = join(root, 'encrypted.bak')
+    expect((await sett('backup', dir, '--out', file)).code).toBe(EXIT_USAGE)
+    expect((await sett('backup', dir, '--out', file, '--key', OLD.toString('hex'))).code).toBe(EXIT_OK)
+    const copy = join(root, 'encrypted-copy')
+    expect((await sett('restore', copy, '--in', file, '--key', OLD.toString('hex'))).code).toBe(EXIT_OK)
+    const db = await open(copy, { encryptionKey: OLD })
+    expect(db.getSync('key3')?.toString()).toBe('value3')
+    await db.close()
   })
 
   it('rotate-key re-seals the registry only; a wrong --old changes nothing', async () => {
     const dir = await encryptedDb('rotate')
     const before = hashes(dir)
     const wrong = await sett('rotate-key', dir, '--old', NEW.toString('hex'), '--new', OLD.toString('hex'))
-    expect(wrong.code).toBe(EXIT_FAILED)
+    expect(wrong.code).toBe(EXIT_USAGE)
     expect(wrong.err).toContain('wrong encryption key')
+    expect(wrong.err).toContain('--old')
+    expect(wrong.err).not.toContain('--key')
     expect(hashes(dir)).toEqual(before)
     expect((await sett('rotate-key', dir, '--old', OLD.toString('hex'))).code).toBe(EXIT_USAGE)
 
@@ -99,7 +123,7 @@ describe('sett on an encrypted database', () => {
     await db.put('a', 'b')
     await db.close()
     const args = ['--old', OLD.toString('hex'), '--new', NEW.toString('hex')]
-    expect(await sett('rotate-key', plain, ...args)).toMatchObject({ code: EXIT_FAILED, err: expect.stringContaining('not encrypted') })
+    expect(await sett('rotate-key', plain, ...args)).toMatchObject({ code: EXIT_USAGE, err: expect.stringContaining('not encrypted') })
     expect((await sett('rotate-key', join(root, 'missing'), ...args)).code).toBe(EXIT_USAGE)
   })
 })

@@ -8,6 +8,7 @@ import { Kind } from '../base/internal-key.js'
 import { varintLength } from '../base/varint.js'
 import { MAX_POINTER_LENGTH } from '../vlog/index.js'
 import { MAX_PAYLOAD_LENGTH } from '../wal/index.js'
+import { checkOptionNames } from '../base/option-names.js'
 import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
 import type { BatchOps } from './write-batch.js'
 
@@ -86,10 +87,14 @@ const NO_HEADER = [0, 0] as const
  * (below 2^56, base/entry-value.ts), and ms counts are exact as numbers only up to 2^53 - 1.
  */
 export const MAX_EXPIRES_AT = Number.MAX_SAFE_INTEGER
+/** put()'s and a batch operation's names: durability, entry header, and the operation's own fields. */
+const PUT_OPTION_NAMES: ReadonlySet<string> = new Set(['sync', 'ttl', 'expiresAt', 'meta', 'type', 'key', 'value'])
 
 /** [expiresAt (0 = never), meta] from a put's options, checked. */
 export function toEntryHeader(o: EntryOptions | undefined, now: () => number): readonly [number, number] {
   if (o === undefined) return NO_HEADER
+  // Called with put()'s options and with each batch operation: the names of both are known here.
+  checkOptionNames('options', o, PUT_OPTION_NAMES)
   const { ttl, expiresAt, meta } = o
   if (ttl === undefined && expiresAt === undefined && meta === undefined) return NO_HEADER
   let at = 0

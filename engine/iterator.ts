@@ -4,6 +4,7 @@
 // Breaking out of a loop closes it; otherwise call close() (an open iterator pins table files).
 
 import { ClosedError, InvalidArgumentError } from '../base/errors.js'
+import { checkOptionNames } from '../base/option-names.js'
 import type { DroppedPrefix } from '../base/dropped-prefixes.js'
 import { DBIteratorCore, type EntryInfo, type ValueResolver } from './db-iterator.js'
 import { toBound } from './input.js'
@@ -33,6 +34,11 @@ export interface IteratorOptions {
   entryInfo?: boolean
 }
 
+/** Every IteratorOptions name; the type makes this fail to compile when the interface changes. */
+const ITERATOR_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys({
+  gt: 1, gte: 1, lt: 1, lte: 1, prefix: 1, reverse: 1, limit: 1, keysOnly: 1, snapshot: 1, allVersions: 1, entryInfo: 1,
+} satisfies Record<keyof IteratorOptions, 1>))
+
 export type Entry<V> = [key: Buffer, value: V, info?: EntryInfo]
 
 export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<Entry<V>> {
@@ -49,6 +55,7 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
     onClose: () => void,
   ) {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('iterator options must be an object')
+    checkOptionNames('iterator options', options, ITERATOR_OPTION_NAMES)
     const bound = (name: 'gt' | 'gte' | 'lt' | 'lte' | 'prefix') =>
       options[name] === undefined ? undefined : toBound(options[name], `options.${name}`)
     const limit = options.limit ?? -1

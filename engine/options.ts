@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../base/errors.js'
 import type { FileSystem } from '../base/fs.js'
 import { RealFileSystem } from '../base/real-fs.js'
 import { checkAesKey } from '../base/cipher.js'
+import { checkOptionNames } from '../base/option-names.js'
 
 export interface Options {
   /** Create the directory and an empty database when missing. Default true. */
@@ -163,6 +164,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     encryptionKey: options.encryptionKey == null ? null : checkAesKey(options.encryptionKey, 'options.encryptionKey').slice(),
     encryptionKeyRotation: options.encryptionKeyRotation ?? 10 * 24 * 3600 * 1000,
   }
+  checkOptionNames('options', options, new Set(Object.keys(o)))
   if (typeof o.readOnly !== 'boolean') throw new InvalidArgumentError('options.readOnly must be a boolean')
   if (o.readOnly && o.createIfMissing) throw new InvalidArgumentError('options.readOnly cannot create a database (createIfMissing)')
   if (o.compactionWorker && !(o.fs instanceof RealFileSystem)) {

@@ -12,6 +12,8 @@ import {
   type BatchOperation, type DB, MAX_VALUE_SIZE, MemFileSystem, NotFoundError, type Options, type ReadOptions, open,
 } from '../engine/index.js'
 import { LevelError, notOpen, toLevelError } from './errors.js'
+import { foreignDatabaseKind } from './foreign-database.js'
+import { SETT_OPTIONS, settOpenOptions } from './open-options.js'
 import { type LevelRangeOptions, settRange, storeRange } from './range.js'
 import { type PrivateIteratorOptions, SettIterator } from './sett-iterator.js'
 import { SettSnapshot, settSnapshotOf } from './sett-snapshot.js'
@@ -32,6 +34,9 @@ interface EntryOptions extends KeyOptions {
 interface WriteOptions {
   /** Sett's per-write durability; anything but a boolean means the database's default. */
   sync?: unknown
+  /** Sett's entry expiry (put and batch puts): ms from now, or an absolute time in ms. */
+  ttl?: number
+  expiresAt?: number
 }
 type PrivateBatchOperation =
   | { type: 'put'; key: Data; value: Data; keyEncoding: Format; valueEncoding: Format }
@@ -68,6 +73,21 @@ export class SettLevel<KDefault = string, VDefault = string> extends AbstractLev
     return this.#location
   }
 
+  /**
+   * The Sett database underneath, for what abstract-level has no words for: transactions, TTL,
+   * subscribe(), backup(), stats(). Only while open (abstract-level's status 'open'); writes made
+   * through it skip this SettLevel's encodings, events and hooks. SettLevel stores every key with
+   * a tag byte in front (store-key.ts): pass keys through engineKey() to meet its entries.
+   */
+  get engine(): DB {
+    return this.#sett()
+  }
+
+  /** The engine's key for an (already encoded) SettLevel key: the tag byte, then the key. */
+  engineKey(key: string | Uint8Array): Buffer {
+    return toStoreKey(key)
+  }
+
   #sett(): DB {
     if (this.#db === undefined) throw notOpen('this method')
     return this.#db
@@ -75,11 +95,15 @@ export class SettLevel<KDefault = string, VDefault = string> extends AbstractLev
 
   async _open(options: AbstractOpenOptions & Options): Promise<void> {
     try {
-      this.#db = await open(this.#location, { ...this.#settOptions, ...options })
+      this.#db = await open(this.#location, settOpenOptions(this.#settOptions, options))
     } catch (err) {
       // abstract-level reports this as LEVEL_DATABASE_NOT_OPEN with our error as its cause.
       if (err instanceof NotFoundError) {
         throw new Error(`database ${this.#location} does not exist (createIfMissing is false)`, { cause: err })
+      }
+      const foreign = foreignDatabaseKind(this.#location)
+      if (foreign !== undefined) {
+        throw new Error(`${this.#location} is a ${foreign} database, not a Sett one: open it with ${foreign === 'LevelDB' ? 'classic-level' : 'rocksdb'}, or copy its entries into a new Sett directory`, { cause: err })
       }
       throw toLevelError(err)
     }
@@ -160,7 +184,7 @@ export class SettLevel<KDefault = string, VDefault = string> extends AbstractLev
     const k = writeKey(key)
     checkValue(value)
     try {
-      await this.#sett().put(k, value, writeOptions(options))
+      await this.#sett().put(k, value, { ...writeOptions(options), ...expiry(options) })
     } catch (err) {
       throw toLevelError(err)
     }
@@ -181,7 +205,7 @@ export class SettLevel<KDefault = string, VDefault = string> extends AbstractLev
       const op = operations[i]
       if (op.type === 'put') {
         checkValue(op.value)
-        ops[i] = { type: 'put', key: writeKey(op.key), value: op.value }
+        ops[i] = { type: 'put', key: writeKey(op.key), value: op.value, ...expiry(op as WriteOptions) }
       } else {
         ops[i] = { type: 'del', key: writeKey(op.key) }
       }
@@ -291,15 +315,6 @@ function splitOptions<K, V>(options: SettLevelOptions<K, V> | undefined): { sett
   return { sett, level }
 }
 
-/** Every engine-only option; the type makes this list fail to compile when Options changes. */
-const SETT_OPTIONS: Record<Exclude<keyof Options, 'createIfMissing' | 'errorIfExists'>, true> = {
-  sync: true, memtableSize: true, maxImmutableMemtables: true, blockSize: true, bloomBitsPerKey: true,
-  compression: true, blockCacheSize: true, tableTargetSize: true, l0CompactionTrigger: true,
-  l0SlowdownTrigger: true, l0StopTrigger: true, levelBaseBytes: true, levelMultiplier: true, paranoid: true,
-  valueThreshold: true, valueLogFileSize: true, valueLogMaxEntries: true, autoValueLogGC: true, compactionWorker: true,
-  clock: true, numVersionsToKeep: true, detectConflicts: true, fs: true, readOnly: true,
-  encryptionKey: true, encryptionKeyRotation: true,
-}
 
 function manifest(options: Options) {
   return {
@@ -342,6 +357,14 @@ function checkValue(value: Data): void {
   if (size > MAX_VALUE_SIZE) {
     throw new LevelError(`value of ${size} bytes exceeds the limit of ${MAX_VALUE_SIZE}`, 'LEVEL_INVALID_VALUE')
   }
+}
+
+/** A put's expiry, passed to the engine (which checks it) only when given. */
+function expiry(options: WriteOptions): { ttl?: number; expiresAt?: number } {
+  const out: { ttl?: number; expiresAt?: number } = {}
+  if (options.ttl !== undefined) out.ttl = options.ttl
+  if (options.expiresAt !== undefined) out.expiresAt = options.expiresAt
+  return out
 }
 
 function writeOptions(options: WriteOptions): { sync?: boolean } | undefined {

@@ -1,5 +1,5 @@
 // engines: one adapter per engine behind a common interface; the bench's child process opens one.
-// Relies on engine/ (Sett) and on bench/peers/ for the peers, loaded only when asked for, so a
+// Relies on engine/ (Sett) and on the peer cache (harness/peers.ts) for the peers, loaded only when asked for, so a
 // missing peer never stops Sett's own runs.
 
 import type { EngineAdapter, EngineName, EngineOpenOptions } from './adapter.js'

@@ -33,7 +33,8 @@ options:
   --seed N               seed of every key sequence (default 1)
   --duration S           cap each workload but the building fills at S seconds (default: none)
   --repeat N             run everything N times, engines interleaved; report medians (default 1)
-  --out DIR              results.json, results.md, throughput.svg, latency.svg, report.html (default bench/out)
+  --out DIR              results.json, results.md, throughput.svg, latency.svg, report.html (default bench/out,
+                         under the current directory when run as 'sett bench')
   --keep                 keep the databases after each run
   --device-mib N         MiB written by the device probe (default 256, 64 with --quick; 0 skips it)
   --help`

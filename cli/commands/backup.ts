@@ -2,14 +2,19 @@
 // opened read-only, written to a file (see docs/format.md, "Backups").
 
 import { open } from '../../engine/index.js'
+import { backupTarget } from '../backup-target.js'
 import { formatBytes } from '../format.js'
 import { type Command, EXIT_OK, type Io, UsageError, dirArgument, parse, reportError, stringOption } from '../io.js'
+import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
 
-const help = `Usage: sett backup <dir> --out <file> [--since <seq>]
+const help = `Usage: sett backup <dir> --out <file|-> [--since <seq>] [--key <key> | --key-file <file>]
 
 Writes a backup of the database in <dir> to <file>: every key and value (value-log values
 included, so the file needs nothing else), checksummed in chunks and ended by a trailer that
 counts them. The file appears only when complete (written as <file>.partial, synced, renamed).
+With --out -, the backup goes to standard output (the summary to stderr); an existing <file>
+that is not a regular file (a pipe, a terminal, a device) is written to directly, never
+replaced; a directory is refused.
 
 With --since <seq>, an incremental backup: only keys whose newest version is newer than <seq>,
 deletions included. Pass the "until" sequence a previous backup printed; restoring the full
@@ -20,8 +25,9 @@ Several readers may share a database, but not with a writer: while another proce
 for writing, this fails with exit code 2 (a program can call db.backup() on its open database).
 
 Options:
-  --out <file>    where to write the backup (required; replaced if it exists)
+  --out <file>    where to write the backup (required; a regular file is replaced; - for stdout)
   --since <seq>   an incremental backup of what changed after sequence <seq>
+${KEY_OPTIONS_HELP}
   -h, --help
 
 Exit codes: 0 done; 1 the database is damaged or the write failed; 2 usage error, no database
@@ -43,7 +49,7 @@ export const backupCommand: Command = {
   async run(args: string[], io: Io): Promise<number> {
     let dir: string | undefined
     try {
-      const { values, positionals } = parse(args, { out: { type: 'string', short: 'o' }, since: { type: 'string' } })
+      const { values, positionals } = parse(args, { out: { type: 'string', short: 'o' }, since: { type: 'string' }, ...KEY_OPTIONS })
       if (values.help) {
         io.stdout(help)
         return EXIT_OK
@@ -52,12 +58,15 @@ export const backupCommand: Command = {
       const out = stringOption(values, 'out')
       if (out === undefined || out.length === 0) throw new UsageError('missing --out <file>')
       const since = sequenceOption(stringOption(values, 'since'), '--since')
-      const db = await open(dir, { readOnly: true })
+      const encryptionKey = encryptionKeyFrom(values)
+      const target = backupTarget(out, io)
+      const db = await open(dir, { readOnly: true, encryptionKey })
       try {
         const started = performance.now()
-        const r = await db.backup(out, { since })
+        const r = await db.backup(target.dest, { since })
+        await target.close()
         const s = (performance.now() - started) / 1000
-        io.stdout(
+        ;(target.toStdout ? io.stderr : io.stdout)(
           `backup of ${dir} to ${out}: ${r.since === 0 ? 'full' : `incremental since ${r.since}`}, until sequence ${r.until}\n` +
           `  ${r.records} records, ${formatBytes(r.bytes)} in ${s.toFixed(2)} s\n` +
           `  next incremental: sett backup ${dir} --out <file> --since ${r.until}\n`,

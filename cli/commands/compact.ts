@@ -4,9 +4,9 @@
 import { open } from '../../engine/index.js'
 import { formatBytes } from '../format.js'
 import { type Command, EXIT_OK, type Io, dirArgument, parse, reportError, stringOption } from '../io.js'
-import { KEY_HELP, parseKeyOption } from '../key-option.js'
+import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
 
-const help = `Usage: sett compact <dir> [--start <key>] [--end <key>] [--key <key>]
+const help = `Usage: sett compact <dir> [--start <key>] [--end <key>] [--key <key> | --key-file <file>]
 
 Opens the database in <dir> and runs compactRange(start, end): every table overlapping the
 range (all keys by default) is compacted down the levels, dropping overwritten and deleted
@@ -18,8 +18,7 @@ has the database open. Never creates a database.
 Options:
   --start <key>   first key of the range (UTF-8), inclusive
   --end <key>     last key of the range (UTF-8), inclusive
-  --key <key>     master key of an encrypted database:
-                  ${KEY_HELP}
+${KEY_OPTIONS_HELP}
   -h, --help
 
 Exit codes: 0 done; 1 the database is damaged or the compaction failed; 2 usage error, no
@@ -33,13 +32,13 @@ export const compactCommand: Command = {
   async run(args: string[], io: Io): Promise<number> {
     let dir: string | undefined
     try {
-      const { values, positionals } = parse(args, { start: { type: 'string' }, end: { type: 'string' }, key: { type: 'string' } })
+      const { values, positionals } = parse(args, { start: { type: 'string' }, end: { type: 'string' }, ...KEY_OPTIONS })
       if (values.help) {
         io.stdout(help)
         return EXIT_OK
       }
       dir = dirArgument(positionals)
-      const db = await open(dir, { createIfMissing: false, encryptionKey: parseKeyOption(stringOption(values, 'key'), 'key') })
+      const db = await open(dir, { createIfMissing: false, encryptionKey: encryptionKeyFrom(values) })
       try {
         const before = db.stats().levels
         const started = performance.now()

@@ -3,9 +3,9 @@
 import { open } from '../../engine/index.js'
 import { formatBytes, formatPercent } from '../format.js'
 import { type Command, EXIT_OK, type Io, UsageError, dirArgument, parse, reportError, stringOption } from '../io.js'
-import { KEY_HELP, parseKeyOption } from '../key-option.js'
+import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
 
-const help = `Usage: sett gc <dir> [--ratio <r>] [--key <key>]
+const help = `Usage: sett gc <dir> [--ratio <r>] [--key <key> | --key-file <file>]
 
 Opens the database in <dir> and calls runValueLogGC(r) until it reports nothing left to do:
 each call rewrites the one value-log file with the most garbage, if at least r of it is
@@ -17,8 +17,7 @@ has the database open. Never creates a database.
 
 Options:
   --ratio <r>   discard ratio, greater than 0 and below 1 (default 0.5)
-  --key <key>   master key of an encrypted database:
-                ${KEY_HELP}
+${KEY_OPTIONS_HELP}
   -h, --help
 
 Exit codes: 0 done (also when nothing was collected); 1 the database is damaged or GC failed;
@@ -32,7 +31,7 @@ export const gcCommand: Command = {
   async run(args: string[], io: Io): Promise<number> {
     let dir: string | undefined
     try {
-      const { values, positionals } = parse(args, { ratio: { type: 'string' }, key: { type: 'string' } })
+      const { values, positionals } = parse(args, { ratio: { type: 'string' }, ...KEY_OPTIONS })
       if (values.help) {
         io.stdout(help)
         return EXIT_OK
@@ -41,7 +40,7 @@ export const gcCommand: Command = {
       const given = stringOption(values, 'ratio')
       const ratio = given === undefined ? 0.5 : Number(given)
       if (!(ratio > 0 && ratio < 1)) throw new UsageError(`--ratio must be a number greater than 0 and below 1, got ${given}`)
-      const db = await open(dir, { createIfMissing: false, encryptionKey: parseKeyOption(stringOption(values, 'key'), 'key') })
+      const db = await open(dir, { createIfMissing: false, encryptionKey: encryptionKeyFrom(values) })
       try {
         const before = db.stats().valueLogs
         while (await db.runValueLogGC(ratio)) {

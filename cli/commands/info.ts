@@ -3,12 +3,12 @@
 
 import { type DatabaseInfo, inspectDatabase } from '../../engine/index.js'
 import { columns, formatBytes, formatKey, formatPercent } from '../format.js'
-import { type Command, EXIT_OK, type Io, dirArgument, parse, reportError, stringOption } from '../io.js'
-import { KEY_HELP, parseKeyOption } from '../key-option.js'
+import { type Command, EXIT_OK, type Io, dirArgument, parse, reportError } from '../io.js'
+import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
 
 const TABLES_SHOWN = 10
 
-const help = `Usage: sett info <dir> [--all] [--json] [--key <key>]
+const help = `Usage: sett info <dir> [--all] [--json] [--key <key> | --key-file <file>]
 
 Prints what the database in <dir> holds: per level its tables (size, entries, key range,
 sequence range), each value-log file with its garbage (discard bytes and ratio, the number
@@ -24,8 +24,7 @@ moment out of date or fail (run it again, or close the writer).
 Options:
   --all     list every table (default: the first ${TABLES_SHOWN} of each level)
   --json    print the result as JSON (keys as hex)
-  --key <key>  master key of an encrypted database:
-               ${KEY_HELP}
+${KEY_OPTIONS_HELP}
   -h, --help
 
 Exit codes: 0 ok; 1 CURRENT or the manifest is damaged; 2 usage error, or no database at <dir>.
@@ -38,13 +37,13 @@ export const infoCommand: Command = {
   async run(args: string[], io: Io): Promise<number> {
     let dir: string | undefined
     try {
-      const { values, positionals } = parse(args, { all: { type: 'boolean' }, json: { type: 'boolean' }, key: { type: 'string' } })
+      const { values, positionals } = parse(args, { all: { type: 'boolean' }, json: { type: 'boolean' }, ...KEY_OPTIONS })
       if (values.help) {
         io.stdout(help)
         return EXIT_OK
       }
       dir = dirArgument(positionals)
-      const info = inspectDatabase(dir, { encryptionKey: parseKeyOption(stringOption(values, 'key'), 'key') })
+      const info = inspectDatabase(dir, { encryptionKey: encryptionKeyFrom(values) })
       if (info.lockedBy !== undefined) {
         io.stderr(`sett info: warning: ${dir} is open in process ${info.lockedBy}; reading it without the lock, it may change meanwhile\n`)
       }

@@ -1,11 +1,14 @@
 // `sett restore <dir> --in <file>`: a backup file into a database directory, checked whole before
 // anything is written (see docs/format.md, "Backups").
 
+import { existsSync, readdirSync } from 'node:fs'
+import type { Readable } from 'node:stream'
 import { CorruptionError, InvalidArgumentError, restore } from '../../engine/index.js'
 import { formatBytes } from '../format.js'
+import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
 import { type Command, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Io, UsageError, dirArgument, parse, reportError, stringOption } from '../io.js'
 
-const help = `Usage: sett restore <dir> --in <file>
+const help = `Usage: sett restore <dir> --in <file|-> [--key <key> | --key-file <file>]
 
 Restores the backup in <file> (made by 'sett backup' or db.backup()) into <dir>.
 
@@ -21,13 +24,19 @@ Takes the directory's LOCK like any writer: it fails with exit code 2 while anot
 has the database open.
 
 Options:
-  --in <file>   the backup file (required)
+  --in <file>   the backup file (required; - reads it from standard input)
+${KEY_OPTIONS_HELP}
+                     (the restored database is encrypted with this key)
   -h, --help
 
 Exit codes: 0 done; 1 the backup file is damaged or the restore failed; 2 usage error, a
 non-empty <dir> for a full backup, no database at <dir> for an incremental one, a chain link
 missing, or <dir> is locked.
 `
+
+function isEmptyOrMissing(dir: string): boolean {
+  return !existsSync(dir) || readdirSync(dir).length === 0
+}
 
 export const restoreCommand: Command = {
   name: 'restore',
@@ -37,7 +46,7 @@ export const restoreCommand: Command = {
     let dir: string | undefined
     let file: string | undefined
     try {
-      const { values, positionals } = parse(args, { in: { type: 'string', short: 'i' } })
+      const { values, positionals } = parse(args, { in: { type: 'string', short: 'i' }, ...KEY_OPTIONS })
       if (values.help) {
         io.stdout(help)
         return EXIT_OK
@@ -46,7 +55,13 @@ export const restoreCommand: Command = {
       file = stringOption(values, 'in')
       if (file === undefined || file.length === 0) throw new UsageError('missing --in <file>')
       const started = performance.now()
-      const r = await restore(dir, file)
+      const encryptionKey = encryptionKeyFrom(values)
+      let source: string | Readable = file
+      if (file === '-') {
+        if (io.stdinBytes === undefined) throw new UsageError('--in - needs a standard input to read from')
+        source = io.stdinBytes
+      }
+      const r = await restore(dir, source, { encryptionKey })
       const s = (performance.now() - started) / 1000
       io.stdout(
         `restored ${file} into ${dir}: ${r.since === 0 ? 'full backup' : `incremental since ${r.since}`}, until sequence ${r.until}\n` +
@@ -57,6 +72,11 @@ export const restoreCommand: Command = {
       if (err instanceof CorruptionError && file !== undefined && err.file === file) {
         io.stderr(`sett restore: the backup is damaged: ${err.message}\nNothing was restored.\n`)
         return EXIT_FAILED
+      }
+      if (err instanceof Error && (err as { code?: string }).code === 'SETT_NOT_FOUND' && dir !== undefined && isEmptyOrMissing(dir) && file !== undefined && !err.message.startsWith(`open ${file}`)) {
+        // A full backup creates <dir>; only an incremental one needs a database there.
+        io.stderr(`sett restore: ${file} is an incremental backup and ${dir} holds no database: restore the full backup first, then each incremental in order.\n`)
+        return EXIT_USAGE
       }
       if (err instanceof InvalidArgumentError) {
         io.stderr(`sett restore: ${err.message}\nNothing was restored.\n`)

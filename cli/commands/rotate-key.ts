@@ -25,8 +25,8 @@ Options:
   --new <key>   the new master key, same forms
   -h, --help
 
-Exit codes: 0 done; 1 wrong --old key, the database is not encrypted, or the registry is damaged;
-2 usage error, no database at <dir>, or <dir> is locked.
+Exit codes: 0 done; 1 the registry is damaged; 2 usage error, wrong --old key, the database is
+not encrypted, no database at <dir>, or <dir> is locked.
 `
 
 export const rotateKeyCommand: Command = {

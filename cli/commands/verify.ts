@@ -2,10 +2,10 @@
 // on damage, naming the file and offset.
 
 import { verifyDatabase } from '../../engine/index.js'
-import { type Command, EXIT_FAILED, EXIT_OK, type Io, dirArgument, parse, reportError, stringOption } from '../io.js'
-import { KEY_HELP, parseKeyOption } from '../key-option.js'
+import { type Command, EXIT_FAILED, EXIT_OK, type Io, dirArgument, parse, reportError } from '../io.js'
+import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
 
-const help = `Usage: sett verify <dir> [--json] [--key <key>]
+const help = `Usage: sett verify <dir> [--json] [--key <key> | --key-file <file>]
 
 Checks every checksum of every file of the database in <dir>: CURRENT; the manifest (replayed
 record by record); every live table (header, footer, every block, entries against the index
@@ -24,8 +24,7 @@ problem found then should be confirmed once the writer has closed.
 
 Options:
   --json    print the result as JSON
-  --key <key>  master key of an encrypted database:
-               ${KEY_HELP}
+${KEY_OPTIONS_HELP}
   -h, --help
 
 Exit codes: 0 no damage; 1 damage found; 2 usage error, or no database at <dir>.
@@ -38,13 +37,13 @@ export const verifyCommand: Command = {
   async run(args: string[], io: Io): Promise<number> {
     let dir: string | undefined
     try {
-      const { values, positionals } = parse(args, { json: { type: 'boolean' }, key: { type: 'string' } })
+      const { values, positionals } = parse(args, { json: { type: 'boolean' }, ...KEY_OPTIONS })
       if (values.help) {
         io.stdout(help)
         return EXIT_OK
       }
       dir = dirArgument(positionals)
-      const result = verifyDatabase(dir, { encryptionKey: parseKeyOption(stringOption(values, 'key'), 'key') })
+      const result = verifyDatabase(dir, { encryptionKey: encryptionKeyFrom(values) })
       if (result.lockedBy !== undefined) {
         io.stderr(`sett verify: warning: ${dir} is open in process ${result.lockedBy}; checking it without the lock, files may change meanwhile\n`)
       }
