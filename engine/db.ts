@@ -166,7 +166,7 @@ export class DB {
       getSync: (key, opts) => this.getSync(key, opts),
       iterator: (opts) => this.iterator(opts as IteratorOptions & { keysOnly?: false }),
       writeTracked: (ops, sync, record) => this.writes.writeTracked(ops, sync, record),
-    }, () => this.writes.queue.idle())
+    }, () => this.writes.idle())
     return this.transactionRunner
   }
 

@@ -14,7 +14,6 @@ import type { BackgroundWork } from './background.js'
 import { type RecoveryReport, recover } from './recovery.js'
 import type { EngineState } from './state.js'
 import type { Subscriptions } from './subscriptions.js'
-import type { WritePath } from './write-path.js'
 
 /** Locks the directory and recovers; on failure closes what it opened and rethrows. */
 export async function openFiles(s: EngineState, lanes: BackgroundWork): Promise<{ lock: FileLock; report: RecoveryReport }> {
@@ -60,12 +59,12 @@ export async function openFiles(s: EngineState, lanes: BackgroundWork): Promise<
  * requires: s.lifecycle was 'open'.
  */
 export async function closeEngine(
-  s: EngineState, writes: WritePath, lanes: BackgroundWork, subscriptions: Subscriptions, lock: FileLock | undefined,
+  s: EngineState, writes: { idle(): Promise<void> }, lanes: BackgroundWork, subscriptions: Subscriptions, lock: FileLock | undefined,
 ): Promise<void> {
   s.lifecycle = 'closing'
   let error: unknown
   try {
-    await writes.queue.idle()
+    await writes.idle()
     await lanes.settle()
     lanes.failQueued(new ClosedError('database closed during compactRange'), new ClosedError('database closed during dropPrefix'))
     if (s.backgroundError === undefined && !s.options.readOnly) {
