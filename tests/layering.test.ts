@@ -136,3 +136,36 @@ it('the room rules report a read path that imports the write path, and a stray w
     'engine/read-path.ts imports write-path.ts: only db.ts may',
   ].sort())
 })
+
+it('no import circle anywhere (type-only imports included)', () => {
+  const graph = new Map<string, string[]>()
+  for (const folder of Object.keys(ALLOWED)) {
+    let files: string[]
+    try {
+      files = sources(join(root, folder))
+    } catch {
+      continue
+    }
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8')
+      const targets = [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'(\.[^']+)'/gm)]
+        .map((m) => relative(root, normalize(join(dirname(file), m[1]))).replace(/\.js$/, '.ts'))
+      graph.set(relative(root, file), targets)
+    }
+  }
+  const circles: string[] = []
+  const state = new Map<string, 'open' | 'done'>()
+  const visit = (file: string, path: string[]): void => {
+    if (state.get(file) === 'done') return
+    if (state.get(file) === 'open') {
+      circles.push([...path.slice(path.indexOf(file)), file].join(' → '))
+      return
+    }
+    state.set(file, 'open')
+    for (const t of graph.get(file) ?? []) visit(t, [...path, file])
+    state.set(file, 'done')
+  }
+  for (const file of graph.keys()) visit(file, [])
+  expect(circles).toEqual([])
+  expect(graph.size).toBeGreaterThan(100)
+})
