@@ -34,9 +34,9 @@ function sources(dir: string): string[] {
   return out
 }
 
-it('imports point down the layers and through each folder’s index.ts', () => {
-  const problems: string[] = []
-  let checked = 0
+/** Every source file of the folders in ALLOWED (root-relative), with its relative imports resolved root-relative. */
+function importGraph(): Map<string, { folder: string; imports: { spec: string; target: string }[] }> {
+  const graph = new Map<string, { folder: string; imports: { spec: string; target: string }[] }>()
   for (const folder of Object.keys(ALLOWED)) {
     let files: string[]
     try {
@@ -46,16 +46,26 @@ it('imports point down the layers and through each folder’s index.ts', () => {
     }
     for (const file of files) {
       const text = readFileSync(file, 'utf8')
-      for (const m of text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'(\.[^']+)'/gm)) {
-        checked++
-        const target = relative(root, normalize(join(dirname(file), m[1])))
-        const targetFolder = target.split('/')[0]
-        const where = `${relative(root, file)} imports ${m[1]}`
-        if (targetFolder === folder) continue
-        if (!ALLOWED[folder].includes(targetFolder)) problems.push(`${where}: ${folder}/ may not import ${targetFolder}/`)
-        else if (targetFolder !== 'base' && target !== `${targetFolder}/index.js`) {
-          problems.push(`${where}: enter ${targetFolder}/ through its index.ts`)
-        }
+      const imports = [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'(\.[^']+)'/gm)]
+        .map((m) => ({ spec: m[1], target: relative(root, normalize(join(dirname(file), m[1]))) }))
+      graph.set(relative(root, file), { folder, imports })
+    }
+  }
+  return graph
+}
+
+it('imports point down the layers and through each folder’s index.ts', () => {
+  const problems: string[] = []
+  let checked = 0
+  for (const [file, { folder, imports }] of importGraph()) {
+    for (const { spec, target } of imports) {
+      checked++
+      const targetFolder = target.split('/')[0]
+      const where = `${file} imports ${spec}`
+      if (targetFolder === folder) continue
+      if (!ALLOWED[folder].includes(targetFolder)) problems.push(`${where}: ${folder}/ may not import ${targetFolder}/`)
+      else if (targetFolder !== 'base' && target !== `${targetFolder}/index.js`) {
+        problems.push(`${where}: enter ${targetFolder}/ through its index.ts`)
       }
     }
   }
@@ -92,14 +102,10 @@ const ROOM_NEVER: Record<string, string[]> = {
 
 function engineImports(): Map<string, string[]> {
   const out = new Map<string, string[]>()
-  for (const file of sources(join(root, 'engine'))) {
-    const text = readFileSync(file, 'utf8')
-    const targets: string[] = []
-    for (const m of text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'(\.[^']+)'/gm)) {
-      const target = relative(join(root, 'engine'), normalize(join(dirname(file), m[1])))
-      if (!target.includes('/')) targets.push(target.replace(/\.js$/, '.ts'))
-    }
-    out.set(relative(join(root, 'engine'), file), targets)
+  for (const [file, { folder, imports }] of importGraph()) {
+    if (folder !== 'engine' || file.split('/').length !== 2) continue
+    const targets = imports.map((i) => i.target).filter((t) => /^engine\/[^/]+$/.test(t)).map((t) => t.slice('engine/'.length).replace(/\.js$/, '.ts'))
+    out.set(file.slice('engine/'.length), targets)
   }
   return out
 }
@@ -139,20 +145,7 @@ it('the room rules report a read path that imports the write path, and a stray w
 
 it('no import circle anywhere (type-only imports included)', () => {
   const graph = new Map<string, string[]>()
-  for (const folder of Object.keys(ALLOWED)) {
-    let files: string[]
-    try {
-      files = sources(join(root, folder))
-    } catch {
-      continue
-    }
-    for (const file of files) {
-      const text = readFileSync(file, 'utf8')
-      const targets = [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+'(\.[^']+)'/gm)]
-        .map((m) => relative(root, normalize(join(dirname(file), m[1]))).replace(/\.js$/, '.ts'))
-      graph.set(relative(root, file), targets)
-    }
-  }
+  for (const [file, { imports }] of importGraph()) graph.set(file, imports.map((i) => i.target.replace(/\.js$/, '.ts')))
   const circles: string[] = []
   const state = new Map<string, 'open' | 'done'>()
   const visit = (file: string, path: string[]): void => {
