@@ -24,8 +24,9 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Readable, Writable } from 'node:stream'
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../base/errors.js'
 import type { FileSystem, ReadableFile, WritableFile } from '../base/fs.js'
-import { type DroppedPrefix, isDropped } from '../base/dropped-prefixes.js'
-import { entryExpiresAt, entryMeta, entryPayload, hasHeader, isDeadEntry, isPointerKind, isValidHeaderedValue } from '../base/entry-value.js'
+import type { DroppedPrefix } from '../base/dropped-prefixes.js'
+import { entryExpiresAt, entryMeta, entryPayload, hasHeader, isPointerKind, isValidHeaderedValue } from '../base/entry-value.js'
+import { absence } from '../base/visibility.js'
 import { Kind, bytesEqual, isKnownKind } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import {
@@ -171,8 +172,9 @@ export async function writeBackup(host: BackupHost, dest: BackupDestination, opt
       const kind = it.kind()
       // Dropped: gone with all older versions. Expired: reads as deleted, so an incremental says
       // so (an older version must not reappear) and a full backup leaves it out.
-      if (droppedPrefixes.length > 0 && isDropped(droppedPrefixes, decidedKey, seq)) continue
-      if (isDeadEntry(kind, it.value(), now)) {
+      const gone = absence(now, droppedPrefixes, decidedKey, seq, kind, it.value())
+      if (gone === 'dropped') continue
+      if (gone !== undefined) {
         if (since > 0) enc.add(RECORD_DELETE, seq, decidedKey, EMPTY, 0, 0)
       } else {
         const e = resolveStoredEntry(kind, it.value(), decidedKey, scan.readValueLog)

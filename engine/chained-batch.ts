@@ -3,6 +3,7 @@
 
 import { InvalidArgumentError } from '../base/errors.js'
 import { type Bytes, type EntryOptions, toEntryHeader, toOwnedKey, toOwnedValue } from './input.js'
+import type { BatchOperation } from './api-types.js'
 import { BatchOps } from './write-batch.js'
 
 /** What a chained batch writes through (the DB). */
@@ -52,5 +53,16 @@ export class ChainedBatch {
 
   private check(): void {
     if (this.written) throw new InvalidArgumentError('batch was already written')
+  }
+}
+
+/** Adds db.batch(operations)'s operations to `ops`, checking each. */
+export function addOperations(ops: BatchOps, operations: BatchOperation[], clock: () => number): void {
+  if (!Array.isArray(operations)) throw new InvalidArgumentError('batch operations must be an array')
+  for (const op of operations) {
+    if (op === null || typeof op !== 'object') throw new InvalidArgumentError('batch operation must be an object')
+    if (op.type === 'put') ops.putWithHeader(toOwnedKey(op.key), toOwnedValue(op.value), ...toEntryHeader(op, clock))
+    else if (op.type === 'del') ops.del(toOwnedKey(op.key))
+    else throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type: unknown }).type)}`)
   }
 }

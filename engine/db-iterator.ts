@@ -7,6 +7,7 @@
 
 import { type DroppedPrefix, isDropped, prefixSuccessor } from '../base/dropped-prefixes.js'
 import { entryExpiresAt, entryMeta, isDeadEntry } from '../base/entry-value.js'
+import { isAbsent } from '../base/visibility.js'
 import { Kind, bytesEqual, compareBytes } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 
@@ -296,7 +297,7 @@ export class DBIteratorCore {
 
   /** A deletion, expired, or dropped: the key reads as absent. */
   private isDead(key: Uint8Array, seq: number, kind: number, value: Uint8Array): boolean {
-    return isDeadEntry(kind, value, this.s.now) || this.isDroppedEntry(key, seq)
+    return isAbsent(this.s.now, this.s.droppedPrefixes, key, seq, kind, value)
   }
 
   close(): void {

@@ -8,58 +8,39 @@
 // It must never do a room's work itself: a new rule for writes, reads or background steps goes
 // in that room. Everything runs on the event loop; see each room's header for who may change what.
 
-import { ClosedError, ConflictError, InvalidArgumentError, NotFoundError, ReadOnlyError } from '../base/errors.js'
-import { CURRENT_FILE, LOCK_FILE, filePath } from '../base/filenames.js'
+import { InvalidArgumentError, ReadOnlyError } from '../base/errors.js'
 import type { FileLock } from '../base/fs.js'
 import { entryExpiresAt, entryMeta } from '../base/entry-value.js'
-import { MAX_SEQ } from '../base/internal-key.js'
 import { InlineCompactionRunner, WorkerCompactionRunner } from '../compaction/index.js'
 import { VersionSet, type Version } from '../manifest/index.js'
 import { BlockCache } from '../sstable/index.js'
-import { ValueLog, decodePointer } from '../vlog/index.js'
+import { ValueLog } from '../vlog/index.js'
 import { BackgroundWork } from './background.js'
-import { type BackupDestination, type BackupOptions, type BackupResult, type BackupSource, type LoadOptions, type LoadTarget, loadBackup, writeBackup } from './backup.js'
+import {
+  type BackupDestination, type BackupOptions, type BackupResult, type BackupSource, type LoadOptions, type LoadTarget, loadBackup, writeBackup,
+} from './backup.js'
 import type { BackupSummary } from './backup-format.js'
-import { ChainedBatch } from './chained-batch.js'
+import { ChainedBatch, addOperations } from './chained-batch.js'
 import { Encryption } from './encryption.js'
-import { type Bytes, type EntryOptions, toEntryHeader, toKey, toOwnedBound, toOwnedKey, toOwnedValue } from './input.js'
+import { type Bytes, toEntryHeader, toKey, toOwnedBound, toOwnedKey, toOwnedValue } from './input.js'
+import type { BatchOperation, PutOptions, StoredEntry, WriteOptions } from './api-types.js'
 import type { DBIterator, IteratorOptions } from './iterator.js'
 import { Oracle } from './oracle.js'
 import { type Options, resolveOptions } from './options.js'
 import { type ReadOptions, ReadPath } from './read-path.js'
-import { type RecoveryReport, recover } from './recovery.js'
+import { closeEngine, openFiles } from './lifecycle.js'
+import type { RecoveryReport } from './recovery.js'
 import { Sequence } from './sequence.js'
 import { type Snapshot, SnapshotList } from './snapshot.js'
 import { EngineState } from './state.js'
 import { type DBStats, collectStats } from './stats.js'
 import { type ChangeCallback, Subscriptions } from './subscriptions.js'
-import { Transaction, type TransactionHost } from './transaction.js'
+import type { Transaction } from './transaction.js'
+import { TransactionRunner } from './transaction-runner.js'
 import { ValueLogMaintenance } from './value-log-maintenance.js'
 import { BatchOps } from './write-batch.js'
 import { WritePath } from './write-path.js'
 import { WriteBatch } from './bulk-write-batch.js'
-
-export interface WriteOptions {
-  /** Wait for the WAL to reach the disk before resolving. Default: the database's `sync` option. */
-  sync?: boolean
-}
-
-/** put()'s options: durability, and the entry's expiry and metadata byte. */
-export interface PutOptions extends WriteOptions, EntryOptions {}
-
-export type BatchOperation =
-  | ({ type: 'put'; key: Bytes; value: Bytes } & EntryOptions)
-  | { type: 'del'; key: Bytes }
-
-/** What getEntry() returns: the value and what the LSM knows of it. */
-export interface StoredEntry {
-  value: Buffer
-  /** The sequence number of the write (BadgerDB's version). */
-  version: number
-  /** Expiry time in ms since the epoch, 0 for never. */
-  expiresAt: number
-  meta: number
-}
 
 export class DB {
   readonly dir: string
@@ -71,7 +52,7 @@ export class DB {
   private readonly oracle = new Oracle()
   private readonly subscriptions = new Subscriptions()
   private lock: FileLock | undefined
-  private transactionHost: TransactionHost | undefined
+  private transactionRunner: TransactionRunner | undefined
   /** Sequence leases of this database run one at a time. */
   private sequenceLeases: Promise<unknown> = Promise.resolve()
   private recoveryReport!: RecoveryReport
@@ -107,41 +88,9 @@ export class DB {
   }
 
   private async openFiles(): Promise<void> {
-    const s = this.s
-    const { fs, dir } = s
-    const readOnly = s.options.readOnly
-    if (s.options.createIfMissing) fs.mkdir(dir)
-    // Before the lock (list() throws NotFoundError for a missing directory): LOCK is never removed,
-    // so a directory without a database is refused before one is created in it.
-    else if (!fs.list(dir).includes(CURRENT_FILE)) throw new NotFoundError(`no database in ${dir} (createIfMissing is false)`)
-    this.lock = fs.lock(filePath(dir, LOCK_FILE), readOnly ? 'shared' : 'exclusive')
-    try {
-      await s.encryption?.persist()
-      const state = await recover({
-        fs, dir, options: s.options, versions: s.versions,
-        openTable: (f) => this.lanes.openTable(f),
-        flush: (mem) => this.lanes.writeLevel0(mem),
-        valueLog: s.vlog,
-        readOnly,
-      })
-      // Read-only: no manifest or WAL is open (every write path checks writability first), and
-      // the replayed WALs stay in memory as frozen memtables that are never flushed.
-      s.manifest = state.manifest!
-      s.wal = state.wal!
-      s.walNumber = state.walNumber
-      this.recoveryReport = state.report
-      s.frozen = state.memtables.reverse().map((mem) => ({ mem, walNumber: 0 }))
-    } catch (err) {
-      s.lifecycle = 'closed'
-      for (const f of s.versions.current.allFiles()) f.reader?.close()
-      await s.vlog.close().catch(() => undefined)
-      await s.runner.close()
-      if (s.flushRunner !== s.runner) await s.flushRunner.close()
-      await s.encryption?.close()
-      this.lock.release()
-      throw err
-    }
-    this.lanes.schedule()
+    const { lock, report } = await openFiles(this.s, this.lanes)
+    this.lock = lock
+    this.recoveryReport = report
   }
 
   // ---------------------------------------------------------------- writes (engine/write-path.ts)
@@ -163,15 +112,7 @@ export class DB {
       this.checkWritable('batch')
       return new ChainedBatch(this)
     }
-    return this.writeOps((ops) => {
-      if (!Array.isArray(operations)) throw new InvalidArgumentError('batch operations must be an array')
-      for (const op of operations) {
-        if (op === null || typeof op !== 'object') throw new InvalidArgumentError('batch operation must be an object')
-        if (op.type === 'put') ops.putWithHeader(toOwnedKey(op.key), toOwnedValue(op.value), ...toEntryHeader(op, this.s.options.clock))
-        else if (op.type === 'del') ops.del(toOwnedKey(op.key))
-        else throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type: unknown }).type)}`)
-      }
-    }, options)
+    return this.writeOps((ops) => addOperations(ops, operations, this.s.options.clock), options)
   }
 
   private async writeOps(fill: (ops: BatchOps) => void, options: WriteOptions | undefined): Promise<void> {
@@ -208,46 +149,18 @@ export class DB {
    */
   async transaction<T>(fn: (txn: Transaction) => T | Promise<T>, options: { retries?: number; sync?: boolean } = {}): Promise<T> {
     this.checkWritable('transaction')
-    if (typeof fn !== 'function') throw new InvalidArgumentError('transaction needs a function')
-    const retries = options.retries ?? 0
-    if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('options.retries must be an integer >= 0')
-    const detectConflicts = this.s.options.detectConflicts
-    if (detectConflicts && !this.oracle.tracking) {
-      // From now on every write is registered; the ones queued before are let through first.
-      this.oracle.tracking = true
-      await this.writes.queue.idle()
-    }
-    for (let attempt = 0; ; attempt++) {
-      // Read after the commits already decided, so as not to conflict with them needlessly.
-      if (detectConflicts) await this.oracle.settled()
-      const txn = new Transaction(this.txnHost())
-      try {
-        const result = await fn(txn)
-        if (txn.isOpen) await txn.commit({ sync: options.sync })
-        return result
-      } catch (err) {
-        txn.discard()
-        if (err instanceof ConflictError && attempt < retries) continue
-        throw err
-      }
-    }
+    return this.txns().transaction(fn, options)
   }
 
   /** Runs `fn` in a read-only transaction (BadgerDB's View): one snapshot, never a conflict. */
-  async view<T>(fn: (txn: Transaction) => T | Promise<T>): Promise<T> {
+  view<T>(fn: (txn: Transaction) => T | Promise<T>): Promise<T> {
     this.s.checkOpen()
-    if (typeof fn !== 'function') throw new InvalidArgumentError('view needs a function')
-    const txn = new Transaction(this.txnHost(), { readOnly: true })
-    try {
-      return await fn(txn)
-    } finally {
-      txn.discard()
-    }
+    return this.txns().view(fn)
   }
 
-  private txnHost(): TransactionHost {
+  private txns(): TransactionRunner {
     const o = this.s.options
-    this.transactionHost ??= {
+    this.transactionRunner ??= new TransactionRunner({
       oracle: this.oracle, detectConflicts: o.detectConflicts, clock: o.clock,
       // A commit is one write group, held in memory whole until it is in the memtable.
       maxTransactionBytes: o.memtableSize,
@@ -255,8 +168,8 @@ export class DB {
       getSync: (key, opts) => this.getSync(key, opts),
       iterator: (opts) => this.iterator(opts as IteratorOptions & { keysOnly?: false }),
       writeTracked: (ops, sync, record) => this.writes.writeTracked(ops, sync, record),
-    }
-    return this.transactionHost
+    }, () => this.writes.idle())
+    return this.transactionRunner
   }
 
   /**
@@ -352,20 +265,8 @@ export class DB {
    * next one. Format: docs/format.md, "Backups".
    */
   backup(dest: BackupDestination, options?: BackupOptions): Promise<BackupResult> {
-    const s = this.s
-    s.checkOpen()
-    return writeBackup({
-      // A backup file is not part of the database: it is written as it is, never encrypted, so it
-      // can be restored anywhere (encrypt it yourself, or pass a stream that does).
-      fs: s.encryption?.inner ?? s.fs,
-      snapshot: () => this.snapshot(),
-      tombstoneHorizon: () => s.versions.tombstoneHorizon,
-      visibility: () => ({ now: s.options.clock(), droppedPrefixes: s.versions.droppedPrefixes }),
-      scan: () => {
-        const { it, source } = this.reads.pinnedIterator({}, MAX_SEQ)
-        return { source, readValueLog: (p, key) => s.vlog.read(decodePointer(p), key), closed: () => it.closed, close: () => it.close() }
-      },
-    }, dest, options)
+    this.s.checkOpen()
+    return writeBackup(this.reads.backupHost(() => this.snapshot()), dest, options)
   }
 
   /**
@@ -482,42 +383,10 @@ export class DB {
    * made without `sync` survive a clean close), closes iterators and files, and releases the lock.
    */
   async close(): Promise<void> {
-    const s = this.s
-    if (s.lifecycle !== 'open') return
-    s.lifecycle = 'closing'
-    let error: unknown
-    try {
-      await this.writes.queue.idle()
-      await this.lanes.settle()
-      this.lanes.failQueued(new ClosedError('database closed during compactRange'), new ClosedError('database closed during dropPrefix'))
-      if (s.backgroundError === undefined && !s.options.readOnly) {
-        await s.vlog.sync()
-        await s.wal.sync()
-      }
-    } catch (err) {
-      error = err
-    }
-    s.lifecycle = 'closed'
-    this.subscriptions.closeAll()
-    for (const it of [...s.iterators]) it.abandon()
-    try {
-      await s.runner.close()
-      if (s.flushRunner !== s.runner) await s.flushRunner.close()
-      await s.vlog.close()
-      await s.wal?.close()
-      await s.manifest?.close()
-    } catch (err) {
-      error ??= err
-    }
-    for (const f of s.versions.current.allFiles()) f.reader?.close()
-    try {
-      await s.encryption?.close()
-      this.lock?.release()
-    } catch (err) {
-      error ??= err
-    }
+    if (this.s.lifecycle !== 'open') return
+    const lock = this.lock
     this.lock = undefined
-    if (error !== undefined) throw error
+    await closeEngine(this.s, this.writes, this.lanes, this.subscriptions, lock)
   }
 
   private checkWritable(operation: string): void {
@@ -527,4 +396,4 @@ export class DB {
 }
 
 export { ChainedBatch }
-export type { DBStats, ReadOptions, Version }
+export type { BatchOperation, DBStats, PutOptions, ReadOptions, StoredEntry, Version, WriteOptions }

@@ -1,6 +1,17 @@
 // engine: the database — open, the write path, reads, iterators, snapshots, flush, compaction, recovery.
 // Relies on every folder below it: compaction/, manifest/, sstable/, wal/, memtable/, base/.
 // Nothing below imports it.
+//
+// Rooms (each file's header says what it owns, what state it may touch and what it must never do):
+//   db.ts                     the face: open, close, public methods that check input and delegate
+//   state.ts                  EngineState, the one object the rooms share (memtable, WAL, versions…)
+//   write-path.ts             group commit (with write-queue.ts), value separation, stalls, rotation
+//   read-path.ts              lookups, visibility (base/visibility.ts), value resolution, iterators
+//   background.ts             the flush lane and the compaction lane (manual compactions, drops)
+//   value-log-maintenance.ts  relocation, retirement, auto GC (the scan itself: value-log-gc.ts)
+//   lifecycle.ts              the steps of open and close; stats.ts the numbers stats() reports
+//   recovery.ts, backup.ts, inspect.ts, transaction.ts (+ transaction-runner.ts), oracle.ts,
+//   subscriptions.ts: features with rooms of their own. tests/layering.test.ts holds the import rules.
 
 import { DB } from './db.js'
 import type { Options } from './options.js'

@@ -14,6 +14,7 @@ import type { InternalIterator, LookupResult } from '../base/internal-iterator.j
 import { MergingIterator } from '../base/merging-iterator.js'
 import { type FileMetadata, LevelIterator, NUM_LEVELS } from '../manifest/index.js'
 import { decodePointer } from '../vlog/index.js'
+import type { BackupHost } from './backup.js'
 import { DBIterator, type IteratorOptions } from './iterator.js'
 import type { Snapshot } from './snapshot.js'
 import type { EngineState } from './state.js'
@@ -104,6 +105,23 @@ export class ReadPath {
     )
     s.iterators.add(it)
     return { it, source }
+  }
+
+  /** What engine/backup.ts reads a backup through: every internal entry at a fresh snapshot. */
+  backupHost(snapshot: () => Snapshot): BackupHost {
+    const s = this.s
+    return {
+      // A backup file is not part of the database: it is written as it is, never encrypted, so it
+      // can be restored anywhere (encrypt it yourself, or pass a stream that does).
+      fs: s.encryption?.inner ?? s.fs,
+      snapshot,
+      tombstoneHorizon: () => s.versions.tombstoneHorizon,
+      visibility: () => ({ now: s.options.clock(), droppedPrefixes: s.versions.droppedPrefixes }),
+      scan: () => {
+        const { it, source } = this.pinnedIterator({}, MAX_SEQ)
+        return { source, readValueLog: (p, key) => s.vlog.read(decodePointer(p), key), closed: () => it.closed, close: () => it.close() }
+      },
+    }
   }
 
   /**

@@ -31,7 +31,7 @@ export interface LaneHooks {
 }
 
 export class WritePath {
-  readonly queue: WriteQueue
+  private readonly queue: WriteQueue
   private readonly s: EngineState
   private readonly oracle: Oracle
   private readonly subscriptions: Subscriptions
@@ -64,6 +64,11 @@ export class WritePath {
       throw err
     }
     if (record) this.oracle.finish(record, ops.firstSeq + ops.length - 1)
+  }
+
+  /** Resolves once every write queued so far has been committed (or failed). */
+  idle(): Promise<void> {
+    return this.queue.idle()
   }
 
   /** Runs `step` alone, between write groups. */

@@ -1,6 +1,8 @@
 // sstable: writes and reads immutable sorted tables (blocks, index, bloom filter, properties, footer) and caches their blocks.
 // Relies on base/ for files, checksums, key encoding and errors; on lz4-napi and bloom-filters.
 // Knows nothing of levels, the manifest, the value log or the write path.
+// table-reader.ts opens a table and serves point reads; table-iter.ts and verify.ts work on the narrow
+// BlockSource / VerifiableTable interfaces it satisfies, so nothing imports back into the reader.
 
 export { BlockCache } from './block-cache.js'
 export { describeTable } from './describe.js'

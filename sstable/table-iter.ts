@@ -6,8 +6,17 @@
 
 import type { InternalIterator } from '../base/internal-iterator.js'
 import { MAX_SEQ } from '../base/internal-key.js'
-import { BlockIter, SEEK_FIRST_TRAILER } from './block-iter.js'
-import type { TableReader } from './table-reader.js'
+import { type Block, BlockIter, SEEK_FIRST_TRAILER } from './block-iter.js'
+
+/** What the iterator needs of an open table (TableReader is one); kept narrow so this file does not import the reader. */
+export interface BlockSource {
+  readonly path: string
+  readonly blockCount: number
+  /** The first data block whose index key is at or past (userKey, trailer). */
+  findBlock(userKey: Uint8Array, trailer: number): number
+  loadBlock(i: number): Block
+  blockOffset(i: number): number
+}
 
 export class TableIterator implements InternalIterator {
   private readonly it: BlockIter
@@ -15,7 +24,7 @@ export class TableIterator implements InternalIterator {
   private block = -1
   private closed = false
 
-  constructor(private readonly reader: TableReader) {
+  constructor(private readonly reader: BlockSource) {
     this.it = new BlockIter(reader.path)
   }
 

@@ -8,9 +8,18 @@ import type { ReadableFile } from '../base/fs.js'
 import { Kind, MAX_SEQ, bytesEqual, compareInternal, decodeInternalKey } from '../base/internal-key.js'
 import { Block, BlockIter } from './block-iter.js'
 import type { TableBloomFilter } from './bloom.js'
-import { FOOTER_SIZE, HEADER_SIZE, decodeFooter, decodeHeader, encodeFooter } from './format.js'
+import { type BlockHandle, type Footer, type TableProperties, FOOTER_SIZE, HEADER_SIZE, decodeFooter, decodeHeader, encodeFooter } from './format.js'
 import { readBlockContents } from './block-read.js'
-import type { TableReader } from './table-reader.js'
+
+/** What verification needs of an open table (TableReader is one); kept narrow so this file does not import the reader. */
+export interface VerifiableTable {
+  readonly path: string
+  readonly footer: Footer
+  readonly properties: TableProperties
+  readonly blockCount: number
+  blockHandle(i: number): BlockHandle
+  indexKey(i: number): Uint8Array
+}
 
 function compareKeys(a: Uint8Array, b: Uint8Array): number {
   const x = decodeInternalKey(a)
@@ -18,7 +27,7 @@ function compareKeys(a: Uint8Array, b: Uint8Array): number {
   return compareInternal(x.userKey, x.seq, x.kind, y.userKey, y.seq, y.kind)
 }
 
-export function verifyTable(reader: TableReader, file: ReadableFile, filter: TableBloomFilter | undefined): void {
+export function verifyTable(reader: VerifiableTable, file: ReadableFile, filter: TableBloomFilter | undefined): void {
   const path = reader.path
   const size = file.size
   decodeHeader(path, file.read(0, HEADER_SIZE))
