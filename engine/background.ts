@@ -158,7 +158,9 @@ export class BackgroundWork {
         } else if (this.manualCompactions.length > 0 && s.lifecycle === 'open') {
           await this.manualCompactionStep(this.manualCompactions[0])
         } else {
-          const plan = s.lifecycle === 'open'
+          // While closing, only for writes stalled behind L0: close() waits for them to commit,
+          // and without a compaction they never would (the waiter would spin on microtasks).
+          const plan = s.lifecycle === 'open' || (s.lifecycle === 'closing' && s.stalledWrites > 0)
             ? pickCompaction(s.versions.current, this.pickerOptions(), this.compactCursors)
             : undefined
           if (!plan) return

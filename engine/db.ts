@@ -52,6 +52,8 @@ export class DB {
   private readonly oracle = new Oracle()
   private readonly subscriptions = new Subscriptions()
   private lock: FileLock | undefined
+  /** The one close() in progress or done: every caller gets it. */
+  private closing: Promise<void> | undefined
   private transactionRunner: TransactionRunner | undefined
   /** Sequence leases of this database run one at a time. */
   private sequenceLeases: Promise<unknown> = Promise.resolve()
@@ -379,10 +381,17 @@ export class DB {
   }
 
   /**
-   * Waits for queued writes, lets the running background step finish, syncs the WAL (so writes
-   * made without `sync` survive a clean close), closes iterators and files, and releases the lock.
+   * Waits for queued writes (the compaction lane goes on while one waits behind a stall), lets the
+   * running background step finish, syncs the WAL (so writes made without `sync` survive a clean
+   * close), closes iterators and files, and releases the lock. Every call returns the same
+   * promise, so whoever awaits any of them may reopen at once.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce()
+    return this.closing
+  }
+
+  private async closeOnce(): Promise<void> {
     if (this.s.lifecycle !== 'open') return
     const lock = this.lock
     this.lock = undefined

@@ -3,7 +3,9 @@
 // transaction too large for one WAL record.
 
 import { describe, expect, it } from 'vitest'
+import { encodeHeaderedValue } from '../base/entry-value.js'
 import { InvalidArgumentError } from '../base/errors.js'
+import { Kind } from '../base/internal-key.js'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { MAX_PAYLOAD_LENGTH } from '../wal/index.js'
 import { checkFitsOneRecord } from './input.js'
@@ -66,14 +68,43 @@ describe('expiry that cannot be stored', () => {
 })
 
 describe('a batch that cannot be one WAL record', () => {
+  // 16 values of the largest size, inline (valueThreshold above them), pass 2^30 bytes of payload.
+  it('is refused before it is queued, and the engine goes on writing', async () => {
+    expect(16 * MAX_VALUE_SIZE).toBeGreaterThanOrEqual(MAX_PAYLOAD_LENGTH)
+    const { fs, options } = setup({ valueThreshold: MAX_VALUE_SIZE + 1, memtableSize: 2 ** 31 })
+    const db = await open('/db', options)
+    await db.put('before', '1')
+    const big = new Uint8Array(MAX_VALUE_SIZE)
+    const ops = Array.from({ length: 16 }, (_, i) => ({ type: 'put' as const, key: `big${i}`, value: big }))
+    const walBytes = db.stats().walBytesWritten
+    const err = await db.batch(ops).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(InvalidArgumentError)
+    expect((err as Error).message).toMatch(/WAL record/)
+    expect(db.stats().walBytesWritten).toBe(walBytes) // nothing reached the log
+    await db.put('after', '2') // not poisoned
+    expect(db.getSync('big0')).toBeUndefined()
+    await db.close()
+    const again = await open('/db', options)
+    expect([...again.iterator({ keysOnly: true })].map(([k]) => k.toString())).toEqual(['after', 'before'])
+    await again.close()
+    expect(fs.isCrashed()).toBe(false)
+  })
+
   it('counts values bound for the value log as the pointers they become', () => {
     const big = new Uint8Array(MAX_VALUE_SIZE) // one array, 17 times: the check reads lengths only
     const ops = new BatchOps()
     for (let i = 0; i < 17; i++) ops.put(new TextEncoder().encode(`big${i}`), big)
     expect(() => checkFitsOneRecord(ops, 1024)).not.toThrow()
     expect(() => checkFitsOneRecord(ops, MAX_VALUE_SIZE + 1)).toThrow(InvalidArgumentError)
+    // The same with an expiry header in front of each value (one headered array, 17 times).
+    const stored = encodeHeaderedValue(NOW + 1000, 1, big)
     const headered = new BatchOps()
-    for (let i = 0; i < 17; i++) headered.putWithHeader(new TextEncoder().encode(`big${i}`), big, NOW + 1000, 1)
+    for (let i = 0; i < 17; i++) {
+      headered.kinds.push(Kind.ValueWithHeader)
+      headered.keys.push(new TextEncoder().encode(`big${i}`))
+      headered.values.push(stored)
+      headered.bytes += 5 + stored.length
+    }
     expect(() => checkFitsOneRecord(headered, MAX_VALUE_SIZE)).not.toThrow()
     expect(() => checkFitsOneRecord(headered, MAX_VALUE_SIZE + 1)).toThrow(/WAL record/)
   })

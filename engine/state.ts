@@ -7,6 +7,7 @@
 //   or inside runExclusive (value-log relocation also inserts into `mem` that way).
 // - `frozen.pop`, `manifest` edits of tables: the background lanes only.
 // - `lifecycle`: db.ts only (open and close). `backgroundError`: set once, by whoever fails first.
+// - `stalledWrites`: the write path only (around a stall's wait); the compaction lane reads it.
 // - `iterators`: the read path adds and removes; close() abandons them.
 // It holds state and small derived answers only: no I/O, no scheduling.
 
@@ -68,6 +69,8 @@ export class EngineState {
   /** Newest first. */
   frozen: FrozenMemtable[] = []
   lifecycle: Lifecycle = 'open'
+  /** Write groups waiting in a stall now; while closing, compactions go on as long as one waits. */
+  stalledWrites = 0
   backgroundError: unknown = undefined
   readonly counters: EngineCounters = {
     flushes: 0, compactions: 0, trivialMoves: 0, compactionBytesRead: 0, compactionBytesWritten: 0,

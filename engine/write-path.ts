@@ -16,6 +16,7 @@ import { Kind } from '../base/internal-key.js'
 import { emptyEdit } from '../manifest/index.js'
 import { type ValueLogEntry, encodePointer } from '../vlog/index.js'
 import { LogWriter } from '../wal/index.js'
+import { checkFitsOneRecord } from './input.js'
 import type { CommitRecord, Oracle } from './oracle.js'
 import { type EngineState, YIELD_AFTER_MS } from './state.js'
 import type { Subscriptions } from './subscriptions.js'
@@ -58,6 +59,7 @@ export class WritePath {
     try {
       if (this.s.lifecycle !== 'open') throw new ClosedError()
       if (typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean')
+      checkFitsOneRecord(ops, this.s.options.valueThreshold)
       await this.queue.write(ops, sync)
     } catch (err) {
       if (record) this.oracle.finish(record, undefined)
@@ -193,7 +195,12 @@ export class WritePath {
   private async stall(wait: () => Promise<void>): Promise<void> {
     const t = performance.now()
     this.s.counters.stalls++
-    await wait()
+    this.s.stalledWrites++
+    try {
+      await wait()
+    } finally {
+      this.s.stalledWrites--
+    }
     this.s.counters.stallMs += performance.now() - t
   }
 
