@@ -3,6 +3,8 @@
 // Not safe for concurrent use: the engine's writer queue (or the manifest's owner) is its only
 // caller. Each append()/appendAll() is exactly one file.append, so a group commit reaches the file
 // as one write and a crash tears at most the tail of it. Nothing is durable until sync() resolves.
+// A failed append or sync poisons the writer: every later append and sync throws that first error,
+// since after a failed fsync the records it covered may be gone whatever a later fsync reports.
 
 import { randomFillSync } from 'node:crypto'
 import { assert } from '../base/assert.js'
@@ -23,6 +25,7 @@ export class LogWriter {
   private readonly salt: number
   private scratch = new Uint8Array(4096)
   private closed = false
+  private failure: unknown = undefined
 
   private constructor(file: WritableFile, salt: number) {
     this.file = file
@@ -63,8 +66,19 @@ export class LogWriter {
   }
 
   /** Makes every appended record durable. */
-  sync(): Promise<void> {
-    return this.file.sync()
+  async sync(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure
+    try {
+      await this.file.sync()
+    } catch (err) {
+      this.failure ??= err
+      throw err
+    }
+  }
+
+  /** The first failed append or sync, if any. */
+  get failed(): unknown {
+    return this.failure
   }
 
   /** Closes the file without syncing it. */
@@ -80,7 +94,13 @@ export class LogWriter {
 
   private write(frame: Uint8Array): void {
     assert(!this.closed, `LogWriter: append to closed log ${this.file.path}`)
-    this.file.append(frame)
+    if (this.failure !== undefined) throw this.failure
+    try {
+      this.file.append(frame)
+    } catch (err) {
+      this.failure ??= err
+      throw err
+    }
   }
 
   private frameBuffer(size: number): Uint8Array {
