@@ -28,6 +28,8 @@ export interface IOFault {
   errno: IOErrno
   /** Fail the at-th operation of this kind from when the fault is armed (1 = the next). */
   at: number
+  /** Count only operations on paths this accepts (a rename by its source). Default: all. */
+  path?: (path: string) => boolean
 }
 
 /** What an injected fault hit. */
@@ -49,7 +51,7 @@ export class IOFaultFileSystem extends ForwardingFileSystem {
   readonly counts: Record<IOFaultKind, number> = { write: 0, sync: 0, create: 0, rename: 0, syncDir: 0 }
   /** The fault that fired, once it has. */
   injected: InjectedFault | undefined
-  private armed: { kind: IOFaultKind; errno: IOErrno; count: number } | undefined
+  private armed: { kind: IOFaultKind; errno: IOErrno; left: number; path?: (path: string) => boolean } | undefined
   /** Per path: the byte ranges a failed fsync lost. */
   private readonly lost = new Map<string, [number, number][]>()
   /** Directories whose pending names a failed fsync lost. */
@@ -62,14 +64,14 @@ export class IOFaultFileSystem extends ForwardingFileSystem {
 
   /** Arms `fault` (replacing any armed one that has not fired). */
   arm(fault: IOFault): void {
-    this.armed = { kind: fault.kind, errno: fault.errno, count: this.counts[fault.kind] + fault.at }
+    this.armed = { kind: fault.kind, errno: fault.errno, left: fault.at, path: fault.path }
   }
 
   /** Counts an operation; throws the injected error when it is the armed one. */
   private step(kind: IOFaultKind, path: string): void {
-    const n = ++this.counts[kind]
+    this.counts[kind]++
     const a = this.armed
-    if (a === undefined || a.kind !== kind || a.count !== n) return
+    if (a === undefined || a.kind !== kind || (a.path !== undefined && !a.path(path)) || --a.left > 0) return
     this.armed = undefined
     this.injected = { kind, errno: a.errno, path }
     throw injectedError(kind, a.errno, path)

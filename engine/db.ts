@@ -9,6 +9,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { ClosedError, ConflictError, InvalidArgumentError, ReadOnlyError } from '../base/errors.js'
 import { LOCK_FILE, filePath, tableFileName, walFileName } from '../base/filenames.js'
+import { EngineFailure } from './failure.js'
 import type { FileLock, FileSystem } from '../base/fs.js'
 import { isDropped, rangeWithinPrefix } from '../base/dropped-prefixes.js'
 import { entryExpiresAt, entryMeta, entryPayload, hasHeader, isDeadEntry, isPointerKind, replacePayload } from '../base/entry-value.js'
@@ -154,7 +155,8 @@ export class DB {
   /** Newest first. */
   private frozen: FrozenMemtable[] = []
   private state: State = 'open'
-  private backgroundError: unknown = undefined
+  /** The one failure rule (engine/failure.ts): once set, every write path throws it. */
+  private readonly failure = new EngineFailure()
   private background: Promise<void> | undefined
   private flushing: Promise<void> | undefined
   private progressWaiters: (() => void)[] = []
@@ -428,7 +430,7 @@ export class DB {
 
   /** The writer queue's leader: one WAL record and at most one fsync for the whole group. */
   private async commitGroup(group: PendingWrite[]): Promise<void> {
-    if (this.backgroundError !== undefined) throw this.backgroundError
+    this.failure.check()
     let bytes = 0
     let count = 0
     let sync = false
@@ -465,14 +467,20 @@ export class DB {
       if (sync) await this.wal.sync()
     } catch (err) {
       // The WAL may now hold a record we cannot vouch for: stop accepting writes.
-      this.backgroundError ??= err
-      throw err
+      throw this.failure.fail(err)
     }
     let seq = firstSeq
-    for (const w of group) {
-      const { kinds, keys, values } = w.ops
-      w.ops.firstSeq = seq
-      for (let i = 0; i < kinds.length; i++) this.mem.add(keys[i], seq++, kinds[i], values[i])
+    try {
+      for (const w of group) {
+        const { kinds, keys, values } = w.ops
+        w.ops.firstSeq = seq
+        for (let i = 0; i < kinds.length; i++) this.mem.add(keys[i], seq++, kinds[i], values[i])
+      }
+    } catch (err) {
+      // The WAL holds the group but the memtable only part of it: the sequence numbers are
+      // spent, and a later group must not reuse them. Only a reopen can replay it whole.
+      this.versions.lastSeq = firstSeq + count - 1
+      throw this.failure.fail(err)
     }
     this.versions.lastSeq = firstSeq + count - 1
     if (captured) this.subscriptions.publish(captured, firstSeq)
@@ -518,12 +526,16 @@ export class DB {
   /** A new active value-log file: created and synced, then recorded in the manifest, then used. */
   private async startValueLogFile(): Promise<void> {
     const number = this.versions.newFileNumber()
-    await this.vlog.startFile(number)
-    const edit = emptyEdit()
-    edit.addedValueLogs = [number]
-    edit.nextFileNumber = this.versions.nextFileNumber
-    await this.manifest.append(edit)
-    this.versions.apply(edit)
+    try {
+      await this.vlog.startFile(number)
+      const edit = emptyEdit()
+      edit.addedValueLogs = [number]
+      edit.nextFileNumber = this.versions.nextFileNumber
+      await this.manifest.append(edit)
+      this.versions.apply(edit)
+    } catch (err) {
+      throw this.failure.fail(err)
+    }
   }
 
   /**
@@ -532,7 +544,7 @@ export class DB {
    */
   private async relocate(candidates: RelocationCandidate[]): Promise<boolean> {
     this.checkOpen()
-    if (this.backgroundError !== undefined) throw this.backgroundError
+    this.failure.check()
     // Decided here, between write groups, so no write can land between this check and the insert.
     const ctx = {
       lookup: (k: Uint8Array, s: number) => this.lookup(k, s), lastSeq: () => this.versions.lastSeq,
@@ -562,8 +574,7 @@ export class DB {
       this.wal.append(record)
       await this.wal.sync()
     } catch (err) {
-      this.backgroundError ??= err
-      throw err
+      throw this.failure.fail(err)
     }
     for (const r of relocations) this.mem.add(r.key, r.seq, r.kind, r.pointer)
     return true
@@ -573,7 +584,11 @@ export class DB {
   private async retireValueLog(number: number): Promise<void> {
     const edit = emptyEdit()
     edit.deletedValueLogs = [number]
-    await this.manifest.append(edit)
+    try {
+      await this.manifest.append(edit)
+    } catch (err) {
+      throw this.failure.fail(err)
+    }
     this.versions.apply(edit)
     this.retiredValueLogs.push({ number, waitFor: new Set(this.iterators) })
     this.deleteRetiredValueLogs()
@@ -624,7 +639,7 @@ export class DB {
   private async makeRoomForWrite(bytes: number): Promise<void> {
     let slowed = false
     for (;;) {
-      if (this.backgroundError !== undefined) throw this.backgroundError
+      this.failure.check()
       if (this.state !== 'open' && this.state !== 'closing') throw new ClosedError()
       const l0 = this.versions.current.levels[0].length
       if (!slowed && l0 >= this.options.l0SlowdownTrigger && l0 < this.options.l0StopTrigger) {
@@ -656,13 +671,20 @@ export class DB {
   private async rotateMemtable(): Promise<void> {
     // The frozen memtable's pointers must lead to durable values before its table can replace
     // the WAL, and only the newest WAL may point past the value log's durable end.
-    await this.vlog.sync()
-    await this.wal.sync()
-    await this.wal.close()
-    const number = this.versions.newFileNumber()
-    this.wal = LogWriter.create(this.fs.create(filePath(this.dir, walFileName(number))), 'wal')
-    await this.wal.sync()
-    await this.fs.syncDir(this.dir)
+    // Any failure here fails the engine (wal, walNumber and mem are out of step from wal.close()
+    // on); reads, all that is still allowed, use only mem and frozen, which stay right.
+    let number: number
+    try {
+      await this.vlog.sync()
+      await this.wal.sync()
+      await this.wal.close()
+      number = this.versions.newFileNumber()
+      this.wal = LogWriter.create(this.fs.create(filePath(this.dir, walFileName(number))), 'wal')
+      await this.wal.sync()
+      await this.fs.syncDir(this.dir)
+    } catch (err) {
+      throw this.failure.fail(err)
+    }
     this.frozen.unshift({ mem: this.mem, walNumber: this.walNumber })
     this.mem = this.newMemtable()
     this.walNumber = number
@@ -812,7 +834,7 @@ export class DB {
    * a damaged or cut backup writes nothing. A full backup needs a database never written to; an
    * incremental one a database at or past its `since`. Do not write to the database meanwhile.
    */
-  load(source: BackupSource, options?: LoadOptions): Promise<BackupSummary> {
+  async load(source: BackupSource, options?: LoadOptions): Promise<BackupSummary> {
     this.checkWritable('load')
     return loadBackup(this.loadTarget(), source, options)
   }
@@ -827,7 +849,11 @@ export class DB {
         if (seq <= this.versions.lastSeq) return
         const edit = emptyEdit()
         edit.lastSeq = seq
-        await this.manifest.append(edit)
+        try {
+          await this.manifest.append(edit)
+        } catch (err) {
+          throw this.failure.fail(err)
+        }
         this.versions.apply(edit)
       }),
     }
@@ -883,6 +909,14 @@ export class DB {
     }
   }
 
+  private removeLeftover(path: string): void {
+    try {
+      this.runner.remove(path)
+    } catch {
+      // What we fail to remove now is a leftover that the next open removes.
+    }
+  }
+
   private smallestSnapshot(): number {
     return this.snapshots.oldest(this.versions.lastSeq)
   }
@@ -900,9 +934,13 @@ export class DB {
    */
   private async writeLevel0(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }> {
     if (mem.count === 0) return { tables: [], valueLogDiscards: new Map() }
+    const fileNumber = this.versions.newFileNumber()
     const result = await this.flushRunner.flush({
-      dir: this.dir, memtable: mem.freeze(), fileNumber: this.versions.newFileNumber(), table: this.tableOptions,
+      dir: this.dir, memtable: mem.freeze(), fileNumber, table: this.tableOptions,
       smallestSnapshot: this.smallestSnapshot(), retention: this.retention(),
+    }).catch((err: unknown) => {
+      this.removeLeftover(filePath(this.dir, tableFileName(fileNumber)))
+      throw err
     })
     const tables = result.tables.map((t, i) => {
       const f = new FileMetadata(t)
@@ -919,7 +957,7 @@ export class DB {
    * table, and a compaction only deletes tables it marked as compacting.
    */
   private scheduleBackgroundWork(): void {
-    if (this.state === 'closed' || this.backgroundError !== undefined || this.options.readOnly) return
+    if (this.state === 'closed' || this.failure.failed !== undefined || this.options.readOnly) return
     if (!this.flushing && this.frozen.length > 0) {
       this.flushing = this.flushLoop().finally(() => {
         this.flushing = undefined
@@ -945,7 +983,7 @@ export class DB {
 
   private async flushLoop(): Promise<void> {
     try {
-      while (this.state !== 'closed' && this.frozen.length > 0 && this.backgroundError === undefined) {
+      while (this.state !== 'closed' && this.frozen.length > 0 && this.failure.failed === undefined) {
         await this.flushOldest()
         this.notifyProgress()
         // A new L0 table may be what the compaction lane was waiting for.
@@ -958,7 +996,7 @@ export class DB {
   }
 
   private failBackground(err: unknown): void {
-    this.backgroundError ??= err
+    this.failure.fail(err)
     for (const m of this.manualCompactions.splice(0)) m.fail(err)
     for (const d of this.pendingDrops.splice(0)) d.fail(err)
   }
@@ -966,7 +1004,7 @@ export class DB {
   private async backgroundLoop(onStep: () => void): Promise<void> {
     try {
       for (;;) {
-        if (this.state === 'closed' || this.backgroundError !== undefined) return
+        if (this.state === 'closed' || this.failure.failed !== undefined) return
         if (this.pendingDrops.length > 0) {
           await this.applyDrop(this.pendingDrops[0])
         } else if (this.manualCompactions.length > 0 && this.state === 'open') {
@@ -1054,6 +1092,10 @@ export class DB {
         fileNumbers, table: this.tableOptions, targetFileSize: this.options.tableTargetSize,
         smallestSnapshot: this.smallestSnapshot(), dropTombstones: plan.bottommost, retention: this.retention(),
         grandparents: plan.grandparents.map((f) => ({ largestKey: f.largestKey, size: f.size })),
+      }).catch((err: unknown) => {
+        // Outputs of a failed job are in no manifest: remove them now, not at the next open.
+        for (const n of fileNumbers) this.removeLeftover(filePath(this.dir, tableFileName(n)))
+        throw err
       })
       for (const f of plan.overlapping) edit.deletedTables.push({ level: plan.outputLevel, fileNumber: f.fileNumber })
       for (const [i, t] of result.tables.entries()) {
@@ -1081,10 +1123,10 @@ export class DB {
       if (this.mem.count > 0) await this.rotateMemtable()
     })
     while (this.frozen.length > 0) {
-      if (this.backgroundError !== undefined) throw this.backgroundError
+      this.failure.check()
       await this.waitForProgress()
     }
-    if (this.backgroundError !== undefined) throw this.backgroundError
+    this.failure.check()
   }
 
   /**
@@ -1097,7 +1139,7 @@ export class DB {
     const lo = start === undefined ? undefined : toKey(start)
     const hi = end === undefined ? undefined : toKey(end)
     await this.flush()
-    if (this.backgroundError !== undefined) throw this.backgroundError
+    this.failure.check()
     await new Promise<void>((done, fail) => {
       this.manualCompactions.push({ lo, hi, level: 0, firstOutput: Infinity, done, fail })
       this.scheduleBackgroundWork()
@@ -1267,7 +1309,7 @@ export class DB {
       while (this.background || this.flushing) await (this.background ?? this.flushing)
       for (const m of this.manualCompactions.splice(0)) m.fail(new ClosedError('database closed during compactRange'))
       for (const d of this.pendingDrops.splice(0)) d.fail(new ClosedError('database closed during dropPrefix'))
-      if (this.backgroundError === undefined && !this.options.readOnly) {
+      if (this.failure.failed === undefined && !this.options.readOnly) {
         await this.vlog.sync()
         await this.wal.sync()
       }
@@ -1304,6 +1346,7 @@ export class DB {
   private checkWritable(operation: string): void {
     this.checkOpen()
     if (this.options.readOnly) throw new ReadOnlyError(operation)
+    this.failure.check()
   }
 
   /** Whether the database was opened with `readOnly: true`. */
