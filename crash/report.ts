@@ -1,6 +1,7 @@
 // The harness's verdict: one text report for the three modes, and whether the run passed.
 
 import type { CorruptionResult } from './corruption.js'
+import { type IOErrorResult, formatIOErrors, ioErrorFailures } from './io-errors.js'
 import type { KillResult } from './kill-cycles.js'
 import type { PowerLossResult } from './power-loss.js'
 
@@ -12,6 +13,7 @@ export interface HarnessResult {
   kill?: KillResult
   power?: PowerLossResult
   corruption?: CorruptionResult
+  io?: IOErrorResult
 }
 
 const median = (xs: number[]): number => {
@@ -44,6 +46,7 @@ export function failures(r: HarnessResult): string[] {
     if (p.unrecoverable > 0) out.push(`power loss: ${p.unrecoverable} reopens or reads failed`)
   }
   if (r.corruption && r.corruption.wrong > 0) out.push(`corruption: ${r.corruption.wrong} injections neither detected nor recovered`)
+  if (r.io) out.push(...ioErrorFailures(r.io))
   return out
 }
 
@@ -101,7 +104,8 @@ export function formatReport(r: HarnessResult): string {
       `   CorruptionError naming another file; wrong: wrong data or writes silently lost — must be 0)`,
     )
   }
-  const problems = [...(r.kill?.verdict.problems ?? []), ...(r.power?.verdict.problems ?? []), ...(r.corruption?.problems.filter((p) => p.startsWith('wrong')) ?? [])]
+  if (r.io) lines.push(...formatIOErrors(r.io))
+  const problems = [...(r.io?.verdict.problems ?? []), ...(r.kill?.verdict.problems ?? []), ...(r.power?.verdict.problems ?? []), ...(r.corruption?.problems.filter((p) => p.startsWith('wrong')) ?? [])]
   if (problems.length > 0) lines.push('', 'first problems:', ...problems.slice(0, 12).map((p) => `  ${p}`))
   const failed = failures(r)
   lines.push('', failed.length === 0 ? 'VERDICT: PASS — nothing lost, no phantoms, every corruption detected or recovered' : `VERDICT: FAIL\n${failed.map((f) => `  ${f}`).join('\n')}`)

@@ -8,16 +8,18 @@
 //   cycles' database goes; default the OS temp dir) --sync false --only kill,power,corruption
 //   --corruption-kinds wal,sst,vlog,MANIFEST,CURRENT --keep (leave the database directory)
 //   --encrypt (every mode with encryption at rest on)
+//   --io-points N: injection points of the "I/O errors" section (crash/io-errors.ts; CI 600, soak 5,000)
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { FILE_KINDS, type FileKind, runCorruption } from './corruption.js'
 import { runKillCycles } from './kill-cycles.js'
+import { runIOErrors } from './io-errors.js'
 import { runPowerLoss } from './power-loss.js'
 import { type HarnessResult, failures, formatReport } from './report.js'
 
-const USAGE = 'usage: npm run crash -- [--ci | --soak] [--cycles N] [--power-points N] [--corruptions N] [--seed N] [--dir PATH] [--sync true|false] [--only kill,power,corruption] [--corruption-kinds LIST] [--keep] [--encrypt]'
+const USAGE = 'usage: npm run crash -- [--ci | --soak] [--cycles N] [--power-points N] [--corruptions N] [--seed N] [--dir PATH] [--sync true|false] [--only kill,power,corruption,io] [--io-points N] [--corruption-kinds LIST] [--keep] [--encrypt]'
 
 function parseArgs(argv: string[]): Map<string, string> {
   const flags = new Map<string, string>()
@@ -30,7 +32,7 @@ function parseArgs(argv: string[]): Map<string, string> {
     else if (i + 1 < argv.length) flags.set(name, argv[++i])
     else throw new Error(`--${name} needs a value\n${USAGE}`)
   }
-  const known = ['soak', 'ci', 'keep', 'help', 'encrypt', 'cycles', 'power-points', 'corruptions', 'seed', 'dir', 'sync', 'only', 'corruption-kinds']
+  const known = ['soak', 'ci', 'keep', 'help', 'encrypt', 'cycles', 'power-points', 'corruptions', 'seed', 'dir', 'sync', 'only', 'corruption-kinds', 'io-points']
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`)
   return flags
 }
@@ -63,7 +65,7 @@ async function main(): Promise<number> {
   const seed = count(flags, 'seed', Math.floor(Math.random() * 2 ** 31))
   const sync = flags.get('sync') !== 'false'
   const encrypted = flags.get('encrypt') === 'true'
-  const only = new Set((flags.get('only') ?? 'kill,power,corruption').split(','))
+  const only = new Set((flags.get('only') ?? 'kill,power,corruption,io').split(','))
   const kinds = (flags.get('corruption-kinds')?.split(',') ?? [...FILE_KINDS]) as FileKind[]
   for (const k of kinds) if (!(FILE_KINDS as readonly string[]).includes(k)) throw new Error(`unknown file kind ${k}; one of ${FILE_KINDS.join(', ')}`)
   const result: HarnessResult = { seed, sync, encrypted }
@@ -85,6 +87,10 @@ async function main(): Promise<number> {
   }
   if (only.has('corruption')) {
     result.corruption = await runCorruption({ seed, kinds, encrypted, injections: count(flags, 'corruptions', soak ? 2000 : 200), onProgress: progress('corruptions') })
+  }
+  const ioPoints = count(flags, 'io-points', soak ? 5000 : 600)
+  if (only.has('io') && ioPoints > 0) {
+    result.io = await runIOErrors({ seed, points: ioPoints, onProgress: progress('I/O-error points') })
   }
   console.log(formatReport(result))
   return failures(result).length === 0 ? 0 : 1
