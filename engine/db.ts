@@ -177,6 +177,7 @@ export class DB {
   private constructor(dir: string, options: ResolvedOptions, encryption: Encryption | undefined) {
     this.dir = dir
     this.encryption = encryption
+    if (encryption) encryption.onFailure = (err) => this.failure.fail(err)
     this.options = options
     this.fs = options.fs
     this.tableOptions = {

@@ -148,6 +148,29 @@ describe('the failed state', () => {
     expect(hits).toBeGreaterThanOrEqual(4)
   })
 
+  it('a failed key-registry rewrite during a data-key rotation fails the engine', async () => {
+    const { fs, options } = setup({ encryptionKey: new Uint8Array(32).fill(7), encryptionKeyRotation: 1 })
+    const db = await open('/db', options)
+    const acked = new Map<string, Buffer>()
+    // The directory fsync right after the new registry's rename is the one to fail.
+    const rename = fs.rename.bind(fs)
+    fs.rename = (from: string, to: string) => {
+      rename(from, to)
+      if (to.endsWith('KEYREGISTRY') && fs.injected === undefined) fs.arm({ kind: 'syncDir', errno: 'EIO', at: 1 })
+    }
+    // Each new file asks for the active key, which starts a rotation once it is due.
+    for (let i = 0; i < 40 && fs.injected === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 2))
+      await db.flush().catch(() => undefined)
+      await db.put(`r${i}`, value(i), { sync: true }).then(() => acked.set(`r${i}`, value(i)), () => undefined)
+    }
+    expect(fs.injected?.kind).toBe('syncDir')
+    await new Promise((r) => setTimeout(r, 5))
+    await expectFailed(db.put('after', 'y', { sync: true }))
+    await db.close()
+    await reopenHolds(fs, acked, options)
+  })
+
   it('a memtable insert that throws after the WAL append fails the engine instead of reusing sequence numbers', async () => {
     const { options } = setup()
     const db = await open('/db', options)
