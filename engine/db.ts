@@ -197,7 +197,9 @@ export class DB {
     this.gc = new ValueLogGC({
       vlog: this.vlog,
       discards: () => this.versions.valueLogs,
-      rotateValueLog: () => this.writeQueue.runExclusive(() => this.vlog.closeActive()),
+      rotateValueLog: () => this.writeQueue.runExclusive(() => this.vlog.closeActive().catch((err: unknown) => {
+        throw this.failure.fail(err)
+      })),
       flush: () => this.flush(),
       lookup: (key, seq) => this.lookup(key, seq),
       isHidden: (key, r) => this.isHidden(key, r),
@@ -431,7 +433,7 @@ export class DB {
 
   /** The writer queue's leader: one WAL record and at most one fsync for the whole group. */
   private async commitGroup(group: PendingWrite[]): Promise<void> {
-    this.failure.check()
+    this.checkWriters()
     let bytes = 0
     let count = 0
     let sync = false
@@ -485,6 +487,16 @@ export class DB {
     }
     this.versions.lastSeq = firstSeq + count - 1
     if (captured) this.subscriptions.publish(captured, firstSeq)
+  }
+
+  /**
+   * Throws the engine's failure. A writer that failed outside the write path (GC closing the
+   * active value-log file, say) fails the engine here at the latest.
+   */
+  private checkWriters(): void {
+    const stopped = this.vlog.failed ?? this.wal.failed ?? this.manifest.failed
+    if (stopped !== undefined) this.failure.fail(stopped)
+    this.failure.check()
   }
 
   /**
@@ -545,7 +557,7 @@ export class DB {
    */
   private async relocate(candidates: RelocationCandidate[]): Promise<boolean> {
     this.checkOpen()
-    this.failure.check()
+    this.checkWriters()
     // Decided here, between write groups, so no write can land between this check and the insert.
     const ctx = {
       lookup: (k: Uint8Array, s: number) => this.lookup(k, s), lastSeq: () => this.versions.lastSeq,

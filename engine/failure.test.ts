@@ -171,6 +171,18 @@ describe('the failed state', () => {
     await reopenHolds(fs, acked, options)
   })
 
+  it('a value-log fsync that fails outside the write path (GC closing the active file) still fails the engine', async () => {
+    const { fs, options } = setup()
+    const db = await open('/db', options)
+    await db.put('big', Buffer.alloc(500, 1), { sync: false })
+    fs.arm({ kind: 'sync', errno: 'EIO', at: 1, path: (p) => p.endsWith('.vlog') })
+    const vlog = (db as unknown as { vlog: { closeActive(): Promise<void> } }).vlog
+    await expect(vlog.closeActive()).rejects.toThrow(/EIO/)
+    // A small unsynced write touches neither the value log nor an fsync: refused all the same.
+    await expectFailed(db.put('small', 'x', { sync: false }))
+    await db.close()
+  })
+
   it('a memtable insert that throws after the WAL append fails the engine instead of reusing sequence numbers', async () => {
     const { options } = setup()
     const db = await open('/db', options)
