@@ -176,7 +176,7 @@ describe('the failed state', () => {
     const db = await open('/db', options)
     await db.put('big', Buffer.alloc(500, 1), { sync: false })
     fs.arm({ kind: 'sync', errno: 'EIO', at: 1, path: (p) => p.endsWith('.vlog') })
-    const vlog = (db as unknown as { vlog: { closeActive(): Promise<void> } }).vlog
+    const vlog = (db as unknown as { s: { vlog: { closeActive(): Promise<void> } } }).s.vlog
     await expect(vlog.closeActive()).rejects.toThrow(/EIO/)
     // A small unsynced write touches neither the value log nor an fsync: refused all the same.
     await expectFailed(db.put('small', 'x', { sync: false }))
@@ -187,7 +187,7 @@ describe('the failed state', () => {
     const { options } = setup()
     const db = await open('/db', options)
     await db.put('a', '1')
-    const mem = (db as unknown as { mem: { add: (...args: unknown[]) => void } }).mem
+    const mem = (db as unknown as { s: { mem: { add: (...args: unknown[]) => void } } }).s.mem
     const add = mem.add.bind(mem)
     let calls = 0
     mem.add = (...args: unknown[]) => {
@@ -210,7 +210,7 @@ describe('the failed state', () => {
     const fault: IOFault = { kind: 'write', errno: 'ENOSPC', at: 5, path: (p) => p.endsWith('.sst') }
     fs.arm(fault)
     await expect(db.compactRange()).rejects.toThrow(/ENOSPC/)
-    const live = new Set((db as unknown as { versions: { current: { allFiles(): { fileNumber: number }[] } } }).versions.current
+    const live = new Set((db as unknown as { s: { versions: { current: { allFiles(): { fileNumber: number }[] } } } }).s.versions.current
       .allFiles().map((f) => f.fileNumber))
     const onDisk = mem.list('/db').filter((n) => n.endsWith('.sst')).map((n) => Number.parseInt(n, 10))
     expect(onDisk.filter((n) => !live.has(n))).toEqual([])
