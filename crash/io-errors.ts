@@ -10,7 +10,7 @@ import { IOFaultFileSystem, type IOErrno, IO_FAULT_KINDS, type IOFaultKind } fro
 import { MemFileSystem } from '../base/mem-fs.js'
 import { mulberry32 } from '../base/random.js'
 import { type DB, open } from '../engine/index.js'
-import { Oracle, type Verdict, addVerdict, emptyVerdict, observe } from './oracle.js'
+import { Oracle, type Verdict, addVerdict, emptyVerdict, observe, verdictLines } from './oracle.js'
 import { type Op, crashOptions, execute, opAt } from './workload.js'
 
 const DIR = '/db'
@@ -217,11 +217,7 @@ export function formatIOErrors(r: IOErrorResult): string[] {
     '',
     `I/O errors (EIO/ENOSPC, Linux fsync model, then power loss)   ${(r.elapsedMs / 1000).toFixed(1)} s`,
     `  injection points            ${r.points} over ${r.workloads} workloads (${kinds})`,
-    `  acknowledged writes checked ${r.verdict.checked}`,
-    `  lost                        ${r.verdict.lost}`,
-    `  phantom                     ${r.verdict.phantom}`,
-    `  torn batches                ${r.verdict.tornBatches}`,
-    `  iterator/get disagreements  ${r.verdict.iteratorMismatches}`,
+    ...verdictLines(r.verdict),
     `  failed opens                ${r.failedOpens}`,
     `  writes accepted after fault ${r.acceptedAfterFailure}`,
     `  reads/closes failed         ${r.readFailures}`,
