@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'SETT_TXN_TOO_LARGE'
   | 'SETT_READ_ONLY'
   | 'SETT_ENCRYPTION_KEY'
+  | 'SETT_FAILED'
 
 export class SettError extends Error {
   readonly code: ErrorCode
@@ -100,5 +101,21 @@ export class ReadOnlyError extends SettError {
 export class EncryptionKeyError extends SettError {
   constructor(message: string) {
     super('SETT_ENCRYPTION_KEY', message)
+  }
+}
+
+/**
+ * An earlier write, fsync, create, rename or directory fsync of the WAL, value log, manifest,
+ * CURRENT or key registry failed, so the database refuses every write from then on (RocksDB's
+ * background error). Reads, iterators, snapshots, backup and close() keep working; close and
+ * reopen to recover everything that was acknowledged. `cause` is the first failure; `file` the
+ * file it hit, when known.
+ */
+export class FailedError extends SettError {
+  readonly file: string | undefined
+  constructor(cause: unknown, file: string | undefined) {
+    const what = cause instanceof Error ? cause.message : String(cause)
+    super('SETT_FAILED', `database failed: ${what}${file === undefined ? '' : ` (file ${file})`}; close and reopen it to recover`, { cause })
+    this.file = file
   }
 }

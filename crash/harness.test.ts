@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCorruption } from './corruption.js'
 import { type Fault, FaultyFileSystem } from './faulty-fs.js'
+import { runIOErrors } from './io-errors.js'
 import { runKillCycles } from './kill-cycles.js'
 import { runPowerLoss } from './power-loss.js'
 import { runRecoveryCrashes } from './recovery-crashes.js'
@@ -40,6 +41,15 @@ describe('crash harness, CI size', () => {
     expect(power.exhaustive).toBeGreaterThan(0)
     expect(power.prefixPoints).toBeGreaterThan(0)
     expect(power.verdict.checked).toBeGreaterThan(0)
+  })
+
+  it('I/O errors at writes, fsyncs, creates, renames and directory fsyncs: the engine fails, nothing acknowledged is lost', async () => {
+    const io = await runIOErrors({ seed, points: 60, opsPerWorkload: 50, pointsPerWorkload: 30 })
+    expect(failures({ seed, sync: true, io }), withSeed(formatReport({ seed, sync: true, io }))).toEqual([])
+    expect(io.points).toBe(60)
+    expect(io.byKind.sync).toBeGreaterThan(0)
+    expect(io.byKind.syncDir).toBeGreaterThan(0)
+    expect(io.verdict.checked).toBeGreaterThan(0)
   })
 
   it('reordered writeback: any subset of unsynced writes kept, sync writes all kept, sync:false a prefix', async () => {

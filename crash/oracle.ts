@@ -31,6 +31,17 @@ export function addVerdict(into: Verdict, v: Verdict): void {
   for (const p of v.problems) if (into.problems.length < 20) into.problems.push(p)
 }
 
+/** The report's lines for a verdict's counts, in the harness's column layout. */
+export function verdictLines(v: Verdict): string[] {
+  return [
+    `  acknowledged writes checked ${v.checked}`,
+    `  lost                        ${v.lost}`,
+    `  phantom                     ${v.phantom}`,
+    `  torn batches                ${v.tornBatches}`,
+    `  iterator/get disagreements  ${v.iteratorMismatches}`,
+  ]
+}
+
 export const verdictFailed = (v: Verdict): boolean => v.lost + v.phantom + v.tornBatches + v.iteratorMismatches > 0
 
 /** What a database shows: a full scan, cross-checked key by key against point reads. */

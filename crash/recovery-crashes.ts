@@ -10,7 +10,7 @@
 import { CrashError, type CrashOptions, MemFileSystem } from '../base/mem-fs.js'
 import { mulberry32 } from '../base/random.js'
 import { open } from '../engine/index.js'
-import { type Verdict, emptyVerdict } from './oracle.js'
+import { type Verdict, emptyVerdict, verdictLines } from './oracle.js'
 import { judgeRecovered, reopenAndObserve, runUntilCrash } from './power-loss.js'
 import { crashOptions, opAt } from './workload.js'
 
@@ -174,11 +174,7 @@ export function formatRecoveryCrashes(r: RecoveryCrashResult): string[] {
     `  crash sequences             ${r.points} over ${r.workloads} workloads: ${one} single, ${two} double, ${three} triple`,
     `  workload stopped by         ${r.points - r.afterKill} power losses, ${r.afterKill} kill -9s (page cache kept)`,
     `  sync:false prefix checks    ${r.prefixPoints} points, ${r.prefixFailures} not a prefix`,
-    `  acknowledged writes checked ${r.verdict.checked}`,
-    `  lost                        ${r.verdict.lost}`,
-    `  phantom                     ${r.verdict.phantom}`,
-    `  torn batches                ${r.verdict.tornBatches}`,
-    `  iterator/get disagreements  ${r.verdict.iteratorMismatches}`,
+    ...verdictLines(r.verdict),
     `  failed opens                ${r.failedOpens}`,
   ]
 }

@@ -1,6 +1,7 @@
 // The harness's verdict: one text report for the three modes, and whether the run passed.
 
 import type { CorruptionResult } from './corruption.js'
+import { type IOErrorResult, formatIOErrors, ioErrorFailures } from './io-errors.js'
 import type { KillResult } from './kill-cycles.js'
 import type { PowerLossResult } from './power-loss.js'
 import { type RecoveryCrashResult, formatRecoveryCrashes, recoveryCrashFailures } from './recovery-crashes.js'
@@ -16,6 +17,7 @@ export interface HarnessResult {
   /** The power-loss workload with crashes that persist any subset of unsynced writes. */
   reordered?: PowerLossResult
   recoveryCrashes?: RecoveryCrashResult
+  io?: IOErrorResult
 }
 
 const median = (xs: number[]): number => {
@@ -49,6 +51,7 @@ export function failures(r: HarnessResult): string[] {
   }
   if (r.recoveryCrashes) out.push(...recoveryCrashFailures(r.recoveryCrashes))
   if (r.corruption && r.corruption.wrong > 0) out.push(`corruption: ${r.corruption.wrong} injections neither detected nor recovered`)
+  if (r.io) out.push(...ioErrorFailures(r.io))
   return out
 }
 
@@ -111,7 +114,8 @@ export function formatReport(r: HarnessResult): string {
       `   CorruptionError naming another file; wrong: wrong data or writes silently lost — must be 0)`,
     )
   }
-  const problems = [...(r.kill?.verdict.problems ?? []), ...(r.power?.verdict.problems ?? []), ...(r.reordered?.verdict.problems ?? []), ...(r.recoveryCrashes?.verdict.problems ?? []), ...(r.corruption?.problems.filter((p) => p.startsWith('wrong')) ?? [])]
+  if (r.io) lines.push(...formatIOErrors(r.io))
+  const problems = [...(r.kill?.verdict.problems ?? []), ...(r.power?.verdict.problems ?? []), ...(r.reordered?.verdict.problems ?? []), ...(r.recoveryCrashes?.verdict.problems ?? []), ...(r.corruption?.problems.filter((p) => p.startsWith('wrong')) ?? []), ...(r.io?.verdict.problems ?? [])]
   if (problems.length > 0) lines.push('', 'first problems:', ...problems.slice(0, 12).map((p) => `  ${p}`))
   const failed = failures(r)
   lines.push('', failed.length === 0 ? 'VERDICT: PASS — nothing lost, no phantoms, every corruption detected or recovered' : `VERDICT: FAIL\n${failed.map((f) => `  ${f}`).join('\n')}`)

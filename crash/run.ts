@@ -10,18 +10,21 @@
 //   --encrypt (every mode with encryption at rest on)
 //   --reorder-points N (reordered writeback: crashes keeping any subset of unsynced writes)
 //   --recovery-points N (power loss during open(), 1–3 times in a row); --only takes reorder, recovery
+//   --io-points N: injection points of the "I/O errors" section (crash/io-errors.ts; CI 400, soak
+//   5,000; 0 skips it); --only takes io
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { FILE_KINDS, type FileKind, runCorruption } from './corruption.js'
 import { runKillCycles } from './kill-cycles.js'
+import { runIOErrors } from './io-errors.js'
 import { runPowerLoss } from './power-loss.js'
 import { runRecoveryCrashes } from './recovery-crashes.js'
 import { runReorderedWriteback } from './reordered-writeback.js'
 import { type HarnessResult, failures, formatReport } from './report.js'
 
-const USAGE = 'usage: npm run crash -- [--ci | --soak] [--cycles N] [--power-points N] [--corruptions N] [--seed N] [--dir PATH] [--sync true|false] [--reorder-points N] [--recovery-points N] [--only kill,power,reorder,recovery,corruption] [--corruption-kinds LIST] [--keep] [--encrypt]'
+const USAGE = 'usage: npm run crash -- [--ci | --soak] [--cycles N] [--power-points N] [--corruptions N] [--seed N] [--dir PATH] [--sync true|false] [--reorder-points N] [--recovery-points N] [--io-points N] [--only kill,power,reorder,recovery,corruption,io] [--corruption-kinds LIST] [--keep] [--encrypt]'
 
 function parseArgs(argv: string[]): Map<string, string> {
   const flags = new Map<string, string>()
@@ -34,7 +37,7 @@ function parseArgs(argv: string[]): Map<string, string> {
     else if (i + 1 < argv.length) flags.set(name, argv[++i])
     else throw new Error(`--${name} needs a value\n${USAGE}`)
   }
-  const known = ['soak', 'ci', 'keep', 'help', 'encrypt', 'cycles', 'power-points', 'corruptions', 'seed', 'dir', 'sync', 'only', 'corruption-kinds', 'reorder-points', 'recovery-points']
+  const known = ['soak', 'ci', 'keep', 'help', 'encrypt', 'cycles', 'power-points', 'corruptions', 'seed', 'dir', 'sync', 'only', 'corruption-kinds', 'reorder-points', 'recovery-points', 'io-points']
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`)
   return flags
 }
@@ -67,7 +70,7 @@ async function main(): Promise<number> {
   const seed = count(flags, 'seed', Math.floor(Math.random() * 2 ** 31))
   const sync = flags.get('sync') !== 'false'
   const encrypted = flags.get('encrypt') === 'true'
-  const only = new Set((flags.get('only') ?? 'kill,power,reorder,recovery,corruption').split(','))
+  const only = new Set((flags.get('only') ?? 'kill,power,reorder,recovery,corruption,io').split(','))
   const kinds = (flags.get('corruption-kinds')?.split(',') ?? [...FILE_KINDS]) as FileKind[]
   for (const k of kinds) if (!(FILE_KINDS as readonly string[]).includes(k)) throw new Error(`unknown file kind ${k}; one of ${FILE_KINDS.join(', ')}`)
   const result: HarnessResult = { seed, sync, encrypted }
@@ -95,6 +98,10 @@ async function main(): Promise<number> {
   }
   if (only.has('corruption')) {
     result.corruption = await runCorruption({ seed, kinds, encrypted, injections: count(flags, 'corruptions', soak ? 2000 : 200), onProgress: progress('corruptions') })
+  }
+  const ioPoints = count(flags, 'io-points', soak ? 5000 : 400)
+  if (only.has('io') && ioPoints > 0) {
+    result.io = await runIOErrors({ seed, points: ioPoints, onProgress: progress('I/O-error points') })
   }
   console.log(formatReport(result))
   return failures(result).length === 0 ? 0 : 1

@@ -6,9 +6,9 @@
 //
 // Owns: the lanes' promises, the progress waiters, the queues of manual compactions and drops,
 // the compaction cursors. Touches in EngineState: `frozen` (pop only), `versions` and `manifest`
-// (table edits, drops), table readers, `counters`, `backgroundError` (set on a failed step).
+// (table edits, drops), table readers, `counters`, `failure` (recorded on a failed step).
 // Must never: insert into the memtable or append to the WAL (the write path does); start a step
-// after close has begun waiting, or when `backgroundError` is set.
+// after close has begun waiting, or once the engine has failed.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { filePath, tableFileName, walFileName } from '../base/filenames.js'
@@ -74,8 +74,13 @@ export class BackgroundWork {
     f.reader = undefined
     s.cache.dropTable(f.fileNumber)
     if (s.lifecycle === 'closed') return
+    this.removeLeftover(f.fileNumber)
+  }
+
+  /** Removes a table no manifest lists (a replaced one, or the output of a failed job). */
+  private removeLeftover(fileNumber: number): void {
     try {
-      s.runner.remove(filePath(s.dir, tableFileName(f.fileNumber)))
+      this.s.runner.remove(filePath(this.s.dir, tableFileName(fileNumber)))
     } catch {
       // A file we fail to remove now is a leftover that the next open removes.
     }
@@ -88,9 +93,13 @@ export class BackgroundWork {
   async writeLevel0(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }> {
     const s = this.s
     if (mem.count === 0) return { tables: [], valueLogDiscards: new Map() }
+    const fileNumber = s.versions.newFileNumber()
     const result = await s.flushRunner.flush({
-      dir: s.dir, memtable: mem.freeze(), fileNumber: s.versions.newFileNumber(), table: s.tableOptions,
+      dir: s.dir, memtable: mem.freeze(), fileNumber, table: s.tableOptions,
       smallestSnapshot: s.smallestSnapshot(), retention: s.retention(),
+    }).catch((err: unknown) => {
+      this.removeLeftover(fileNumber)
+      throw err
     })
     const tables = result.tables.map((t, i) => {
       const f = new FileMetadata(t)
@@ -103,7 +112,7 @@ export class BackgroundWork {
   /** Starts the two lanes as needed (see the header). */
   schedule(): void {
     const s = this.s
-    if (s.lifecycle === 'closed' || s.backgroundError !== undefined || s.options.readOnly) return
+    if (s.lifecycle === 'closed' || s.failure.failed !== undefined || s.options.readOnly) return
     if (!this.flushing && s.frozen.length > 0) {
       this.flushing = this.flushLoop().finally(() => {
         this.flushing = undefined
@@ -130,7 +139,7 @@ export class BackgroundWork {
   private async flushLoop(): Promise<void> {
     const s = this.s
     try {
-      while (s.lifecycle !== 'closed' && s.frozen.length > 0 && s.backgroundError === undefined) {
+      while (s.lifecycle !== 'closed' && s.frozen.length > 0 && s.failure.failed === undefined) {
         await this.flushOldest()
         this.notifyProgress()
         // A new L0 table may be what the compaction lane was waiting for.
@@ -143,7 +152,7 @@ export class BackgroundWork {
   }
 
   private failBackground(err: unknown): void {
-    this.s.backgroundError ??= err
+    this.s.failure.fail(err)
     for (const m of this.manualCompactions.splice(0)) m.fail(err)
     for (const d of this.pendingDrops.splice(0)) d.fail(err)
   }
@@ -152,7 +161,7 @@ export class BackgroundWork {
     const s = this.s
     try {
       for (;;) {
-        if (s.lifecycle === 'closed' || s.backgroundError !== undefined) return
+        if (s.lifecycle === 'closed' || s.failure.failed !== undefined) return
         if (this.pendingDrops.length > 0) {
           await this.applyDrop(this.pendingDrops[0])
         } else if (this.manualCompactions.length > 0 && s.lifecycle === 'open') {
@@ -266,6 +275,10 @@ export class BackgroundWork {
         fileNumbers, table: s.tableOptions, targetFileSize: s.options.tableTargetSize,
         smallestSnapshot: s.smallestSnapshot(), dropTombstones: plan.bottommost, retention: s.retention(),
         grandparents: plan.grandparents.map((f) => ({ largestKey: f.largestKey, size: f.size })),
+      }).catch((err: unknown) => {
+        // Outputs of a failed job are in no manifest: remove them now, not at the next open.
+        for (const n of fileNumbers) this.removeLeftover(n)
+        throw err
       })
       for (const f of plan.overlapping) edit.deletedTables.push({ level: plan.outputLevel, fileNumber: f.fileNumber })
       for (const [i, t] of result.tables.entries()) {

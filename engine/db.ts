@@ -72,6 +72,8 @@ export class DB {
       versions: new VersionSet((f) => this.lanes.onObsoleteTable(f)),
       snapshots: new SnapshotList(),
     })
+    // A failed key-registry rewrite in a rotation fails the engine like any other failed write.
+    if (encryption) encryption.onFailure = (err) => this.s.failure.fail(err)
     this.lanes = new BackgroundWork(this.s, () => this.vlogMaintenance.maybeAutoGC())
     this.writes = new WritePath(this.s, this.oracle, this.subscriptions, this.lanes)
     this.reads = new ReadPath(this.s, (it) => this.vlogMaintenance.iteratorClosed(it))
@@ -276,7 +278,7 @@ export class DB {
    * a damaged or cut backup writes nothing. A full backup needs a database never written to; an
    * incremental one a database at or past its `since`. Do not write to the database meanwhile.
    */
-  load(source: BackupSource, options?: LoadOptions): Promise<BackupSummary> {
+  async load(source: BackupSource, options?: LoadOptions): Promise<BackupSummary> {
     this.checkWritable('load')
     return loadBackup(this.loadTarget(), source, options)
   }
@@ -401,6 +403,7 @@ export class DB {
   private checkWritable(operation: string): void {
     this.s.checkOpen()
     if (this.s.options.readOnly) throw new ReadOnlyError(operation)
+    this.s.failure.check()
   }
 }
 

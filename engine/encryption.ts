@@ -111,10 +111,11 @@ export class Encryption implements DataKeySource {
     const now = Date.now()
     if (this.rotation === undefined && !this.dirty && this.due(now)) {
       const next = this.registry.withNewKey(this.masterKey.length, now)
-      // A failed rewrite leaves the old key active; the next file created tries again.
+      // A failed rewrite leaves the old key active, and fails the database: its directory fsync
+      // may have failed, and a later one of the same directory would vouch for names it lost.
       this.rotation = writeKeyRegistry(this.inner, this.dir, next, this.masterKey).then(
         () => { this.registry = next },
-        () => undefined,
+        (err: unknown) => { this.onFailure?.(err) },
       ).finally(() => { this.rotation = undefined })
     }
     return this.registry.activeKey()
@@ -126,6 +127,9 @@ export class Encryption implements DataKeySource {
 
   /** The keys as they are now, for a reader that never rotates (inspection, a worker). */
   readonly snapshotKeys = (): KeyRegistry => new KeyRegistry(this.registry.keys)
+
+  /** Told of a failed registry rewrite during a rotation (the engine's failure rule). */
+  onFailure: ((err: unknown) => void) | undefined
 
   /** Waits for a rotation in flight. */
   async close(): Promise<void> {

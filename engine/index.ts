@@ -38,9 +38,10 @@ export { restore, type RestoreOptions } from './restore.js'
 export { rotateMasterKey } from './encryption.js'
 export {
   SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, ConflictError,
-  TransactionTooLargeError, ReadOnlyError, EncryptionKeyError, type ErrorCode,
+  TransactionTooLargeError, ReadOnlyError, EncryptionKeyError, FailedError, type ErrorCode,
 } from '../base/errors.js'
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
+export { IOFaultFileSystem, type IOFault, type IOFaultKind, type IOErrno, IO_FAULT_KINDS } from '../base/io-fault-fs.js'
 export { RealFileSystem } from '../base/real-fs.js'
 export type { FileSystem } from '../base/fs.js'
 export { inspectDatabase, verifyDatabase, lockHolder, type DatabaseInfo, type TableInfo, type VerifyResult, type VerifyProblem, type InspectOptions } from './inspect.js'

@@ -69,7 +69,8 @@ export async function closeEngine(
     await writes.idle()
     await lanes.settle()
     lanes.failQueued(new ClosedError('database closed during compactRange'), new ClosedError('database closed during dropPrefix'))
-    if (s.backgroundError === undefined && !s.options.readOnly) {
+    // After a failure nothing more is fsynced: it would vouch for bytes that may be gone.
+    if (s.failure.failed === undefined && !s.options.readOnly) {
       await s.vlog.sync()
       await s.wal.sync()
     }

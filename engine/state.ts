@@ -6,7 +6,8 @@
 // - `mem`, `wal`, `walNumber`, `frozen.unshift`: the write path only, as the writer queue's leader
 //   or inside runExclusive (value-log relocation also inserts into `mem` that way).
 // - `frozen.pop`, `manifest` edits of tables: the background lanes only.
-// - `lifecycle`: db.ts only (open and close). `backgroundError`: set once, by whoever fails first.
+// - `lifecycle`: db.ts only (open and close). `failure`: recorded once, by whoever fails first
+//   (engine/failure.ts: the one failure rule).
 // - `stalledWrites`: the write path only (around a stall's wait); the compaction lane reads it.
 // - `iterators`: the read path adds and removes; close() abandons them.
 // It holds state and small derived answers only: no I/O, no scheduling.
@@ -20,6 +21,7 @@ import type { BlockCache, TableWriterOptions } from '../sstable/index.js'
 import type { ValueLog } from '../vlog/index.js'
 import type { LogWriter } from '../wal/index.js'
 import type { Encryption } from './encryption.js'
+import { EngineFailure } from './failure.js'
 import type { DBIterator } from './iterator.js'
 import type { ResolvedOptions } from './options.js'
 import type { SnapshotList } from './snapshot.js'
@@ -71,7 +73,8 @@ export class EngineState {
   lifecycle: Lifecycle = 'open'
   /** Write groups waiting in a stall now; while closing, compactions go on as long as one waits. */
   stalledWrites = 0
-  backgroundError: unknown = undefined
+  /** The one failure rule (engine/failure.ts): once recorded, every write path throws it. */
+  readonly failure = new EngineFailure()
   readonly counters: EngineCounters = {
     flushes: 0, compactions: 0, trivialMoves: 0, compactionBytesRead: 0, compactionBytesWritten: 0,
     walBytesWritten: 0, valueLogBytesWritten: 0, stalls: 0, stallMs: 0,
@@ -114,9 +117,15 @@ export class EngineState {
     if (this.lifecycle !== 'open') throw new ClosedError()
   }
 
-  /** Throws the first background failure, after which nothing more may be written. */
+  /**
+   * Throws the engine's failure, after which nothing more may be written. A writer that failed
+   * outside the write path (GC closing the active value-log file, say) fails the engine here at
+   * the latest.
+   */
   throwIfFailed(): void {
-    if (this.backgroundError !== undefined) throw this.backgroundError
+    const stopped = this.vlog.failed ?? this.wal?.failed ?? this.manifest?.failed
+    if (stopped !== undefined) this.failure.fail(stopped)
+    this.failure.check()
   }
 
   smallestSnapshot(): number {

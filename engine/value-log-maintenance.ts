@@ -5,7 +5,7 @@
 //
 // Owns: the ValueLogGC instance, the retired-file list, the auto-GC flag. Touches in EngineState:
 // the value log, `wal` and `mem` (relocation only, inside the writer queue's runExclusive), the
-// manifest (value-log deletions only), `backgroundError` (set on a failed relocation append).
+// manifest (value-log deletions only), `failure` (recorded on any failed write).
 // Must never: insert into the memtable or append to the WAL outside runExclusive; delete a file an
 // open iterator may still read; touch tables.
 
@@ -44,8 +44,12 @@ export class ValueLogMaintenance {
       vlog: s.vlog,
       discards: () => s.versions.valueLogs,
       rotateValueLog: () => writes.runExclusive(async () => {
-        await s.vlog.seal()
-        await s.vlog.closeActive()
+        try {
+          await s.vlog.seal()
+          await s.vlog.closeActive()
+        } catch (err) {
+          throw s.failure.fail(err)
+        }
       }),
       flush,
       lookup: (key, seq) => reads.lookup(key, seq),
@@ -94,8 +98,7 @@ export class ValueLogMaintenance {
       s.wal.append(record)
       await s.wal.sync()
     } catch (err) {
-      s.backgroundError ??= err
-      throw err
+      throw s.failure.fail(err)
     }
     for (const r of relocations) s.mem.add(r.key, r.seq, r.kind, r.pointer)
     return true
@@ -105,7 +108,11 @@ export class ValueLogMaintenance {
   private async retireValueLog(number: number): Promise<void> {
     const edit = emptyEdit()
     edit.deletedValueLogs = [number]
-    await this.s.manifest.append(edit)
+    try {
+      await this.s.manifest.append(edit)
+    } catch (err) {
+      throw this.s.failure.fail(err)
+    }
     this.s.versions.apply(edit)
     this.retired.push({ number, waitFor: new Set(this.s.iterators) })
     this.deleteRetired()

@@ -3,7 +3,7 @@
 //
 // Owns: the writer queue, the oracle's write registration, the change feed's publishing, the
 // stall counters. Touches in EngineState: `mem`, `wal`, `walNumber`, `frozen` (unshift only),
-// `versions.lastSeq`, the value log's active file, `backgroundError` (set on a failed append).
+// `versions.lastSeq`, the value log's active file, `failure` (recorded by any failed step).
 // Must never: insert into the memtable except as the writer queue's leader (commitGroup) or from
 // inside runExclusive; edit tables in the manifest (the background lanes do); wait for the
 // background lanes other than through the `lanes` hooks it is given.
@@ -118,14 +118,20 @@ export class WritePath {
       if (sync) await s.wal.sync()
     } catch (err) {
       // The WAL may now hold a record we cannot vouch for: stop accepting writes.
-      s.backgroundError ??= err
-      throw err
+      throw s.failure.fail(err)
     }
     let seq = firstSeq
-    for (const w of group) {
-      const { kinds, keys, values } = w.ops
-      w.ops.firstSeq = seq
-      for (let i = 0; i < kinds.length; i++) s.mem.add(keys[i], seq++, kinds[i], values[i])
+    try {
+      for (const w of group) {
+        const { kinds, keys, values } = w.ops
+        w.ops.firstSeq = seq
+        for (let i = 0; i < kinds.length; i++) s.mem.add(keys[i], seq++, kinds[i], values[i])
+      }
+    } catch (err) {
+      // The WAL holds the group but the memtable only part of it: the sequence numbers are
+      // spent, and a later group must not reuse them. Only a reopen can replay it whole.
+      s.versions.lastSeq = firstSeq + count - 1
+      throw s.failure.fail(err)
     }
     s.versions.lastSeq = firstSeq + count - 1
     if (captured) this.subscriptions.publish(captured, firstSeq)
@@ -214,13 +220,20 @@ export class WritePath {
     // The frozen memtable's pointers must lead to durable values before its table can replace
     // the WAL, and only the newest WAL may point past the value log's durable end. Sealed: once
     // the table replaces the WAL, the value log's own marker vouches for those values.
-    await s.vlog.seal()
-    await s.wal.sync()
-    await s.wal.close()
-    const number = s.versions.newFileNumber()
-    s.wal = LogWriter.create(s.fs.create(filePath(s.dir, walFileName(number))), 'wal')
-    await s.wal.sync()
-    await s.fs.syncDir(s.dir)
+    // Any failure here fails the engine (wal, walNumber and mem are out of step from wal.close()
+    // on); reads, all that is still allowed, use only mem and frozen, which stay right.
+    let number: number
+    try {
+      await s.vlog.seal()
+      await s.wal.sync()
+      await s.wal.close()
+      number = s.versions.newFileNumber()
+      s.wal = LogWriter.create(s.fs.create(filePath(s.dir, walFileName(number))), 'wal')
+      await s.wal.sync()
+      await s.fs.syncDir(s.dir)
+    } catch (err) {
+      throw s.failure.fail(err)
+    }
     s.frozen.unshift({ mem: s.mem, walNumber: s.walNumber })
     s.mem = s.newMemtable()
     s.walNumber = number
@@ -245,7 +258,11 @@ export class WritePath {
       if (seq <= this.s.versions.lastSeq) return
       const edit = emptyEdit()
       edit.lastSeq = seq
-      await this.s.manifest.append(edit)
+      try {
+        await this.s.manifest.append(edit)
+      } catch (err) {
+        throw this.s.failure.fail(err)
+      }
       this.s.versions.apply(edit)
     })
   }
@@ -257,10 +274,14 @@ export class WritePath {
  */
 async function startValueLogFile(s: EngineState): Promise<void> {
   const number = s.versions.newFileNumber()
-  await s.vlog.startFile(number)
-  const edit = emptyEdit()
-  edit.addedValueLogs = [number]
-  edit.nextFileNumber = s.versions.nextFileNumber
-  await s.manifest.append(edit)
-  s.versions.apply(edit)
+  try {
+    await s.vlog.startFile(number)
+    const edit = emptyEdit()
+    edit.addedValueLogs = [number]
+    edit.nextFileNumber = s.versions.nextFileNumber
+    await s.manifest.append(edit)
+    s.versions.apply(edit)
+  } catch (err) {
+    throw s.failure.fail(err)
+  }
 }

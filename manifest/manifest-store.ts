@@ -89,6 +89,11 @@ export class ManifestWriter {
   private readonly log: LogWriter
   /** Appends run one at a time: an edit and its commit record must be adjacent. */
   private tail: Promise<void> = Promise.resolve()
+  /**
+   * The first failed edit. Later edits are refused with it: one appended behind a record whose
+   * fsync failed would sit behind bytes that may be gone, and the manifest would not open.
+   */
+  private failure: unknown = undefined
 
   private constructor(number: number, log: LogWriter) {
     this.number = number
@@ -120,9 +125,22 @@ export class ManifestWriter {
   /** Appends one edit and waits until it and its commit record are durable. */
   append(edit: VersionEdit): Promise<void> {
     const payload = encodeVersionEdit(edit)
-    const done = this.tail.then(() => appendCommitted(this.log, payload))
+    const done = this.tail.then(async () => {
+      if (this.failure !== undefined) throw this.failure
+      try {
+        await appendCommitted(this.log, payload)
+      } catch (err) {
+        this.failure ??= err
+        throw err
+      }
+    })
     this.tail = done.catch(() => undefined)
     return done
+  }
+
+  /** The first failed edit, if any. */
+  get failed(): unknown {
+    return this.failure
   }
 
   close(): Promise<void> {

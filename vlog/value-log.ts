@@ -52,6 +52,13 @@ export class ValueLog {
   private active: ActiveFile | undefined
   /** Entries appended since the last sync. */
   private unsynced = false
+  /** Appends so far: a sync covers those made before it started. */
+  private appends = 0
+  /**
+   * The first failed write, create or fsync. Once set the value log refuses every append, sync and
+   * new file: after a failed fsync the bytes it covered may be gone whatever a later one says.
+   */
+  private failure: unknown = undefined
   /** The active file's length as of its last sync. */
   private syncedEnd = 0
   /** The active file's length after its last durable marker (seal()). */
@@ -155,11 +162,12 @@ export class ValueLog {
    */
   async seal(): Promise<void> {
     const a = this.active
-    if (a === undefined) return
+    // After a failure nothing can be vouched for: no marker (close() still closes).
+    if (a === undefined || this.failure !== undefined) return
     await this.sync()
     if (this.active !== a || this.syncedEnd <= this.sealedEnd) return
     const marker = encodeMarker(this.syncedEnd)
-    a.file.append(marker)
+    this.guardSync(() => a.file.append(marker))
     this.sizes.set(a.number, this.sizes.get(a.number)! + marker.length)
     this.unsynced = true
     await this.sync()
@@ -186,10 +194,13 @@ export class ValueLog {
   async startFile(number: number): Promise<void> {
     await this.seal()
     await this.closeActive()
-    const file = this.fs.create(this.path(number))
-    file.append(encodeFileHeader())
-    await file.sync()
-    await this.fs.syncDir(this.dir)
+    const file = await this.guard(async () => {
+      const f = this.fs.create(this.path(number))
+      f.append(encodeFileHeader())
+      await f.sync()
+      await this.fs.syncDir(this.dir)
+      return f
+    })
     this.active = { number, file, entries: 0 }
     this.syncedEnd = VLOG_HEADER_SIZE
     this.sealedEnd = VLOG_HEADER_SIZE
@@ -201,6 +212,7 @@ export class ValueLog {
    * requires: an active file (startFile), and needsNewFile() was consulted for the total size.
    */
   append(entries: ValueLogEntry[]): ValuePointer[] {
+    this.checkUsable()
     const a = this.active!
     let total = 0
     for (const e of entries) total += entrySize(e.key, e.value)
@@ -214,8 +226,9 @@ export class ValueLog {
       pointers.push({ fileNumber: a.number, offset: base + at, length })
       at += length
     }
-    a.file.append(buf)
+    this.guardSync(() => a.file.append(buf))
     this.unsynced = true
+    this.appends++
     a.entries += entries.length
     this.sizes.set(a.number, base + total)
     return pointers
@@ -223,13 +236,45 @@ export class ValueLog {
 
   /** Makes every appended entry durable. */
   async sync(): Promise<void> {
+    this.checkUsable()
     if (!this.unsynced) return
-    this.unsynced = false
     const a = this.active
     if (a === undefined) return
     const end = this.sizes.get(a.number)!
-    await a.file.sync()
+    const appends = this.appends
+    // The flag is cleared only once the fsync has succeeded: a failed one fails the value log.
+    await this.guard(() => a.file.sync())
+    if (this.appends === appends) this.unsynced = false
     if (this.active === a) this.syncedEnd = Math.max(this.syncedEnd, end)
+  }
+
+  /** The first failure of a write, create or fsync, if any (then every later write throws it). */
+  get failed(): unknown {
+    return this.failure
+  }
+
+  private checkUsable(): void {
+    if (this.failure !== undefined) throw this.failure
+  }
+
+  private async guard<T>(step: () => Promise<T>): Promise<T> {
+    this.checkUsable()
+    try {
+      return await step()
+    } catch (err) {
+      this.failure ??= err
+      throw err
+    }
+  }
+
+  private guardSync(step: () => void): void {
+    this.checkUsable()
+    try {
+      step()
+    } catch (err) {
+      this.failure ??= err
+      throw err
+    }
   }
 
   /** The active file and how much of it is durable, or undefined before the first file. */
@@ -245,9 +290,15 @@ export class ValueLog {
   async closeActive(): Promise<void> {
     const a = this.active
     if (a === undefined) return
+    if (this.failure !== undefined) {
+      // Nothing more can be made durable: close without an fsync that would vouch for lost bytes.
+      this.active = undefined
+      await a.file.close()
+      return
+    }
+    await this.guard(() => a.file.sync())
     this.active = undefined
     this.unsynced = false
-    await a.file.sync()
     await a.file.close()
   }
 

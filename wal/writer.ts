@@ -6,6 +6,8 @@
 // A WAL is written in format version 2: each record carries the file's durable end as of the last
 // successful sync(), and close() of a fully synced log appends (and syncs) a marker claiming all of
 // it, so a reader can tell damage to synced bytes from a crash's out-of-order writeback.
+// A failed append or sync poisons the writer: every later append and sync throws that first error,
+// since after a failed fsync the records it covered may be gone whatever a later fsync reports.
 
 import { randomFillSync } from 'node:crypto'
 import { assert } from '../base/assert.js'
@@ -35,6 +37,7 @@ export class LogWriter {
   private syncedEnd = 0
   /** The largest durable end any record of this file claims. */
   private claimed = 0
+  private failure: unknown = undefined
 
   private constructor(file: WritableFile, salt: number, version: number) {
     this.file = file
@@ -79,10 +82,21 @@ export class LogWriter {
 
   /** Makes every appended record durable. */
   async sync(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure
     const end = this.file.size
-    await this.file.sync()
+    try {
+      await this.file.sync()
+    } catch (err) {
+      this.failure ??= err
+      throw err
+    }
     // Only a sync that succeeded moves the claim: after a failed fsync nothing is vouched for.
     this.syncedEnd = Math.max(this.syncedEnd, end)
+  }
+
+  /** The first failed append or sync, if any. */
+  get failed(): unknown {
+    return this.failure
   }
 
   /**
@@ -90,7 +104,7 @@ export class LogWriter {
    * of it, synced, so damage anywhere in it reads as damage; otherwise the file is closed unsynced.
    */
   async close(): Promise<void> {
-    if (!this.closed && this.version === LOG_FORMAT_CLAIMING && this.syncedEnd === this.file.size && this.syncedEnd > this.claimed) {
+    if (!this.closed && this.failure === undefined && this.version === LOG_FORMAT_CLAIMING && this.syncedEnd === this.file.size && this.syncedEnd > this.claimed) {
       const buf = this.frameBuffer(recordSize(0, this.version))
       const end = encodeRecord(buf, 0, undefined, this.salt, this.claim())
       this.write(buf.subarray(0, end))
@@ -113,7 +127,13 @@ export class LogWriter {
 
   private write(frame: Uint8Array): void {
     assert(!this.closed, `LogWriter: append to closed log ${this.file.path}`)
-    this.file.append(frame)
+    if (this.failure !== undefined) throw this.failure
+    try {
+      this.file.append(frame)
+    } catch (err) {
+      this.failure ??= err
+      throw err
+    }
   }
 
   private frameBuffer(size: number): Uint8Array {
