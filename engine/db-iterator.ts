@@ -52,7 +52,8 @@ interface PendingVersion {
 }
 
 
-interface Bounds {
+/** A range resolved to its two ends (prefix folded in); undefined ends are unbounded. */
+export interface Bounds {
   lower?: Uint8Array
   lowerExclusive: boolean
   upper?: Uint8Array
@@ -65,7 +66,7 @@ function maxBound(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Ar
   return compareBytes(a, b) >= 0 ? a : b
 }
 
-function resolveBounds(r: RangeOptions): Bounds {
+export function resolveBounds(r: RangeOptions): Bounds {
   const b: Bounds = { lowerExclusive: false, upperExclusive: true }
   if (r.gt !== undefined) (b.lower = r.gt), (b.lowerExclusive = true)
   else if (r.gte !== undefined) b.lower = r.gte
