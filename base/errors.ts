@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'SETT_TXN_TOO_LARGE'
   | 'SETT_READ_ONLY'
   | 'SETT_ENCRYPTION_KEY'
+  | 'SETT_SUBSCRIBER_OVERFLOW'
 
 export class SettError extends Error {
   readonly code: ErrorCode
@@ -100,5 +101,18 @@ export class ReadOnlyError extends SettError {
 export class EncryptionKeyError extends SettError {
   constructor(message: string) {
     super('SETT_ENCRYPTION_KEY', message)
+  }
+}
+
+/**
+ * A change-feed subscriber fell behind by more than its queue may hold (subscribe's
+ * maxQueueBytes, with onFull 'end'): the subscription ended. Every change up to `lastVersion`
+ * was handed to its callback; none after it will be.
+ */
+export class SubscriberOverflowError extends SettError {
+  readonly lastVersion: number
+  constructor(limit: number, lastVersion: number) {
+    super('SETT_SUBSCRIBER_OVERFLOW', `subscriber fell behind by more than its queue limit of ${limit} bytes; ended after handing over version ${lastVersion}`)
+    this.lastVersion = lastVersion
   }
 }
