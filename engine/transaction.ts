@@ -188,6 +188,11 @@ export class Transaction {
     return this.state === 'open'
   }
 
+  /** `await using txn = ...`: a transaction still open when the scope ends is discarded, never committed. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.discard()
+  }
+
   private end(state: State): void {
     this.state = state
     if (this.tracksReads) this.host.oracle.end(this.snap.seq)
@@ -310,6 +315,15 @@ export class TransactionIterator implements AsyncIterableIterator<Entry<Buffer |
   async return(): Promise<IteratorResult<Entry<Buffer | undefined>>> {
     this.close()
     return { done: true, value: undefined }
+  }
+
+  /** `await using it = txn.iterator()` closes it when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
   }
 
   [Symbol.asyncIterator](): this {
