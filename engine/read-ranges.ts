@@ -89,8 +89,9 @@ export class ReadRanges {
     return span
   }
 
-  /** The covered ranges as they stand, sorted and merged, for the commit's check. */
-  compile(): KeyRanges {
+  /** The covered ranges as they stand, sorted and merged, for the commit's check; undefined if no iterator was opened. */
+  compile(): KeyRanges | undefined {
+    if (this.spans.length === 0) return undefined
     const covered = this.spans.map((s) => s.covered()).filter((c) => c !== undefined)
     return new KeyRanges(covered)
   }

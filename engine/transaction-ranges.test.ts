@@ -90,6 +90,31 @@ async function conflicts(keys: string[], read: (txn: Transaction) => void, write
   return refused
 }
 
+describe('under concurrency', () => {
+  it('at most two on call: 30 concurrent workers, each adds itself only if it saw fewer than two', async () => {
+    const db = await open('/db', options(new MemFileSystem()))
+    const rng = makeRng(testSeed())
+    let refused = 0
+    await Promise.all(Array.from({ length: 30 }, async (_, w) => {
+      await turn()
+      try {
+        await db.transaction(async (txn) => {
+          const reverse = rng.chance(0.5)
+          const seen = [...txn.iterator(rng.chance(0.5) ? { prefix: 'oncall/', reverse } : { gte: 'oncall/', lt: 'oncall0', reverse })].length
+          for (let t = rng.int(3); t > 0; t--) await turn()
+          if (seen < 2) txn.put(`oncall/${String(w).padStart(2, '0')}`, '1')
+        }, { retries: 40 })
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err
+        refused++
+      }
+    }))
+    expect([...db.iterator({ prefix: 'oncall/' })].length).toBe(2)
+    expect(refused).toBe(0)
+    await db.close()
+  })
+})
+
 describe('the ends of a covered range', () => {
   const keys = ['b', 'd', 'f', 'h']
   const take = (options: Parameters<Transaction['iterator']>[0]) => (txn: Transaction) => void [...txn.iterator(options)]
