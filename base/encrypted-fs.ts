@@ -92,7 +92,7 @@ export function decodeEncryptionHeader(path: string, size: number, header: Uint8
   return { key: key.key, nonce: header.slice(16, 16 + CTR_NONCE_SIZE) }
 }
 
-/** LOCK and LOCK.r.<pid> hold PIDs, written by the inner file system's lock(): read as they are. */
+/** LOCK (and old versions' LOCK.r.<pid>) hold PIDs, written by the inner file system's lock(): read as they are. */
 function isPlain(path: string): boolean {
   return parseFileName(path.slice(path.lastIndexOf('/') + 1))?.kind === 'lock'
 }

@@ -1,7 +1,7 @@
 // Every file name in a database directory is built and parsed here, and nowhere else.
 //
-//   LOCK               the directory lock (a writer's)
-//   LOCK.r.PID         a read-only open's share of it, one per process
+//   LOCK               the directory lock (an OS lock on this file; a writer's PID inside, for messages)
+//   LOCK.r.PID         left by read-only opens of older versions (PID files); ignored
 //   CURRENT            names the live manifest
 //   MANIFEST-NNNNNN    the manifest (log of version edits)
 //   NNNNNN.wal         write-ahead log of one memtable
@@ -17,7 +17,7 @@ export type FileKind = 'lock' | 'current' | 'manifest' | 'wal' | 'table' | 'vlog
 
 export interface ParsedFileName {
   kind: FileKind
-  /** The file number; 0 for LOCK and CURRENT, the PID for a reader's LOCK.r.PID. */
+  /** The file number; 0 for LOCK and CURRENT, the PID for an old reader's LOCK.r.PID. */
   number: number
 }
 
@@ -26,8 +26,6 @@ function pad(n: number): string {
 }
 
 export const LOCK_FILE = 'LOCK'
-/** A read-only holder's file beside the lock at `lockPath`: `LOCK.r.<pid>`. */
-export const readerLockPath = (lockPath: string, pid: number): string => `${lockPath}.r.${pid}`
 const READER_LOCK = /^LOCK\.r\.(\d+)$/
 export const CURRENT_FILE = 'CURRENT'
 export const KEY_REGISTRY_FILE = 'KEYREGISTRY'

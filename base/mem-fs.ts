@@ -18,6 +18,11 @@
 // - crashAfter(n): the n-th mutating operation from now fails with CrashError, without effect,
 //   and every later call fails too: the process is dead. onOperation lets a test pick the op.
 // - crash(): a NEW instance holding what the disk shows after a power loss (see CrashOptions).
+// - restart(): a NEW instance as a process finds it after the last one was killed: everything,
+//   unsynced bytes and names included, still unsynced (a later crash() may lose them).
+//   Two models of the unsynced bytes: a prefix of them, maybe with a torn last sector (the
+//   default), or `writeback: 'any'`, LazyFS's model: any subset of the unsynced writes, each split
+//   at 4 KiB page boundaries into pieces that survive independently; the gaps read as zeros.
 // - flipBit / truncateFile: damage applied to both current and durable state.
 //
 // Mutating operations (each call counts in opCount, even one that then fails with NotFoundError):
@@ -71,12 +76,24 @@ export interface CrashOptions {
    * journaling file system may have). When false none survive. Default false.
    */
   keepUnsyncedNameOps?: boolean
+  /**
+   * 'prefix' (default): the unsynced tail survives as a prefix (see tearUnsynced). 'any': every
+   * unsynced write is cut at page boundaries (WRITEBACK_PAGE) and each piece survives or not on
+   * its own, as a page cache writes dirty pages back in any order; the file ends after the last
+   * surviving piece and the gaps before it are zeros. tearUnsynced is ignored then.
+   */
+  writeback?: 'prefix' | 'any'
 }
+
+/** The page size of the 'any' writeback model: the unit a kernel writes back on its own. */
+export const WRITEBACK_PAGE = 4096
 
 class Inode {
   data: Uint8Array
   length = 0
   syncedLength = 0
+  /** The appends since the last sync, as [start, end) ranges: the pieces the 'any' model draws from. */
+  unsynced: [number, number][] = []
 
   constructor(capacity = 64) {
     this.data = new Uint8Array(capacity)
@@ -86,7 +103,13 @@ class Inode {
     const need = this.length + src.length
     if (need > this.data.length) this.grow(need)
     this.data.set(src, this.length)
+    if (src.length > 0) this.unsynced.push([this.length, need])
     this.length = need
+  }
+
+  markSynced(): void {
+    this.syncedLength = this.length
+    this.unsynced = []
   }
 
   /** Cuts (or zero-extends) the bytes; see the header for what stays durable. */
@@ -95,6 +118,7 @@ class Inode {
     if (n > this.length) this.data.fill(0, this.length, n)
     this.length = n
     this.syncedLength = Math.min(this.syncedLength, n)
+    this.unsynced = this.unsynced.filter(([start]) => start < n).map(([start, end]) => [start, Math.min(end, n)])
   }
 
   private grow(need: number): void {
@@ -104,6 +128,29 @@ class Inode {
     next.set(this.data.subarray(0, this.length))
     this.data = next
   }
+}
+
+// The 'any' writeback model: the synced bytes, then each page-sized piece of each unsynced write
+// kept or dropped on its own. Each file draws its own keep rate, so some crashes keep nearly all
+// of a file's pieces and some nearly none.
+function survivingPieces(inode: Inode, random: () => number): Inode {
+  const rate = random()
+  const kept: [number, number][] = []
+  for (const [start, end] of inode.unsynced) {
+    for (let at = start; at < end; ) {
+      const pieceEnd = Math.min(end, (Math.floor(at / WRITEBACK_PAGE) + 1) * WRITEBACK_PAGE)
+      if (random() < rate) kept.push([at, pieceEnd])
+      at = pieceEnd
+    }
+  }
+  let length = inode.syncedLength
+  for (const [, end] of kept) length = Math.max(length, end)
+  const copy = new Inode(Math.max(64, length))
+  copy.data.set(inode.data.subarray(0, inode.syncedLength))
+  for (const [start, end] of kept) copy.data.set(inode.data.subarray(start, end), start)
+  copy.length = length
+  copy.syncedLength = length
+  return copy
 }
 
 /** A queued change to the names of one directory. A cross-directory rename sits in both queues. */
@@ -166,6 +213,7 @@ export class MemFileSystem implements FileSystem {
   crash(options: CrashOptions = {}): MemFileSystem {
     const random = mulberry32(options.seed ?? 1)
     const tear = options.tearUnsynced ?? true
+    const anyOrder = options.writeback === 'any'
     const names = new Map(this.durable)
     if (options.keepUnsyncedNameOps) {
       for (const dir of [...this.pending.keys()].sort()) {
@@ -181,11 +229,41 @@ export class MemFileSystem implements FileSystem {
       const inode = names.get(path)!
       let copy = copies.get(inode)
       if (copy === undefined) {
-        copy = this.survivingCopy(inode, tear, random)
+        copy = anyOrder ? survivingPieces(inode, random) : this.survivingCopy(inode, tear, random)
         copies.set(inode, copy)
       }
       next.current.set(path, copy)
       next.durable.set(path, copy)
+    }
+    return next
+  }
+
+  /**
+   * What a new process finds after this one was killed (kill -9) but the machine kept running: a
+   * new, uncrashed instance with every current name and byte, the page cache included, and the
+   * same unsynced state, so a later crash() of it still loses what was never synced. Locks are not
+   * held any more (the kernel drops them with the process); a LOCK file stays, as on a disk.
+   */
+  restart(): MemFileSystem {
+    const next = new MemFileSystem()
+    for (const dir of this.dirs) next.dirs.add(dir)
+    const copies = new Map<Inode, Inode>()
+    const copyOf = (inode: Inode): Inode => {
+      let copy = copies.get(inode)
+      if (copy === undefined) {
+        copy = new Inode(Math.max(64, inode.length))
+        copy.data.set(inode.data.subarray(0, inode.length))
+        copy.length = inode.length
+        copy.syncedLength = inode.syncedLength
+        copy.unsynced = inode.unsynced.map(([a, b]) => [a, b])
+        copies.set(inode, copy)
+      }
+      return copy
+    }
+    for (const [path, inode] of this.current) next.current.set(path, copyOf(inode))
+    for (const [path, inode] of this.durable) next.durable.set(path, copyOf(inode))
+    for (const [dir, ops] of this.pending) {
+      next.pending.set(dir, ops.map((op) => ({ ...op, inode: copyOf(op.inode) })))
     }
     return next
   }
@@ -349,16 +427,16 @@ export class MemFileSystem implements FileSystem {
     this.checkAlive()
     const p = normalize(path)
     if (this.locks.has(p)) throw new LockError(p, 'a writer in this MemFileSystem')
-    if (mode === 'shared') return this.lockShared(p)
-    if (this.sharedLocks.has(p)) throw new LockError(p, `${this.sharedLocks.get(p)} read-only handles in this MemFileSystem`)
+    if (mode === 'exclusive' && this.sharedLocks.has(p)) throw new LockError(p, `${this.sharedLocks.get(p)} read-only handles in this MemFileSystem`)
     this.requireParent(p)
-    // Mirror RealFileSystem, whose LOCK file shows up in list(); made durable at once.
-    let inode = this.current.get(p)
-    if (inode === undefined) {
-      inode = new Inode()
+    // Mirror RealFileSystem, whose LOCK file is created when missing and stays after release;
+    // made durable at once.
+    if (!this.current.has(p)) {
+      const inode = new Inode()
       this.current.set(p, inode)
       this.durable.set(p, inode)
     }
+    if (mode === 'shared') return this.lockShared(p)
     this.locks.add(p)
     let held = true
     return {
@@ -367,14 +445,11 @@ export class MemFileSystem implements FileSystem {
         if (!held) return
         held = false
         this.locks.delete(p)
-        if (this.current.get(p) === inode) this.current.delete(p)
-        if (this.durable.get(p) === inode) this.durable.delete(p)
       },
     }
   }
 
   private lockShared(p: string): FileLock {
-    this.requireParent(p)
     this.sharedLocks.set(p, (this.sharedLocks.get(p) ?? 0) + 1)
     let held = true
     return {
@@ -487,7 +562,7 @@ class MemWritableFile implements WritableFile {
   async sync(): Promise<void> {
     this.fs.gate('sync', this.path)
     if (this.closed) throw new IOError(`sync ${this.path}: file is closed`)
-    this.inode.syncedLength = this.inode.length
+    this.inode.markSynced()
   }
 
   async close(): Promise<void> {

@@ -6,13 +6,12 @@
 // through fs.promises FileHandles, which cost more per call.
 // ENOENT becomes NotFoundError, every other node:fs failure IOError with the original as cause.
 //
-// Locking: Node has no flock, so the LOCK file holds the writer's PID and each process with the
-// directory open read-only leaves a LOCK.r.<pid> file beside it (see lock()).
+// Locking: an OS advisory lock on LOCK (see lock()); the PID inside is only for the message.
 
 import * as fs from 'node:fs'
-import { basename, dirname, resolve } from 'node:path'
+import { resolve } from 'node:path'
+import fsExt from 'fs-native-extensions'
 import { InvalidArgumentError, IOError, LockError, NotFoundError } from './errors.js'
-import { readerLockPath } from './filenames.js'
 import type { FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
 
 function wrap(err: unknown, what: string): Error {
@@ -39,19 +38,32 @@ function closeFd(fd: number, what: string): Promise<void> {
   return new Promise((ok, fail) => fs.close(fd, (err) => (err ? fail(wrap(err, what)) : ok())))
 }
 
-// Absolute LOCK paths held by this process, so that opening one directory twice in one process
-// is refused even though the PID in the file is our own.
+// Absolute LOCK paths this process holds exclusive (a writer), and those it holds shared with the
+// number of read-only handles. The kernel refuses a second writer in this process as well (an
+// open-file-description lock belongs to one open()); these only name the holder in the message.
 const heldLocks = new Set<string>()
-// Absolute LOCK paths this process holds shared (read-only), with the number of handles.
 const sharedHolds = new Map<string, number>()
 
-/** True when a process with this id exists (EPERM: it exists but belongs to another user). */
-function processAlive(pid: number): boolean {
+/** Asks for the OS lock without waiting; false when another holder excludes it. */
+function tryLock(fd: number, shared: boolean, what: string): boolean {
   try {
-    process.kill(pid, 0)
-    return true
+    return fsExt.tryLock(fd, { shared })
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH'
+    // fcntl(2) may report a conflicting lock as EACCES as well as EAGAIN.
+    if ((err as NodeJS.ErrnoException).code === 'EACCES') return false
+    throw wrap(err, what)
+  }
+}
+
+/** The PID a writer left in LOCK (only for messages), or undefined when it is empty or unreadable. */
+function writerPid(fd: number): number | undefined {
+  try {
+    const buf = Buffer.alloc(32)
+    const n = fs.readSync(fd, buf, 0, buf.length, 0)
+    const pid = Number.parseInt(buf.toString('utf8', 0, n).trim(), 10)
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
   }
 }
 
@@ -134,105 +146,71 @@ export class RealFileSystem implements FileSystem {
   }
 
   /**
-   * Exclusive (a writer): creates `path` exclusively ('wx') holding our PID. When it already
-   * exists, the PID inside decides: a live other process holds it → LockError; this process and
-   * our registry says we hold it → LockError (one directory opened twice); otherwise it is stale
-   * (the holder died, or a crashed run of ours left it) and we take it over by rewriting the PID.
-   * Then any live read-only holder (a LOCK.r.<pid> file of a live process) makes us let go again.
+   * An OS advisory lock on `path`, held through an fd kept open until release(): on Linux an
+   * open-file-description lock (fcntl F_OFD_SETLK, whole file), on macOS flock(), on Windows
+   * LockFileEx, through fs-native-extensions. The kernel drops it when the process dies, however it
+   * dies, so a lock is never stale; and it sees every process on the host whatever its PID
+   * namespace. LOCK itself is created when missing and never removed: removing it would let one
+   * process lock the unlinked file while another locks a new one.
    *
-   * Shared (read-only): writes LOCK.r.<our pid> (one per process, counted across handles), then
-   * fails if a live writer holds LOCK. Each side announces itself before it looks for the other,
-   * so of a reader and a writer racing, at least one sees the other and fails; never both get in.
-   * Stale files of dead processes never block: a writer removes stale reader files, a reader
-   * ignores a stale LOCK (and changes nothing but its own file).
-   *
-   * Caveat: PIDs are reused. If the holder died and an unrelated live process now has its PID,
-   * the lock looks held and the caller gets LockError until the file is removed by hand; it never
-   * lets two live holders in. Two processes taking over the same stale lock at the same instant
-   * can both succeed (read-check-write is not atomic); opening one directory from several
-   * processes at once while a stale lock sits there is not supported.
+   * Exclusive (a writer): write lock on an fd open for writing; then our PID is written into LOCK,
+   * for the message another opener gets (the lock, not the PID, decides), and cut again on release.
+   * Shared (a read-only open): read lock on an fd open for reading; nothing is written (an empty
+   * LOCK is created only when there is none, as in a directory last closed by an older Sett).
    */
   lock(path: string, mode: LockMode = 'exclusive'): FileLock {
     const abs = resolve(path)
     if (heldLocks.has(abs)) throw new LockError(abs, `this process (pid ${process.pid}), open for writing`)
-    if (mode === 'shared') return this.lockShared(abs)
-    if (sharedHolds.has(abs)) throw new LockError(abs, `this process (pid ${process.pid}), open read-only`)
-    const pidText = `${process.pid}\n`
+    if (mode === 'exclusive' && sharedHolds.has(abs)) throw new LockError(abs, `this process (pid ${process.pid}), open read-only`)
+    const shared = mode === 'shared'
+    const flags = (shared ? fs.constants.O_RDONLY : fs.constants.O_RDWR) | fs.constants.O_CREAT
+    const fd = io(`lock ${abs}`, () => fs.openSync(abs, flags, 0o644))
     try {
-      fs.writeFileSync(abs, pidText, { flag: 'wx' })
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw wrap(err, `lock ${abs}`)
-      const holder = this.lockFilePid(abs)
-      if (holder !== undefined && holder !== process.pid && processAlive(holder)) {
-        throw new LockError(abs, `process ${holder}`)
+      if (!tryLock(fd, shared, `lock ${abs}`)) throw new LockError(abs, this.holder(fd, shared, abs))
+      if (!shared) {
+        io(`lock ${abs}`, () => {
+          fs.ftruncateSync(fd, 0)
+          fs.writeSync(fd, `${process.pid}\n`, 0)
+        })
       }
-      io(`lock ${abs}`, () => fs.writeFileSync(abs, pidText))
+    } catch (err) {
+      fs.closeSync(fd)
+      throw err
     }
-    const reader = this.liveReader(abs)
-    if (reader !== undefined) {
-      this.remove(abs)
-      throw new LockError(abs, `process ${reader} (read-only)`)
-    }
-    heldLocks.add(abs)
+    if (shared) sharedHolds.set(abs, (sharedHolds.get(abs) ?? 0) + 1)
+    else heldLocks.add(abs)
     let held = true
     return {
       release: () => {
         if (!held) return
         held = false
-        heldLocks.delete(abs)
-        this.remove(abs)
+        if (shared) {
+          const n = sharedHolds.get(abs)! - 1
+          if (n > 0) sharedHolds.set(abs, n)
+          else sharedHolds.delete(abs)
+        } else {
+          heldLocks.delete(abs)
+          // Clears the PID so that a closed database names no holder; a failure here leaves only
+          // a stale PID that no lock decision reads.
+          try {
+            fs.ftruncateSync(fd, 0)
+          } catch {}
+        }
+        // Closing the only fd of the open file description drops the lock.
+        io(`unlock ${abs}`, () => fs.closeSync(fd))
       },
     }
   }
 
-  private lockShared(abs: string): FileLock {
-    const mine = readerLockPath(abs, process.pid)
-    if (!sharedHolds.has(abs)) {
-      io(`lock ${mine}`, () => fs.writeFileSync(mine, `${process.pid}\n`))
-      const writer = this.lockFilePid(abs)
-      if (writer !== undefined && writer !== process.pid && processAlive(writer)) {
-        this.remove(mine)
-        throw new LockError(abs, `process ${writer} (a writer)`)
-      }
+  /** Names who holds the lock we were refused, for the LockError message. */
+  private holder(fd: number, shared: boolean, abs: string): string {
+    // Refused a write lock: if a read lock is granted, only read-only opens hold it.
+    if (!shared && tryLock(fd, true, `lock ${abs}`)) {
+      fsExt.unlock(fd)
+      return 'another process, open read-only'
     }
-    sharedHolds.set(abs, (sharedHolds.get(abs) ?? 0) + 1)
-    let held = true
-    return {
-      release: () => {
-        if (!held) return
-        held = false
-        const n = sharedHolds.get(abs)! - 1
-        if (n > 0) return void sharedHolds.set(abs, n)
-        sharedHolds.delete(abs)
-        this.remove(mine)
-      },
-    }
-  }
-
-  /** The PID in a lock file, or undefined when it is missing or unreadable. */
-  private lockFilePid(path: string): number | undefined {
-    let text: string
-    try {
-      text = fs.readFileSync(path, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw wrap(err, `read ${path}`)
-    }
-    const pid = Number.parseInt(text.trim(), 10)
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined
-  }
-
-  /** A live read-only holder of the lock at `abs`; removes the files of dead ones on the way. */
-  private liveReader(abs: string): number | undefined {
-    const prefix = `${basename(abs)}.r.`
-    for (const name of this.list(dirname(abs))) {
-      if (!name.startsWith(prefix)) continue
-      const pid = Number(name.slice(prefix.length))
-      // Our own PID here (sharedHolds was checked) is a file a crashed run of ours left.
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) return pid
-      this.remove(resolve(dirname(abs), name))
-    }
-    return undefined
+    const pid = writerPid(fd)
+    return pid === undefined ? 'another process, open for writing' : `process ${pid}, open for writing`
   }
 }
 

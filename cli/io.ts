@@ -70,8 +70,8 @@ export function reportError(command: string, dir: string | undefined, err: unkno
   if (err instanceof LockError) {
     io.stderr(
       `sett ${command}: the database${where} is in use: ${err.message}.\n` +
-      'Close the program that has it open and retry. If no such program runs, the lock is stale:\n' +
-      'a lock whose process is gone is taken over on open; one whose PID was reused must be removed by hand (LOCK).\n',
+      "Close the program that has it open and retry. The lock is the operating system's: it goes\n" +
+      'with the process that holds it, however that process ends, so there is no stale lock to remove.\n',
     )
     return EXIT_USAGE
   }

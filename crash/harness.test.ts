@@ -10,6 +10,8 @@ import { runCorruption } from './corruption.js'
 import { type Fault, FaultyFileSystem } from './faulty-fs.js'
 import { runKillCycles } from './kill-cycles.js'
 import { runPowerLoss } from './power-loss.js'
+import { runRecoveryCrashes } from './recovery-crashes.js'
+import { runReorderedWriteback } from './reordered-writeback.js'
 import { failures, formatReport } from './report.js'
 
 const seed = process.env.SETT_SEED !== undefined ? Number(process.env.SETT_SEED) : Math.floor(Math.random() * 2 ** 31)
@@ -38,6 +40,24 @@ describe('crash harness, CI size', () => {
     expect(power.exhaustive).toBeGreaterThan(0)
     expect(power.prefixPoints).toBeGreaterThan(0)
     expect(power.verdict.checked).toBeGreaterThan(0)
+  })
+
+  it('reordered writeback: any subset of unsynced writes kept, sync writes all kept, sync:false a prefix', async () => {
+    const reordered = await runReorderedWriteback({ seed, points: 300 })
+    expect(failures({ seed, sync: true, reordered }), withSeed(formatReport({ seed, sync: true, reordered }))).toEqual([])
+    expect(reordered.points).toBe(300)
+    expect(reordered.prefixPoints).toBeGreaterThan(0)
+    expect(reordered.verdict.checked).toBeGreaterThan(0)
+  })
+
+  it('power loss during recovery, up to three times in a row: every acknowledged write, every open succeeds', async () => {
+    const recoveryCrashes = await runRecoveryCrashes({ seed, points: 150 })
+    expect(failures({ seed, sync: true, recoveryCrashes }), withSeed(formatReport({ seed, sync: true, recoveryCrashes }))).toEqual([])
+    expect(recoveryCrashes.points).toBe(150)
+    expect(recoveryCrashes.byDepth[1] + recoveryCrashes.byDepth[2]).toBeGreaterThan(0)
+    expect(recoveryCrashes.afterKill).toBeGreaterThan(0)
+    expect(recoveryCrashes.afterKill).toBeLessThan(150)
+    expect(recoveryCrashes.verdict.checked).toBeGreaterThan(0)
   })
 
   it('corruption of every file kind: detected or recovered, never wrong', async () => {

@@ -168,8 +168,11 @@ function opWrites(seed: number, id: number, key: string): boolean {
   return 'writes' in op && op.writes.some((w) => w.key === key && w.value !== null)
 }
 
-/** True when the observed state equals the state after some prefix of `ops` (applied in order). */
-export function isPrefixState(seed: number, obs: Observation, ops: Op[]): boolean {
+/**
+ * True when the observed state equals the state after some prefix of `ops` (applied in order)
+ * of at least `atLeast` ops: those before a completed flush are durable whatever `sync` was.
+ */
+export function isPrefixState(seed: number, obs: Observation, ops: Op[], atLeast = 0): boolean {
   const model = new Map<string, Buffer>()
   const differs = (key: string) => {
     const a = model.get(key)
@@ -178,16 +181,18 @@ export function isPrefixState(seed: number, obs: Observation, ops: Op[]): boolea
   }
   // Count differing keys and update the count op by op: linear in the ops, not quadratic.
   let diff = obs.state.size
-  if (diff === 0) return true
-  for (const op of ops) {
-    if (!('writes' in op)) continue
-    for (const w of op.writes) {
-      const before = differs(w.key)
-      if (w.value === null) model.delete(w.key)
-      else model.set(w.key, valueFor(seed, w.key, op.id))
-      diff += Number(differs(w.key)) - Number(before)
+  if (diff === 0 && atLeast === 0) return true
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]
+    if ('writes' in op) {
+      for (const w of op.writes) {
+        const before = differs(w.key)
+        if (w.value === null) model.delete(w.key)
+        else model.set(w.key, valueFor(seed, w.key, op.id))
+        diff += Number(differs(w.key)) - Number(before)
+      }
     }
-    if (diff === 0) return true
+    if (diff === 0 && i + 1 >= atLeast) return true
   }
   return false
 }

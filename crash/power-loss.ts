@@ -22,6 +22,8 @@ export interface PowerLossOptions {
   noSyncEvery?: number
   /** Encryption at rest on, with the harness's fixed key. */
   encrypted?: boolean
+  /** How unsynced writes survive each crash (base/mem-fs.ts CrashOptions.writeback). Default 'prefix'. */
+  writeback?: 'prefix' | 'any'
   /** Wraps the file system the engine sees: how a test injects a broken build. */
   wrapFs?: (mem: MemFileSystem) => FileSystem
   onProgress?: (done: number, total: number) => void
@@ -42,13 +44,13 @@ export interface PowerLossResult {
   elapsedMs: number
 }
 
-interface Run {
+export interface Run {
   crashed: boolean
   acked: Op[]
   inflight: Op[]
 }
 
-async function runUntilCrash(fs: FileSystem, mem: MemFileSystem, ops: Op[], sync: boolean, encrypted: boolean): Promise<Run> {
+export async function runUntilCrash(fs: FileSystem, mem: MemFileSystem, ops: Op[], sync: boolean, encrypted: boolean): Promise<Run> {
   const acked: Op[] = []
   const dead = (err: unknown) => err instanceof CrashError || mem.isCrashed()
   let db: DB
@@ -115,48 +117,76 @@ export async function runPowerLoss(o: PowerLossOptions): Promise<PowerLossResult
       // Background work shifts the count by a few operations between runs: such a k is a no-op.
       if (!run.crashed) continue
       const where = `workload seed ${seed} (sync: ${sync}), crash after file op ${k}/${total}`
-      const after = mem.crash({ seed: k ^ seed, tearUnsynced: true, keepUnsyncedNameOps: k % 3 === 0 })
+      const after = mem.crash({ seed: k ^ seed, tearUnsynced: true, keepUnsyncedNameOps: k % 3 === 0, writeback: o.writeback })
       result.points++
       if (total <= left) result.exhaustive++
       else result.sampled++
-      let obs: Observation
-      let db: DB | undefined
-      try {
-        db = await open(DIR, { ...crashOptions(sync, encrypted), fs: wrap(after) })
-        obs = observe(db)
-      } catch (err) {
+      const obs = await reopenAndObserve(wrap(after), sync, encrypted)
+      if (obs instanceof Error) {
         result.unrecoverable++
-        problem(`${where}: reopen or read failed: ${(err as Error).message}`)
+        problem(`${where}: reopen or read failed: ${obs.message}`)
         continue
-      } finally {
-        await db?.close().catch(() => {})
       }
-      const oracle = new Oracle(seed)
-      if (sync) {
-        for (const op of run.acked) oracle.apply(op)
-        const v = oracle.check(obs, run.inflight, perWorkload)
-        if (v.problems.length > 0) v.problems = v.problems.map((p) => `${where}: ${p}`)
-        addVerdict(result.verdict, v)
-      } else {
-        result.prefixPoints++
-        // Still no phantoms and no iterator disagreement, whatever prefix survived.
-        const v = new Oracle(seed).check(obs, [...run.acked, ...run.inflight], perWorkload)
-        v.lost = 0
-        v.tornBatches = 0
-        v.problems = v.problems.filter((p) => !p.startsWith('lost') && !p.startsWith('torn')).map((p) => `${where}: ${p}`)
-        v.checked = 0
-        addVerdict(result.verdict, v)
-        if (!isPrefixState(seed, obs, [...run.acked, ...run.inflight])) {
-          result.prefixFailures++
-          problem(`${where}: the state is not that after any prefix of the acknowledged writes`)
-        } else {
-          result.verdict.checked += obs.state.size
-        }
-      }
+      judgeRecovered(result, { seed, obs, run, sync, issued: perWorkload, where })
       o.onProgress?.(result.points, o.points)
       if (result.points >= o.points) break
     }
   }
   result.elapsedMs = performance.now() - started
   return result
+}
+
+/** How many of the acknowledged ops a completed flush made durable, whatever their `sync`. */
+export function durablePrefix(acked: Op[]): number {
+  for (let i = acked.length - 1; i >= 0; i--) if (acked[i].type === 'flush') return i + 1
+  return 0
+}
+
+/** Opens the directory after a crash and reads everything; the error when either fails. */
+export async function reopenAndObserve(fs: FileSystem, sync: boolean, encrypted: boolean): Promise<Observation | Error> {
+  let db: DB | undefined
+  try {
+    db = await open(DIR, { ...crashOptions(sync, encrypted), fs })
+    return observe(db)
+  } catch (err) {
+    return err as Error
+  } finally {
+    await db?.close().catch(() => {})
+  }
+}
+
+export interface Judged {
+  verdict: Verdict
+  prefixPoints: number
+  prefixFailures: number
+}
+
+/**
+ * Judges what a recovered database shows against the run that crashed, into `into`: with sync,
+ * every acknowledged write (the ops in flight whole or absent); without, the state after a prefix
+ * of the writes that reaches the last completed flush, and still no phantom or iterator mismatch.
+ */
+export function judgeRecovered(into: Judged, c: { seed: number; obs: Observation; run: Run; sync: boolean; issued: number; where: string }): void {
+  const { seed, obs, run, where } = c
+  if (c.sync) {
+    const oracle = new Oracle(seed)
+    for (const op of run.acked) oracle.apply(op)
+    const v = oracle.check(obs, run.inflight, c.issued)
+    v.problems = v.problems.map((p) => `${where}: ${p}`)
+    addVerdict(into.verdict, v)
+    return
+  }
+  into.prefixPoints++
+  const v = new Oracle(seed).check(obs, [...run.acked, ...run.inflight], c.issued)
+  v.lost = 0
+  v.tornBatches = 0
+  v.checked = 0
+  v.problems = v.problems.filter((p) => !p.startsWith('lost') && !p.startsWith('torn')).map((p) => `${where}: ${p}`)
+  addVerdict(into.verdict, v)
+  if (isPrefixState(seed, obs, [...run.acked, ...run.inflight], durablePrefix(run.acked))) {
+    into.verdict.checked += obs.state.size
+  } else {
+    into.prefixFailures++
+    if (into.verdict.problems.length < 20) into.verdict.problems.push(`${where}: the state is not that after any prefix of the acknowledged writes reaching the last flush`)
+  }
 }

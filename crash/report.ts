@@ -3,6 +3,7 @@
 import type { CorruptionResult } from './corruption.js'
 import type { KillResult } from './kill-cycles.js'
 import type { PowerLossResult } from './power-loss.js'
+import { type RecoveryCrashResult, formatRecoveryCrashes, recoveryCrashFailures } from './recovery-crashes.js'
 
 export interface HarnessResult {
   seed: number
@@ -12,6 +13,9 @@ export interface HarnessResult {
   kill?: KillResult
   power?: PowerLossResult
   corruption?: CorruptionResult
+  /** The power-loss workload with crashes that persist any subset of unsynced writes. */
+  reordered?: PowerLossResult
+  recoveryCrashes?: RecoveryCrashResult
 }
 
 const median = (xs: number[]): number => {
@@ -34,15 +38,16 @@ export function failures(r: HarnessResult): string[] {
     if (k.unrecoverable > 0) out.push(`kill cycles: ${k.unrecoverable} reopens or reads failed`)
     if (k.childFailures > 0) out.push(`kill cycles: ${k.childFailures} writer children failed by themselves`)
   }
-  if (r.power) {
-    const p = r.power
-    if (p.verdict.lost > 0) out.push(`power loss: ${p.verdict.lost} acknowledged writes lost`)
-    if (p.verdict.phantom > 0) out.push(`power loss: ${p.verdict.phantom} phantom values`)
-    if (p.verdict.tornBatches > 0) out.push(`power loss: ${p.verdict.tornBatches} torn batches`)
-    if (p.verdict.iteratorMismatches > 0) out.push(`power loss: ${p.verdict.iteratorMismatches} iterator/get disagreements`)
-    if (p.prefixFailures > 0) out.push(`power loss: ${p.prefixFailures} sync:false states that are no prefix of the writes`)
-    if (p.unrecoverable > 0) out.push(`power loss: ${p.unrecoverable} reopens or reads failed`)
+  for (const [name, p] of [['power loss', r.power], ['reordered writeback', r.reordered]] as const) {
+    if (p === undefined) continue
+    if (p.verdict.lost > 0) out.push(`${name}: ${p.verdict.lost} acknowledged writes lost`)
+    if (p.verdict.phantom > 0) out.push(`${name}: ${p.verdict.phantom} phantom values`)
+    if (p.verdict.tornBatches > 0) out.push(`${name}: ${p.verdict.tornBatches} torn batches`)
+    if (p.verdict.iteratorMismatches > 0) out.push(`${name}: ${p.verdict.iteratorMismatches} iterator/get disagreements`)
+    if (p.prefixFailures > 0) out.push(`${name}: ${p.prefixFailures} sync:false states that are no prefix of the writes`)
+    if (p.unrecoverable > 0) out.push(`${name}: ${p.unrecoverable} reopens or reads failed`)
   }
+  if (r.recoveryCrashes) out.push(...recoveryCrashFailures(r.recoveryCrashes))
   if (r.corruption && r.corruption.wrong > 0) out.push(`corruption: ${r.corruption.wrong} injections neither detected nor recovered`)
   return out
 }
@@ -68,11 +73,15 @@ export function formatReport(r: HarnessResult): string {
       `  time to reopen              median ${ms(median(k.reopenMs))}, max ${ms(Math.max(0, ...k.reopenMs))}`,
     )
   }
-  if (r.power) {
-    const p = r.power
+  const powerSections = [
+    ['simulated power loss (in-memory file system)                 ', r.power],
+    ['reordered writeback (any subset of unsynced 4 KiB pieces kept)', r.reordered],
+  ] as const
+  for (const [title, p] of powerSections) {
+    if (p === undefined) continue
     lines.push(
       '',
-      `simulated power loss (in-memory file system)                  ${secs(p.elapsedMs)}`,
+      `${title} ${secs(p.elapsedMs)}`,
       `  crash points explored       ${p.points} (${p.exhaustive} exhaustive, ${p.sampled} sampled) over ${p.workloads} workloads`,
       `  sync:false prefix checks    ${p.prefixPoints} points, ${p.prefixFailures} not a prefix`,
       `  acknowledged writes checked ${p.verdict.checked}`,
@@ -83,6 +92,7 @@ export function formatReport(r: HarnessResult): string {
       `  reopen failures             ${p.unrecoverable}`,
     )
   }
+  if (r.recoveryCrashes) lines.push('', ...formatRecoveryCrashes(r.recoveryCrashes))
   if (r.corruption) {
     const c = r.corruption
     lines.push(
@@ -101,7 +111,7 @@ export function formatReport(r: HarnessResult): string {
       `   CorruptionError naming another file; wrong: wrong data or writes silently lost — must be 0)`,
     )
   }
-  const problems = [...(r.kill?.verdict.problems ?? []), ...(r.power?.verdict.problems ?? []), ...(r.corruption?.problems.filter((p) => p.startsWith('wrong')) ?? [])]
+  const problems = [...(r.kill?.verdict.problems ?? []), ...(r.power?.verdict.problems ?? []), ...(r.reordered?.verdict.problems ?? []), ...(r.recoveryCrashes?.verdict.problems ?? []), ...(r.corruption?.problems.filter((p) => p.startsWith('wrong')) ?? [])]
   if (problems.length > 0) lines.push('', 'first problems:', ...problems.slice(0, 12).map((p) => `  ${p}`))
   const failed = failures(r)
   lines.push('', failed.length === 0 ? 'VERDICT: PASS — nothing lost, no phantoms, every corruption detected or recovered' : `VERDICT: FAIL\n${failed.map((f) => `  ${f}`).join('\n')}`)

@@ -8,6 +8,8 @@
 //   cycles' database goes; default the OS temp dir) --sync false --only kill,power,corruption
 //   --corruption-kinds wal,sst,vlog,MANIFEST,CURRENT --keep (leave the database directory)
 //   --encrypt (every mode with encryption at rest on)
+//   --reorder-points N (reordered writeback: crashes keeping any subset of unsynced writes)
+//   --recovery-points N (power loss during open(), 1–3 times in a row); --only takes reorder, recovery
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,9 +17,11 @@ import { join, resolve } from 'node:path'
 import { FILE_KINDS, type FileKind, runCorruption } from './corruption.js'
 import { runKillCycles } from './kill-cycles.js'
 import { runPowerLoss } from './power-loss.js'
+import { runRecoveryCrashes } from './recovery-crashes.js'
+import { runReorderedWriteback } from './reordered-writeback.js'
 import { type HarnessResult, failures, formatReport } from './report.js'
 
-const USAGE = 'usage: npm run crash -- [--ci | --soak] [--cycles N] [--power-points N] [--corruptions N] [--seed N] [--dir PATH] [--sync true|false] [--only kill,power,corruption] [--corruption-kinds LIST] [--keep] [--encrypt]'
+const USAGE = 'usage: npm run crash -- [--ci | --soak] [--cycles N] [--power-points N] [--corruptions N] [--seed N] [--dir PATH] [--sync true|false] [--reorder-points N] [--recovery-points N] [--only kill,power,reorder,recovery,corruption] [--corruption-kinds LIST] [--keep] [--encrypt]'
 
 function parseArgs(argv: string[]): Map<string, string> {
   const flags = new Map<string, string>()
@@ -30,7 +34,7 @@ function parseArgs(argv: string[]): Map<string, string> {
     else if (i + 1 < argv.length) flags.set(name, argv[++i])
     else throw new Error(`--${name} needs a value\n${USAGE}`)
   }
-  const known = ['soak', 'ci', 'keep', 'help', 'encrypt', 'cycles', 'power-points', 'corruptions', 'seed', 'dir', 'sync', 'only', 'corruption-kinds']
+  const known = ['soak', 'ci', 'keep', 'help', 'encrypt', 'cycles', 'power-points', 'corruptions', 'seed', 'dir', 'sync', 'only', 'corruption-kinds', 'reorder-points', 'recovery-points']
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`)
   return flags
 }
@@ -63,7 +67,7 @@ async function main(): Promise<number> {
   const seed = count(flags, 'seed', Math.floor(Math.random() * 2 ** 31))
   const sync = flags.get('sync') !== 'false'
   const encrypted = flags.get('encrypt') === 'true'
-  const only = new Set((flags.get('only') ?? 'kill,power,corruption').split(','))
+  const only = new Set((flags.get('only') ?? 'kill,power,reorder,recovery,corruption').split(','))
   const kinds = (flags.get('corruption-kinds')?.split(',') ?? [...FILE_KINDS]) as FileKind[]
   for (const k of kinds) if (!(FILE_KINDS as readonly string[]).includes(k)) throw new Error(`unknown file kind ${k}; one of ${FILE_KINDS.join(', ')}`)
   const result: HarnessResult = { seed, sync, encrypted }
@@ -82,6 +86,12 @@ async function main(): Promise<number> {
   }
   if (only.has('power')) {
     result.power = await runPowerLoss({ seed, encrypted, points: count(flags, 'power-points', soak ? 50_000 : 2000), onProgress: progress('power-loss points') })
+  }
+  if (only.has('reorder')) {
+    result.reordered = await runReorderedWriteback({ seed, encrypted, points: count(flags, 'reorder-points', soak ? 20_000 : 5000), onProgress: progress('reordered-writeback points') })
+  }
+  if (only.has('recovery')) {
+    result.recoveryCrashes = await runRecoveryCrashes({ seed, encrypted, points: count(flags, 'recovery-points', soak ? 5000 : 2000), onProgress: progress('recovery crash sequences') })
   }
   if (only.has('corruption')) {
     result.corruption = await runCorruption({ seed, kinds, encrypted, injections: count(flags, 'corruptions', soak ? 2000 : 200), onProgress: progress('corruptions') })

@@ -1,8 +1,15 @@
-// Turns what callers pass as keys and values into bytes, or refuses it with InvalidArgumentError.
-// Strings are UTF-8; Uint8Array (and Buffer) are taken as they are.
+// Turns what callers pass as keys, values and entry options into bytes, or refuses it with
+// InvalidArgumentError, before anything is queued: whatever passes here can be stored. Strings are
+// UTF-8; Uint8Array (and Buffer) are taken as they are.
 
+import { entryPayload } from '../base/entry-value.js'
 import { InvalidArgumentError } from '../base/errors.js'
+import { Kind } from '../base/internal-key.js'
+import { varintLength } from '../base/varint.js'
+import { MAX_POINTER_LENGTH } from '../vlog/index.js'
+import { MAX_PAYLOAD_LENGTH } from '../wal/index.js'
 import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
+import type { BatchOps } from './write-batch.js'
 
 export type Bytes = Uint8Array | string
 
@@ -74,6 +81,12 @@ export interface EntryOptions {
 
 const NO_HEADER = [0, 0] as const
 
+/**
+ * The latest expiry an entry can carry: its header stores expiresAt as a varint of at most 8 bytes
+ * (below 2^56, base/entry-value.ts), and ms counts are exact as numbers only up to 2^53 - 1.
+ */
+export const MAX_EXPIRES_AT = Number.MAX_SAFE_INTEGER
+
 /** [expiresAt (0 = never), meta] from a put's options, checked. */
 export function toEntryHeader(o: EntryOptions | undefined, now: () => number): readonly [number, number] {
   if (o === undefined) return NO_HEADER
@@ -82,11 +95,14 @@ export function toEntryHeader(o: EntryOptions | undefined, now: () => number): r
   let at = 0
   if (ttl !== undefined) {
     if (expiresAt !== undefined) throw new InvalidArgumentError('give ttl or expiresAt, not both')
-    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new InvalidArgumentError('ttl must be a positive number of ms')
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl <= 0) throw new InvalidArgumentError('ttl must be a positive integer number of ms')
     at = Math.ceil(now() + ttl)
+    if (!(at >= 1 && at <= MAX_EXPIRES_AT)) {
+      throw new InvalidArgumentError(`ttl of ${ttl} ms expires past the latest storable time (${MAX_EXPIRES_AT} ms since the epoch)`)
+    }
   } else if (expiresAt !== undefined) {
-    if (typeof expiresAt !== 'number' || !Number.isInteger(expiresAt) || expiresAt <= 0 || expiresAt > Number.MAX_SAFE_INTEGER) {
-      throw new InvalidArgumentError('expiresAt must be a positive integer (ms since the epoch)')
+    if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt <= 0) {
+      throw new InvalidArgumentError(`expiresAt must be a positive integer (ms since the epoch) up to ${MAX_EXPIRES_AT}`)
     }
     at = expiresAt
   }
@@ -94,4 +110,39 @@ export function toEntryHeader(o: EntryOptions | undefined, now: () => number): r
     throw new InvalidArgumentError('meta must be an integer from 0 to 255')
   }
   return [at, meta ?? 0]
+}
+
+// A batch record's fixed part at most: version byte, firstSeq and count varints, the value-log
+// claim's two varints (engine/write-batch.ts).
+const RECORD_FIXED_BYTES = 1 + 8 + 8 + 16
+// Per entry beyond key and value bytes at most: kind byte, key length varint (keys <= 64 KiB),
+// value length varint (values <= 64 MiB plus header), and a pointer in place of a value.
+const ENTRY_OVERHEAD_BYTES = 1 + 3 + 4 + MAX_POINTER_LENGTH
+
+/**
+ * Refuses, before it is queued, a batch whose WAL record could pass the log's limit: the writer
+ * would refuse the record in the middle of the commit, and a commit that fails there stops the
+ * engine. Values of at least `valueThreshold` bytes count as the pointers they will become. (A
+ * group commit adds other batches to a record only while the group stays under 4 MiB, so a
+ * batch that fits alone fits in its group.)
+ */
+export function checkFitsOneRecord(ops: BatchOps, valueThreshold: number): void {
+  if (RECORD_FIXED_BYTES + ops.bytes + ops.length * ENTRY_OVERHEAD_BYTES <= MAX_PAYLOAD_LENGTH) return
+  let size = RECORD_FIXED_BYTES
+  for (let i = 0; i < ops.length; i++) {
+    const kind = ops.kinds[i]
+    const k = ops.keys[i].length
+    size += 1 + varintLength(k) + k
+    if (kind === Kind.Delete) continue
+    const value = ops.values[i]
+    const payload = entryPayload(kind, value).length
+    const stored = payload >= valueThreshold ? value.length - payload + MAX_POINTER_LENGTH : value.length
+    size += varintLength(stored) + stored
+  }
+  if (size > MAX_PAYLOAD_LENGTH) {
+    throw new InvalidArgumentError(
+      `a batch of ${ops.length} operations makes a WAL record of up to ${size} bytes, over the limit of ${MAX_PAYLOAD_LENGTH}: ` +
+      'split it, or load it with db.writeBatch()',
+    )
+  }
 }

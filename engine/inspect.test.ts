@@ -105,7 +105,27 @@ describe('verifyDatabase', () => {
     const fs2 = await smallDatabase()
     fs2.flipBit(vlog, 8 * (16 + 21 + 6)) // the first entry's value
     result = verifyDatabase(DIR, { fs: fs2 })
-    expect(result.problems).toEqual([{ file: vlog, offset: 16, message: expect.stringContaining('valid entry follows') }])
+    // Format version 2: the durable marker the close appended claims the whole file.
+    expect(result.problems).toEqual([{ file: vlog, offset: 16, message: expect.stringContaining('synced through') }])
+  })
+
+  it('reads a hole before a later value-log entry that reached the disk first (a crash) as a torn tail, a note', async () => {
+    const mem = new MemFileSystem()
+    const db = await open(DIR, { fs: mem, valueThreshold: 64 })
+    await db.put('big1', 'x'.repeat(200), { sync: true })
+    const [vlog] = named(mem, '.vlog')
+    const synced = mem.readFile(vlog).length
+    await db.put('big2', 'y'.repeat(300), { sync: false })
+    const afterBig2 = mem.readFile(vlog).length
+    await db.put('big3', 'z'.repeat(300), { sync: false })
+    const full = mem.readFile(vlog)
+    const fs = mem.crash({ tearUnsynced: false })
+    const f = fs.openAppend(vlog)
+    f.append(Buffer.concat([new Uint8Array(afterBig2 - synced), full.subarray(afterBig2)]))
+    await f.sync()
+    const result = verifyDatabase(DIR, { fs })
+    expect(result.problems).toEqual([])
+    expect(result.notes).toContainEqual({ file: vlog, offset: synced, message: expect.stringContaining('torn tail') })
   })
 
   it('lists files that are not live as leftovers, not problems', async () => {

@@ -21,10 +21,13 @@ import { entryPayload, isPointerKind } from '../base/entry-value.js'
 import { RealFileSystem } from '../base/real-fs.js'
 import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js'
 import { BlockCache, TableReader, type TableProperties } from '../sstable/index.js'
-import { ENTRY_END, VLOG_HEADER_SIZE, checkFileHeader, decodeEntry, decodePointer, findValidEntry } from '../vlog/index.js'
+import {
+  ENTRY_END, VLOG_FORMAT_MARKERS, VLOG_HEADER_SIZE, checkFileHeader, claimPast, decodeEntry, decodePointer, findValidEntry,
+} from '../vlog/index.js'
 import { readLog } from '../wal/index.js'
 import { fileSystemForReading } from './encryption.js'
 import { decodeBatchRecord } from './write-batch.js'
+import { lastWalWithRecords } from './recovery.js'
 
 export interface InspectOptions {
   /** The file system; node:fs by default. */
@@ -94,8 +97,10 @@ export interface VerifyResult {
 }
 
 /**
- * The PID in the directory's LOCK when that process is alive, else undefined (no LOCK, or a stale
- * one that the next open takes over). Reads LOCK; never creates or changes it.
+ * The PID in the directory's LOCK when that process is alive, else undefined (no LOCK, an empty
+ * one, as a clean close leaves it, or the PID of a writer that died, whose OS lock died with it).
+ * Reads LOCK; never creates, changes or locks it, so it is a hint: a writer in another PID
+ * namespace, or a dead writer's PID now reused, is misjudged (opening is what the lock decides).
  */
 export function lockHolder(dir: string, options: InspectOptions = {}): number | undefined {
   const fs = options.fs ?? new RealFileSystem()
@@ -363,11 +368,15 @@ class Checker {
         const data = f.read(0, f.size)
         const r = scanValueLog(path, data)
         if (r.badAt !== undefined) {
-          // A bad entry with a whole valid entry after it is damage; with none, it is the tail of
-          // an append cut by a crash, which only the newest file can have.
-          const resync = findValidEntry(data, r.badAt + 1)
-          if (!newest || resync >= 0) {
-            throw new CorruptionError(path, r.badAt, `value-log entry is damaged${resync < 0 ? '' : ` (a valid entry follows at ${resync})`}`)
+          // Only the newest file can end in a crash's torn tail. In version 1 a bad entry with a
+          // whole valid entry after it is damage; in version 2 only when a durable marker after it
+          // claims past it (the WAL's claims are checked by the open, not here).
+          const v2 = r.version >= VLOG_FORMAT_MARKERS
+          const resync = v2 ? -1 : findValidEntry(data, r.badAt + 1)
+          const marker = v2 ? claimPast(data, r.badAt).marker : undefined
+          if (!newest || resync >= 0 || marker !== undefined) {
+            const why = marker !== undefined ? ` (the marker at ${marker.offset} says the file was synced through ${marker.claim})` : resync >= 0 ? ` (a valid entry follows at ${resync})` : ''
+            throw new CorruptionError(path, r.badAt, `value-log entry is damaged${why}`)
           }
           this.notes.push({ file: path, offset: r.badAt, message: 'torn tail of the newest value-log file (a crash mid-append); the next open cuts it' })
         }
@@ -381,8 +390,8 @@ class Checker {
 }
 
 /** Walks a value-log file's header and entries up to the first bad one (vlog/'s decoders). */
-function scanValueLog(path: string, data: Uint8Array): { validLength: number; badAt?: number } {
-  checkFileHeader(path, data)
+function scanValueLog(path: string, data: Uint8Array): { version: number; validLength: number; badAt?: number } {
+  const version = checkFileHeader(path, data)
   let at = VLOG_HEADER_SIZE
   while (at < data.length) {
     const e = decodeEntry(data, at)
@@ -390,10 +399,10 @@ function scanValueLog(path: string, data: Uint8Array): { validLength: number; ba
       at += e.length
       continue
     }
-    if (e === ENTRY_END && data.subarray(at).every((b) => b === 0)) return { validLength: at }
-    return { validLength: at, badAt: at }
+    if (e === ENTRY_END && data.subarray(at).every((b) => b === 0)) return { version, validLength: at }
+    return { version, validLength: at, badAt: at }
   }
-  return { validLength: at }
+  return { version, validLength: at }
 }
 
 /**
@@ -443,7 +452,8 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
     const vlogs = byKind('vlog')
     vlogs.forEach((n, i) => c.valueLog(filePath(dir, vlogFileName(n)), i === vlogs.length - 1))
     const wals = byKind('wal')
-    wals.forEach((n, i) => c.wal(filePath(dir, walFileName(n)), i === wals.length - 1, undefined))
+    const newestAt = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
+    wals.forEach((n, i) => c.wal(filePath(dir, walFileName(n)), i >= newestAt, undefined))
     return { ok: c.problems.length === 0, filesChecked: c.filesChecked, problems: c.problems, notes: c.notes, leftovers: [], lockedBy }
   }
 
@@ -458,7 +468,8 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
   // A WAL pointer can be checked only against value-log files that read cleanly.
   const allValueLogsRead = sizes.size === vlogs.length
   const wals = liveWals(names, v.logNumber)
-  wals.forEach((n, i) => c.wal(filePath(dir, walFileName(n)), i === wals.length - 1, allValueLogsRead ? sizes : undefined))
+  const newestAt = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
+  wals.forEach((n, i) => c.wal(filePath(dir, walFileName(n)), i >= newestAt, allValueLogsRead ? sizes : undefined))
   return {
     ok: c.problems.length === 0,
     filesChecked: c.filesChecked,

@@ -14,7 +14,8 @@ export interface Options {
   /**
    * Open without writing anything (BadgerDB's ReadOnly): the WALs are replayed into memory, so
    * every acknowledged write is visible, but nothing on disk is created, cut, rewritten or removed
-   * (beyond this process's LOCK.r.<pid> file, while open). Several read-only opens may share a
+   * (the shared lock is an OS lock on LOCK; an empty LOCK is created only where there is none).
+   * Several read-only opens may share a
    * directory, from any processes; none may while a writer has it, nor a writer while any
    * read-only open does (LockError). Writes, flush, compactRange, value-log GC and load throw
    * ReadOnlyError; reads, iterators, snapshots and backup work. Never creates a database.

@@ -1,14 +1,14 @@
 // Read-only opens on the real file system: not one byte of the directory changes (every file
 // hashed before and after, a torn WAL tail included), unflushed WAL data is visible, every write
 // path throws ReadOnlyError, and the shared lock keeps writers and readers apart across
-// processes, with stale files of dead processes never blocking.
+// processes, with dead holders never blocking.
 
-import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as nodeFs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { killChild, startLockChild } from '../tests/support/spawn-lock-child.js'
 import { LockError, MemFileSystem, ReadOnlyError, open } from './index.js'
 
 const OPTIONS = { compactionWorker: false, valueThreshold: 64 }
@@ -66,7 +66,7 @@ describe('read-only open', () => {
     } finally {
       nodeFs.rmSync(out, { force: true })
     }
-    expect(Object.keys(hashes(dir))).toContain(`LOCK.r.${process.pid}`)
+    expect(hashes(dir)).toEqual(before) // the shared lock is an OS lock: no file of ours while open
     await db.close()
     expect(hashes(dir)).toEqual(before)
   })
@@ -84,30 +84,31 @@ describe('read-only open', () => {
   })
 
   it('across processes: a live reader blocks a writer and a live writer a reader; dead ones do not', async () => {
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' })
-    const dead = spawnSync(process.execPath, ['-e', '']).pid!
+    const reader = startLockChild(['hold', dir, 'reader'])
     try {
-      const readerFile = path.join(dir, `LOCK.r.${child.pid}`)
-      nodeFs.writeFileSync(readerFile, `${child.pid}\n`)
-      await expect(open(dir, OPTIONS)).rejects.toThrow(new RegExp(`process ${child.pid} \\(read-only\\)`))
-      expect(nodeFs.existsSync(path.join(dir, 'LOCK'))).toBe(false) // the writer let go again
-      const reader = await open(dir, { ...OPTIONS, readOnly: true }) // readers share
-      await reader.close()
-      nodeFs.renameSync(readerFile, path.join(dir, `LOCK.r.${dead}`)) // a reader that died
-      const writer = await open(dir, OPTIONS)
-      expect(nodeFs.existsSync(path.join(dir, `LOCK.r.${dead}`))).toBe(false) // stale, removed
-      await writer.close()
+      expect((await reader.report).held).toBe(true)
+      await expect(open(dir, OPTIONS)).rejects.toThrow(/another process, open read-only/)
+      const r = await open(dir, { ...OPTIONS, readOnly: true }) // readers share
+      await r.close()
+      await killChild(reader.process, 'SIGKILL')
+      const w = await open(dir, OPTIONS) // a reader that died does not count
+      await w.close()
+    } finally {
+      await killChild(reader.process)
+    }
 
-      nodeFs.writeFileSync(path.join(dir, 'LOCK'), `${child.pid}\n`) // a live writer elsewhere
-      await expect(open(dir, { ...OPTIONS, readOnly: true })).rejects.toThrow(new RegExp(`process ${child.pid} \\(a writer\\)`))
-      expect(nodeFs.existsSync(path.join(dir, `LOCK.r.${process.pid}`))).toBe(false)
-      nodeFs.writeFileSync(path.join(dir, 'LOCK'), `${dead}\n`) // a writer that died: readers ignore it
-      const before = hashes(dir)
+    const writer = startLockChild(['hold', dir, 'writer'])
+    try {
+      const { pid } = await writer.report
+      await expect(open(dir, { ...OPTIONS, readOnly: true })).rejects.toThrow(new RegExp(`process ${pid}, open for writing`))
+      await killChild(writer.process, 'SIGKILL')
+      const before = hashes(dir) // LOCK still holds the dead writer's PID: readers ignore it
       const r = await open(dir, { ...OPTIONS, readOnly: true })
+      expect(r.getSync('held-by')?.toString()).toBe(String(pid))
       await r.close()
       expect(hashes(dir)).toEqual(before)
     } finally {
-      child.kill()
+      await killChild(writer.process)
     }
   })
 

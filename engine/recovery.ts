@@ -3,11 +3,24 @@
 // unfinished steps. Returns the state the DB runs from. Read-only (options.readOnly) stops after
 // the replay: the WALs stay in memtables returned to the caller, and nothing is written.
 //
-// Rules: only the newest WAL may end in a torn tail (older ones were synced before the next was
-// created); any other bad record is corruption, refused when `paranoid`, otherwise replay of
-// that WAL stops there and the damage is reported. Likewise the newest value-log file may end in
-// a torn tail, and a newest-WAL record pointing past what survived of it is part of the torn
-// tail (without sync the OS may have written the WAL's bytes but not the value log's).
+// Rules: only the newest WAL that holds records may end in a torn tail (older ones were synced
+// before the next was created; a later WAL with no records is one a crash left just after its
+// create, by a rotation or by an earlier recovery); any other bad record is corruption, refused
+// when `paranoid`, otherwise replay stops there — that WAL's later records and every later WAL
+// are left out, so what is replayed is a prefix of the writes (RocksDB's point-in-time recovery)
+// — and the damage is reported. Likewise the newest value-log file may end in a torn tail, and a
+// newest-WAL record pointing past what survived of it is part of the torn tail (without sync the
+// OS may have written the WAL's bytes but not the value log's). What a torn tail is in each
+// format version: wal/reader.ts, vlog/format.ts.
+//
+// Crash safety of recovery itself (open() is idempotent): while the WALs are replayed nothing is
+// written but L0 tables no manifest names yet (leftovers if a crash comes). Then, in order: the
+// newest WAL's torn tail is cut and that WAL synced, the newest value-log file cut, synced and
+// sealed (what the tables point at is durable before they are published, even when a killed
+// process left it only in the page cache), so a crash from here on finds the same prefix; the new
+// WAL is created (an empty WAL, which never makes an older one "not the newest"); the new
+// manifest is published through CURRENT; leftovers go. A crash before CURRENT names the new
+// manifest replays the same WALs again; after it, the new manifest and its tables hold everything.
 
 import { CorruptionError, InvalidArgumentError, NotFoundError } from '../base/errors.js'
 import { LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName } from '../base/filenames.js'
@@ -26,7 +39,7 @@ export interface RecoveryReport {
   entriesReplayed: number
   /** Where a torn tail of the newest WAL was cut, if one was. */
   tornTail?: { file: string; offset: number }
-  /** Corruption skipped because `paranoid` was off. */
+  /** Corruption skipped because `paranoid` was off, and the later WALs left out because of it. */
   skipped: { file: string; offset: number; message: string }[]
   /** Leftover files removed. */
   removed: string[]
@@ -123,10 +136,17 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     mem = new Memtable()
   }
   const entries: { seq: number; kind: number; key: Uint8Array; value: Uint8Array }[] = []
+  // Where replay of the newest WAL stopped short of its end, to be cut before anything is written.
+  let cut: { file: string; offset: number } | undefined
+  const lastWithRecords = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
   for (let i = 0; i < wals.length; i++) {
     const path = filePath(dir, walFileName(wals[i]))
+    if (report.skipped.length > 0) {
+      report.skipped.push({ file: path, offset: 0, message: 'not replayed: an earlier WAL is damaged, and replay keeps a prefix of the writes' })
+      continue
+    }
     const file = fs.openRead(path)
-    const newest = i === wals.length - 1
+    const newest = i >= lastWithRecords
     try {
       const result = readLog(file, 'wal', { tolerateTornTail: newest }, (rec) => {
         entries.length = 0
@@ -163,9 +183,9 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
         report.entriesReplayed += entries.length
         if (last > maxSeq) maxSeq = last
       })
-      if (result.tornTailAt !== undefined) report.tornTail = { file: path, offset: result.tornTailAt }
+      if (result.tornTailAt !== undefined) report.tornTail = cut = { file: path, offset: result.tornTailAt }
     } catch (err) {
-      if (err instanceof ValueLogTail) report.tornTail = { file: err.file, offset: err.offset }
+      if (err instanceof ValueLogTail) report.tornTail = cut = { file: err.file, offset: err.offset }
       else if (!(err instanceof CorruptionError) || options.paranoid) throw err
       else report.skipped.push({ file: err.file, offset: err.offset, message: err.message })
     } finally {
@@ -178,7 +198,18 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   versions.lastSeq = Math.max(versions.lastSeq, maxSeq)
   // Read-only stops here: torn tails stay (reads never go past them), leftovers stay.
   if (ctx.readOnly) return { manifest: undefined, wal: undefined, walNumber: 0, report, memtables }
-  await ctx.valueLog.cutTornTail()
+  if (cut !== undefined) {
+    // Cut and synced before any new file exists: whatever recovery does next, a crash leaves
+    // this WAL ending where replay ended, never with a tail that a later file makes "not newest".
+    fs.truncate(cut.file, cut.offset)
+    const w = fs.openAppend(cut.file)
+    try {
+      await w.sync()
+    } finally {
+      await w.close()
+    }
+  }
+  await ctx.valueLog.sealNewest()
 
   const walNumber = versions.newFileNumber()
   const manifestNumber = versions.newFileNumber()
@@ -210,4 +241,36 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
 
   await fs.syncDir(dir)
   return { manifest, wal, walNumber, report, memtables }
+}
+
+/**
+ * The index in `paths` (WALs, oldest first) of the last one holding a record, or -1: the WALs from
+ * there on are "the newest", whose torn tail is a crash's. A WAL after it holds no record: a crash
+ * came right after its create (a memtable rotation, or a recovery that died before its manifest).
+ */
+export function lastWalWithRecords(fs: FileSystem, paths: string[]): number {
+  for (let i = paths.length - 1; i >= 0; i--) if (walHasRecords(fs, paths[i])) return i
+  return -1
+}
+
+/** True when the WAL at `path` holds at least one whole record. */
+function walHasRecords(fs: FileSystem, path: string): boolean {
+  let file
+  try {
+    file = fs.openRead(path)
+  } catch {
+    return false // deleted since the listing (verify reads a live directory): it holds nothing now
+  }
+  let found = false
+  try {
+    readLog(file, 'wal', { tolerateTornTail: true }, () => {
+      found = true
+    })
+  } catch {
+    // Damage that hides records is judged when that WAL's own turn comes; it still counts as holding them.
+    return true
+  } finally {
+    file.close()
+  }
+  return found
 }

@@ -9,6 +9,15 @@
 //
 // An entry carries its key and sequence number so a file can be scanned alone (GC, verify) and a
 // pointer can be checked against the key that led to it. A zero header marks the end of a file.
+//
+// Version 2 (every file created since it was added) adds one entry shape, the durable marker:
+//   marker  = an entry with keyLength 0, valueLength 8, seq 0, meta 0, value = durableEnd u64
+// written (and synced) after the file was synced through durableEnd, when the active file is
+// closed, the memtable rotated or the database recovered. Keys are never empty, so no value is
+// ever a marker. On recovery a bad entry at X in the newest file is damage to synced bytes when a
+// valid marker claims a durable end past X (or a WAL record claims one: engine/recovery.ts);
+// otherwise it is a crash's torn tail, even with valid entries after it (out-of-order writeback).
+// Version-1 files hold no markers and read as before.
 
 import { checksum, crc32, maskChecksum } from '../base/checksum.js'
 import { CorruptionError } from '../base/errors.js'
@@ -17,6 +26,8 @@ import { varintLength, writeVarint } from '../base/varint.js'
 
 export const VLOG_MAGIC = Uint8Array.of(0x73, 0x65, 0x74, 0x74, 0x2d, 0x76, 0x6c, 0x67) // "sett-vlg"
 export const VLOG_FORMAT_VERSION = 1
+/** Files that may hold durable markers. */
+export const VLOG_FORMAT_MARKERS = 2
 export const VLOG_HEADER_SIZE = 16
 export const ENTRY_HEADER_SIZE = 21
 
@@ -27,17 +38,17 @@ export interface ValuePointer {
   length: number
 }
 
-export function encodeFileHeader(): Uint8Array {
+export function encodeFileHeader(version = VLOG_FORMAT_MARKERS): Uint8Array {
   const out = new Uint8Array(VLOG_HEADER_SIZE)
   out.set(VLOG_MAGIC, 0)
   const view = new DataView(out.buffer)
-  view.setUint32(8, VLOG_FORMAT_VERSION, true)
+  view.setUint32(8, version, true)
   view.setUint32(12, checksum(out.subarray(0, 12)), true)
   return out
 }
 
-/** Throws CorruptionError unless `buf` starts with a whole, known, intact header. */
-export function checkFileHeader(file: string, buf: Uint8Array): void {
+/** Throws CorruptionError unless `buf` starts with a whole, known, intact header; returns its version. */
+export function checkFileHeader(file: string, buf: Uint8Array): number {
   if (buf.length < VLOG_HEADER_SIZE) throw new CorruptionError(file, 0, 'value-log header is cut short')
   const view = new DataView(buf.buffer, buf.byteOffset, VLOG_HEADER_SIZE)
   if (view.getUint32(12, true) !== checksum(buf.subarray(0, 12))) {
@@ -45,7 +56,46 @@ export function checkFileHeader(file: string, buf: Uint8Array): void {
   }
   for (let i = 0; i < 8; i++) if (buf[i] !== VLOG_MAGIC[i]) throw new CorruptionError(file, 0, 'not a value-log file')
   const version = view.getUint32(8, true)
-  if (version !== VLOG_FORMAT_VERSION) throw new CorruptionError(file, 0, `unknown value-log version ${version}`)
+  if (version !== VLOG_FORMAT_VERSION && version !== VLOG_FORMAT_MARKERS) throw new CorruptionError(file, 0, `unknown value-log version ${version}`)
+  return version
+}
+
+const MARKER_VALUE_SIZE = 8
+const NO_KEY = new Uint8Array(0)
+
+/** A version-2 durable marker claiming the file was synced through `durableEnd`. */
+export function encodeMarker(durableEnd: number): Uint8Array {
+  const value = new Uint8Array(MARKER_VALUE_SIZE)
+  const view = new DataView(value.buffer)
+  view.setUint32(0, durableEnd % 0x1_0000_0000, true)
+  view.setUint32(4, Math.floor(durableEnd / 0x1_0000_0000), true)
+  const out = new Uint8Array(ENTRY_HEADER_SIZE + MARKER_VALUE_SIZE)
+  encodeEntry(out, 0, NO_KEY, 0, 0, value)
+  return out
+}
+
+/** The durable end a decoded entry claims when it is a marker, else undefined. */
+export function markerClaim(e: DecodedEntry): number | undefined {
+  if (e.key.length !== 0 || e.value.length !== MARKER_VALUE_SIZE) return undefined
+  const view = new DataView(e.value.buffer, e.value.byteOffset, MARKER_VALUE_SIZE)
+  return view.getUint32(0, true) + view.getUint32(4, true) * 0x1_0000_0000
+}
+
+/**
+ * Version 2's rule for a bad entry at `badAt` of a whole file `data`: the first valid marker after
+ * it that claims a durable end past it (damage to synced bytes), and how many valid entries follow
+ * the bad one (unsynced writes that reached the disk before it, when nothing claims past it).
+ */
+export function claimPast(data: Uint8Array, badAt: number): { marker?: { offset: number; claim: number }; entriesAfter: number } {
+  let entriesAfter = 0
+  for (let at = findValidEntry(data, badAt + 1); at >= 0; ) {
+    const e = decodeEntry(data, at) as DecodedEntry
+    const claim = markerClaim(e)
+    if (claim !== undefined && claim > badAt) return { marker: { offset: at, claim }, entriesAfter }
+    entriesAfter++
+    at = findValidEntry(data, at + e.length)
+  }
+  return { entriesAfter }
 }
 
 export function entrySize(key: Uint8Array, value: Uint8Array): number {
@@ -120,6 +170,9 @@ export function findValidEntry(buf: Uint8Array, from: number): number {
   }
   return -1
 }
+
+/** The most bytes encodePointer() writes: three varints of at most 8 bytes each. */
+export const MAX_POINTER_LENGTH = 24
 
 export function encodePointer(p: ValuePointer): Uint8Array {
   const out = new Uint8Array(varintLength(p.fileNumber) + varintLength(p.offset) + varintLength(p.length))

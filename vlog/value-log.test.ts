@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { CorruptionError } from '../base/errors.js'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { makeRng } from '../tests/support/rng.js'
-import { VLOG_HEADER_SIZE, ValueLog, type ValuePointer, decodePointer, encodePointer } from './index.js'
+import { ENTRY_HEADER_SIZE, VLOG_HEADER_SIZE, ValueLog, type ValuePointer, decodePointer, encodePointer } from './index.js'
 
 const options = { maxFileSize: 64 * 1024, maxEntries: 1000, maxOpenFiles: 2 }
 const enc = (s: string) => new TextEncoder().encode(s)
@@ -96,10 +96,74 @@ describe('ValueLog', () => {
     expect(v.sizes.get(4)).toBe(last.p.offset)
     // Nothing is written until the caller has checked the WAL against the cut.
     expect(fs.openRead('/db/000004.vlog').size).toBe(last.p.offset + 7)
-    await v.cutTornTail()
-    expect(fs.openRead('/db/000004.vlog').size).toBe(last.p.offset)
+    await v.sealNewest()
+    // Cut at the last whole entry, then a durable marker claiming all of it (format version 2).
+    expect(fs.openRead('/db/000004.vlog').size).toBe(last.p.offset + ENTRY_HEADER_SIZE + 8)
+    expect(v.sizes.get(4)).toBe(last.p.offset + ENTRY_HEADER_SIZE + 8)
+    expect(await new ValueLog(fs, '/db', options).recover([3, 4])).toBeUndefined()
     for (const w of written.slice(0, -1)) expect(Buffer.from(v.read(w.p, w.key)).equals(w.value)).toBe(true)
     expect(() => v.read(last.p, last.key)).toThrow(CorruptionError)
     expect(v.sizes.get(3)! > VLOG_HEADER_SIZE).toBe(true)
+  })
+
+  it('reads a crash that persisted any subset of the unsynced pages as a torn tail, keeping every synced entry', async () => {
+    for (let round = 0; round < 150; round++) {
+      const rng = makeRng(1000 + round)
+      const fs = new MemFileSystem()
+      fs.mkdir('/db')
+      const vlog = new ValueLog(fs, '/db', options)
+      await vlog.startFile(7)
+      const written: { key: Uint8Array; value: Uint8Array; p: ValuePointer }[] = []
+      let synced = 0
+      for (let i = 0; i < 12; i++) {
+        const batch = Array.from({ length: 1 + rng.int(6) }, (_, j) => ({ key: enc(`k${i}-${j}`), seq: i * 10 + j + 1, value: rng.bytes(500 + rng.int(4000)) }))
+        vlog.append(batch).forEach((p, j) => written.push({ key: batch[j].key, value: batch[j].value, p }))
+        if (rng.int(4) === 0) {
+          await (rng.int(2) === 0 ? vlog.sync() : vlog.seal())
+          synced = written.length
+        }
+      }
+      const after = fs.crash({ seed: round, writeback: 'any' })
+      const v = new ValueLog(after, '/db', options)
+      const torn = await v.recover([7])
+      const size = v.sizes.get(7)!
+      const kept = written.filter((w) => w.p.offset + w.p.length <= size)
+      expect(kept.length, `round ${round}`).toBeGreaterThanOrEqual(synced)
+      expect(kept).toEqual(written.slice(0, kept.length))
+      for (const w of kept) expect(Buffer.from(v.read(w.p, w.key)).equals(w.value)).toBe(true)
+      if (torn !== undefined) expect(torn.offset).toBe(size)
+      await v.sealNewest()
+      expect(await new ValueLog(after, '/db', options).recover([7])).toBeUndefined()
+    }
+  })
+
+  it('still reports damage to synced bytes of the newest file when a durable marker claims them', async () => {
+    const fs = new MemFileSystem()
+    fs.mkdir('/db')
+    const { vlog, written } = await filled(fs, [3], 10)
+    await vlog.seal()
+    // Unsynced entries after the marker, the first of them lost: a torn tail after the claim.
+    vlog.append([{ key: enc('late'), seq: 99, value: new Uint8Array(2000).fill(7) }])
+    fs.flipBit('/db/000003.vlog', (written[9].p.offset + 25) * 8)
+    await expect(new ValueLog(fs, '/db', options).recover([3])).rejects.toMatchObject({
+      code: 'SETT_CORRUPTION', file: '/db/000003.vlog', offset: written[9].p.offset,
+    })
+  })
+})
+
+describe('ValueLog durable markers', () => {
+  it('adds no marker on recovery to a file that already ends in one (a reopen after a clean close)', async () => {
+    const fs = new MemFileSystem()
+    fs.mkdir('/db')
+    const { vlog } = await filled(fs, [3], 5)
+    await vlog.close()
+    const size = fs.readFile('/db/000003.vlog').length
+    for (let i = 0; i < 3; i++) {
+      const v = new ValueLog(fs, '/db', options)
+      expect(await v.recover([3])).toBeUndefined()
+      await v.sealNewest()
+      await v.close()
+    }
+    expect(fs.readFile('/db/000003.vlog').length).toBe(size)
   })
 })

@@ -5,6 +5,8 @@
 // manifest (created → synced → recorded before first use; deleted from disk only after the
 // manifest no longer lists it and no reader can still follow a pointer into it). Only the active
 // file is ever appended to; on open the newest file's torn tail is cut and appends go to a new file.
+// Files are written in format version 2: seal() appends a durable marker after a sync, so damage
+// to synced bytes is told from a crash's out-of-order writeback (vlog/format.ts).
 
 import { CorruptionError } from '../base/errors.js'
 import { filePath, vlogFileName } from '../base/filenames.js'
@@ -12,7 +14,8 @@ import type { FileSystem, ReadableFile, WritableFile } from '../base/fs.js'
 import { bytesEqual } from '../base/internal-key.js'
 import {
   ENTRY_END, ENTRY_HEADER_SIZE, ENTRY_TRUNCATED, type DecodedEntry, VLOG_HEADER_SIZE, type ValuePointer,
-  checkFileHeader, decodeEntry, encodeEntry, encodeFileHeader, entrySize, findValidEntry,
+  VLOG_FORMAT_MARKERS, checkFileHeader, claimPast, decodeEntry, encodeEntry, encodeFileHeader, encodeMarker, entrySize,
+  findValidEntry, markerClaim,
 } from './format.js'
 
 export interface ValueLogOptions {
@@ -22,6 +25,12 @@ export interface ValueLogOptions {
   maxEntries: number
   /** Readers kept open at once (least recently used closed first). */
   maxOpenFiles: number
+  /**
+   * Whether recovery may append a durable marker to the newest file (default true). False for an
+   * encrypted file system, where a reopened file takes no new bytes (they would reuse the cipher's
+   * counter blocks); such a file then relies on the WAL's claims alone until it is no longer newest.
+   */
+  markReopenedFiles?: boolean
 }
 
 export interface ValueLogEntry {
@@ -45,6 +54,8 @@ export class ValueLog {
   private unsynced = false
   /** The active file's length as of its last sync. */
   private syncedEnd = 0
+  /** The active file's length after its last durable marker (seal()). */
+  private sealedEnd = 0
   /** Open readers, least recently used first (Map keeps insertion order). */
   private readonly readers = new Map<number, ReadableFile>()
   /** Live files and their sizes in bytes. */
@@ -62,52 +73,97 @@ export class ValueLog {
 
   /**
    * Takes over the files the manifest lists. The newest may end in a torn tail (a crash during
-   * an append): a bad entry with no valid entry anywhere after it. Its valid length becomes the
-   * file's size here; cutTornTail() makes that durable once the caller has checked the WAL's
-   * claims against it. A bad entry with a valid one after it is damage: CorruptionError, as in
-   * the WAL. Returns where the tail ends, if it is torn.
+   * an append): its valid length becomes the file's size here; sealNewest() makes that durable
+   * once the caller has checked the WAL's claims against it. What counts as torn depends on the
+   * file's version: in version 1, a bad entry with no valid entry anywhere after it; in version 2,
+   * a bad entry that no durable marker after it claims (later valid entries are unsynced writes
+   * that reached the disk first). Anything else is damage: CorruptionError. Returns where the
+   * tail ends, if it is torn.
    */
   async recover(numbers: number[]): Promise<{ file: string; offset: number } | undefined> {
     const sorted = numbers.slice().sort((a, b) => a - b)
     let torn: { file: string; offset: number } | undefined
+    this.newest = undefined
     for (const n of sorted) {
       const path = this.path(n)
       if (!this.fs.exists(path)) throw new CorruptionError(path, 0, 'value-log file listed in the manifest is missing')
       const f = this.fs.openRead(path)
       let size = f.size
       try {
-        checkFileHeader(path, f.read(0, VLOG_HEADER_SIZE))
+        const version = checkFileHeader(path, f.read(0, VLOG_HEADER_SIZE))
         if (n === sorted[sorted.length - 1]) {
-          const valid = this.scanFile(f, () => undefined, true)
+          // A file ending in a marker (a clean close) is claimed up to it: no new marker needed.
+          let endsWithMarker = false
+          const valid = this.scanFile(f, () => (endsWithMarker = false), true, size, () => (endsWithMarker = true))
           if (valid < size) {
-            const next = findValidEntry(f.read(valid, size - valid), 1)
-            if (next >= 0) {
-              throw new CorruptionError(path, valid, `value-log entry is damaged; a valid entry follows at ${valid + next}`)
+            const rest = f.read(0, size)
+            if (version >= VLOG_FORMAT_MARKERS) {
+              const { marker } = claimPast(rest, valid)
+              if (marker !== undefined) {
+                throw new CorruptionError(path, valid, `value-log entry is damaged; the marker at ${marker.offset} says the file was synced through ${marker.claim}`)
+              }
+            } else {
+              const next = findValidEntry(rest, valid + 1)
+              if (next >= 0) throw new CorruptionError(path, valid, `value-log entry is damaged; a valid entry follows at ${next}`)
             }
             torn = { file: path, offset: valid }
           }
           size = valid
+          this.newest = { number: n, path, version, size, endsWithMarker, torn: torn !== undefined }
         }
       } finally {
         f.close()
       }
       this.sizes.set(n, size)
     }
-    this.torn = torn
     return torn
   }
 
-  private torn: { file: string; offset: number } | undefined
+  /** What recover() found of the newest file, for sealNewest(). */
+  private newest: { number: number; path: string; version: number; size: number; endsWithMarker: boolean; torn: boolean } | undefined
 
-  /** Cuts the torn tail recover() found, durably. */
-  async cutTornTail(): Promise<void> {
-    const t = this.torn
+  /**
+   * Makes the newest file's recovered state durable before anything relies on it: cuts the torn
+   * tail recover() found, syncs the file (a process killed before a power loss leaves unsynced
+   * bytes that recovery read), and in version 2 appends and syncs a marker claiming all of it.
+   * Idempotent: a crash anywhere in it leaves a file the next recover() reads the same or shorter
+   * (only by unsynced bytes no table or WAL replay has relied on yet).
+   */
+  async sealNewest(): Promise<void> {
+    const t = this.newest
     if (t === undefined) return
-    this.torn = undefined
-    this.fs.truncate(t.file, t.offset)
-    const w = this.fs.openAppend(t.file)
-    await w.sync()
-    await w.close()
+    this.newest = undefined
+    if (t.torn) this.fs.truncate(t.path, t.size)
+    const w = this.fs.openAppend(t.path)
+    try {
+      await w.sync()
+      if (this.options.markReopenedFiles !== false && t.version >= VLOG_FORMAT_MARKERS && t.size > VLOG_HEADER_SIZE && !t.endsWithMarker) {
+        const marker = encodeMarker(t.size)
+        w.append(marker)
+        await w.sync()
+        this.sizes.set(t.number, t.size + marker.length)
+      }
+    } finally {
+      await w.close()
+    }
+  }
+
+  /**
+   * Syncs the active file and appends (and syncs) a durable marker claiming what is synced, when
+   * anything new was synced since the last one: bytes a WAL record no longer vouches for (its WAL
+   * is about to be replaced by a table, or the file closed) stay told apart from a torn tail.
+   */
+  async seal(): Promise<void> {
+    const a = this.active
+    if (a === undefined) return
+    await this.sync()
+    if (this.active !== a || this.syncedEnd <= this.sealedEnd) return
+    const marker = encodeMarker(this.syncedEnd)
+    a.file.append(marker)
+    this.sizes.set(a.number, this.sizes.get(a.number)! + marker.length)
+    this.unsynced = true
+    await this.sync()
+    if (this.active === a) this.sealedEnd = this.syncedEnd
   }
 
   /** True when `bytes` more cannot go to the active file (or there is none). */
@@ -128,6 +184,7 @@ export class ValueLog {
    * before appending to it.
    */
   async startFile(number: number): Promise<void> {
+    await this.seal()
     await this.closeActive()
     const file = this.fs.create(this.path(number))
     file.append(encodeFileHeader())
@@ -135,6 +192,7 @@ export class ValueLog {
     await this.fs.syncDir(this.dir)
     this.active = { number, file, entries: 0 }
     this.syncedEnd = VLOG_HEADER_SIZE
+    this.sealedEnd = VLOG_HEADER_SIZE
     this.sizes.set(number, VLOG_HEADER_SIZE)
   }
 
@@ -248,7 +306,7 @@ export class ValueLog {
       let stopped = false
       const valid = this.scanFile(f, (e, at) => {
         if (onEntry(e, at) === false) stopped = true
-      }, false, size, from, () => stopped)
+      }, false, size, undefined, from, () => stopped)
       if (!stopped && valid < size) throw new CorruptionError(f.path, valid, 'value-log entry is damaged')
       return valid
     } finally {
@@ -263,7 +321,7 @@ export class ValueLog {
    */
   private scanFile(
     f: ReadableFile, onEntry: (e: DecodedEntry, offset: number) => void, tolerant: boolean, size = f.size,
-    from = VLOG_HEADER_SIZE, stop?: () => boolean,
+    onMarker?: (claim: number) => void, from = VLOG_HEADER_SIZE, stop?: () => boolean,
   ): number {
     let at = from
     while (at < size && stop?.() !== true) {
@@ -280,7 +338,9 @@ export class ValueLog {
         if (e === ENTRY_END || e === ENTRY_TRUNCATED || tolerant) return at
         throw new CorruptionError(f.path, at, 'value-log entry checksum mismatch')
       }
-      onEntry(e, at)
+      const claim = markerClaim(e)
+      if (claim === undefined) onEntry(e, at)
+      else onMarker?.(claim)
       at += length
     }
     return at
@@ -294,9 +354,13 @@ export class ValueLog {
     this.fs.remove(this.path(number))
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     for (const r of this.readers.values()) r.close()
     this.readers.clear()
-    return this.closeActive()
+    try {
+      await this.seal()
+    } finally {
+      await this.closeActive()
+    }
   }
 }

@@ -8,7 +8,7 @@ import { describeLog } from './describe.js'
 import {
   FILE_HEADER_SIZE, RECORD_BAD_CHECKSUM, RECORD_BAD_HEADER_CHECKSUM, RECORD_BAD_TYPE, RECORD_HEADER_SIZE,
   RECORD_TRUNCATED_HEADER, RECORD_TRUNCATED_PAYLOAD, decodeFileHeader, decodeRecord, encodeFileHeader,
-  encodeRecord, findNextRecord, headerChecksum, recordSize,
+  encodeRecord, findNextRecord, headerChecksum, isMarker, payloadStart, recordClaim, recordSize,
 } from './format.js'
 
 function fromHex(s: string): Uint8Array {
@@ -68,7 +68,7 @@ describe('log format', () => {
     const cases: [Uint8Array, RegExp][] = [
       [damaged((b) => (b[0] = 0x58), true), /bad magic/],
       [damaged((b) => (b[9] ^= 1), false), /header checksum/],
-      [damaged((b) => (b[4] = 2), true), /version 2/],
+      [damaged((b) => (b[4] = 3), true), /version 3/],
       [damaged((b) => (b[7] = 1), true), /flags/],
       [damaged((b) => (b[6] = 9), true), /unknown log kind 9/],
       [good, /manifest log, expected a wal log/],
@@ -138,3 +138,28 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   }
   return out
 }
+
+describe('log format version 2', () => {
+  it('round-trips claiming records and markers, and each version refuses the other\'s record types', () => {
+    const payload = new Uint8Array([9, 8, 7])
+    const buf = new Uint8Array(FILE_HEADER_SIZE + recordSize(3, 2) + recordSize(0, 2))
+    buf.set(encodeFileHeader('wal', SALT, 2))
+    expect(decodeFileHeader(buf, 'f', 'wal').version).toBe(2)
+    const o = FILE_HEADER_SIZE
+    const second = encodeRecord(buf, o, payload, SALT, 2 ** 33 + 5)
+    expect(second).toBe(o + RECORD_HEADER_SIZE + 8 + 3)
+    expect(encodeRecord(buf, second, undefined, SALT, 77)).toBe(buf.length)
+    expect(decodeRecord(buf, o, SALT, 2)).toBe(second)
+    expect(recordClaim(buf, o)).toBe(2 ** 33 + 5)
+    expect([...buf.subarray(payloadStart(buf, o), second)]).toEqual([9, 8, 7])
+    expect(isMarker(buf, o)).toBe(false)
+    expect(decodeRecord(buf, second, SALT, 2)).toBe(buf.length)
+    expect(isMarker(buf, second)).toBe(true)
+    expect(recordClaim(buf, second)).toBe(77)
+    // Version 1's rules never accept a version-2 record, nor the reverse.
+    expect(decodeRecord(buf, o, SALT, 1)).toBe(RECORD_BAD_TYPE)
+    expect(findNextRecord(buf, o, SALT, 1)).toBe(-1)
+    expect(decodeRecord(frame([payload], SALT), o, SALT, 2)).toBe(RECORD_BAD_TYPE)
+    expect(describeLog(buf)).toMatch(/header wal v2[\s\S]*claims=8589934597[\s\S]*durable marker claims=77/)
+  })
+})

@@ -29,7 +29,19 @@
 // - No 32 KiB block fragmentation (LevelDB's log): a reader here loads the whole file and scans
 //   for resync itself, and a group commit's one record is written by one append.
 //
-// Never change what version 1 means: add a version instead.
+// Version 2 (the WAL's default since format 2 was added; manifests stay at version 1) frames the
+// same way and adds what a reader needs to tell a crash's out-of-order writeback from damage to
+// synced bytes: every record starts its payload with the log's durable end as its writer knew it.
+//
+//   type 2 (claiming record): durableEnd u64 (lo u32, hi u32) | payload
+//   type 3 (durable marker):  durableEnd u64                      (no payload; written on close)
+//
+// durableEnd = the file's length at the writer's last successful fsync before this record. A bad
+// record at offset X is damage to synced bytes when any valid record in the file claims a durable
+// end past X; otherwise it is where an unsynced tail was torn (possibly with later records that
+// reached the disk before it). Version 1 files allow type 1 only and read exactly as before.
+//
+// Never change what a version means: add a version instead.
 
 import { CorruptionError } from '../base/errors.js'
 import { checksum, crc32, maskChecksum } from '../base/checksum.js'
@@ -39,10 +51,18 @@ export type LogKind = 'wal' | 'manifest'
 /** "SETL" read as a little-endian u32. Never changes. */
 export const LOG_MAGIC = 0x4c544553
 export const LOG_FORMAT_VERSION = 1
+/** Records claim the log's durable end (types 2 and 3). */
+export const LOG_FORMAT_CLAIMING = 2
 export const FILE_HEADER_SIZE = 16
 export const RECORD_HEADER_SIZE = 13
 /** The only record type of version 1: the record holds one whole payload. */
 export const RECORD_TYPE_FULL = 1
+/** Version 2: a whole payload behind the durable end its writer knew. */
+export const RECORD_TYPE_CLAIMING = 2
+/** Version 2: only a durable end, written when a fully synced log is closed. */
+export const RECORD_TYPE_MARKER = 3
+/** Bytes of the durable-end claim at the start of a version-2 record's payload. */
+export const CLAIM_SIZE = 8
 /** Larger payloads are refused by the writer; a WAL is ~64 MiB, a group commit a few MiB. */
 export const MAX_PAYLOAD_LENGTH = 1 << 30
 
@@ -66,11 +86,11 @@ function writeU32(buf: Uint8Array, o: number, v: number): void {
   buf[o + 3] = (v >>> 24) & 0xff
 }
 
-export function encodeFileHeader(kind: LogKind, salt: number): Uint8Array {
+export function encodeFileHeader(kind: LogKind, salt: number, version = LOG_FORMAT_VERSION): Uint8Array {
   const buf = new Uint8Array(FILE_HEADER_SIZE)
   writeU32(buf, 0, LOG_MAGIC)
-  buf[4] = LOG_FORMAT_VERSION & 0xff
-  buf[5] = LOG_FORMAT_VERSION >>> 8
+  buf[4] = version & 0xff
+  buf[5] = version >>> 8
   buf[6] = KIND_CODE[kind]
   buf[7] = 0
   writeU32(buf, 8, salt >>> 0)
@@ -94,7 +114,7 @@ export function decodeFileHeader(data: Uint8Array, path: string, expected: LogKi
     throw new CorruptionError(path, 0, 'log file header checksum mismatch')
   }
   const version = data[4] | (data[5] << 8)
-  if (version !== LOG_FORMAT_VERSION) {
+  if (version !== LOG_FORMAT_VERSION && version !== LOG_FORMAT_CLAIMING) {
     throw new CorruptionError(path, 0, `unsupported log format version ${version}`)
   }
   if (data[7] !== 0) throw new CorruptionError(path, 0, `unknown log header flags ${data[7]}`)
@@ -123,23 +143,52 @@ export function headerChecksum(buf: Uint8Array, o: number, salt: number): number
   return maskChecksum(~c >>> 0)
 }
 
-/** Bytes a record holding `payloadLength` bytes takes on disk. */
-export function recordSize(payloadLength: number): number {
-  return RECORD_HEADER_SIZE + payloadLength
+/** Bytes a record holding `payloadLength` bytes takes on disk in a log of `version`. */
+export function recordSize(payloadLength: number, version = LOG_FORMAT_VERSION): number {
+  return RECORD_HEADER_SIZE + (version === LOG_FORMAT_CLAIMING ? CLAIM_SIZE : 0) + payloadLength
 }
 
 /**
- * Frames `payload` into `dst` at `offset`; returns the offset after the record.
- * requires: room for recordSize(payload.length) bytes; payload.length <= MAX_PAYLOAD_LENGTH.
+ * Frames `payload` into `dst` at `offset`; returns the offset after the record. With `claim`
+ * (version 2) the record is type 2, its payload behind the durable end `claim`, or type 3 with
+ * only the claim when `payload` is undefined.
+ * requires: room for recordSize(payload.length, version) bytes; payload.length <= MAX_PAYLOAD_LENGTH.
  */
-export function encodeRecord(dst: Uint8Array, offset: number, payload: Uint8Array, salt: number): number {
-  const end = offset + RECORD_HEADER_SIZE + payload.length
-  writeU32(dst, offset + 4, payload.length)
-  dst[offset + 8] = RECORD_TYPE_FULL
+export function encodeRecord(dst: Uint8Array, offset: number, payload: Uint8Array | undefined, salt: number, claim?: number): number {
+  const bodyStart = offset + RECORD_HEADER_SIZE
+  let at = bodyStart
+  if (claim !== undefined) {
+    writeU32(dst, at, claim % 0x1_0000_0000)
+    writeU32(dst, at + 4, Math.floor(claim / 0x1_0000_0000))
+    at += CLAIM_SIZE
+  }
+  if (payload !== undefined) dst.set(payload, at)
+  const end = at + (payload?.length ?? 0)
+  writeU32(dst, offset + 4, end - bodyStart)
+  dst[offset + 8] = claim === undefined ? RECORD_TYPE_FULL : payload === undefined ? RECORD_TYPE_MARKER : RECORD_TYPE_CLAIMING
   writeU32(dst, offset + 9, headerChecksum(dst, offset + 4, salt))
-  dst.set(payload, offset + RECORD_HEADER_SIZE)
   writeU32(dst, offset, maskChecksum(crc32(dst.subarray(offset + 4, end), salt)))
   return end
+}
+
+/** The durable end a version-2 record at `offset` claims. requires: decodeRecord accepted it. */
+export function recordClaim(data: Uint8Array, offset: number): number {
+  const at = offset + RECORD_HEADER_SIZE
+  return readU32(data, at) + readU32(data, at + 4) * 0x1_0000_0000
+}
+
+/** Where the caller's payload of a record accepted by decodeRecord starts (after any claim). */
+export function payloadStart(data: Uint8Array, offset: number): number {
+  return offset + RECORD_HEADER_SIZE + (data[offset + 8] === RECORD_TYPE_FULL ? 0 : CLAIM_SIZE)
+}
+
+/** True for a type-3 record: a claim with nothing for the caller. */
+export function isMarker(data: Uint8Array, offset: number): boolean {
+  return data[offset + 8] === RECORD_TYPE_MARKER
+}
+
+function typeFits(type: number, version: number): boolean {
+  return version === LOG_FORMAT_CLAIMING ? type === RECORD_TYPE_CLAIMING || type === RECORD_TYPE_MARKER : type === RECORD_TYPE_FULL
 }
 
 // Failures of decodeRecord: negative, so they never collide with an end offset.
@@ -167,12 +216,15 @@ export function recordFailureDetail(code: number): string {
  * it is whole and its checksums match (its payload is data.subarray(offset + RECORD_HEADER_SIZE,
  * end)), or a negative RECORD_* failure code.
  */
-export function decodeRecord(data: Uint8Array, offset: number, salt: number): number {
+export function decodeRecord(data: Uint8Array, offset: number, salt: number, version = LOG_FORMAT_VERSION): number {
   const size = data.length
   if (offset + RECORD_HEADER_SIZE > size) return RECORD_TRUNCATED_HEADER
   if (readU32(data, offset + 9) !== headerChecksum(data, offset + 4, salt)) return RECORD_BAD_HEADER_CHECKSUM
-  if (data[offset + 8] !== RECORD_TYPE_FULL) return RECORD_BAD_TYPE
-  const end = offset + RECORD_HEADER_SIZE + readU32(data, offset + 4)
+  const type = data[offset + 8]
+  if (!typeFits(type, version)) return RECORD_BAD_TYPE
+  const length = readU32(data, offset + 4)
+  if (type !== RECORD_TYPE_FULL && length < CLAIM_SIZE) return RECORD_BAD_TYPE
+  const end = offset + RECORD_HEADER_SIZE + length
   if (end > size) return RECORD_TRUNCATED_PAYLOAD
   if (readU32(data, offset) !== maskChecksum(crc32(data.subarray(offset + 4, end), salt))) return RECORD_BAD_CHECKSUM
   return end
@@ -183,13 +235,13 @@ export function decodeRecord(data: Uint8Array, offset: number, salt: number): nu
  * or -1. Cheap tests go first (type byte, length fits, 5-byte header CRC) so most offsets cost a
  * few byte reads and only a real header leads to a CRC over its payload.
  */
-export function findNextRecord(data: Uint8Array, from: number, salt: number): number {
+export function findNextRecord(data: Uint8Array, from: number, salt: number, version = LOG_FORMAT_VERSION): number {
   const last = data.length - RECORD_HEADER_SIZE
   for (let o = from; o <= last; o++) {
-    if (data[o + 8] !== RECORD_TYPE_FULL) continue
+    if (!typeFits(data[o + 8], version)) continue
     if (o + RECORD_HEADER_SIZE + readU32(data, o + 4) > data.length) continue
     if (readU32(data, o + 9) !== headerChecksum(data, o + 4, salt)) continue
-    if (decodeRecord(data, o, salt) >= 0) return o
+    if (decodeRecord(data, o, salt, version) >= 0) return o
   }
   return -1
 }

@@ -53,7 +53,7 @@ function fileWith(bytes: Uint8Array): MemFileSystem {
 /** Writes `payloads` as one log; returns its bytes and where each record starts (plus the end). */
 function writeLog(payloads: Uint8Array[], kind: LogKind = 'wal'): { bytes: Uint8Array; starts: number[] } {
   const fs = new MemFileSystem()
-  const w = LogWriter.create(fs.create(PATH), kind, { salt: 0x2468ace1 })
+  const w = LogWriter.create(fs.create(PATH), kind, { salt: 0x2468ace1, version: 1 })
   const starts = [w.size]
   for (const p of payloads) {
     w.append(p)
@@ -82,11 +82,13 @@ function expectCorruption(o: Outcome, offset: number): void {
 // Small, varied records: one empty, one of a single byte, some ordinary.
 const SMALL = [0, 1, 20, 3, 50, 7].map((n, i) => Uint8Array.from({ length: n }, (_, j) => (i * 37 + j * 11 + 1) & 0xff))
 
+// These tests pin format version 1's rules, which still read every version-1 file; version 2
+// (the WAL's default) has its own tests below.
 describe('LogWriter + readLog', () => {
   it('round-trips many records of random sizes (0 B to 1 MiB), mixing append and appendAll', () => {
     const random = mulberry32(SEED)
     const fs = new MemFileSystem()
-    const w = LogWriter.create(fs.create(PATH), 'wal')
+    const w = LogWriter.create(fs.create(PATH), 'wal', { version: 1 })
     const written: Uint8Array[] = []
     const starts: number[] = []
     while (written.length < 300) {
@@ -309,7 +311,7 @@ describe('LogWriter + readLog', () => {
     const random = mulberry32(SEED ^ 0xc4a5)
     for (let round = 0; round < 200; round++) {
       const fs = new MemFileSystem()
-      const w = LogWriter.create(fs.create(PATH), 'wal')
+      const w = LogWriter.create(fs.create(PATH), 'wal', { version: 1 })
       await fs.syncDir('/')
       const written: Uint8Array[] = []
       const starts = [w.size]
@@ -336,5 +338,92 @@ describe('LogWriter + readLog', () => {
       expect(o.records.length, ctx).toBeGreaterThanOrEqual(synced)
       if (o.result!.tornTailAt !== undefined) expect(o.result!.tornTailAt).toBe(o.result!.validLength)
     }
+  })
+})
+
+describe('LogWriter + readLog, format version 2 (records claim the durable end)', () => {
+  it('reads a crash that persisted any subset of the unsynced pages as a prefix holding every synced record', async () => {
+    const random = mulberry32(SEED ^ 0x2e0d)
+    for (let round = 0; round < 300; round++) {
+      const fs = new MemFileSystem()
+      const w = LogWriter.create(fs.create(PATH), 'wal')
+      await w.sync()
+      await fs.syncDir('/')
+      const written: Uint8Array[] = []
+      const starts = [w.size]
+      let synced = 0
+      for (let i = 0; i < 1 + ((random() * 14) | 0); i++) {
+        const group = Array.from({ length: 1 + ((random() * 3) | 0) }, () => randomBytes(random, (random() * 3000) | 0))
+        if (group.length === 1) w.append(group[0])
+        else w.appendAll(group)
+        for (const p of group) {
+          written.push(p)
+          starts.push(starts[starts.length - 1] + recordSize(p.length, 2))
+        }
+        if (random() < 0.3) {
+          await w.sync()
+          synced = written.length
+        }
+      }
+      const after = fs.crash({ seed: (SEED + round) >>> 0, writeback: 'any' })
+      const o = read(after, PATH, 'wal', true)
+      const ctx = `seed ${SEED} round ${round}`
+      expect(o.error, ctx).toBeUndefined()
+      expectPrefix(o.records, written, starts)
+      expect(o.records.length, ctx).toBeGreaterThanOrEqual(synced)
+    }
+  })
+
+  it('reports every flipped bit of a synced and closed log as corruption at the damaged record', async () => {
+    const fs = new MemFileSystem()
+    const w = LogWriter.create(fs.create(PATH), 'wal', { salt: 0x2468ace1 })
+    const starts = [w.size]
+    for (const p of SMALL) {
+      w.append(p)
+      starts.push(w.size)
+      // Unsynced records in between: their claims lag, the close marker covers them.
+      if (p.length % 2 === 0) await w.sync()
+    }
+    await w.sync()
+    await w.close()
+    const bytes = fs.readFile(PATH)
+    const markerAt = starts[starts.length - 1]
+    expect(bytes.length).toBe(markerAt + recordSize(0, 2))
+    for (let bit = FILE_HEADER_SIZE * 8; bit < bytes.length * 8; bit++) {
+      const damaged = fileWith(bytes)
+      damaged.flipBit(PATH, bit)
+      const o = read(damaged, PATH, 'wal', true)
+      expectPrefix(o.records, SMALL, starts)
+      const byte = bit >> 3
+      if (byte >= markerAt) {
+        // The marker itself: every record is intact and read; its loss only loses the claim.
+        expect(o.records.length).toBe(SMALL.length)
+        expect(o.result).toEqual({ validLength: markerAt, tornTailAt: markerAt })
+        continue
+      }
+      const hit = starts.findIndex((s, i) => byte >= s && byte < starts[i + 1])
+      expectCorruption(o, starts[hit])
+      expect((o.error as Error).message, `bit ${bit}`).toMatch(/bytes were synced/)
+    }
+  })
+
+  it('tells a hole before a later record from damage by the later record\'s claim', async () => {
+    const fs = new MemFileSystem()
+    const w = LogWriter.create(fs.create(PATH), 'wal', { salt: 7 })
+    w.append(SMALL[2])
+    await w.sync()
+    const hole = w.size
+    w.append(SMALL[3])
+    const afterHole = w.size
+    w.append(SMALL[4]) // claims `hole`: the hole is past every claim, so it is a tear
+    const bytes = fs.readFile(PATH).slice()
+    bytes.fill(0, hole, afterHole)
+    expect(read(fileWith(bytes), PATH, 'wal', true).result).toEqual({ validLength: hole, tornTailAt: hole, recordsAfterTear: 1 })
+    expectCorruption(read(fileWith(bytes), PATH, 'wal', false), hole)
+    await w.sync()
+    w.append(SMALL[5]) // claims past the hole: now the same hole is damage to synced bytes
+    const synced = fs.readFile(PATH).slice()
+    synced.fill(0, hole, afterHole)
+    expectCorruption(read(fileWith(synced), PATH, 'wal', true), hole)
   })
 })

@@ -1,15 +1,20 @@
 // readLog: replays a record log (WAL or manifest) and tells a torn tail from corruption.
 //
-// The rule (docs/format.md (Log files)): a bad record is CORRUPTION when some valid record starts anywhere
-// after it; otherwise it is a TORN TAIL, the normal result of a crash during an append, cut off
-// when the caller tolerates one. An all-zero rest of file is a clean end (a preallocated or
-// zero-filled tail), not a torn one. The whole file is read at once: a WAL is at most ~64 MiB.
+// The rule (docs/format.md (Log files)) depends on the file's format version:
+// - version 1: a bad record is CORRUPTION when some valid record starts anywhere after it;
+//   otherwise it is a TORN TAIL, the normal result of a crash during an append.
+// - version 2: a bad record at X is CORRUPTION when some valid record (before or after it) claims
+//   that the file was durable past X: synced bytes were damaged. Otherwise it is a TORN TAIL even
+//   with valid records after it: a crash persisted later unsynced writes before earlier ones.
+// A torn tail is cut off when the caller tolerates one. An all-zero rest of file is a clean end
+// (a preallocated or zero-filled tail), not a torn one. The whole file is read at once: a WAL is
+// at most ~64 MiB.
 
 import { CorruptionError } from '../base/errors.js'
 import type { ReadableFile } from '../base/fs.js'
 import {
-  FILE_HEADER_SIZE, type LogKind, RECORD_HEADER_SIZE, decodeFileHeader, decodeRecord, findNextRecord,
-  isFileHeaderIntact, isZeroTail, recordFailureDetail,
+  FILE_HEADER_SIZE, LOG_FORMAT_CLAIMING, type LogKind, RECORD_HEADER_SIZE, decodeFileHeader, decodeRecord, findNextRecord,
+  isFileHeaderIntact, isMarker, isZeroTail, payloadStart, recordClaim, recordFailureDetail,
 } from './format.js'
 
 export interface LogRecord {
@@ -27,6 +32,8 @@ export interface ReadLogResult {
   validLength: number
   /** Set when a torn tail was cut: where the bad bytes began. */
   tornTailAt?: number
+  /** Valid records found after a torn tail (version 2: unsynced writes that reached the disk early). */
+  recordsAfterTear?: number
 }
 
 export interface ReadLogOptions {
@@ -62,25 +69,39 @@ export function readLog(
     if (options.tolerateTornTail) return { validLength: 0, tornTailAt: 0 }
     throw new CorruptionError(path, 0, `log file header is torn (${size} bytes in the file)`)
   }
-  const { salt } = decodeFileHeader(data, path, kind)
+  const { salt, version } = decodeFileHeader(data, path, kind)
 
   let offset = FILE_HEADER_SIZE
   while (offset < size) {
-    const end = decodeRecord(data, offset, salt)
-    if (end < 0) return badRecord(data, path, offset, end, salt, options)
-    onRecord({ offset, payload: data.subarray(offset + RECORD_HEADER_SIZE, end) })
+    const end = decodeRecord(data, offset, salt, version)
+    if (end < 0) return badRecord(data, path, offset, end, salt, version, options)
+    if (!isMarker(data, offset)) onRecord({ offset, payload: data.subarray(payloadStart(data, offset), end) })
     offset = end
   }
   return { validLength: offset }
 }
 
 function badRecord(
-  data: Uint8Array, path: string, offset: number, failure: number, salt: number, options: ReadLogOptions,
+  data: Uint8Array, path: string, offset: number, failure: number, salt: number, version: number, options: ReadLogOptions,
 ): ReadLogResult {
   if (isZeroTail(data, offset)) return { validLength: offset }
   const detail = recordFailureDetail(failure)
-  const next = findNextRecord(data, offset + 1, salt)
-  if (next >= 0) throw new CorruptionError(path, offset, `${detail}; a valid record follows at offset ${next}`)
-  if (options.tolerateTornTail) return { validLength: offset, tornTailAt: offset }
-  throw new CorruptionError(path, offset, `${detail} (torn tail)`)
+  let after = 0
+  if (version === LOG_FORMAT_CLAIMING) {
+    // Claims before the bad record are at most its offset (a record claims what preceded it), so
+    // only the records after it can vouch for it.
+    for (let next = findNextRecord(data, offset + 1, salt, version); next >= 0; ) {
+      const claim = recordClaim(data, next)
+      if (claim > offset) {
+        throw new CorruptionError(path, offset, `${detail}; the record at offset ${next} was written after ${claim} bytes were synced`)
+      }
+      after++
+      next = findNextRecord(data, decodeRecord(data, next, salt, version), salt, version)
+    }
+  } else {
+    const next = findNextRecord(data, offset + 1, salt, version)
+    if (next >= 0) throw new CorruptionError(path, offset, `${detail}; a valid record follows at offset ${next}`)
+  }
+  if (options.tolerateTornTail) return after > 0 ? { validLength: offset, tornTailAt: offset, recordsAfterTear: after } : { validLength: offset, tornTailAt: offset }
+  throw new CorruptionError(path, offset, after > 0 ? `${detail}; ${after} unsynced records follow (torn tail of a log that is not the newest)` : `${detail} (torn tail)`)
 }

@@ -3,12 +3,17 @@
 // Not safe for concurrent use: the engine's writer queue (or the manifest's owner) is its only
 // caller. Each append()/appendAll() is exactly one file.append, so a group commit reaches the file
 // as one write and a crash tears at most the tail of it. Nothing is durable until sync() resolves.
+// A WAL is written in format version 2: each record carries the file's durable end as of the last
+// successful sync(), and close() of a fully synced log appends (and syncs) a marker claiming all of
+// it, so a reader can tell damage to synced bytes from a crash's out-of-order writeback.
 
 import { randomFillSync } from 'node:crypto'
 import { assert } from '../base/assert.js'
 import { InvalidArgumentError } from '../base/errors.js'
 import type { WritableFile } from '../base/fs.js'
-import { type LogKind, MAX_PAYLOAD_LENGTH, encodeFileHeader, encodeRecord, recordSize } from './format.js'
+import {
+  LOG_FORMAT_CLAIMING, LOG_FORMAT_VERSION, type LogKind, MAX_PAYLOAD_LENGTH, encodeFileHeader, encodeRecord, recordSize,
+} from './format.js'
 
 /** Frames up to this size reuse one scratch buffer; larger ones get a buffer of their own. */
 const SCRATCH_LIMIT = 8 << 20
@@ -16,17 +21,25 @@ const SCRATCH_LIMIT = 8 << 20
 export interface LogWriterOptions {
   /** The salt written in the header and mixed into every record checksum. Default: random. */
   salt?: number
+  /** The format version (1 or 2). Default: 2 for a WAL, 1 for a manifest (its edits are each synced). */
+  version?: number
 }
 
 export class LogWriter {
   private readonly file: WritableFile
   private readonly salt: number
+  private readonly version: number
   private scratch = new Uint8Array(4096)
   private closed = false
+  /** The file's length at the last sync() that succeeded: what version-2 records claim. */
+  private syncedEnd = 0
+  /** The largest durable end any record of this file claims. */
+  private claimed = 0
 
-  private constructor(file: WritableFile, salt: number) {
+  private constructor(file: WritableFile, salt: number, version: number) {
     this.file = file
     this.salt = salt
+    this.version = version
   }
 
   /**
@@ -36,15 +49,16 @@ export class LogWriter {
   static create(file: WritableFile, kind: LogKind, options: LogWriterOptions = {}): LogWriter {
     assert(file.size === 0, `LogWriter.create: ${file.path} is not empty`)
     const salt = options.salt === undefined ? randomFillSync(new Uint32Array(1))[0] : options.salt >>> 0
-    file.append(encodeFileHeader(kind, salt))
-    return new LogWriter(file, salt)
+    const version = options.version ?? (kind === 'wal' ? LOG_FORMAT_CLAIMING : LOG_FORMAT_VERSION)
+    file.append(encodeFileHeader(kind, salt, version))
+    return new LogWriter(file, salt, version)
   }
 
   /** Frames one record and appends it with one file.append. `payload` may be reused on return. */
   append(payload: Uint8Array): void {
     checkPayload(payload)
-    const buf = this.frameBuffer(recordSize(payload.length))
-    const end = encodeRecord(buf, 0, payload, this.salt)
+    const buf = this.frameBuffer(recordSize(payload.length, this.version))
+    const end = encodeRecord(buf, 0, payload, this.salt, this.claim())
     this.write(buf.subarray(0, end))
   }
 
@@ -53,24 +67,43 @@ export class LogWriter {
     let total = 0
     for (const p of payloads) {
       checkPayload(p)
-      total += recordSize(p.length)
+      total += recordSize(p.length, this.version)
     }
     if (total === 0) return
     const buf = this.frameBuffer(total)
     let offset = 0
-    for (const p of payloads) offset = encodeRecord(buf, offset, p, this.salt)
+    const claim = this.claim()
+    for (const p of payloads) offset = encodeRecord(buf, offset, p, this.salt, claim)
     this.write(buf.subarray(0, offset))
   }
 
   /** Makes every appended record durable. */
-  sync(): Promise<void> {
-    return this.file.sync()
+  async sync(): Promise<void> {
+    const end = this.file.size
+    await this.file.sync()
+    // Only a sync that succeeded moves the claim: after a failed fsync nothing is vouched for.
+    this.syncedEnd = Math.max(this.syncedEnd, end)
   }
 
-  /** Closes the file without syncing it. */
-  close(): Promise<void> {
+  /**
+   * Closes the file. A version-2 log whose every byte was synced first gets a marker claiming all
+   * of it, synced, so damage anywhere in it reads as damage; otherwise the file is closed unsynced.
+   */
+  async close(): Promise<void> {
+    if (!this.closed && this.version === LOG_FORMAT_CLAIMING && this.syncedEnd === this.file.size && this.syncedEnd > this.claimed) {
+      const buf = this.frameBuffer(recordSize(0, this.version))
+      const end = encodeRecord(buf, 0, undefined, this.salt, this.claim())
+      this.write(buf.subarray(0, end))
+      await this.sync()
+    }
     this.closed = true
     return this.file.close()
+  }
+
+  private claim(): number | undefined {
+    if (this.version !== LOG_FORMAT_CLAIMING) return undefined
+    this.claimed = Math.max(this.claimed, this.syncedEnd)
+    return this.syncedEnd
   }
 
   /** Bytes in the file, header included, synced or not. */

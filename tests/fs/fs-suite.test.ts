@@ -1,6 +1,6 @@
 // One behavioural suite run against both FileSystem implementations: whatever the engine sees
 // must not depend on which one is underneath. Crash behaviour is MemFileSystem's alone
-// (base/mem-fs.test.ts); PID-based locking is RealFileSystem's alone (tests/fs/real-fs.test.ts).
+// (base/mem-fs.test.ts); the OS lock is RealFileSystem's alone (tests/fs/real-fs.test.ts, os-lock.test.ts).
 
 import { spawnSync } from 'node:child_process'
 import * as nodeFs from 'node:fs'
@@ -237,12 +237,12 @@ describe.each(implementations)('$name', ({ make }) => {
     expect(() => r.read(0, 1)).toThrow(IOError)
   })
 
-  it('lock is exclusive until released', () => {
+  it('lock is exclusive until released; the LOCK file stays', () => {
     const lock = fs.lock(at('LOCK'))
     expect(fs.exists(at('LOCK'))).toBe(true)
     expect(() => fs.lock(at('LOCK'))).toThrow(LockError)
     lock.release()
-    expect(fs.exists(at('LOCK'))).toBe(false)
+    expect(fs.exists(at('LOCK'))).toBe(true)
     const again = fs.lock(at('LOCK'))
     expect(() => fs.lock(at('LOCK'))).toThrow(LockError)
     again.release()

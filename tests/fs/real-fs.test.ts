@@ -1,6 +1,6 @@
-// RealFileSystem alone: the PID in the LOCK file and how it decides who holds the lock.
+// RealFileSystem alone: its lock is an OS lock on LOCK (the PID inside only names the holder), kept
+// by an open fd, so a second open file of LOCK is refused whatever the file says.
 
-import { spawn, spawnSync } from 'node:child_process'
 import * as nodeFs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -19,47 +19,43 @@ describe('RealFileSystem locks', () => {
   })
   afterEach(() => nodeFs.rmSync(root, { recursive: true, force: true }))
 
-  it('writes our PID into the LOCK file', () => {
+  it('a writer writes our PID into LOCK and clears it on release; LOCK itself stays', () => {
     const lock = fs.lock(lockPath)
     expect(nodeFs.readFileSync(lockPath, 'utf8').trim()).toBe(String(process.pid))
     lock.release()
+    lock.release()
+    expect(nodeFs.readFileSync(lockPath, 'utf8')).toBe('')
   })
 
-  it('refuses a lock held by another live process', async () => {
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' })
-    try {
-      nodeFs.writeFileSync(lockPath, `${child.pid}\n`)
-      expect(() => fs.lock(lockPath)).toThrow(LockError)
-      expect(() => fs.lock(lockPath)).toThrow(new RegExp(`process ${child.pid}`))
-      expect(nodeFs.readFileSync(lockPath, 'utf8').trim()).toBe(String(child.pid))
-    } finally {
-      child.kill()
+  it('a reader writes nothing, and creates an empty LOCK only where there is none', () => {
+    nodeFs.writeFileSync(lockPath, '12345\n')
+    const before = nodeFs.statSync(lockPath).mtimeMs
+    fs.lock(lockPath, 'shared').release()
+    expect(nodeFs.readFileSync(lockPath, 'utf8')).toBe('12345\n')
+    expect(nodeFs.statSync(lockPath).mtimeMs).toBe(before)
+    nodeFs.rmSync(lockPath)
+    fs.lock(lockPath, 'shared').release()
+    expect(nodeFs.readFileSync(lockPath, 'utf8')).toBe('')
+  })
+
+  it('the PID in LOCK decides nothing: any PID, ours, a dead one or garbage, is taken over when no one holds the lock', () => {
+    for (const text of [`${process.pid}\n`, '1\n', '999999999\n', 'garbage', '']) {
+      nodeFs.writeFileSync(lockPath, text)
+      const lock = fs.lock(lockPath)
+      expect(nodeFs.readFileSync(lockPath, 'utf8').trim()).toBe(String(process.pid))
+      lock.release()
     }
   })
 
   it('refuses a second lock from this process, also through another instance and a relative path', () => {
     const lock = fs.lock(lockPath)
     expect(() => new RealFileSystem().lock(lockPath)).toThrow(LockError)
-    expect(() => fs.lock(path.relative(process.cwd(), lockPath))).toThrow(LockError)
+    expect(() => fs.lock(path.relative(process.cwd(), lockPath))).toThrow(/this process/)
+    expect(() => fs.lock(lockPath, 'shared')).toThrow(LockError)
     lock.release()
-  })
-
-  it('takes over a LOCK holding our own PID but not in the registry (left by a crash of ours)', () => {
-    nodeFs.writeFileSync(lockPath, `${process.pid}\n`)
-    const lock = fs.lock(lockPath)
-    expect(() => fs.lock(lockPath)).toThrow(LockError)
-    lock.release()
-  })
-
-  it('takes over a dead holder and an unreadable (empty) LOCK', () => {
-    const dead = spawnSync(process.execPath, ['-e', '']).pid!
-    nodeFs.writeFileSync(lockPath, `${dead}\n`)
-    fs.lock(lockPath).release()
-    nodeFs.writeFileSync(lockPath, '')
-    const lock = fs.lock(lockPath)
-    expect(nodeFs.readFileSync(lockPath, 'utf8').trim()).toBe(String(process.pid))
-    lock.release()
-    expect(nodeFs.existsSync(lockPath)).toBe(false)
+    const shared = fs.lock(lockPath, 'shared')
+    expect(() => fs.lock(lockPath)).toThrow(/this process .*open read-only/)
+    shared.release()
   })
 
   it('wraps other OS errors as IOError', () => {

@@ -1,0 +1,167 @@
+// Crashes outside the prefix model, each built byte by byte on the in-memory file system:
+// - out-of-order writeback: unsynced writes that reached the disk before earlier ones (a WAL
+//   hole, a value-log write split at a page boundary with only its second piece persisted);
+// - a power loss during recovery itself, at every file operation of open().
+// Each must open (paranoid or not) with every acknowledged write and nothing unacknowledged.
+
+import { describe, expect, it } from 'vitest'
+import { CrashError, MemFileSystem, WRITEBACK_PAGE } from '../../base/mem-fs.js'
+import { type Options, open } from '../../engine/index.js'
+import { cloneFs } from '../support/clone-fs.js'
+
+const DIR = '/db'
+
+function newest(fs: MemFileSystem, ext: string): string {
+  const names = fs.list(DIR).filter((n) => n.endsWith(ext)).sort()
+  return `${DIR}/${names[names.length - 1]}`
+}
+
+/** Appends `bytes` to `path` of a crashed-and-restarted file system, durably: what the disk shows. */
+async function persist(fs: MemFileSystem, path: string, bytes: Uint8Array): Promise<void> {
+  const f = fs.openAppend(path)
+  f.append(bytes)
+  await f.sync()
+  await f.close()
+}
+
+async function expectKeys(fs: MemFileSystem, options: Options, present: Record<string, string>, absent: string[]): Promise<void> {
+  const db = await open(DIR, { ...options, fs })
+  try {
+    for (const [k, v] of Object.entries(present)) expect(db.getSync(k)?.toString(), k).toBe(v)
+    for (const k of absent) expect(db.getSync(k), k).toBeUndefined()
+  } finally {
+    await db.close()
+  }
+}
+
+describe('out-of-order writeback', () => {
+  it('WAL: zeros from the last synced byte, then a later record that reached the disk first, is a torn tail', async () => {
+    const mem = new MemFileSystem()
+    const db = await open(DIR, { fs: mem })
+    await db.put('a', 'synced', { sync: true })
+    const wal = newest(mem, '.wal')
+    const synced = mem.readFile(wal).length
+    await db.put('b', 'lost', { sync: false })
+    const afterB = mem.readFile(wal).length
+    await db.put('c', 'reached the disk first', { sync: false })
+    const full = mem.readFile(wal)
+    expect(full.length).toBeGreaterThan(afterB)
+    const after = mem.crash({ tearUnsynced: false })
+    expect(after.readFile(wal).length).toBe(synced)
+    // b's write never reached the disk (zeros), c's did.
+    await persist(after, wal, Buffer.concat([new Uint8Array(afterB - synced), full.subarray(afterB)]))
+    for (const paranoid of [true, false]) {
+      await expectKeys(await cloneFs(after), { paranoid }, { a: 'synced' }, ['b', 'c'])
+    }
+  })
+
+  it('value log: a synced batch whose one write was split, only its second piece persisted, loses only that batch', async () => {
+    const mem = new MemFileSystem()
+    const options = { fs: mem, sync: true }
+    const db = await open(DIR, options)
+    const value = (i: number, n: number) => String.fromCharCode(97 + (i % 26)).repeat(n)
+    for (let i = 0; i < 10; i++) await db.put(`acked-${i}`, value(i, 1500))
+    const vlog = newest(mem, '.vlog')
+    let full: Uint8Array | undefined
+    // Die at the value log's fsync of the next batch: its one ~16.5 KB write is in the page cache only.
+    mem.onOperation = (op) => {
+      if (op.kind === 'sync' && op.path === vlog) {
+        full = mem.readFile(vlog)
+        mem.crashAfter(1)
+      }
+    }
+    const batch = Array.from({ length: 16 }, (_, i) => ({ type: 'put' as const, key: `batch-${i}`, value: value(i, 1024) }))
+    await expect(db.batch(batch)).rejects.toBeInstanceOf(CrashError)
+    const after = mem.crash({ tearUnsynced: false })
+    const synced = after.readFile(vlog).length
+    const end = full!.length
+    expect(end - synced).toBeGreaterThan(16_000)
+    // The kernel split the write at a page boundary and wrote back only the second piece.
+    const split = Math.ceil((synced + (end - synced) / 2) / WRITEBACK_PAGE) * WRITEBACK_PAGE
+    await persist(after, vlog, Buffer.concat([new Uint8Array(split - synced), full!.subarray(split)]))
+    const present = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`acked-${i}`, value(i, 1500)]))
+    for (const paranoid of [true, false]) {
+      await expectKeys(await cloneFs(after), { paranoid }, present, batch.map((b) => b.key))
+    }
+  })
+})
+
+describe('a power loss during recovery', () => {
+  it('at every file operation of open(), leaves a directory whose next open (paranoid) has every acknowledged write', async () => {
+    // A database whose newest WAL ends in an ordinary torn tail: half of an unsynced record.
+    const mem = new MemFileSystem()
+    const db = await open(DIR, { fs: mem, valueThreshold: 256 })
+    const present: Record<string, string> = {}
+    for (let i = 0; i < 10; i++) {
+      present[`k${i}`] = `${i}`.repeat(i % 2 === 0 ? 10 : 400)
+      await db.put(`k${i}`, present[`k${i}`], { sync: true })
+    }
+    const wal = newest(mem, '.wal')
+    const synced = mem.readFile(wal).length
+    await db.put('unsynced', 'x'.repeat(300), { sync: false })
+    const full = mem.readFile(wal)
+    const torn = mem.crash({ tearUnsynced: false })
+    await persist(torn, wal, full.subarray(synced, synced + Math.floor((full.length - synced) / 2)))
+
+    const probe = await cloneFs(torn)
+    const before = probe.opCount
+    await (await open(DIR, { fs: probe, valueThreshold: 256 })).close()
+    const total = probe.opCount - before
+    expect(total).toBeGreaterThan(10)
+    const failed: string[] = []
+    for (let k = 1; k <= total; k++) {
+      const fs = await cloneFs(torn)
+      fs.crashAfter(k)
+      try {
+        await (await open(DIR, { fs, valueThreshold: 256 })).close()
+      } catch (err) {
+        if (!(err instanceof CrashError)) throw err
+      }
+      for (const seed of [k, k + 1000]) {
+        try {
+          await expectKeys(fs.crash({ seed, keepUnsyncedNameOps: seed % 2 === 0 }), { valueThreshold: 256 }, present, ['unsynced'])
+        } catch (err) {
+          failed.push(`crash at op ${k}/${total} (seed ${seed}): ${(err as Error).message.split('\n')[0]}`)
+        }
+      }
+    }
+    expect(failed).toEqual([])
+  })
+})
+
+describe('paranoid: false', () => {
+  it('stops at the first skipped corruption: later WALs are left out, so the state is a prefix of the writes', async () => {
+    const mem = new MemFileSystem()
+    const db = await open(DIR, { fs: mem, memtableSize: 4096, sync: true })
+    // Die as the first flush starts: the frozen memtable's WAL and the new one are both live.
+    mem.onOperation = (op) => {
+      if (op.kind === 'create' && op.path.endsWith('.sst')) mem.crashAfter(1)
+    }
+    const acked: string[] = []
+    try {
+      for (let i = 0; i < 100; i++) {
+        await db.put(`w-${String(i).padStart(3, '0')}`, 'v'.repeat(300))
+        acked.push(`w-${String(i).padStart(3, '0')}`)
+      }
+    } catch (err) {
+      if (!(err instanceof CrashError)) throw err
+    }
+    const after = mem.crash({ tearUnsynced: false })
+    const wals = after.list(DIR).filter((n) => n.endsWith('.wal')).map((n) => `${DIR}/${n}`)
+    expect(wals.length).toBe(2)
+    // Damage in the middle of the older WAL, whose records were synced.
+    after.flipBit(wals[0], Math.floor(after.readFile(wals[0]).length / 2) * 8)
+    const reopened = await open(DIR, { fs: after, paranoid: false })
+    try {
+      const present = acked.filter((k) => reopened.getSync(k) !== undefined)
+      expect(present.length).toBeGreaterThan(0)
+      expect(present.length).toBeLessThan(acked.length)
+      // A prefix: no later write without every earlier one.
+      expect(present).toEqual(acked.slice(0, present.length))
+      const skipped = reopened.stats().recovery.skipped
+      expect(skipped.map((s) => s.file)).toEqual(wals)
+    } finally {
+      await reopened.close()
+    }
+  })
+})
