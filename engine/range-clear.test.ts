@@ -76,3 +76,22 @@ describe('getMany', () => {
     await db.close()
   })
 })
+
+describe('on the database', () => {
+  it('db.getMany, db.clear and await using db', async () => {
+    const fs = new MemFileSystem()
+    {
+      await using db = await open('/db', { fs })
+      await db.batch(['a', 'b', 'c', 'd'].map((key) => ({ type: 'put' as const, key, value: key })))
+      expect((await db.getMany(['a', 'x', 'd'])).map((v) => v?.toString())).toEqual(['a', undefined, 'd'])
+      expect(await db.clear({ gt: 'a', limit: 2, reverse: true })).toBe(2)
+      expect(keys(db)).toEqual(['a', 'b'])
+    }
+    // The scope's end closed it: the lock is free for another open.
+    const again = await open('/db', { fs })
+    expect(keys(again)).toEqual(['a', 'b'])
+    expect(await again.clear()).toBe(2)
+    expect(keys(again)).toEqual([])
+    await again.close()
+  })
+})

@@ -135,3 +135,49 @@ describe('a slow subscriber', () => {
     await db.close()
   })
 })
+
+describe('db.subscribe limits', () => {
+  it("onFull 'block' slows db writers: the queue stays within maxQueueBytes (db.stats) and every change arrives", async () => {
+    const db = await open('/db', { fs: new MemFileSystem(), memtableSize: 1024 * 1024 })
+    const maxQueueBytes = 64 * 1024
+    const got: number[] = []
+    let peak = 0
+    const controller = new AbortController()
+    const feed = db.subscribe({ maxQueueBytes, onFull: 'block', signal: controller.signal }, async (changes) => {
+      got.push(...changes.map((c) => c.version))
+      await slow()
+    })
+    const value = Buffer.alloc(4000, 1)
+    await Promise.all(Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; i < 50; i++) {
+        await db.put(`w${w}:${i}`, value)
+        peak = Math.max(peak, ...db.stats().subscribers.map((s) => s.queuedBytes))
+      }
+    }))
+    expect(peak).toBeGreaterThan(0)
+    expect(peak).toBeLessThanOrEqual(maxQueueBytes)
+    expect(db.stats().subscribers[0].peakQueuedBytes).toBeLessThanOrEqual(maxQueueBytes)
+    while (got.length < 200) await slow()
+    expect(got).toEqual(got.slice().sort((a, b) => a - b))
+    expect(new Set(got).size).toBe(200)
+    controller.abort()
+    await feed
+    await db.close()
+  })
+
+  it("onFull 'end' with a small maxQueueBytes ends the subscription; close never hangs on a blocked writer", async () => {
+    const db = await open('/db', { fs: new MemFileSystem() })
+    const ended = db.subscribe({ maxQueueBytes: 8 * 1024 }, () => new Promise(() => undefined)).then(() => undefined, (e: unknown) => e)
+    for (let i = 0; i < 10; i++) await db.put(`k${i}`, Buffer.alloc(2000))
+    expect(await ended).toBeInstanceOf(SubscriberOverflowError)
+    // A callback that never returns: its subscription ends only when it does, but writers and close go on.
+    void db.subscribe({ maxQueueBytes: 8 * 1024, onFull: 'block' }, () => new Promise(() => undefined))
+    let written = 0
+    const writes = Promise.all(Array.from({ length: 10 }, (_, i) => db.put(`b${i}`, Buffer.alloc(2000)).then(() => written++)))
+    await slow()
+    expect(written).toBeLessThan(10) // blocked behind the full queue
+    await db.close()
+    await writes
+    expect(written).toBe(10)
+  })
+})

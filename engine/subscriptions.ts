@@ -89,6 +89,7 @@ export class Subscriptions {
   private readonly subscribers = new Set<Subscriber>()
   /** Writers waiting in roomFor(), woken as blocking subscribers drain. */
   private waiters: { bytes: number; resolve: () => void }[] = []
+  private closing = false
 
   get active(): boolean {
     return this.subscribers.size > 0
@@ -152,7 +153,14 @@ export class Subscriptions {
     return new Promise<void>((resolve) => this.waiters.push({ bytes, resolve }))
   }
 
+  /** The database is closing: writers stop waiting, so the queued writes can finish. */
+  stopBlocking(): void {
+    this.closing = true
+    this.wakeWriters()
+  }
+
   private mustWait(bytes: number): boolean {
+    if (this.closing) return false
     for (const sub of this.subscribers) {
       if (sub.block && sub.queuedBytes > 0 && sub.queuedBytes + bytes > sub.maxQueueBytes) return true
     }
