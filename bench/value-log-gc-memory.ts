@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type DB, open } from '../engine/index.js'
-import type { ValueLogGC } from '../engine/value-log-gc.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -41,7 +40,7 @@ try {
   const t = performance.now()
   const collected = await db.runValueLogGC(0.4)
   const ms = performance.now() - t
-  const peak = (db as unknown as { gc: ValueLogGC }).gc.peakHeldBytes
+  const peak = db.stats().valueLogGC.peakHeldBytes
   console.log(`GC of a ${mib(FILE)} file (${n} values of ${VALUE} B, half live): collected ${collected}, ` +
     `peak held ${mib(peak)}, arrayBuffers +${mib(process.memoryUsage().arrayBuffers - before)}, ${ms.toFixed(0)} ms`)
   await db.close()

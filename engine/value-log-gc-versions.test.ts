@@ -7,14 +7,13 @@ import { describe, expect, it } from 'vitest'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { makeRng, testSeed } from '../tests/support/rng.js'
 import { type DB, type Options, open } from './index.js'
-import { RELOCATE_BATCH_BYTES, type ValueLogGC } from './value-log-gc.js'
+import { RELOCATE_BATCH_BYTES } from './value-log-gc.js'
 
 const options = (fs: MemFileSystem, extra: Options = {}): Options => ({
   fs, valueThreshold: 1024, valueLogFileSize: 256 * 1024, memtableSize: 64 * 1024, tableTargetSize: 64 * 1024,
   levelBaseBytes: 256 * 1024, ...extra,
 })
 const key = (i: number) => `key${String(i).padStart(5, '0')}`
-const gcOf = (db: DB) => (db as unknown as { gc: ValueLogGC }).gc
 
 async function gcUntilDone(db: DB, ratio = 0.3): Promise<number> {
   let n = 0
@@ -109,7 +108,7 @@ describe('value-log GC and versions', () => {
     await db.compactRange()
     const before = process.memoryUsage().arrayBuffers
     expect(await db.runValueLogGC(0.4)).toBe(true)
-    const peak = gcOf(db).peakHeldBytes
+    const peak = db.stats().valueLogGC.peakHeldBytes
     console.log(`GC of a ${fileSize / 2 ** 20} MiB file, half live: peak held ${(peak / 2 ** 20).toFixed(2)} MiB (bound ${RELOCATE_BATCH_BYTES / 2 ** 20} MiB + one entry); arrayBuffers +${((process.memoryUsage().arrayBuffers - before) / 2 ** 20).toFixed(1)} MiB`)
     expect(peak).toBeGreaterThan(0)
     expect(peak).toBeLessThanOrEqual(RELOCATE_BATCH_BYTES + valueSize + 1024)
