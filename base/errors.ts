@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'SETT_READ_ONLY'
   | 'SETT_ENCRYPTION_KEY'
   | 'SETT_FAILED'
+  | 'SETT_SUBSCRIBER_OVERFLOW'
 
 export class SettError extends Error {
   readonly code: ErrorCode
@@ -117,5 +118,18 @@ export class FailedError extends SettError {
     const what = cause instanceof Error ? cause.message : String(cause)
     super('SETT_FAILED', `database failed: ${what}${file === undefined ? '' : ` (file ${file})`}; close and reopen it to recover`, { cause })
     this.file = file
+  }
+}
+
+/**
+ * A change-feed subscriber fell behind by more than its queue may hold (subscribe's
+ * maxQueueBytes, with onFull 'end'): the subscription ended. Every change up to `lastVersion`
+ * was handed to its callback; none after it will be.
+ */
+export class SubscriberOverflowError extends SettError {
+  readonly lastVersion: number
+  constructor(limit: number, lastVersion: number) {
+    super('SETT_SUBSCRIBER_OVERFLOW', `subscriber fell behind by more than its queue limit of ${limit} bytes; ended after handing over version ${lastVersion}`)
+    this.lastVersion = lastVersion
   }
 }

@@ -53,7 +53,8 @@ interface PendingVersion {
 }
 
 
-interface Bounds {
+/** A range resolved to its two ends (prefix folded in); undefined ends are unbounded. */
+export interface Bounds {
   lower?: Uint8Array
   lowerExclusive: boolean
   upper?: Uint8Array
@@ -66,7 +67,7 @@ function maxBound(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Ar
   return compareBytes(a, b) >= 0 ? a : b
 }
 
-function resolveBounds(r: RangeOptions): Bounds {
+export function resolveBounds(r: RangeOptions): Bounds {
   const b: Bounds = { lowerExclusive: false, upperExclusive: true }
   if (r.gt !== undefined) (b.lower = r.gt), (b.lowerExclusive = true)
   else if (r.gte !== undefined) b.lower = r.gte
@@ -111,6 +112,8 @@ export class DBIteratorCore {
   /** allVersions in reverse: the current key's versions still to show, oldest first. */
   private pending: PendingVersion[] = []
   private pendingKey: Uint8Array | undefined
+  /** allVersions, forward: the seq of the version last shown (with `key`), to skip a repeat. */
+  private lastSeq = -1
 
   constructor(iter: InternalIterator, settings: IteratorSettings, resolve: ValueResolver, onClose: () => void) {
     this.iter = iter
@@ -155,6 +158,7 @@ export class DBIteratorCore {
   seek(target: Uint8Array): void {
     if (this.closed) return
     this.pending.length = 0
+    this.lastSeq = -1
     const { lower, upper } = this.bounds
     if (!this.s.reverse) {
       if (lower !== undefined && compareBytes(target, lower) < 0) return this.start()
@@ -249,11 +253,15 @@ export class DBIteratorCore {
       const key = it.userKey()
       if (this.aboveUpper(key)) return false
       const seq = it.seq()
-      if (seq > this.s.readSeq || this.belowLower(key) || this.isDroppedEntry(key, seq)) {
+      // The same (key, seq) twice: value-log GC's moved copy, newer source first, and the
+      // original a compaction has not merged away yet. The first is the one to show.
+      const repeat = seq === this.lastSeq && this.key !== undefined && bytesEqual(key, this.key)
+      if (repeat || seq > this.s.readSeq || this.belowLower(key) || this.isDroppedEntry(key, seq)) {
         it.next()
         continue
       }
       this.emitVersion(key.slice(), seq, it.kind(), it.value())
+      this.lastSeq = seq
       it.next()
       return true
     }
@@ -269,7 +277,13 @@ export class DBIteratorCore {
       if (this.belowLower(key)) return false
       while (it.valid() && bytesEqual(it.userKey(), key)) {
         const seq = it.seq()
-        if (seq <= this.s.readSeq && !this.isDroppedEntry(key, seq)) this.pending.push({ seq, kind: it.kind(), value: it.value().slice() })
+        if (seq <= this.s.readSeq && !this.isDroppedEntry(key, seq)) {
+          const v = { seq, kind: it.kind(), value: it.value().slice() }
+          // Backwards, a repeated (key, seq) meets the older source first: the later one wins.
+          const top = this.pending[this.pending.length - 1]
+          if (top !== undefined && top.seq === seq) this.pending[this.pending.length - 1] = v
+          else this.pending.push(v)
+        }
         it.prev()
       }
       if (this.aboveUpper(key)) this.pending.length = 0

@@ -34,7 +34,8 @@ import { Sequence } from './sequence.js'
 import { type Snapshot, SnapshotList } from './snapshot.js'
 import { EngineState } from './state.js'
 import { type DBStats, collectStats } from './stats.js'
-import { type ChangeCallback, Subscriptions } from './subscriptions.js'
+import { type ChangeCallback, type SubscribeLimits, Subscriptions } from './subscriptions.js'
+import { type ClearOptions, type RangeHost, clearRange, getMany } from './range-clear.js'
 import type { Transaction } from './transaction.js'
 import { TransactionRunner } from './transaction-runner.js'
 import { ValueLogMaintenance } from './value-log-maintenance.js'
@@ -198,11 +199,45 @@ export class DB {
    * keys when none are given), in commit order, once each write is in the WAL. Resolves when
    * `signal` aborts or the database closes; rejects if the callback throws.
    */
-  subscribe(options: { prefixes?: Bytes[]; signal?: AbortSignal }, callback: ChangeCallback): Promise<void> {
+  subscribe(options: { prefixes?: Bytes[]; signal?: AbortSignal } & SubscribeLimits, callback: ChangeCallback): Promise<void> {
     this.s.checkOpen()
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('subscribe options must be an object')
     const prefixes = (options.prefixes ?? []).map((p) => toOwnedBound(p, 'prefix'))
-    return this.subscriptions.subscribe(prefixes, callback, options.signal)
+    return this.subscriptions.subscribe(prefixes, callback, options.signal, { maxQueueBytes: options.maxQueueBytes, onFull: options.onFull })
+  }
+
+  /** The values of `keys` (undefined where absent), all read at one snapshot (the given one, or now). */
+  async getMany(keys: Bytes[], options: ReadOptions = {}): Promise<(Buffer | undefined)[]> {
+    return this.getManySync(keys, options)
+  }
+
+  getManySync(keys: Bytes[], options: ReadOptions = {}): (Buffer | undefined)[] {
+    this.s.checkOpen()
+    return getMany(this.rangeHost(), keys, options)
+  }
+
+  /**
+   * Deletes the keys of a range as one snapshot sees them (abstract-level's clear: gt/gte/lt/lte,
+   * prefix, limit from the start, or from the end with reverse), in batches: not atomic as a
+   * whole. Resolves with how many keys it deleted.
+   */
+  clear(options: ClearOptions = {}): Promise<number> {
+    this.checkWritable('clear')
+    return clearRange(this.rangeHost(), options)
+  }
+
+  private rangeHost(): RangeHost {
+    return {
+      snapshot: () => this.snapshot(),
+      getSync: (key, o) => this.getSync(key, o),
+      iterator: (o) => this.iterator(o),
+      batch: (ops, o) => this.batch(ops, o),
+    }
+  }
+
+  /** `await using db = await open(...)` closes it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
   }
 
   /**
@@ -365,7 +400,7 @@ export class DB {
   // ---------------------------------------------------------------- lifecycle
 
   stats(): DBStats {
-    return collectStats(this.s, this.lanes.pickerOptions(), this.vlogMaintenance.gc, this.oracle, this.recoveryReport)
+    return collectStats(this.s, this.lanes.pickerOptions(), this.vlogMaintenance.gc, this.oracle, this.recoveryReport, this.subscriptions)
   }
 
   /** @internal the clock TTLs are measured by. */

@@ -28,7 +28,7 @@ export type { EntryOptions } from './input.js'
 export { Transaction, TransactionIterator } from './transaction.js'
 export { WriteBatch } from './bulk-write-batch.js'
 export { Sequence } from './sequence.js'
-export type { Change, ChangeCallback } from './subscriptions.js'
+export type { Change, ChangeCallback, SubscribeLimits } from './subscriptions.js'
 export { Snapshot } from './snapshot.js'
 export { type Options, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js'
 export { type RecoveryReport } from './recovery.js'
@@ -38,7 +38,7 @@ export { restore, type RestoreOptions } from './restore.js'
 export { rotateMasterKey } from './encryption.js'
 export {
   SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, ConflictError,
-  TransactionTooLargeError, ReadOnlyError, EncryptionKeyError, FailedError, type ErrorCode,
+  TransactionTooLargeError, ReadOnlyError, EncryptionKeyError, FailedError, SubscriberOverflowError, type ErrorCode,
 } from '../base/errors.js'
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
 export { IOFaultFileSystem, type IOFault, type IOFaultKind, type IOErrno, IO_FAULT_KINDS } from '../base/io-fault-fs.js'

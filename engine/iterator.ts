@@ -140,6 +140,16 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
     return this.core.isClosed
   }
 
+  /** `await using it = db.iterator()` closes it when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+  }
+
+  /** `using it = db.iterator()`: the same, synchronously. */
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
   [Symbol.asyncIterator](): this {
     return this
   }

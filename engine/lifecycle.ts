@@ -66,6 +66,8 @@ export async function closeEngine(
   s.lifecycle = 'closing'
   let error: unknown
   try {
+    // Writers waiting for a blocking subscriber's room would never finish: stop the waiting first.
+    subscriptions.stopBlocking()
     await writes.idle()
     await lanes.settle()
     lanes.failQueued(new ClosedError('database closed during compactRange'), new ClosedError('database closed during dropPrefix'))

@@ -13,10 +13,15 @@
 // read watermark): its snapshot then includes them, rather than conflicting with every write
 // still waiting in the group commit.
 //
-// Fingerprints are 53-bit hashes of the key bytes: a collision can only cause a spurious
-// conflict (a retry), never a missed one.
+// Point reads are remembered as fingerprints, 53-bit hashes of the key bytes: a collision can
+// only cause a spurious conflict (a retry), never a missed one. Range reads are remembered as the
+// key ranges an iterator covered (FoundationDB's read-conflict ranges, engine/read-ranges.ts): a
+// commit that wrote any key inside one conflicts, which refuses phantoms, keys inserted into a
+// range another transaction scanned and found empty. For that a commit record keeps its keys'
+// bytes (the batch's own arrays, not copies) beside their fingerprints.
 
 import { hashOut1, hashOut2, murmur3Pair } from '../base/hash.js'
+import type { KeyRanges } from './read-ranges.js'
 
 /** A 53-bit fingerprint of a key. */
 export function keyFingerprint(key: Uint8Array): number {
@@ -27,6 +32,8 @@ export function keyFingerprint(key: Uint8Array): number {
 /** A commit the oracle knows of: the keys it writes, and its last sequence number once applied. */
 export interface CommitRecord {
   keys: number[]
+  /** The same keys' bytes, for range reads. */
+  keyBytes: readonly Uint8Array[]
   /** Infinity while the write is in flight (no snapshot includes it yet). */
   lastSeq: number
   /** Called when the write settles, for settled(). */
@@ -53,24 +60,34 @@ export class Oracle {
     this.prune()
   }
 
-  /** Whether a commit outside the snapshot at `readSeq` wrote one of `reads`. */
-  hasConflict(readSeq: number, reads: ReadonlySet<number>): boolean {
-    if (reads.size === 0) return false
+  /** Whether a commit outside the snapshot at `readSeq` wrote one of `reads` or into one of `ranges`. */
+  hasConflict(readSeq: number, reads: ReadonlySet<number>, ranges?: KeyRanges): boolean {
+    const spans = ranges?.isEmpty === false ? ranges : undefined
+    if (reads.size === 0 && spans === undefined) return false
     for (const c of this.commits) {
       if (c.lastSeq <= readSeq) continue
-      for (const k of c.keys) {
-        if (reads.has(k)) {
-          this.conflicts++
-          return true
+      if (reads.size > 0) {
+        for (const k of c.keys) {
+          if (reads.has(k)) return this.found()
+        }
+      }
+      if (spans !== undefined) {
+        for (const k of c.keyBytes) {
+          if (spans.contains(k)) return this.found()
         }
       }
     }
     return false
   }
 
+  private found(): true {
+    this.conflicts++
+    return true
+  }
+
   /** Registers a write about to be queued; finish() it with its outcome. */
   start(keys: readonly Uint8Array[]): CommitRecord {
-    const record: CommitRecord = { keys: keys.map(keyFingerprint), lastSeq: Infinity }
+    const record: CommitRecord = { keys: keys.map(keyFingerprint), keyBytes: keys, lastSeq: Infinity }
     this.commits.push(record)
     return record
   }

@@ -5,6 +5,7 @@ import type { Oracle } from './oracle.js'
 import type { RecoveryReport } from './recovery.js'
 import type { EngineState } from './state.js'
 import type { ValueLogGC } from './value-log-gc.js'
+import type { SubscriberStats, Subscriptions } from './subscriptions.js'
 
 export interface DBStats {
   lastSeq: number
@@ -27,7 +28,10 @@ export interface DBStats {
   snapshots: number
   openIterators: number
   blockCacheBytes: number
-  valueLogGC: { runs: number; filesCollected: number; bytesReclaimed: number }
+  /** peakHeldBytes: the most bytes of value-log entries any GC call held at once. */
+  valueLogGC: { runs: number; filesCollected: number; bytesReclaimed: number; peakHeldBytes: number }
+  /** Each live change-feed subscriber's queue: bytes queued now, the most ever, its bound. */
+  subscribers: SubscriberStats[]
   /** dropPrefix()/dropAll() records in force (forgotten at an open once no table holds what they cover). */
   droppedPrefixes: number
   /** Commits refused with ConflictError, and commits the oracle still remembers for checks. */
@@ -37,6 +41,7 @@ export interface DBStats {
 
 export function collectStats(
   s: EngineState, picker: Parameters<typeof levelScores>[1], gc: ValueLogGC, oracle: Oracle, recovery: RecoveryReport,
+  subscriptions: Subscriptions,
 ): DBStats {
   const version = s.versions.current
   const scores = levelScores(version, picker)
@@ -61,7 +66,8 @@ export function collectStats(
     snapshots: s.snapshots.size,
     openIterators: s.iterators.size,
     blockCacheBytes: s.cache.size,
-    valueLogGC: { runs: gc.runs, filesCollected: gc.filesCollected, bytesReclaimed: gc.bytesReclaimed },
+    valueLogGC: { runs: gc.runs, filesCollected: gc.filesCollected, bytesReclaimed: gc.bytesReclaimed, peakHeldBytes: gc.peakHeldBytes },
+    subscribers: subscriptions.stats(),
     droppedPrefixes: s.versions.droppedPrefixes.length,
     transactions: { conflicts: oracle.conflicts, trackedCommits: oracle.size },
     recovery,

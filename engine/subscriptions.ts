@@ -1,12 +1,23 @@
 // The change feed behind db.subscribe() (BadgerDB's Subscribe): every committed write, in commit
 // order, to each subscriber whose prefixes match. A group is published once it is in the WAL (and
 // synced, when it asked to be) and in the memtable, so a subscriber never hears of a write that
-// then fails. Each subscriber gets its changes one call at a time, in order; a slow subscriber
-// gets a queue of its own and never slows the writers.
+// then fails. Each subscriber gets its changes one call at a time, in order.
+//
+// Memory: a published group is queued by reference (the committed keys and values are never
+// changed, so every subscriber shares the one captured copy); a subscriber's Change objects and
+// their Buffers are made only when its callback is about to get them. Each subscriber's queue is
+// bounded by maxQueueBytes, counted as the key and value bytes of its queued changes plus a fixed
+// overhead per change, until its callback has returned for them. When a group would overflow it,
+// the subscriber's onFull decides: 'end' ends the subscription with SubscriberOverflowError
+// (what it was already given stays given); 'block' queues the group and makes the writers wait
+// (roomFor) until the subscriber has drained below its bound again. A subscriber's queue thus
+// never holds more than its bound, or one group alone when a single group is larger than it.
+//
+// Never reads or writes the database: it only hears of groups once they are committed.
 
 import { hasPrefix } from '../base/dropped-prefixes.js'
 import { entryExpiresAt, entryMeta, entryPayload } from '../base/entry-value.js'
-import { InvalidArgumentError } from '../base/errors.js'
+import { InvalidArgumentError, SubscriberOverflowError } from '../base/errors.js'
 import { Kind } from '../base/internal-key.js'
 import type { BatchOps } from './write-batch.js'
 
@@ -32,16 +43,53 @@ export interface CapturedBatch {
   values: Uint8Array[]
 }
 
+export interface SubscribeLimits {
+  /** Most bytes a subscriber's undelivered changes may hold. Default 16 MiB. */
+  maxQueueBytes?: number
+  /** When a group would overflow the queue: 'end' the subscription (default) or 'block' the writers. */
+  onFull?: 'end' | 'block'
+}
+
+export const DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024
+/** What a queued change is charged beyond its key and value bytes (the Change and its Buffers). */
+export const CHANGE_OVERHEAD = 96
+
+/** A group's changes for one subscriber: positions into the shared captured batches. */
+interface QueuedGroup {
+  batches: readonly CapturedBatch[]
+  /** Pairs (batch index, op index) of the matching ops, with their versions. */
+  picks: number[]
+  versions: number[]
+  bytes: number
+}
+
 interface Subscriber {
   prefixes: Uint8Array[]
   callback: ChangeCallback
-  queue: Change[][]
+  maxQueueBytes: number
+  block: boolean
+  queue: QueuedGroup[]
+  queuedBytes: number
+  /** The most queuedBytes ever reached (for tests and stats). */
+  peakQueuedBytes: number
+  /** The last version handed to the callback. */
+  lastDelivered: number
   delivering: boolean
+  ended: boolean
   finish: (err?: unknown) => void
+}
+
+export interface SubscriberStats {
+  queuedBytes: number
+  peakQueuedBytes: number
+  maxQueueBytes: number
 }
 
 export class Subscriptions {
   private readonly subscribers = new Set<Subscriber>()
+  /** Writers waiting in roomFor(), woken as blocking subscribers drain. */
+  private waiters: { bytes: number; resolve: () => void }[] = []
+  private closing = false
 
   get active(): boolean {
     return this.subscribers.size > 0
@@ -49,19 +97,31 @@ export class Subscriptions {
 
   /**
    * Resolves when `signal` aborts (after the changes already queued are delivered) or the
-   * database closes; rejects if the callback throws.
+   * database closes; rejects if the callback throws, or with SubscriberOverflowError when the
+   * queue overflows under onFull 'end'.
    */
-  subscribe(prefixes: Uint8Array[], callback: ChangeCallback, signal: AbortSignal | undefined): Promise<void> {
+  subscribe(prefixes: Uint8Array[], callback: ChangeCallback, signal: AbortSignal | undefined, limits: SubscribeLimits = {}): Promise<void> {
     if (typeof callback !== 'function') throw new InvalidArgumentError('subscribe needs a callback function')
+    const maxQueueBytes = limits.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES
+    if (typeof maxQueueBytes !== 'number' || !(maxQueueBytes > 0) || !Number.isFinite(maxQueueBytes)) {
+      throw new InvalidArgumentError('options.maxQueueBytes must be a finite number > 0')
+    }
+    const onFull = limits.onFull ?? 'end'
+    if (onFull !== 'end' && onFull !== 'block') throw new InvalidArgumentError("options.onFull must be 'end' or 'block'")
     return new Promise<void>((resolve, reject) => {
       let done = false
       const sub: Subscriber = {
-        prefixes, callback, queue: [], delivering: false,
+        prefixes, callback, maxQueueBytes, block: onFull === 'block',
+        queue: [], queuedBytes: 0, peakQueuedBytes: 0, lastDelivered: 0, delivering: false, ended: false,
         finish: (err) => {
           if (done) return
           done = true
+          sub.ended = true
+          sub.queue.length = 0
+          sub.queuedBytes = 0
           this.subscribers.delete(sub)
           signal?.removeEventListener('abort', onAbort)
+          this.wakeWriters()
           if (err === undefined) resolve()
           else reject(err)
         },
@@ -81,27 +141,67 @@ export class Subscriptions {
     return batches.map((b) => ({ kinds: b.kinds.slice(), keys: b.keys, values: b.values.slice() }))
   }
 
+  /**
+   * For writers: undefined when a group of `count` ops with `bytes` of keys and values may be
+   * committed now, else a promise that resolves once every blocking subscriber has room for it
+   * (or is empty, or has ended).
+   */
+  roomFor(bytes: number, count: number): Promise<void> | undefined {
+    if (!this.active) return undefined
+    bytes += count * CHANGE_OVERHEAD
+    if (!this.mustWait(bytes)) return undefined
+    return new Promise<void>((resolve) => this.waiters.push({ bytes, resolve }))
+  }
+
+  /** The database is closing: writers stop waiting, so the queued writes can finish. */
+  stopBlocking(): void {
+    this.closing = true
+    this.wakeWriters()
+  }
+
+  private mustWait(bytes: number): boolean {
+    if (this.closing) return false
+    for (const sub of this.subscribers) {
+      if (sub.block && sub.queuedBytes > 0 && sub.queuedBytes + bytes > sub.maxQueueBytes) return true
+    }
+    return false
+  }
+
+  private wakeWriters(): void {
+    if (this.waiters.length === 0) return
+    const still = []
+    for (const w of this.waiters) {
+      if (this.mustWait(w.bytes)) still.push(w)
+      else w.resolve()
+    }
+    this.waiters = still
+  }
+
   /** Hands a committed group, whose first op has `firstSeq`, to every matching subscriber. */
   publish(batches: readonly CapturedBatch[], firstSeq: number): void {
-    for (const sub of this.subscribers) {
-      const changes: Change[] = []
+    for (const sub of [...this.subscribers]) {
+      const picks: number[] = []
+      const versions: number[] = []
+      let bytes = 0
       let seq = firstSeq
-      for (const b of batches) {
+      for (let bi = 0; bi < batches.length; bi++) {
+        const b = batches[bi]
         for (let i = 0; i < b.kinds.length; i++, seq++) {
           const key = b.keys[i]
           if (sub.prefixes.length > 0 && !sub.prefixes.some((p) => hasPrefix(key, p))) continue
-          const kind = b.kinds[i]
-          const deleted = kind === Kind.Delete
-          changes.push({
-            key: Buffer.from(key),
-            value: deleted ? undefined : Buffer.from(entryPayload(kind, b.values[i])),
-            version: seq, deleted,
-            expiresAt: entryExpiresAt(kind, b.values[i]), meta: entryMeta(kind, b.values[i]),
-          })
+          picks.push(bi, i)
+          versions.push(seq)
+          bytes += key.length + (b.kinds[i] === Kind.Delete ? 0 : b.values[i].length) + CHANGE_OVERHEAD
         }
       }
-      if (changes.length === 0) continue
-      sub.queue.push(changes)
+      if (versions.length === 0) continue
+      if (!sub.block && sub.queuedBytes > 0 && sub.queuedBytes + bytes > sub.maxQueueBytes) {
+        sub.finish(new SubscriberOverflowError(sub.maxQueueBytes, sub.lastDelivered))
+        continue
+      }
+      sub.queue.push({ batches, picks, versions, bytes })
+      sub.queuedBytes += bytes
+      if (sub.queuedBytes > sub.peakQueuedBytes) sub.peakQueuedBytes = sub.queuedBytes
       if (!sub.delivering) void this.deliver(sub)
     }
   }
@@ -109,7 +209,15 @@ export class Subscriptions {
   private async deliver(sub: Subscriber): Promise<void> {
     sub.delivering = true
     try {
-      while (sub.queue.length > 0) await sub.callback(sub.queue.shift()!)
+      while (sub.queue.length > 0 && !sub.ended) {
+        const group = sub.queue[0]
+        sub.lastDelivered = group.versions[group.versions.length - 1]
+        await sub.callback(materialize(group))
+        if (sub.ended) return
+        sub.queue.shift()
+        sub.queuedBytes -= group.bytes
+        this.wakeWriters()
+      }
     } catch (err) {
       sub.finish(err)
       return
@@ -119,11 +227,35 @@ export class Subscriptions {
     if (!this.subscribers.has(sub)) sub.finish()
   }
 
+  /** Each live subscriber's queue, in subscription order. */
+  stats(): SubscriberStats[] {
+    return [...this.subscribers].map((s) => ({ queuedBytes: s.queuedBytes, peakQueuedBytes: s.peakQueuedBytes, maxQueueBytes: s.maxQueueBytes }))
+  }
+
   /** The database closed: every subscription ends after delivering what it has. */
   closeAll(): void {
     for (const sub of [...this.subscribers]) {
       this.subscribers.delete(sub)
       if (!sub.delivering) sub.finish()
     }
+    this.wakeWriters()
   }
+}
+
+/** The Change objects for one queued group, in Buffers the callback owns. */
+function materialize(group: QueuedGroup): Change[] {
+  const changes: Change[] = new Array(group.versions.length)
+  for (let n = 0; n < group.versions.length; n++) {
+    const b = group.batches[group.picks[2 * n]]
+    const i = group.picks[2 * n + 1]
+    const kind = b.kinds[i]
+    const deleted = kind === Kind.Delete
+    changes[n] = {
+      key: Buffer.from(b.keys[i]),
+      value: deleted ? undefined : Buffer.from(entryPayload(kind, b.values[i])),
+      version: group.versions[n], deleted,
+      expiresAt: entryExpiresAt(kind, b.values[i]), meta: entryMeta(kind, b.values[i]),
+    }
+  }
+  return changes
 }

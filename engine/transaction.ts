@@ -1,17 +1,21 @@
 // Transactions with serializable snapshot isolation, as in BadgerDB. A transaction reads at the
 // snapshot taken when it began, sees its own buffered writes (point reads and iterators alike),
-// and commits them as one atomic batch. A read-write transaction records what it read; its
-// commit fails with ConflictError, writing nothing, when another commit its snapshot does not
-// include wrote any of those keys (engine/oracle.ts). Read-only transactions never conflict.
+// and commits them as one atomic batch. A read-write transaction records what it read: the keys
+// of point reads, and the key ranges its iterators covered (engine/read-ranges.ts). Its commit
+// fails with ConflictError, writing nothing, when another commit its snapshot does not include
+// wrote one of those keys or any key inside one of those ranges (engine/oracle.ts), so a key
+// inserted into a range it scanned (a phantom) is a conflict too. Read-only transactions never
+// conflict.
 //
 // Lifetime: a transaction holds a snapshot (so compaction keeps what it can read) until it
 // commits or is discarded; db.transaction() and db.view() do both for you.
 
 import { ClosedError, ConflictError, InvalidArgumentError, TransactionTooLargeError } from '../base/errors.js'
-import { type EntryInfo, rangePredicate } from './db-iterator.js'
+import { type Bounds, type EntryInfo, rangePredicate, resolveBounds } from './db-iterator.js'
 import { type Bytes, type EntryOptions, toBound, toEntryHeader, toKey, toOwnedKey, toOwnedValue } from './input.js'
 import type { DBIterator, Entry, IteratorOptions } from './iterator.js'
 import { type CommitRecord, Oracle, keyFingerprint } from './oracle.js'
+import { ReadRanges, type ReadSpan } from './read-ranges.js'
 import type { Snapshot } from './snapshot.js'
 import { BatchOps } from './write-batch.js'
 
@@ -57,6 +61,7 @@ export class Transaction {
   /** latin1(key) → the buffered write: the string's order is the bytes' order. */
   private readonly writes = new Map<string, BufferedWrite>()
   private readonly reads = new Set<number>()
+  private readonly ranges = new ReadRanges()
   private readonly tracksReads: boolean
   private bytes = 0
   private state: State = 'open'
@@ -119,8 +124,9 @@ export class Transaction {
 
   /**
    * Entries in key order as this transaction sees them: its snapshot merged with its own writes.
-   * Keys it yields from the snapshot count as read. Range, prefix, reverse, limit and keysOnly
-   * work as in db.iterator(); allVersions and seek are not offered here.
+   * The key range it covers counts as read, from its start to the last key it yields (to the
+   * end of its range if it runs out). Range, prefix, reverse, limit, keysOnly and seek work as
+   * in db.iterator(); allVersions is not offered here.
    */
   iterator(options: Omit<IteratorOptions, 'snapshot' | 'allVersions'> = {}): TransactionIterator {
     this.check()
@@ -133,6 +139,7 @@ export class Transaction {
       prefix: options.prefix === undefined ? undefined : toBound(options.prefix, 'options.prefix'),
     }
     const inRange = rangePredicate(range)
+    const bounds = resolveBounds(range)
     const reverse = options.reverse === true
     const now = this.host.clock()
     const own = [...this.writes.entries()].filter(([, w]) => inRange(w.key)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -140,21 +147,22 @@ export class Transaction {
     const base = this.host.iterator({ ...options, limit: -1, snapshot: this.snap, entryInfo: false })
     const limit = options.limit === undefined || options.limit < 0 ? Infinity : options.limit
     return new TransactionIterator(base, own.map(([, w]) => w), {
-      reverse, limit, keysOnly: options.keysOnly === true, now,
-      onRead: (k) => this.noteRead(k),
+      reverse, limit, keysOnly: options.keysOnly === true, now, bounds,
+      ranges: this.tracksReads ? this.ranges : undefined,
     })
   }
 
   /**
    * Writes the buffered writes atomically, or throws ConflictError (writing nothing) if a key
-   * this transaction read was committed by another after its snapshot. Ends the transaction.
+   * this transaction read, or a key inside a range it iterated, was committed by another after
+   * its snapshot. Ends the transaction.
    */
   async commit(options: CommitOptions = {}): Promise<void> {
     this.check()
     const { host } = this
     try {
       if (this.writes.size === 0) return
-      if (this.tracksReads && host.oracle.hasConflict(this.snap.seq, this.reads)) throw new ConflictError()
+      if (this.tracksReads && host.oracle.hasConflict(this.snap.seq, this.reads, this.ranges.compile())) throw new ConflictError()
       const ops = new BatchOps()
       const ids = [...this.writes.keys()].sort()
       for (const id of ids) {
@@ -178,6 +186,11 @@ export class Transaction {
 
   get isOpen(): boolean {
     return this.state === 'open'
+  }
+
+  /** `await using txn = ...`: a transaction still open when the scope ends is discarded, never committed. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.discard()
   }
 
   private end(state: State): void {
@@ -205,7 +218,9 @@ interface MergeSettings {
   limit: number
   keysOnly: boolean
   now: number
-  onRead: (key: Uint8Array) => void
+  bounds: Bounds
+  /** Where covered ranges are recorded; undefined when the transaction tracks no reads. */
+  ranges: ReadRanges | undefined
 }
 
 /** A transaction's iterator: the snapshot's entries merged with the transaction's own writes. */
@@ -217,12 +232,29 @@ export class TransactionIterator implements AsyncIterableIterator<Entry<Buffer |
   private peeked: Entry<Buffer | undefined> | undefined
   private baseDone = false
   private count = 0
+  private span: ReadSpan | undefined
 
   /** @internal */
   constructor(base: DBIterator<Buffer | undefined>, own: BufferedWrite[], settings: MergeSettings) {
     this.base = base
     this.own = own
     this.s = settings
+    this.span = settings.ranges?.open(settings.bounds, settings.reverse)
+  }
+
+  /**
+   * Moves so that the next entry is the first key >= target (in reverse, the last key <= target),
+   * staying within the range. The keys jumped over do not count as read.
+   */
+  seek(target: Uint8Array | string): void {
+    const t = toBound(target, 'seek target')
+    this.base.seek(t)
+    this.peeked = undefined
+    this.baseDone = false
+    const before = (k: Uint8Array) => (this.s.reverse ? Buffer.compare(k, t) > 0 : Buffer.compare(k, t) < 0)
+    this.ownAt = 0
+    while (this.ownAt < this.own.length && before(this.own[this.ownAt].key)) this.ownAt++
+    this.span = this.s.ranges?.open(this.s.bounds, this.s.reverse, t)
   }
 
   private peekBase(): Entry<Buffer | undefined> | undefined {
@@ -237,7 +269,10 @@ export class TransactionIterator implements AsyncIterableIterator<Entry<Buffer |
     while (this.count < this.s.limit) {
       const b = this.peekBase()
       const o = this.ownAt < this.own.length ? this.own[this.ownAt] : undefined
-      if (b === undefined && o === undefined) break
+      if (b === undefined && o === undefined) {
+        this.span?.noteEnd()
+        break
+      }
       // c < 0: the snapshot's entry comes first; c > 0: the transaction's own write does.
       let c: number
       if (b === undefined) c = 1
@@ -245,7 +280,7 @@ export class TransactionIterator implements AsyncIterableIterator<Entry<Buffer |
       else c = this.s.reverse ? Buffer.compare(o.key, b[0]) : Buffer.compare(b[0], o.key)
       if (c < 0) {
         this.peeked = undefined
-        this.s.onRead(b![0])
+        this.span?.noteKey(b![0])
         this.count++
         return b
       }
@@ -254,6 +289,7 @@ export class TransactionIterator implements AsyncIterableIterator<Entry<Buffer |
       this.ownAt++
       const w = o!
       if (w.value === undefined || (w.expiresAt !== 0 && w.expiresAt <= this.s.now)) continue
+      this.span?.noteKey(w.key)
       this.count++
       return [Buffer.from(w.key), this.s.keysOnly ? undefined : Buffer.from(w.value)]
     }
@@ -279,6 +315,15 @@ export class TransactionIterator implements AsyncIterableIterator<Entry<Buffer |
   async return(): Promise<IteratorResult<Entry<Buffer | undefined>>> {
     this.close()
     return { done: true, value: undefined }
+  }
+
+  /** `await using it = txn.iterator()` closes it when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
   }
 
   [Symbol.asyncIterator](): this {

@@ -1,25 +1,35 @@
 // Value-log garbage collection: gives back the space of overwritten and deleted large values.
 //
-// One call rewrites at most one file (BadgerDB's contract): pick the non-active file with the
-// most garbage by discard statistics, confirm by reading it whole which entries the LSM still
-// needs, move those to the active file under their original key and sequence number, make that
-// durable, drop the file from the manifest, and delete it once no open iterator can still follow
-// a pointer into it.
+// One call rewrites at most one file (BadgerDB's contract): take the non-active file with the
+// most garbage by discard statistics (the next best if a kept version pins it, up to three),
+// then, as BadgerDB does, sample the start of the file (a
+// tenth of it, at most SAMPLE_ENTRIES entries) and give up early if the sample is mostly live;
+// then walk the whole file once holding nothing, to learn exactly what is live and whether
+// anything pins the file; only then rewrite: walk it again in batches of at most
+// RELOCATE_BATCH_BYTES of live values, each moved to the active file under its original key and
+// sequence number, made durable, and let go before the next batch is read. So GC holds at most
+// one batch plus one entry, never the file's live values (4 MiB + one value at defaults). Last,
+// drop the file from the manifest and delete it once no open iterator can still follow a
+// pointer into it.
 //
 // Only a key's newest version is ever moved, and whether it still is the newest is decided again
 // inside the writer queue, as the copy is inserted: reads stop at the first source (memtable,
 // then tables) that has any version of a key, so a moved copy of an older version would hide a
-// newer one that sits in an older source. An older version that a live snapshot still sees pins
-// the file: this call leaves it for later.
+// newer one that sits in an older source. So an older version the LSM still holds pins the file:
+// it is there because numVersionsToKeep keeps it, or a snapshot sees it, or no compaction has
+// merged it away yet, and allVersions iterators and snapshots can reach it. This call leaves
+// such a file for later (compaction's discard statistics count a version only once it is gone
+// from the LSM, so files become candidates as their old versions are compacted away).
 //
 // The copy keeps the original sequence number: it is the same version, so snapshots see it as
 // before; and at equal (key, seq) the newer source wins everywhere (memtable before tables, L0 by
-// file number, compaction keeps the first copy), so reads stop following the old pointer at once.
+// file number, compaction keeps the first copy, iterators show the first copy only), so reads
+// stop following the old pointer at once.
 
 import { InvalidArgumentError } from '../base/errors.js'
 import type { LookupResult } from '../base/internal-iterator.js'
 import { entryPayload, isPointerKind } from '../base/entry-value.js'
-import { type DecodedEntry, type ValueLog, decodePointer } from '../vlog/index.js'
+import { type ValueLog, VLOG_HEADER_SIZE, decodePointer } from '../vlog/index.js'
 
 export interface GCContext {
   vlog: ValueLog
@@ -61,9 +71,17 @@ export interface GCResult {
   entries: number
   liveEntries: number
   bytesReclaimed: number
+  /** The most bytes of entries GC held in memory at once during this call. */
+  peakHeldBytes: number
+  /** Why a candidate file was left: its sample or its full walk was mostly live, or a version pinned it. */
+  skipped?: 'sample' | 'live' | 'pinned'
 }
 
-const RELOCATE_BATCH_BYTES = 4 * 1024 * 1024
+export const RELOCATE_BATCH_BYTES = 4 * 1024 * 1024
+const SAMPLE_FRACTION = 0.1
+const SAMPLE_ENTRIES = 10_000
+/** Candidate files one call looks at before it gives up. */
+const MAX_CANDIDATES = 3
 
 export class ValueLogGC {
   private readonly ctx: GCContext
@@ -71,6 +89,8 @@ export class ValueLogGC {
   runs = 0
   filesCollected = 0
   bytesReclaimed = 0
+  /** The most bytes any call held at once (GCResult.peakHeldBytes, over all calls). */
+  peakHeldBytes = 0
 
   constructor(ctx: GCContext) {
     this.ctx = ctx
@@ -89,66 +109,106 @@ export class ValueLogGC {
   private async collectOne(discardRatio: number): Promise<GCResult> {
     const { vlog } = this.ctx
     this.runs++
-    const none: GCResult = { entries: 0, liveEntries: 0, bytesReclaimed: 0 }
+    const none: GCResult = { entries: 0, liveEntries: 0, bytesReclaimed: 0, peakHeldBytes: 0 }
     const ratio = (n: number) => (this.ctx.discards().get(n) ?? 0) / Math.max(1, vlog.sizes.get(n) ?? 1)
-    let best: number | undefined
-    for (const n of this.ctx.discards().keys()) {
-      if (n !== vlog.activeNumber && (best === undefined || ratio(n) > ratio(best))) best = n
-    }
+    const candidates = [...this.ctx.discards().keys()]
+      .filter((n) => n !== vlog.activeNumber && ratio(n) >= discardRatio)
+      .sort((a, b) => ratio(b) - ratio(a))
     const active = vlog.activeNumber
-    if ((best === undefined || ratio(best) < discardRatio) && active !== undefined && ratio(active) >= discardRatio) {
+    if (candidates.length === 0 && active !== undefined && ratio(active) >= discardRatio) {
       // Garbage in the active file would be stuck there: close it so it can be collected.
       await this.ctx.rotateValueLog()
-      best = active
+      candidates.push(active)
     }
-    if (best === undefined || ratio(best) < discardRatio) return none
-    // Every entry of the file was written before its rotation; after this flush they are all in
-    // tables, so a moved copy never meets its original in one memtable.
+    if (candidates.length === 0) return none
+    // Every entry of these files was written before their rotation; after this flush they are all
+    // in tables, so a moved copy never meets its original in one memtable.
     await this.ctx.flush()
+    // A file a kept version pins is passed over for the next best, a few at most per call.
+    let last = none
+    for (const file of candidates.slice(0, MAX_CANDIDATES)) {
+      last = await this.collectFile(file, discardRatio)
+      if (last.fileNumber !== undefined) break
+    }
+    return last
+  }
 
-    const live: RelocationCandidate[] = []
-    let entries = 0
-    let liveBytes = 0
+  private async collectFile(file: number, discardRatio: number): Promise<GCResult> {
+    const { vlog } = this.ctx
+    const size = vlog.sizes.get(file) ?? 0
+    const state = (e: { key: Uint8Array; seq: number }, offset: number) => liveness(this.ctx, e, file, offset)
+    let peak = 0
+    const held = (bytes: number) => {
+      if (bytes > peak) peak = bytes
+    }
+
+    // A sample first: discard statistics are an estimate, and a full walk costs a read of the file.
+    let sampled = 0
+    let sampledBytes = 0
+    let sampledLive = 0
     let pinned = false
-    vlog.scan(best, (e, offset) => {
-      entries++
-      const state = liveness(this.ctx, e, best!, offset)
-      if (state === 'pinned') pinned = true
-      if (state === 'newest') {
-        live.push({ key: e.key.slice(), seq: e.seq, value: e.value.slice(), fileNumber: best!, offset })
-        liveBytes += e.length
-      }
+    vlog.scanFrom(file, VLOG_HEADER_SIZE, (e, offset) => {
+      held(e.length)
+      const s = state(e, offset)
+      if (s === 'pinned') pinned = true
+      if (s === 'newest') sampledLive += e.length
+      sampledBytes += e.length
+      return !pinned && ++sampled < SAMPLE_ENTRIES && sampledBytes < size * SAMPLE_FRACTION
     })
-    const size = vlog.sizes.get(best) ?? 0
-    // Discard statistics are an estimate; the scan is the truth.
-    if (pinned || (size > 0 && 1 - liveBytes / size < discardRatio)) return { entries, liveEntries: live.length, bytesReclaimed: 0 }
+    const result = (skipped: GCResult['skipped'], entries = sampled, liveEntries = 0): GCResult => {
+      this.peakHeldBytes = Math.max(this.peakHeldBytes, peak)
+      return { entries, liveEntries, bytesReclaimed: 0, peakHeldBytes: peak, skipped }
+    }
+    if (pinned) return result('pinned')
+    if (sampledBytes > 0 && 1 - sampledLive / sampledBytes < discardRatio) return result('sample')
 
-    let batch: RelocationCandidate[] = []
-    let batchBytes = 0
-    for (let i = 0; i < live.length; i++) {
-      batch.push(live[i])
-      batchBytes += live[i].key.length + live[i].value.length
-      if (batchBytes >= RELOCATE_BATCH_BYTES || i === live.length - 1) {
-        // Copies already written are valid newest versions; the file just stays for now.
-        if (!(await this.ctx.relocate(batch))) return { entries, liveEntries: live.length, bytesReclaimed: 0 }
-        batch = []
-        batchBytes = 0
-      }
+    // The whole file, holding nothing: exactly what is live, and whether anything pins it.
+    let entries = 0
+    let liveEntries = 0
+    let liveBytes = 0
+    vlog.scanFrom(file, VLOG_HEADER_SIZE, (e, offset) => {
+      held(e.length)
+      entries++
+      const s = state(e, offset)
+      if (s === 'pinned') pinned = true
+      if (s === 'newest') (liveEntries++, (liveBytes += e.length))
+      return !pinned
+    })
+    if (pinned) return result('pinned', entries, liveEntries)
+    if (size > 0 && 1 - liveBytes / size < discardRatio) return result('live', entries, liveEntries)
+
+    // The rewrite, one bounded batch at a time.
+    let at = VLOG_HEADER_SIZE
+    while (at < size) {
+      const batch: RelocationCandidate[] = []
+      let batchBytes = 0
+      at = vlog.scanFrom(file, at, (e, offset) => {
+        held(batchBytes + e.length)
+        if (state(e, offset) === 'newest') {
+          batch.push({ key: e.key.slice(), seq: e.seq, value: e.value.slice(), fileNumber: file, offset })
+          batchBytes += e.key.length + e.value.length
+        }
+        return batchBytes < RELOCATE_BATCH_BYTES
+      })
+      // Copies already written are valid newest versions; the file just stays for now.
+      if (batch.length > 0 && !(await this.ctx.relocate(batch))) return result('pinned', entries, liveEntries)
     }
     // The moved copies go into a table before the old file leaves the manifest: then they no
     // longer depend on a WAL record, and damage to the WAL's tail (read as a crash) cannot take
     // them away after the old file is gone.
     await this.ctx.flush()
-    await this.ctx.retire(best)
+    await this.ctx.retire(file)
     this.filesCollected++
     this.bytesReclaimed += size - liveBytes
-    return { fileNumber: best, entries, liveEntries: live.length, bytesReclaimed: size - liveBytes }
+    this.peakHeldBytes = Math.max(this.peakHeldBytes, peak)
+    return { fileNumber: file, entries, liveEntries, bytesReclaimed: size - liveBytes, peakHeldBytes: peak }
   }
 }
 
 /**
  * What an entry of a value-log file is to the LSM: the newest version of its key; an older
- * version some live snapshot still sees (it pins the file); or garbage.
+ * version the LSM still holds (it pins the file); or garbage (gone from the LSM, or hidden to
+ * every reader: expired or dropped).
  */
 export function liveness(
   ctx: Pick<GCContext, 'lookup' | 'isHidden' | 'lastSeq' | 'snapshotSeqs'>,
@@ -162,8 +222,9 @@ export function liveness(
   if (ctx.isHidden(e.key, stored!)) return 'garbage'
   const newest = ctx.lookup(e.key, ctx.lastSeq())
   if (newest !== undefined && newest.seq === e.seq) return 'newest'
-  const next = newest === undefined ? Infinity : newest.seq
-  return ctx.snapshotSeqs().some((s) => s >= e.seq && s < next) ? 'pinned' : 'garbage'
+  // An older version the LSM still holds: numVersionsToKeep, a snapshot, or an allVersions
+  // iterator may read it until a compaction drops it (which counts it in the discard statistics).
+  return 'pinned'
 }
 
 function pointsAt(r: LookupResult | undefined, seq: number, file: number, offset: number): boolean {

@@ -91,6 +91,12 @@ export class WritePath {
       sync ||= w.sync
     }
     await this.makeRoomForWrite(bytes)
+    // Subscribers with onFull 'block' slow the writers: the group waits until they have room.
+    const room = this.subscriptions.roomFor(bytes, count)
+    if (room !== undefined) {
+      await room
+      if (s.lifecycle === 'closed') throw new ClosedError()
+    }
     // Writes that complete without I/O resolve through microtasks alone: a caller awaiting one
     // put after another would never let the event loop turn (timers, I/O, an inline flush all
     // wait). So the leader gives the event loop a turn once this much time has passed.

@@ -342,11 +342,24 @@ export class ValueLog {
    * (the file is not the one being written, so it cannot be torn).
    */
   scan(number: number, onEntry: (entry: DecodedEntry, offset: number) => void): void {
+    this.scanFrom(number, VLOG_HEADER_SIZE, onEntry)
+  }
+
+  /**
+   * scan() from the entry at `from`, stopping early when `onEntry` returns false (after that
+   * entry). Returns the offset of the next entry, the file's size once all were seen. Only one
+   * entry's bytes are held at a time, so a caller can walk a large file in bounded pieces.
+   */
+  scanFrom(number: number, from: number, onEntry: (entry: DecodedEntry, offset: number) => boolean | void): number {
     const f = this.fs.openRead(this.path(number))
     try {
       const size = this.sizes.get(number) ?? f.size
-      const valid = this.scanFile(f, onEntry, false, size)
-      if (valid < size) throw new CorruptionError(f.path, valid, 'value-log entry is damaged')
+      let stopped = false
+      const valid = this.scanFile(f, (e, at) => {
+        if (onEntry(e, at) === false) stopped = true
+      }, false, size, undefined, from, () => stopped)
+      if (!stopped && valid < size) throw new CorruptionError(f.path, valid, 'value-log entry is damaged')
+      return valid
     } finally {
       f.close()
     }
@@ -359,10 +372,10 @@ export class ValueLog {
    */
   private scanFile(
     f: ReadableFile, onEntry: (e: DecodedEntry, offset: number) => void, tolerant: boolean, size = f.size,
-    onMarker?: (claim: number) => void,
+    onMarker?: (claim: number) => void, from = VLOG_HEADER_SIZE, stop?: () => boolean,
   ): number {
-    let at = VLOG_HEADER_SIZE
-    while (at < size) {
+    let at = from
+    while (at < size && stop?.() !== true) {
       const head = f.read(at, Math.min(ENTRY_HEADER_SIZE, size - at))
       if (head.length < ENTRY_HEADER_SIZE) return at
       const view = new DataView(head.buffer, head.byteOffset, ENTRY_HEADER_SIZE)
