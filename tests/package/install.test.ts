@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 const repo = resolve(import.meta.dirname, '..', '..')
 const work = mkdtempSync(join(tmpdir(), 'sett-install-'))
-afterAll(() => rmSync(work, { recursive: true, force: true }))
+afterAll(() => rmSync(work, { recursive: true, force: true }), 120_000)
 
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']
 
