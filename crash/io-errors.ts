@@ -42,7 +42,7 @@ export interface IOErrorResult {
   elapsedMs: number
 }
 
-interface Point {
+export interface Point {
   kind: IOFaultKind
   errno: IOErrno
   at: number
@@ -51,7 +51,11 @@ interface Point {
 /** The probe write: a value no op of the workload writes, so it is phantom if it survives. */
 const PROBE = Buffer.from('probe-after-failure')
 
-async function runPoint(seed: number, ops: Op[], point: Point, result: IOErrorResult, problem: (p: string) => void): Promise<boolean> {
+/**
+ * Replays one injection point of workload `seed` (the seed and point a report names) into `result`;
+ * false when the point was never reached.
+ */
+export async function runPoint(seed: number, ops: Op[], point: Point, result: IOErrorResult, problem: (p: string) => void): Promise<boolean> {
   const mem = new MemFileSystem()
   const fs = new IOFaultFileSystem(mem, point)
   const options = crashOptions(true)
@@ -141,14 +145,16 @@ async function runPoint(seed: number, ops: Op[], point: Point, result: IOErrorRe
   return true
 }
 
+export const emptyIOErrorResult = (): IOErrorResult => ({
+  points: 0, workloads: 0, byKind: { write: 0, sync: 0, create: 0, rename: 0, syncDir: 0 },
+  acceptedAfterFailure: 0, readFailures: 0, failedOpens: 0, verdict: emptyVerdict(), elapsedMs: 0,
+})
+
 export async function runIOErrors(o: IOErrorOptions): Promise<IOErrorResult> {
   const started = performance.now()
   const perWorkload = o.opsPerWorkload ?? 80
   const rnd = mulberry32(o.seed ^ 0x10e7)
-  const result: IOErrorResult = {
-    points: 0, workloads: 0, byKind: { write: 0, sync: 0, create: 0, rename: 0, syncDir: 0 },
-    acceptedAfterFailure: 0, readFailures: 0, failedOpens: 0, verdict: emptyVerdict(), elapsedMs: 0,
-  }
+  const result = emptyIOErrorResult()
   const problem = (p: string) => {
     if (result.verdict.problems.length < 20) result.verdict.problems.push(p)
   }

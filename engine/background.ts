@@ -241,7 +241,7 @@ export class BackgroundWork {
     edit.logNumber = s.frozen.length > 1 ? s.frozen[s.frozen.length - 2].walNumber : s.walNumber
     edit.nextFileNumber = s.versions.nextFileNumber
     edit.lastSeq = s.versions.lastSeq
-    await s.manifest.append(edit)
+    await s.appendEdit(edit)
     s.versions.apply(edit)
     s.frozen.pop()
     s.counters.flushes++
@@ -255,7 +255,7 @@ export class BackgroundWork {
     for (const f of plan.inputs) edit.deletedTables.push({ level: plan.level, fileNumber: f.fileNumber })
     if (plan.trivialMove) {
       edit.addedTables.push({ level: plan.outputLevel, table: plan.inputs[0] })
-      await s.manifest.append(edit)
+      await s.appendEdit(edit)
       s.versions.apply(edit)
       s.counters.trivialMoves++
       return
@@ -289,7 +289,7 @@ export class BackgroundWork {
       edit.nextFileNumber = s.versions.nextFileNumber
       edit.valueLogDiscards = result.valueLogDiscards
       if (result.tombstoneHorizon > s.versions.tombstoneHorizon) edit.tombstoneHorizon = result.tombstoneHorizon
-      await s.manifest.append(edit)
+      await s.appendEdit(edit)
       s.versions.apply(edit)
       s.counters.compactions++
       for (const f of all) s.counters.compactionBytesRead += f.size
@@ -337,7 +337,7 @@ export class BackgroundWork {
       }
     }
     edit.valueLogDiscards = discards
-    await s.manifest.append(edit)
+    await s.appendEdit(edit)
     s.versions.apply(edit)
     this.pendingDrops.shift()
     d.done()

@@ -15,7 +15,7 @@
 import { ClosedError } from '../base/errors.js'
 import type { FileSystem } from '../base/fs.js'
 import type { CompactionRunner, Retention } from '../compaction/index.js'
-import type { ManifestWriter, VersionSet } from '../manifest/index.js'
+import type { ManifestWriter, VersionEdit, VersionSet } from '../manifest/index.js'
 import { Memtable } from '../memtable/index.js'
 import type { BlockCache, TableWriterOptions } from '../sstable/index.js'
 import type { ValueLog } from '../vlog/index.js'
@@ -126,6 +126,17 @@ export class EngineState {
     const stopped = this.vlog.failed ?? this.wal?.failed ?? this.manifest?.failed
     if (stopped !== undefined) this.failure.fail(stopped)
     this.failure.check()
+  }
+
+  /**
+   * Appends a version edit to the manifest, unless the engine has failed meanwhile: a failure in
+   * one lane (a compaction's directory fsync, say) may already have cost names another lane is
+   * about to publish, and an edit naming a file that is not durable cannot be opened again.
+   * Every manifest edit after open goes through here.
+   */
+  async appendEdit(edit: VersionEdit): Promise<void> {
+    this.throwIfFailed()
+    await this.manifest.append(edit)
   }
 
   smallestSnapshot(): number {

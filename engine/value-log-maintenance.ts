@@ -109,7 +109,7 @@ export class ValueLogMaintenance {
     const edit = emptyEdit()
     edit.deletedValueLogs = [number]
     try {
-      await this.s.manifest.append(edit)
+      await this.s.appendEdit(edit)
     } catch (err) {
       throw this.s.failure.fail(err)
     }

@@ -265,7 +265,7 @@ export class WritePath {
       const edit = emptyEdit()
       edit.lastSeq = seq
       try {
-        await this.s.manifest.append(edit)
+        await this.s.appendEdit(edit)
       } catch (err) {
         throw this.s.failure.fail(err)
       }
@@ -285,7 +285,7 @@ async function startValueLogFile(s: EngineState): Promise<void> {
     const edit = emptyEdit()
     edit.addedValueLogs = [number]
     edit.nextFileNumber = s.versions.nextFileNumber
-    await s.manifest.append(edit)
+    await s.appendEdit(edit)
     s.versions.apply(edit)
   } catch (err) {
     throw s.failure.fail(err)
