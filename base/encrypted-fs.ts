@@ -74,7 +74,8 @@ export function looksEncrypted(bytes: Uint8Array): boolean {
 
 /**
  * The cipher of the file whose physical size is `size` and whose first bytes are `header`;
- * undefined for a crash remnant too short to hold anything (read as an empty file).
+ * undefined for a crash remnant too short to hold anything, or whose header never reached the
+ * disk (read as an empty file).
  */
 export function decodeEncryptionHeader(path: string, size: number, header: Uint8Array, keys: DataKeySource): FileCipher | undefined {
   if (size < ENCRYPTION_HEADER_SIZE) return undefined
@@ -82,6 +83,10 @@ export function decodeEncryptionHeader(path: string, size: number, header: Uint8
   const intact = looksEncrypted(header) && v.getUint32(28, true) === checksum(header.subarray(0, 28))
   if (!intact) {
     if (size < ENCRYPTION_HEADER_SIZE + TORN_HEADER_SLACK) return undefined
+    // All zeros: the header's one write never reached the disk while a later write did (writeback
+    // out of order). Any successful sync of the file would have made the header durable, so such
+    // a file holds nothing that was acknowledged: a crash remnant, read as empty.
+    if (header.every((b) => b === 0)) return undefined
     throw new CorruptionError(path, 0, 'encryption header is damaged (or the file is not encrypted)')
   }
   const version = v.getUint16(8, true)
