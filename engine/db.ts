@@ -1,5 +1,6 @@
 // DB: the face. It opens and closes the database and holds the public methods, each a few lines
-// that check their input and hand over to the room that does the work:
+// that check their input and hand over to the room that does the work (engine/rooms.ts builds
+// them and wires them to each other):
 //   engine/state.ts                  EngineState, the one object the rooms share
 //   engine/write-path.ts             group commit, value separation, stalls, memtable rotation
 //   engine/read-path.ts              lookups, visibility, value resolution, iterators
@@ -10,12 +11,8 @@
 
 import { InvalidArgumentError, ReadOnlyError } from '../base/errors.js'
 import type { FileLock } from '../base/fs.js'
-import { entryExpiresAt, entryMeta } from '../base/entry-value.js'
-import { InlineCompactionRunner, WorkerCompactionRunner } from '../compaction/index.js'
-import { VersionSet, type Version } from '../manifest/index.js'
-import { BlockCache } from '../sstable/index.js'
-import { ValueLog } from '../vlog/index.js'
-import { BackgroundWork } from './background.js'
+import type { Version } from '../manifest/index.js'
+import type { BackgroundWork } from './background.js'
 import {
   type BackupDestination, type BackupOptions, type BackupResult, type BackupSource, type LoadOptions, type LoadTarget, loadBackup, writeBackup,
 } from './backup.js'
@@ -25,60 +22,41 @@ import { Encryption } from './encryption.js'
 import { type Bytes, toEntryHeader, toKey, toOwnedBound, toOwnedKey, toOwnedValue } from './input.js'
 import type { BatchOperation, PutOptions, StoredEntry, WriteOptions } from './api-types.js'
 import type { DBIterator, IteratorOptions } from './iterator.js'
-import { Oracle } from './oracle.js'
 import { type Options, resolveOptions } from './options.js'
-import { type ReadOptions, ReadPath } from './read-path.js'
+import type { ReadOptions, ReadPath } from './read-path.js'
 import { closeEngine, openFiles } from './lifecycle.js'
 import type { RecoveryReport } from './recovery.js'
+import { type Rooms, LeaseQueue, buildRooms, dropPrefixes, loadTarget, transactionHost } from './rooms.js'
 import { Sequence } from './sequence.js'
-import { type Snapshot, SnapshotList } from './snapshot.js'
-import { EngineState } from './state.js'
+import type { Snapshot } from './snapshot.js'
+import type { EngineState } from './state.js'
 import { type DBStats, collectStats } from './stats.js'
-import { type ChangeCallback, type SubscribeLimits, Subscriptions } from './subscriptions.js'
-import { type ClearOptions, type RangeHost, clearRange, getMany } from './range-clear.js'
+import type { ChangeCallback, SubscribeLimits } from './subscriptions.js'
+import { type ClearOptions, clearRange, getMany } from './range-clear.js'
 import type { Transaction } from './transaction.js'
 import { TransactionRunner } from './transaction-runner.js'
-import { ValueLogMaintenance } from './value-log-maintenance.js'
 import { BatchOps } from './write-batch.js'
-import { WritePath } from './write-path.js'
+import type { WritePath } from './write-path.js'
 import { WriteBatch } from './bulk-write-batch.js'
 
 export class DB {
   readonly dir: string
+  private readonly rooms: Rooms
   private readonly s: EngineState
   private readonly writes: WritePath
   private readonly reads: ReadPath
   private readonly lanes: BackgroundWork
-  private readonly vlogMaintenance: ValueLogMaintenance
-  private readonly oracle = new Oracle()
-  private readonly subscriptions = new Subscriptions()
   private lock: FileLock | undefined
   /** The one close() in progress or done: every caller gets it. */
   private closing: Promise<void> | undefined
   private transactionRunner: TransactionRunner | undefined
-  /** Sequence leases of this database run one at a time. */
-  private sequenceLeases: Promise<unknown> = Promise.resolve()
+  private readonly sequenceLeases = new LeaseQueue()
   private recoveryReport!: RecoveryReport
 
   private constructor(dir: string, options: ReturnType<typeof resolveOptions>, encryption: Encryption | undefined) {
     this.dir = dir
-    const runner = options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : new InlineCompactionRunner(options.fs)
-    this.s = new EngineState({
-      dir, options, encryption, runner,
-      flushRunner: options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : runner,
-      cache: new BlockCache(options.blockCacheSize),
-      vlog: new ValueLog(options.fs, dir, { maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
-        markReopenedFiles: encryption === undefined, // an encrypted file takes no bytes after a reopen
-      }),
-      versions: new VersionSet((f) => this.lanes.onObsoleteTable(f)),
-      snapshots: new SnapshotList(),
-    })
-    // A failed key-registry rewrite in a rotation fails the engine like any other failed write.
-    if (encryption) encryption.onFailure = (err) => this.s.failure.fail(err)
-    this.lanes = new BackgroundWork(this.s, () => this.vlogMaintenance.maybeAutoGC())
-    this.writes = new WritePath(this.s, this.oracle, this.subscriptions, this.lanes)
-    this.reads = new ReadPath(this.s, (it) => this.vlogMaintenance.iteratorClosed(it))
-    this.vlogMaintenance = new ValueLogMaintenance(this.s, this.reads, this.writes, () => this.flush())
+    this.rooms = buildRooms(dir, options, encryption, () => this.flush())
+    ;({ s: this.s, writes: this.writes, reads: this.reads, lanes: this.lanes } = this.rooms)
   }
 
   /** Opens (or creates) the database in `dir`, recovering from the WAL as needed. */
@@ -164,16 +142,11 @@ export class DB {
   }
 
   private txns(): TransactionRunner {
-    const o = this.s.options
-    this.transactionRunner ??= new TransactionRunner({
-      oracle: this.oracle, detectConflicts: o.detectConflicts, clock: o.clock,
-      // A commit is one write group, held in memory whole until it is in the memtable.
-      maxTransactionBytes: o.memtableSize,
+    this.transactionRunner ??= new TransactionRunner(transactionHost(this.rooms, {
       snapshot: () => this.snapshot(),
       getSync: (key, opts) => this.getSync(key, opts),
       iterator: (opts) => this.iterator(opts as IteratorOptions & { keysOnly?: false }),
-      writeTracked: (ops, sync, record) => this.writes.writeTracked(ops, sync, record),
-    }, () => this.writes.idle())
+    }), () => this.writes.idle())
     return this.transactionRunner
   }
 
@@ -186,11 +159,7 @@ export class DB {
     return new Sequence({
       getSync: (k) => this.getSync(k),
       put: (k, value, o) => this.put(k, value, o),
-      exclusive: (step) => {
-        const run = this.sequenceLeases.then(step)
-        this.sequenceLeases = run.catch(() => undefined)
-        return run
-      },
+      exclusive: (step) => this.sequenceLeases.run(step),
     }, toOwnedKey(key), bandwidth)
   }
 
@@ -203,7 +172,7 @@ export class DB {
     this.s.checkOpen()
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('subscribe options must be an object')
     const prefixes = (options.prefixes ?? []).map((p) => toOwnedBound(p, 'prefix'))
-    return this.subscriptions.subscribe(prefixes, callback, options.signal, { maxQueueBytes: options.maxQueueBytes, onFull: options.onFull })
+    return this.rooms.subscriptions.subscribe(prefixes, callback, options.signal, { maxQueueBytes: options.maxQueueBytes, onFull: options.onFull })
   }
 
   /** The values of `keys` (undefined where absent), all read at one snapshot (the given one, or now). */
@@ -213,7 +182,7 @@ export class DB {
 
   getManySync(keys: Bytes[], options: ReadOptions = {}): (Buffer | undefined)[] {
     this.s.checkOpen()
-    return getMany(this.rangeHost(), keys, options)
+    return getMany(this, keys, options)
   }
 
   /**
@@ -223,16 +192,7 @@ export class DB {
    */
   clear(options: ClearOptions = {}): Promise<number> {
     this.checkWritable('clear')
-    return clearRange(this.rangeHost(), options)
-  }
-
-  private rangeHost(): RangeHost {
-    return {
-      snapshot: () => this.snapshot(),
-      getSync: (key, o) => this.getSync(key, o),
-      iterator: (o) => this.iterator(o),
-      batch: (ops, o) => this.batch(ops, o),
-    }
+    return clearRange(this, options)
   }
 
   /** `await using db = await open(...)` closes it at the end of the scope. */
@@ -248,7 +208,7 @@ export class DB {
    */
   async runValueLogGC(discardRatio = 0.5): Promise<boolean> {
     this.checkWritable('runValueLogGC')
-    return (await this.vlogMaintenance.gc.run(discardRatio)).fileNumber !== undefined
+    return (await this.rooms.vlogMaintenance.gc.run(discardRatio)).fileNumber !== undefined
   }
 
   // ---------------------------------------------------------------- reads (engine/read-path.ts)
@@ -269,13 +229,7 @@ export class DB {
   /** The value of `key` with its version, expiry and metadata byte, or undefined. */
   getEntry(key: Bytes, options?: ReadOptions): StoredEntry | undefined {
     this.s.checkOpen()
-    const k = toKey(key)
-    const r = this.reads.find(k, this.reads.readSeq(options))
-    if (r === undefined) return undefined
-    return {
-      value: this.reads.resolveValue(r.kind, r.value, k), version: r.seq,
-      expiresAt: entryExpiresAt(r.kind, r.value), meta: entryMeta(r.kind, r.value),
-    }
+    return this.reads.entry(toKey(key), this.reads.readSeq(options))
   }
 
   /** Whether `key` has a value, answered from the LSM alone: a value-log value is never read. */
@@ -321,12 +275,7 @@ export class DB {
   /** @internal what engine/backup.ts and engine/restore.ts write through. */
   loadTarget(): LoadTarget {
     this.checkWritable('load')
-    const s = this.s
-    return {
-      fs: s.encryption?.inner ?? s.fs, dir: this.dir, lastSeq: () => s.versions.lastSeq,
-      write: (ops, sync) => this.writeBatchOps(ops, { sync }),
-      raiseLastSeq: (seq) => this.writes.raiseLastSeq(seq),
-    }
+    return loadTarget(this.rooms, (ops, sync) => this.writeBatchOps(ops, { sync }))
   }
 
   /**
@@ -384,12 +333,7 @@ export class DB {
   async dropPrefix(...prefixes: Bytes[]): Promise<void> {
     this.checkWritable('dropPrefix')
     if (prefixes.length === 0) throw new InvalidArgumentError('dropPrefix needs at least one prefix')
-    const bytes = prefixes.map((p) => toOwnedBound(p, 'prefix'))
-    await new Promise<void>((done, fail) => {
-      this.writes.runExclusive(async () => {
-        this.lanes.queueDrop({ prefixes: bytes, seq: this.s.versions.lastSeq, done, fail })
-      }).catch(fail)
-    })
+    await dropPrefixes(this.rooms, prefixes.map((p) => toOwnedBound(p, 'prefix')))
   }
 
   /** Deletes every key (BadgerDB's DropAll): dropPrefix with the empty prefix. */
@@ -400,7 +344,8 @@ export class DB {
   // ---------------------------------------------------------------- lifecycle
 
   stats(): DBStats {
-    return collectStats(this.s, this.lanes.pickerOptions(), this.vlogMaintenance.gc, this.oracle, this.recoveryReport, this.subscriptions)
+    const r = this.rooms
+    return collectStats(this.s, this.lanes.pickerOptions(), r.vlogMaintenance.gc, r.oracle, this.recoveryReport, r.subscriptions)
   }
 
   /** @internal the clock TTLs are measured by. */
@@ -432,7 +377,7 @@ export class DB {
     if (this.s.lifecycle !== 'open') return
     const lock = this.lock
     this.lock = undefined
-    await closeEngine(this.s, this.writes, this.lanes, this.subscriptions, lock)
+    await closeEngine(this.s, this.writes, this.lanes, this.rooms.subscriptions, lock)
   }
 
   private checkWritable(operation: string): void {

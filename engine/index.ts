@@ -4,6 +4,7 @@
 //
 // Rooms (each file's header says what it owns, what state it may touch and what it must never do):
 //   db.ts                     the face: open, close, public methods that check input and delegate
+//   rooms.ts                  builds the rooms and wires them; the hosts feature rooms see them by
 //   state.ts                  EngineState, the one object the rooms share (memtable, WAL, versions…)
 //   write-path.ts             group commit (with write-queue.ts), value separation, stalls, rotation
 //   read-path.ts              lookups, visibility (base/visibility.ts), value resolution, iterators

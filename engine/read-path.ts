@@ -8,12 +8,13 @@
 // (every step is synchronous, so a read sees one consistent state), or import the write path.
 
 import { isAbsent } from '../base/visibility.js'
-import { entryPayload, hasHeader } from '../base/entry-value.js'
+import { entryExpiresAt, entryMeta, entryPayload, hasHeader } from '../base/entry-value.js'
 import { KIND_FOR_SEEK, Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { MergingIterator } from '../base/merging-iterator.js'
 import { type FileMetadata, LevelIterator, NUM_LEVELS } from '../manifest/index.js'
 import { decodePointer } from '../vlog/index.js'
+import type { StoredEntry } from './api-types.js'
 import type { BackupHost } from './backup.js'
 import { DBIterator, type IteratorOptions } from './iterator.js'
 import type { Snapshot } from './snapshot.js'
@@ -77,6 +78,16 @@ export class ReadPath {
     if (kind === Kind.ValueWithHeader) return Buffer.from(entryPayload(kind, value))
     const v = this.s.vlog.read(decodePointer(entryPayload(kind, value)), key)
     return Buffer.from(v.buffer, v.byteOffset, v.length)
+  }
+
+  /** getEntry's answer: the visible version's value with its version, expiry and metadata byte. */
+  entry(key: Uint8Array, seq: number): StoredEntry | undefined {
+    const r = this.find(key, seq)
+    if (r === undefined) return undefined
+    return {
+      value: this.resolveValue(r.kind, r.value, key), version: r.seq,
+      expiresAt: entryExpiresAt(r.kind, r.value), meta: entryMeta(r.kind, r.value),
+    }
   }
 
   readSeq(options: ReadOptions | undefined): number {

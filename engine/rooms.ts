@@ -1,0 +1,105 @@
+// Builds the engine's rooms around one EngineState and wires them to each other: the one place
+// that knows which room calls which. DB (engine/db.ts) holds the result and delegates to it.
+//
+// Owns: nothing after construction; it creates the state, the rooms, the oracle and the
+// subscriptions, and the small host objects the feature rooms (transactions, range clear,
+// sequences, load) see the engine through.
+// Must never: do a room's work. A wiring line here, the rule itself in the room.
+
+import { InlineCompactionRunner, WorkerCompactionRunner } from '../compaction/index.js'
+import { VersionSet } from '../manifest/index.js'
+import { BlockCache } from '../sstable/index.js'
+import { ValueLog } from '../vlog/index.js'
+import { BackgroundWork } from './background.js'
+import type { LoadTarget } from './backup.js'
+import type { Encryption } from './encryption.js'
+import type { resolveOptions } from './options.js'
+import { Oracle } from './oracle.js'
+import { ReadPath } from './read-path.js'
+import { SnapshotList } from './snapshot.js'
+import { EngineState } from './state.js'
+import { Subscriptions } from './subscriptions.js'
+import type { TransactionHost } from './transaction.js'
+import { ValueLogMaintenance } from './value-log-maintenance.js'
+import type { BatchOps } from './write-batch.js'
+import { WritePath } from './write-path.js'
+
+export interface Rooms {
+  s: EngineState
+  writes: WritePath
+  reads: ReadPath
+  lanes: BackgroundWork
+  vlogMaintenance: ValueLogMaintenance
+  oracle: Oracle
+  subscriptions: Subscriptions
+}
+
+/** The rooms of one database; `flush` is the face's flush(), which value-log GC calls. */
+export function buildRooms(dir: string, options: ReturnType<typeof resolveOptions>, encryption: Encryption | undefined, flush: () => Promise<void>): Rooms {
+  const runner = options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : new InlineCompactionRunner(options.fs)
+  let lanes: BackgroundWork | undefined
+  const s = new EngineState({
+    dir, options, encryption, runner,
+    flushRunner: options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : runner,
+    cache: new BlockCache(options.blockCacheSize),
+    vlog: new ValueLog(options.fs, dir, { maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
+      markReopenedFiles: encryption === undefined, // an encrypted file takes no bytes after a reopen
+    }),
+    versions: new VersionSet((f) => lanes!.onObsoleteTable(f)),
+    snapshots: new SnapshotList(),
+  })
+  // A failed key-registry rewrite in a rotation fails the engine like any other failed write.
+  if (encryption) encryption.onFailure = (err) => s.failure.fail(err)
+  const oracle = new Oracle()
+  const subscriptions = new Subscriptions()
+  let vlogMaintenance: ValueLogMaintenance | undefined
+  lanes = new BackgroundWork(s, () => vlogMaintenance!.maybeAutoGC())
+  const writes = new WritePath(s, oracle, subscriptions, lanes)
+  const reads = new ReadPath(s, (it) => vlogMaintenance!.iteratorClosed(it))
+  vlogMaintenance = new ValueLogMaintenance(s, reads, writes, flush)
+  return { s, writes, reads, lanes, vlogMaintenance, oracle, subscriptions }
+}
+
+/** What transactions read and commit through; the reads are the face's, the commit the write path's. */
+export function transactionHost(r: Rooms, face: Pick<TransactionHost, 'snapshot' | 'getSync' | 'iterator'>): TransactionHost {
+  const o = r.s.options
+  return {
+    oracle: r.oracle, detectConflicts: o.detectConflicts, clock: o.clock,
+    // A commit is one write group, held in memory whole until it is in the memtable.
+    maxTransactionBytes: o.memtableSize,
+    snapshot: face.snapshot, getSync: face.getSync, iterator: face.iterator,
+    writeTracked: (ops, sync, record) => r.writes.writeTracked(ops, sync, record),
+  }
+}
+
+/** What restore and load write through: the normal write path, and a durable raise of the last seq. */
+export function loadTarget(r: Rooms, write: (ops: BatchOps, sync: boolean) => Promise<void>): LoadTarget {
+  const s = r.s
+  return {
+    fs: s.encryption?.inner ?? s.fs, dir: s.dir, lastSeq: () => s.versions.lastSeq,
+    write, raiseLastSeq: (seq) => r.writes.raiseLastSeq(seq),
+  }
+}
+
+/**
+ * Queues a drop of `prefixes` as of now: inside the writer queue, so writes queued before it are
+ * dropped and later ones are not. Resolves once the compaction lane has recorded it.
+ */
+export function dropPrefixes(r: Rooms, prefixes: Uint8Array[]): Promise<void> {
+  return new Promise<void>((done, fail) => {
+    r.writes.runExclusive(async () => {
+      r.lanes.queueDrop({ prefixes, seq: r.s.versions.lastSeq, done, fail })
+    }).catch(fail)
+  })
+}
+
+/** Runs the sequence leases of one database one at a time. */
+export class LeaseQueue {
+  private tail: Promise<unknown> = Promise.resolve()
+
+  run<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(step)
+    this.tail = run.catch(() => undefined)
+    return run
+  }
+}
