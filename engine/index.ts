@@ -46,3 +46,6 @@ export { IOFaultFileSystem, type IOFault, type IOFaultKind, type IOErrno, IO_FAU
 export { RealFileSystem } from '../base/real-fs.js'
 export type { FileSystem } from '../base/fs.js'
 export { inspectDatabase, verifyDatabase, lockHolder, type DatabaseInfo, type TableInfo, type VerifyResult, type VerifyProblem, type InspectOptions } from './inspect.js'
+export { repair, type RepairOptions, type RepairReport } from './repair.js'
+export type { SkippedBlock } from './salvage-iterator.js'
+export type { ProgressCallback } from './progress.js'

@@ -14,7 +14,7 @@
 
 import { CorruptionError, NotFoundError } from '../base/errors.js'
 import {
-  CURRENT_FILE, KEY_REGISTRY_FILE, LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
+  CURRENT_FILE, KEY_REGISTRY_FILE, LOCK_FILE, LOST_DIR, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
 } from '../base/filenames.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
 import { entryPayload, isPointerKind } from '../base/entry-value.js'
@@ -128,7 +128,7 @@ interface LoadedManifest {
 }
 
 /** Replays a manifest into a VersionSet that owns no files (its onObsolete does nothing). */
-function loadManifest(fs: FileSystem, dir: string, number: number): LoadedManifest {
+export function loadManifest(fs: FileSystem, dir: string, number: number): LoadedManifest {
   const path = filePath(dir, manifestFileName(number))
   if (!fs.exists(path)) throw new CorruptionError(path, 0, 'CURRENT names a manifest that does not exist')
   const versions = new VersionSet(() => undefined)
@@ -168,7 +168,7 @@ function findLeftovers(names: string[], m: LoadedManifest): string[] {
   const v = m.versions
   const live = new Set(v.current.allFiles().map((f) => f.fileNumber))
   return names.filter((name) => {
-    if (name === KEY_REGISTRY_FILE) return false
+    if (name === KEY_REGISTRY_FILE || name === LOST_DIR) return false
     const p = parseFileName(name)
     if (!p) return true
     switch (p.kind) {
@@ -290,7 +290,7 @@ function detail(err: CorruptionError): string {
   return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message
 }
 
-class Checker {
+export class Checker {
   readonly problems: VerifyProblem[] = []
   readonly notes: VerifyProblem[] = []
   filesChecked = 0
@@ -389,8 +389,8 @@ class Checker {
   }
 }
 
-/** Walks a value-log file's header and entries up to the first bad one (vlog/'s decoders). */
-function scanValueLog(path: string, data: Uint8Array): { version: number; validLength: number; badAt?: number } {
+/** Walks a value-log file's header and entries up to the first bad one (vlog/'s decoders); repair uses it too. */
+export function scanValueLog(path: string, data: Uint8Array): { version: number; validLength: number; badAt?: number } {
   const version = checkFileHeader(path, data)
   let at = VLOG_HEADER_SIZE
   while (at < data.length) {
