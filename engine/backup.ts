@@ -32,6 +32,8 @@ import type { InternalIterator } from '../base/internal-iterator.js'
 import {
   BackupDecoder, BackupEncoder, type BackupRecord, type BackupSummary, RECORD_DELETE, RECORD_VALUE,
 } from './backup-format.js'
+import { type ProgressCallback, progressReporter } from './progress.js'
+import type { SkippedBlock } from './salvage-iterator.js'
 import { BatchOps } from './write-batch.js'
 
 export interface BackupOptions {
@@ -40,6 +42,15 @@ export interface BackupOptions {
    * of the previous backup. Default 0: a full backup.
    */
   since?: number
+  /**
+   * Read past damage: a table block that fails its checksum is skipped (its entries are left out;
+   * an older version of such a key, from another table, may be backed up in its place), and so is
+   * a key whose value-log value cannot be read. The result counts both. For saving what can be
+   * saved from a damaged database; default false, which fails with CorruptionError instead.
+   */
+  salvage?: boolean
+  /** Called as entries are read: `done` of about `total` entries (every version counts). */
+  onProgress?: ProgressCallback
 }
 
 export interface BackupResult {
@@ -48,6 +59,10 @@ export interface BackupResult {
   since: number
   records: number
   bytes: number
+  /** With `salvage`: the table blocks that could not be read and were skipped. */
+  skippedBlocks?: SkippedBlock[]
+  /** With `salvage`: keys left out because their value could not be read. */
+  unreadableValues?: number
 }
 
 export interface LoadOptions {
@@ -74,6 +89,10 @@ export interface BackupHost {
   visibility(): { now: number; droppedPrefixes: readonly DroppedPrefix[] }
   /** Every internal entry (all versions, tombstones too), pinned like an iterator until close(). */
   scan(): InternalScan
+  /** The same, skipping table blocks that fail their checksums (engine/backup-scan.ts). */
+  salvageScan?(onSkip: (block: SkippedBlock) => void): InternalScan
+  /** About how many entries scan() yields, for progress. */
+  entryEstimate?(): number
 }
 
 export interface InternalScan {
@@ -156,13 +175,20 @@ export async function writeBackup(host: BackupHost, dest: BackupDestination, opt
     throw new InvalidArgumentError(
       `an incremental backup since ${since} cannot carry the dropPrefix/dropAll made at sequence ${lastDrop}: take a full backup`)
   }
+  const salvage = options.salvage === true
+  if (salvage && host.salvageScan === undefined) throw new InvalidArgumentError('this database cannot take a salvage backup')
+  const skippedBlocks: SkippedBlock[] = []
+  let unreadableValues = 0
+  const progress = progressReporter(options.onProgress, options.onProgress ? (host.entryEstimate?.() ?? 0) : 0)
+  let entries = 0
   let scan: InternalScan | undefined
   try {
-    scan = host.scan()
+    scan = salvage ? host.salvageScan!((b) => skippedBlocks.push(b)) : host.scan()
     const enc = new BackupEncoder({ since, until, createdAt: Date.now() }, (bytes) => sink.write(bytes))
     const it = scan.source
     let decidedKey: Uint8Array | undefined
     for (it.first(); it.valid(); it.next()) {
+      if ((++entries & 255) === 0) progress.advance(256)
       const key = it.userKey()
       const seq = it.seq()
       // Entries of one key come newest first: the first at or below the snapshot decides.
@@ -177,7 +203,14 @@ export async function writeBackup(host: BackupHost, dest: BackupDestination, opt
       if (gone !== undefined) {
         if (since > 0) enc.add(RECORD_DELETE, seq, decidedKey, EMPTY, 0, 0)
       } else {
-        const e = resolveStoredEntry(kind, it.value(), decidedKey, scan.readValueLog)
+        let e: ResolvedEntry
+        try {
+          e = resolveStoredEntry(kind, it.value(), decidedKey, scan.readValueLog)
+        } catch (err) {
+          if (!salvage || !(err instanceof CorruptionError)) throw err
+          unreadableValues++
+          continue
+        }
         enc.add(RECORD_VALUE, seq, decidedKey, e.value, e.expiresAt, e.meta)
       }
       if (enc.chunkFull) {
@@ -191,7 +224,9 @@ export async function writeBackup(host: BackupHost, dest: BackupDestination, opt
     if (scan.closed()) throw new ClosedError('the database was closed during the backup')
     enc.finish()
     await sink.finish()
-    return { until, since, records: enc.records, bytes: enc.bytes }
+    progress.finish()
+    const result: BackupResult = { until, since, records: enc.records, bytes: enc.bytes }
+    return salvage ? { ...result, skippedBlocks, unreadableValues } : result
   } catch (err) {
     await sink.abort().catch(() => undefined)
     throw err

@@ -26,7 +26,7 @@ import { type Options, resolveOptions } from './options.js'
 import type { ReadOptions, ReadPath } from './read-path.js'
 import { closeEngine, openFiles } from './lifecycle.js'
 import type { RecoveryReport } from './recovery.js'
-import { type Rooms, LeaseQueue, buildRooms, dropPrefixes, loadTarget, transactionHost } from './rooms.js'
+import { type Rooms, LeaseQueue, backupHost, buildRooms, dropPrefixes, loadTarget, transactionHost } from './rooms.js'
 import { Sequence } from './sequence.js'
 import type { Snapshot } from './snapshot.js'
 import type { EngineState } from './state.js'
@@ -259,7 +259,7 @@ export class DB {
    */
   backup(dest: BackupDestination, options?: BackupOptions): Promise<BackupResult> {
     this.s.checkOpen()
-    return writeBackup(this.reads.backupHost(() => this.snapshot()), dest, options)
+    return writeBackup(backupHost(this.rooms, () => this.snapshot()), dest, options)
   }
 
   /**

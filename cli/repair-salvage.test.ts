@@ -1,6 +1,8 @@
-// `sett repair` against real directories: a garbage CURRENT (repaired, nothing lost, exit 0), a
+// `sett repair` and `sett backup --salvage` against real directories. repair: a garbage CURRENT (repaired, nothing lost, exit 0), a
 // flipped byte in a table's data block (repaired with loss, exit 1, the table kept in lost/),
 // --json, a missing directory, and the progress bar: drawn on a terminal, absent otherwise.
+// backup --salvage: a plain backup of a damaged table fails, a salvage one writes a file that
+// restores, and reports the blocks it skipped (exit 1).
 
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -116,5 +118,42 @@ describe('sett repair', () => {
     expect(r2.code).toBe(EXIT_OK)
     expect(pipe.text()).toBe('')
     expect(r2.err).toBe('')
+  })
+})
+
+describe('sett backup --salvage', () => {
+  it('a plain backup fails on a damaged block; --salvage writes a backup that restores, and counts what it skipped', async () => {
+    const dir = copyOf(healthy)
+    const table = readdirSync(dir).filter((n) => n.endsWith('.sst')).sort()[0]
+    const bytes = readFileSync(join(dir, table))
+    bytes[40] ^= 0x04
+    writeFileSync(join(dir, table), bytes)
+    const plain = await sett(['backup', dir, '--out', join(root, 'plain.bak')])
+    expect(plain.code).toBe(EXIT_FAILED)
+    expect(plain.err).toMatch(/corruption in .*\.sst/)
+    expect(plain.err).toMatch(/--salvage/)
+    expect(existsSync(join(root, 'plain.bak'))).toBe(false)
+
+    const out = join(root, 'salvage.bak')
+    const salvage = await sett(['backup', dir, '--out', out, '--salvage'])
+    expect(salvage.code).toBe(EXIT_FAILED)
+    expect(salvage.err).toMatch(/salvage: 1 damaged block skipped, 0 unreadable values skipped/)
+    expect(salvage.err).toMatch(/SALVAGED WITH LOSS/)
+    const records = Number(/(\d+) records/.exec(salvage.out)![1])
+    expect(records).toBeGreaterThan(0)
+    expect(records).toBeLessThan(KEYS)
+
+    const restored = join(root, 'restored-salvage')
+    expect((await sett(['restore', restored, '--in', out])).code).toBe(EXIT_OK)
+    const all = await readAll(restored)
+    expect(all.size).toBe(records)
+    for (const [k, v] of all) expect(v).toBe(Number(k.slice(1)) % 10 === 0 ? 'v'.repeat(300) + Number(k.slice(1)) : `value-${Number(k.slice(1))}`)
+  })
+
+  it('on a healthy database --salvage skips nothing and exits 0', async () => {
+    const r = await sett(['backup', healthy, '--out', join(root, 'ok.bak'), '--salvage'])
+    expect(r.code).toBe(EXIT_OK)
+    expect(r.out).toMatch(new RegExp(`${KEYS} records`))
+    expect(r.out).toMatch(/salvage: 0 damaged blocks skipped/)
   })
 })
