@@ -22,6 +22,7 @@ import type { Memtable } from '../memtable/index.js'
 import { type OpenedTable, TableReader } from '../sstable/index.js'
 import { decodePointer } from '../vlog/index.js'
 import { type EngineState, YIELD_AFTER_MS } from './state.js'
+import { type ProgressCallback, progressReporter } from './progress.js'
 
 /** A dropPrefix()/dropAll() call waiting for the compaction lane to record it. */
 export interface PendingDrop {
@@ -38,6 +39,8 @@ interface ManualCompaction {
   level: number
   /** Tables numbered from here on were written by this call's own steps. */
   firstOutput: number
+  /** Told of each level the call has compacted past (for its progress). */
+  reached: (level: number) => void
   done: () => void
   fail: (err: unknown) => void
 }
@@ -304,14 +307,22 @@ export class BackgroundWork {
    * space is given back (tables an iterator still reads excepted).
    * requires: the memtables were flushed first (compactRange does).
    */
-  async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
+  async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined, onProgress?: ProgressCallback): Promise<void> {
     this.s.throwIfFailed()
+    // Progress counts levels passed: coarse, but it only moves forward.
+    const progress = progressReporter(onProgress, NUM_LEVELS)
+    let passed = 0
+    const reached = (level: number): void => {
+      if (level > passed) progress.advance(level - passed)
+      passed = Math.max(passed, level)
+    }
     await new Promise<void>((done, fail) => {
-      this.manualCompactions.push({ lo, hi, level: 0, firstOutput: Infinity, done, fail })
+      this.manualCompactions.push({ lo, hi, level: 0, firstOutput: Infinity, reached, done, fail })
       this.schedule()
     })
     await this.s.runner.removed()
     await this.s.flushRunner.removed()
+    progress.finish()
   }
 
   /** Queues a drop for the compaction lane. requires: inside the write path's runExclusive. */
@@ -362,6 +373,7 @@ export class BackgroundWork {
           level, outputLevel: level, inputs, overlapping: [], trivialMove: false, bottommost: true, score: 0, grandparents: [],
         }
         await this.compact(plan)
+        m.reached(level + 1)
         return
       }
       // Compactions run one at a time in this loop, so no table is busy and a plan always exists.
@@ -369,6 +381,7 @@ export class BackgroundWork {
       m.level = plan.outputLevel
       if (m.firstOutput === Infinity) m.firstOutput = this.s.versions.nextFileNumber
       await this.compact(plan)
+      m.reached(m.level)
       return
     }
     this.manualCompactions.shift()
