@@ -39,8 +39,8 @@ interface ManualCompaction {
   level: number
   /** Tables numbered from here on were written by this call's own steps. */
   firstOutput: number
-  /** Told of each level the call has compacted past (for its progress). */
-  reached: (level: number) => void
+  /** Told of the tables each step compacted (for its progress). */
+  consumed: (tables: readonly FileMetadata[]) => void
   done: () => void
   fail: (err: unknown) => void
 }
@@ -309,15 +309,19 @@ export class BackgroundWork {
    */
   async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined, onProgress?: ProgressCallback): Promise<void> {
     this.s.throwIfFailed()
-    // Progress counts levels passed: coarse, but it only moves forward.
-    const progress = progressReporter(onProgress, NUM_LEVELS)
-    let passed = 0
-    const reached = (level: number): void => {
-      if (level > passed) progress.advance(level - passed)
-      passed = Math.max(passed, level)
+    // Progress counts the bytes of the tables in the range when the call began, each once, as the
+    // steps compact them (tables a step wrote and a later one rewrites do not count again).
+    const left = new Map<number, number>()
+    if (onProgress) for (let l = 0; l < NUM_LEVELS; l++) for (const f of this.s.versions.current.overlapping(l, lo, hi)) left.set(f.fileNumber, f.size)
+    const progress = progressReporter(onProgress, [...left.values()].reduce((a, b) => a + b, 0))
+    const consumed = (tables: readonly FileMetadata[]): void => {
+      for (const f of tables) {
+        progress.advance(left.get(f.fileNumber) ?? 0)
+        left.delete(f.fileNumber)
+      }
     }
     await new Promise<void>((done, fail) => {
-      this.manualCompactions.push({ lo, hi, level: 0, firstOutput: Infinity, reached, done, fail })
+      this.manualCompactions.push({ lo, hi, level: 0, firstOutput: Infinity, consumed, done, fail })
       this.schedule()
     })
     await this.s.runner.removed()
@@ -373,7 +377,7 @@ export class BackgroundWork {
           level, outputLevel: level, inputs, overlapping: [], trivialMove: false, bottommost: true, score: 0, grandparents: [],
         }
         await this.compact(plan)
-        m.reached(level + 1)
+        m.consumed(inputs)
         return
       }
       // Compactions run one at a time in this loop, so no table is busy and a plan always exists.
@@ -381,7 +385,7 @@ export class BackgroundWork {
       m.level = plan.outputLevel
       if (m.firstOutput === Infinity) m.firstOutput = this.s.versions.nextFileNumber
       await this.compact(plan)
-      m.reached(m.level)
+      m.consumed([...plan.inputs, ...plan.overlapping])
       return
     }
     this.manualCompactions.shift()

@@ -32,7 +32,7 @@ import type { InternalIterator } from '../base/internal-iterator.js'
 import {
   BackupDecoder, BackupEncoder, type BackupRecord, type BackupSummary, RECORD_DELETE, RECORD_VALUE,
 } from './backup-format.js'
-import { type ProgressCallback, progressReporter } from './progress.js'
+import { type ProgressCallback, type ProgressReporter, progressReporter } from './progress.js'
 import type { SkippedBlock } from './salvage-iterator.js'
 import { BatchOps } from './write-batch.js'
 
@@ -71,6 +71,8 @@ export interface LoadOptions {
    * file beside the database directory.
    */
   spoolPath?: string
+  /** Called as the backup is read (checked, then written): `done` of `total` bytes. */
+  onProgress?: ProgressCallback
 }
 
 /** Where a backup goes: a file path (written durably, then renamed into place) or a stream. */
@@ -320,9 +322,11 @@ class StreamSink implements ByteSink {
 const READ_PIECE = 1024 * 1024
 
 /** Pushes a whole file through a decoder, one piece at a time; `after` runs after each piece. */
-async function readThrough(file: ReadableFile, decoder: BackupDecoder, after?: () => Promise<void>): Promise<BackupSummary> {
+async function readThrough(file: ReadableFile, decoder: BackupDecoder, progress: ProgressReporter, after?: () => Promise<void>): Promise<BackupSummary> {
   for (let at = 0; at < file.size; at += READ_PIECE) {
-    decoder.push(file.read(at, Math.min(READ_PIECE, file.size - at)))
+    const n = Math.min(READ_PIECE, file.size - at)
+    decoder.push(file.read(at, n))
+    progress.advance(n)
     if (after) await after()
   }
   return decoder.end()
@@ -334,6 +338,8 @@ export interface VerifiedBackup {
   path: string
   /** Removes the spool file, if one was made. */
   cleanup(): void
+  /** Pass 1 and 2 of a file, pass 2 alone of a stream (its size is known only after pass 1). */
+  progress: ProgressReporter
 }
 
 /**
@@ -341,12 +347,13 @@ export interface VerifiedBackup {
  * Throws CorruptionError (naming the file and offset) on any damage or a cut. A stream is copied
  * to `spoolPath` as it is read.
  */
-export async function verifyBackup(fs: FileSystem, source: BackupSource, spoolPath: string): Promise<VerifiedBackup> {
+export async function verifyBackup(fs: FileSystem, source: BackupSource, spoolPath: string, onProgress?: ProgressCallback): Promise<VerifiedBackup> {
   if (typeof source === 'string') {
     if (source.length === 0) throw new InvalidArgumentError('backup source must be a non-empty path or a readable stream')
     const file = fs.openRead(source)
     try {
-      return { summary: await readThrough(file, new BackupDecoder(source)), path: source, cleanup: () => undefined }
+      const progress = progressReporter(onProgress, 2 * file.size)
+      return { summary: await readThrough(file, new BackupDecoder(source), progress), path: source, cleanup: () => undefined, progress }
     } finally {
       file.close()
     }
@@ -364,8 +371,9 @@ export async function verifyBackup(fs: FileSystem, source: BackupSource, spoolPa
       spool.append(piece)
     }
     const summary = decoder.end()
+    const progress = progressReporter(onProgress, spool.size)
     await spool.close()
-    return { summary, path: spoolPath, cleanup }
+    return { summary, path: spoolPath, cleanup, progress }
   } catch (err) {
     await spool.close().catch(() => undefined)
     cleanup()
@@ -407,7 +415,7 @@ export async function applyBackup(target: LoadTarget, verified: VerifiedBackup):
   })
   try {
     // One batch is held back so that the last one can be written with sync.
-    const summary = await readThrough(file, decoder, async () => {
+    const summary = await readThrough(file, decoder, verified.progress, async () => {
       const batches = ready
       ready = []
       for (const ops of batches) {
@@ -417,6 +425,7 @@ export async function applyBackup(target: LoadTarget, verified: VerifiedBackup):
     })
     if (held) await target.write(held, true)
     await target.raiseLastSeq(summary.until)
+    verified.progress.finish()
     return summary
   } finally {
     file.close()
@@ -426,7 +435,7 @@ export async function applyBackup(target: LoadTarget, verified: VerifiedBackup):
 /** db.load(): pass 1, the target check, pass 2. */
 export async function loadBackup(target: LoadTarget, source: BackupSource, options: LoadOptions = {}): Promise<BackupSummary> {
   const spoolPath = options.spoolPath ?? `${target.dir}.load-${process.pid}.spool`
-  const verified = await verifyBackup(target.fs, source, spoolPath)
+  const verified = await verifyBackup(target.fs, source, spoolPath, options.onProgress)
   try {
     checkLoadable(verified.summary, target.lastSeq(), target.dir)
     return await applyBackup(target, verified)

@@ -27,6 +27,7 @@ import {
 import { readLog } from '../wal/index.js'
 import { fileSystemForReading } from './encryption.js'
 import { decodeBatchRecord } from './write-batch.js'
+import { type ProgressCallback, type ProgressReporter, progressReporter } from './progress.js'
 import { lastWalWithRecords } from './recovery.js'
 
 export interface InspectOptions {
@@ -34,6 +35,8 @@ export interface InspectOptions {
   fs?: FileSystem
   /** The master key of an encrypted database (without it, one is refused with EncryptionKeyError). */
   encryptionKey?: Uint8Array | null
+  /** verifyDatabase: called as files are checked, `done` of `total` files. */
+  onProgress?: ProgressCallback
 }
 
 export interface TableInfo {
@@ -295,7 +298,7 @@ export class Checker {
   readonly notes: VerifyProblem[] = []
   filesChecked = 0
 
-  constructor(readonly fs: FileSystem, readonly dir: string) {}
+  constructor(readonly fs: FileSystem, readonly dir: string, private readonly progress?: ProgressReporter) {}
 
   /** Runs one file's check; a CorruptionError becomes a problem, anything else propagates. */
   check(path: string, fn: () => void): boolean {
@@ -308,6 +311,8 @@ export class Checker {
       else if (err instanceof NotFoundError) this.problems.push({ file: path, offset: 0, message: `${path} is missing` })
       else throw err
       return false
+    } finally {
+      this.progress?.advance(1)
     }
   }
 
@@ -416,7 +421,9 @@ export function scanValueLog(path: string, data: Uint8Array): { version: number;
 export function verifyDatabase(dir: string, options: InspectOptions = {}): VerifyResult {
   const fs = fileSystemForReading(dir, options.fs ?? new RealFileSystem(), options.encryptionKey)
   const names = listDatabase(fs, dir)
-  const c = new Checker(fs, dir)
+  const files = names.filter((n) => ['table', 'vlog', 'wal'].includes(parseFileName(n)?.kind ?? '')).length + 2
+  const progress = progressReporter(options.onProgress, files)
+  const c = new Checker(fs, dir, progress)
   const lockedBy = lockHolder(dir, { fs })
   if (lockedBy !== undefined) {
     c.notes.push({ file: filePath(dir, LOCK_FILE), offset: 0, message: `the database is open in process ${lockedBy}: files may change while they are read` })
@@ -454,6 +461,7 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
     const wals = byKind('wal')
     const newestAt = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
     wals.forEach((n, i) => c.wal(filePath(dir, walFileName(n)), i >= newestAt, undefined))
+    progress.finish()
     return { ok: c.problems.length === 0, filesChecked: c.filesChecked, problems: c.problems, notes: c.notes, leftovers: [], lockedBy }
   }
 
@@ -470,6 +478,7 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
   const wals = liveWals(names, v.logNumber)
   const newestAt = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
   wals.forEach((n, i) => c.wal(filePath(dir, walFileName(n)), i >= newestAt, allValueLogsRead ? sizes : undefined))
+  progress.finish()
   return {
     ok: c.problems.length === 0,
     filesChecked: c.filesChecked,
