@@ -12,7 +12,9 @@
 //   value-log-maintenance.ts  relocation, retirement, auto GC (the scan itself: value-log-gc.ts)
 //   lifecycle.ts              the steps of open and close; stats.ts the numbers stats() reports
 //   recovery.ts, backup.ts, inspect.ts, transaction.ts (+ transaction-runner.ts), oracle.ts,
-//   subscriptions.ts: features with rooms of their own. tests/layering.test.ts holds the import rules.
+//   subscriptions.ts: features with rooms of their own; repair.ts (+ repair-survey.ts) rebuilds a
+//   damaged directory, salvage-iterator.ts reads tables past damaged blocks (repair, backup-scan.ts),
+//   progress.ts the onProgress hooks. tests/layering.test.ts holds the import rules.
 
 import { DB } from './db.js'
 import type { Options } from './options.js'

@@ -180,6 +180,42 @@ describe('repair', () => {
     expect(await checkAgainstModel(again)).toBe(everyKey.size)
   })
 
+  it('an encrypted database: refused without its key, repaired with it, everything re-read through the key', async () => {
+    const fs = new MemFileSystem()
+    const key = new Uint8Array(32).fill(7)
+    const db = await open(DIR, { ...options(fs), encryptionKey: key })
+    for (let i = 0; i < 400; i++) await db.put(`e${String(i).padStart(4, '0')}`, i % 5 === 0 ? 'x'.repeat(300) : `v${i}`)
+    await db.flush()
+    await db.put('wal-only', 'tail')
+    await db.close()
+    overwrite(fs, `${DIR}/CURRENT`, enc('garbage'))
+    await expect(repair(DIR, { fs })).rejects.toThrow(/key/i)
+    const report = await repair(DIR, { fs, encryptionKey: key })
+    expect(report.current.status).toBe('damaged')
+    expect(report.keys).toBe(400)
+    const again = await open(DIR, { ...options(fs), encryptionKey: key })
+    try {
+      expect([...again.iterator()].length).toBe(401)
+      expect(again.getSync('e0005')?.toString()).toBe('x'.repeat(300))
+      expect(again.getSync('wal-only')?.toString()).toBe('tail')
+    } finally {
+      await again.close()
+    }
+  })
+
+  it('a value-log file with a garbage header is set aside, and the entries pointing into it are counted', async () => {
+    const fs = await cloneFs(base)
+    const [vlog] = names(fs, /\.vlog$/)
+    const bytes = fs.readFile(`${DIR}/${vlog}`).slice()
+    bytes.fill(0xee, 0, 8)
+    overwrite(fs, `${DIR}/${vlog}`, bytes)
+    const report = await repair(DIR, { fs })
+    expect(report.valueLogs.lost.map((v) => v.number)).toEqual([Number.parseInt(vlog, 10)])
+    expect(report.danglingPointers).toBeGreaterThan(0)
+    expect(fs.list(`${DIR}/lost`)).toContain(vlog)
+    expect(report.notes.join('\n')).toMatch(/value-log data that is lost/)
+  })
+
   it('reports progress: done only grows, never past total, and ends at total', async () => {
     const fs = await cloneFs(base)
     const calls: [number, number][] = []

@@ -77,7 +77,7 @@ export interface RepairReport {
   }
   /** Entries written into the new tables (every version, tombstones included). */
   entries: number
-  /** Distinct keys in the new tables. */
+  /** Distinct user keys in the new tables (deleted ones too: their tombstones are kept). */
   keys: number
   /** The damaged blocks skipped. */
   skippedBlocks: SkippedBlock[]
