@@ -247,7 +247,10 @@ async function repairLocked(dir: string, inner: FileSystem, fs: FileSystem, name
   const edit = emptyEdit()
   edit.logNumber = replayed.length > 0 ? replayed[0].number : 0
   edit.lastSeq = lastSeq
-  edit.tombstoneHorizon = old?.versions.tombstoneHorizon
+  // Without a manifest to trust, which deletions compaction had already dropped is unknown: an
+  // incremental backup from before the recovered data could miss them, so none is allowed.
+  edit.tombstoneHorizon = trusted ? trusted.tombstoneHorizon : Math.max(old?.versions.tombstoneHorizon ?? 0, maxSeq)
+  if (!trusted && maxSeq > 0) notes.push(`incremental backups must start from a full backup taken after this repair (tombstone horizon set to ${maxSeq})`)
   const keptVlogs = vlogs.filter((v) => v.status !== 'lost').map((v) => v.number)
   edit.addedValueLogs = keptVlogs
   edit.valueLogDiscards = new Map(keptVlogs.map((n) => [n, (old?.versions.valueLogs.get(n) ?? 0) + (result.valueLogDiscards.get(n) ?? 0)]))
