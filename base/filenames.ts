@@ -29,6 +29,8 @@ export const LOCK_FILE = 'LOCK'
 const READER_LOCK = /^LOCK\.r\.(\d+)$/
 export const CURRENT_FILE = 'CURRENT'
 export const KEY_REGISTRY_FILE = 'KEYREGISTRY'
+/** The folder repair (engine/repair.ts) puts the old manifest, CURRENT and damaged files in. */
+export const LOST_DIR = 'lost'
 export const KEY_REGISTRY_TEMP_FILE = 'KEYREGISTRY.tmp'
 
 export const walFileName = (n: number): string => `${pad(n)}.wal`

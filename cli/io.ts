@@ -19,6 +19,11 @@ export interface Io {
   /** Where `--out -` writes the bytes of a backup, and `--in -` reads them (process stdout/stdin). */
   stdoutBytes?: Writable
   stdinBytes?: Readable
+  /**
+   * Where progress bars go (process.stderr for the real command): a bar is drawn only when it is
+   * a terminal (isTTY), so pipes, logs and tests get none.
+   */
+  progressStream?: Writable & { isTTY?: boolean }
 }
 
 export const EXIT_OK = 0

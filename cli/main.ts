@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// cli: the `sett` command — info, verify, compact, gc, backup, restore, and bench/crash delegated to their scripts.
+// cli: the `sett` command — info, verify, compact, gc, backup, restore, repair, and bench/crash delegated to their scripts.
 // Relies on engine/ (open, inspectDatabase, verifyDatabase, errors) and base/ through it; node:util parseArgs.
 // Must not touch engine internals: it reads a database only through engine/index.ts.
 //
@@ -15,6 +15,7 @@ import { crashCommand } from './commands/crash.js'
 import { gcCommand } from './commands/gc.js'
 import { rotateKeyCommand } from './commands/rotate-key.js'
 import { infoCommand } from './commands/info.js'
+import { repairCommand } from './commands/repair.js'
 import { restoreCommand } from './commands/restore.js'
 import { verifyCommand } from './commands/verify.js'
 import { type Command, EXIT_OK, EXIT_USAGE, type Io } from './io.js'
@@ -22,7 +23,7 @@ import { type Command, EXIT_OK, EXIT_USAGE, type Io } from './io.js'
 export type { Io } from './io.js'
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './io.js'
 
-const COMMANDS: Command[] = [infoCommand, verifyCommand, compactCommand, gcCommand, backupCommand, restoreCommand, rotateKeyCommand, benchCommand, crashCommand]
+const COMMANDS: Command[] = [infoCommand, verifyCommand, compactCommand, gcCommand, backupCommand, restoreCommand, repairCommand, rotateKeyCommand, benchCommand, crashCommand]
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))
@@ -33,7 +34,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 'sett <command> --help' describes one. info and verify only read: they never write to the
 directory or take its LOCK, so they work on a closed database and, with a warning, beside a
-running writer. compact, gc and restore open the database and take the LOCK (exit 2 when it is
+running writer. compact, gc, restore and repair open the database and take the LOCK (exit 2 when it is
 held); backup opens it read-only (shared with other readers, exit 2 while a writer holds it).
 
 Exit codes: 0 ok; 1 damage found or a command failed; 2 usage error, a missing or locked directory,
@@ -82,6 +83,7 @@ if (isMain()) {
     inheritStdio: true,
     stdoutBytes: process.stdout,
     stdinBytes: process.stdin,
+    progressStream: process.stderr,
   }
   process.exitCode = await run(process.argv.slice(2), io)
 }

@@ -22,6 +22,7 @@ import type { Memtable } from '../memtable/index.js'
 import { type OpenedTable, TableReader } from '../sstable/index.js'
 import { decodePointer } from '../vlog/index.js'
 import { type EngineState, YIELD_AFTER_MS } from './state.js'
+import { type ProgressCallback, progressReporter } from './progress.js'
 
 /** A dropPrefix()/dropAll() call waiting for the compaction lane to record it. */
 export interface PendingDrop {
@@ -38,6 +39,8 @@ interface ManualCompaction {
   level: number
   /** Tables numbered from here on were written by this call's own steps. */
   firstOutput: number
+  /** Told of the tables each step compacted (for its progress). */
+  consumed: (tables: readonly FileMetadata[]) => void
   done: () => void
   fail: (err: unknown) => void
 }
@@ -304,14 +307,26 @@ export class BackgroundWork {
    * space is given back (tables an iterator still reads excepted).
    * requires: the memtables were flushed first (compactRange does).
    */
-  async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
+  async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined, onProgress?: ProgressCallback): Promise<void> {
     this.s.throwIfFailed()
+    // Progress counts the bytes of the tables in the range when the call began, each once, as the
+    // steps compact them (tables a step wrote and a later one rewrites do not count again).
+    const left = new Map<number, number>()
+    if (onProgress) for (let l = 0; l < NUM_LEVELS; l++) for (const f of this.s.versions.current.overlapping(l, lo, hi)) left.set(f.fileNumber, f.size)
+    const progress = progressReporter(onProgress, [...left.values()].reduce((a, b) => a + b, 0))
+    const consumed = (tables: readonly FileMetadata[]): void => {
+      for (const f of tables) {
+        progress.advance(left.get(f.fileNumber) ?? 0)
+        left.delete(f.fileNumber)
+      }
+    }
     await new Promise<void>((done, fail) => {
-      this.manualCompactions.push({ lo, hi, level: 0, firstOutput: Infinity, done, fail })
+      this.manualCompactions.push({ lo, hi, level: 0, firstOutput: Infinity, consumed, done, fail })
       this.schedule()
     })
     await this.s.runner.removed()
     await this.s.flushRunner.removed()
+    progress.finish()
   }
 
   /** Queues a drop for the compaction lane. requires: inside the write path's runExclusive. */
@@ -362,6 +377,7 @@ export class BackgroundWork {
           level, outputLevel: level, inputs, overlapping: [], trivialMove: false, bottommost: true, score: 0, grandparents: [],
         }
         await this.compact(plan)
+        m.consumed(inputs)
         return
       }
       // Compactions run one at a time in this loop, so no table is busy and a plan always exists.
@@ -369,6 +385,7 @@ export class BackgroundWork {
       m.level = plan.outputLevel
       if (m.firstOutput === Infinity) m.firstOutput = this.s.versions.nextFileNumber
       await this.compact(plan)
+      m.consumed([...plan.inputs, ...plan.overlapping])
       return
     }
     this.manualCompactions.shift()

@@ -32,6 +32,8 @@ import type { InternalIterator } from '../base/internal-iterator.js'
 import {
   BackupDecoder, BackupEncoder, type BackupRecord, type BackupSummary, RECORD_DELETE, RECORD_VALUE,
 } from './backup-format.js'
+import { type ProgressCallback, type ProgressReporter, progressReporter } from './progress.js'
+import type { SkippedBlock } from './salvage-iterator.js'
 import { BatchOps } from './write-batch.js'
 
 export interface BackupOptions {
@@ -40,6 +42,15 @@ export interface BackupOptions {
    * of the previous backup. Default 0: a full backup.
    */
   since?: number
+  /**
+   * Read past damage: a table block that fails its checksum is skipped (its entries are left out;
+   * an older version of such a key, from another table, may be backed up in its place), and so is
+   * a key whose value-log value cannot be read. The result counts both. For saving what can be
+   * saved from a damaged database; default false, which fails with CorruptionError instead.
+   */
+  salvage?: boolean
+  /** Called as entries are read: `done` of about `total` entries (every version counts). */
+  onProgress?: ProgressCallback
 }
 
 export interface BackupResult {
@@ -48,6 +59,10 @@ export interface BackupResult {
   since: number
   records: number
   bytes: number
+  /** With `salvage`: the table blocks that could not be read and were skipped. */
+  skippedBlocks?: SkippedBlock[]
+  /** With `salvage`: keys left out because their value could not be read. */
+  unreadableValues?: number
 }
 
 export interface LoadOptions {
@@ -56,6 +71,8 @@ export interface LoadOptions {
    * file beside the database directory.
    */
   spoolPath?: string
+  /** Called as the backup is read (checked, then written): `done` of `total` bytes. */
+  onProgress?: ProgressCallback
 }
 
 /** Where a backup goes: a file path (written durably, then renamed into place) or a stream. */
@@ -74,6 +91,10 @@ export interface BackupHost {
   visibility(): { now: number; droppedPrefixes: readonly DroppedPrefix[] }
   /** Every internal entry (all versions, tombstones too), pinned like an iterator until close(). */
   scan(): InternalScan
+  /** The same, skipping table blocks that fail their checksums (engine/backup-scan.ts). */
+  salvageScan?(onSkip: (block: SkippedBlock) => void): InternalScan
+  /** About how many entries scan() yields, for progress. */
+  entryEstimate?(): number
 }
 
 export interface InternalScan {
@@ -156,13 +177,20 @@ export async function writeBackup(host: BackupHost, dest: BackupDestination, opt
     throw new InvalidArgumentError(
       `an incremental backup since ${since} cannot carry the dropPrefix/dropAll made at sequence ${lastDrop}: take a full backup`)
   }
+  const salvage = options.salvage === true
+  if (salvage && host.salvageScan === undefined) throw new InvalidArgumentError('this database cannot take a salvage backup')
+  const skippedBlocks: SkippedBlock[] = []
+  let unreadableValues = 0
+  const progress = progressReporter(options.onProgress, options.onProgress ? (host.entryEstimate?.() ?? 0) : 0)
+  let entries = 0
   let scan: InternalScan | undefined
   try {
-    scan = host.scan()
+    scan = salvage ? host.salvageScan!((b) => skippedBlocks.push(b)) : host.scan()
     const enc = new BackupEncoder({ since, until, createdAt: Date.now() }, (bytes) => sink.write(bytes))
     const it = scan.source
     let decidedKey: Uint8Array | undefined
     for (it.first(); it.valid(); it.next()) {
+      if ((++entries & 255) === 0) progress.advance(256)
       const key = it.userKey()
       const seq = it.seq()
       // Entries of one key come newest first: the first at or below the snapshot decides.
@@ -177,7 +205,14 @@ export async function writeBackup(host: BackupHost, dest: BackupDestination, opt
       if (gone !== undefined) {
         if (since > 0) enc.add(RECORD_DELETE, seq, decidedKey, EMPTY, 0, 0)
       } else {
-        const e = resolveStoredEntry(kind, it.value(), decidedKey, scan.readValueLog)
+        let e: ResolvedEntry
+        try {
+          e = resolveStoredEntry(kind, it.value(), decidedKey, scan.readValueLog)
+        } catch (err) {
+          if (!salvage || !(err instanceof CorruptionError)) throw err
+          unreadableValues++
+          continue
+        }
         enc.add(RECORD_VALUE, seq, decidedKey, e.value, e.expiresAt, e.meta)
       }
       if (enc.chunkFull) {
@@ -191,7 +226,9 @@ export async function writeBackup(host: BackupHost, dest: BackupDestination, opt
     if (scan.closed()) throw new ClosedError('the database was closed during the backup')
     enc.finish()
     await sink.finish()
-    return { until, since, records: enc.records, bytes: enc.bytes }
+    progress.finish()
+    const result: BackupResult = { until, since, records: enc.records, bytes: enc.bytes }
+    return salvage ? { ...result, skippedBlocks, unreadableValues } : result
   } catch (err) {
     await sink.abort().catch(() => undefined)
     throw err
@@ -285,9 +322,11 @@ class StreamSink implements ByteSink {
 const READ_PIECE = 1024 * 1024
 
 /** Pushes a whole file through a decoder, one piece at a time; `after` runs after each piece. */
-async function readThrough(file: ReadableFile, decoder: BackupDecoder, after?: () => Promise<void>): Promise<BackupSummary> {
+async function readThrough(file: ReadableFile, decoder: BackupDecoder, progress: ProgressReporter, after?: () => Promise<void>): Promise<BackupSummary> {
   for (let at = 0; at < file.size; at += READ_PIECE) {
-    decoder.push(file.read(at, Math.min(READ_PIECE, file.size - at)))
+    const n = Math.min(READ_PIECE, file.size - at)
+    decoder.push(file.read(at, n))
+    progress.advance(n)
     if (after) await after()
   }
   return decoder.end()
@@ -299,6 +338,8 @@ export interface VerifiedBackup {
   path: string
   /** Removes the spool file, if one was made. */
   cleanup(): void
+  /** Pass 1 and 2 of a file, pass 2 alone of a stream (its size is known only after pass 1). */
+  progress: ProgressReporter
 }
 
 /**
@@ -306,12 +347,13 @@ export interface VerifiedBackup {
  * Throws CorruptionError (naming the file and offset) on any damage or a cut. A stream is copied
  * to `spoolPath` as it is read.
  */
-export async function verifyBackup(fs: FileSystem, source: BackupSource, spoolPath: string): Promise<VerifiedBackup> {
+export async function verifyBackup(fs: FileSystem, source: BackupSource, spoolPath: string, onProgress?: ProgressCallback): Promise<VerifiedBackup> {
   if (typeof source === 'string') {
     if (source.length === 0) throw new InvalidArgumentError('backup source must be a non-empty path or a readable stream')
     const file = fs.openRead(source)
     try {
-      return { summary: await readThrough(file, new BackupDecoder(source)), path: source, cleanup: () => undefined }
+      const progress = progressReporter(onProgress, 2 * file.size)
+      return { summary: await readThrough(file, new BackupDecoder(source), progress), path: source, cleanup: () => undefined, progress }
     } finally {
       file.close()
     }
@@ -329,8 +371,9 @@ export async function verifyBackup(fs: FileSystem, source: BackupSource, spoolPa
       spool.append(piece)
     }
     const summary = decoder.end()
+    const progress = progressReporter(onProgress, spool.size)
     await spool.close()
-    return { summary, path: spoolPath, cleanup }
+    return { summary, path: spoolPath, cleanup, progress }
   } catch (err) {
     await spool.close().catch(() => undefined)
     cleanup()
@@ -372,7 +415,7 @@ export async function applyBackup(target: LoadTarget, verified: VerifiedBackup):
   })
   try {
     // One batch is held back so that the last one can be written with sync.
-    const summary = await readThrough(file, decoder, async () => {
+    const summary = await readThrough(file, decoder, verified.progress, async () => {
       const batches = ready
       ready = []
       for (const ops of batches) {
@@ -382,6 +425,7 @@ export async function applyBackup(target: LoadTarget, verified: VerifiedBackup):
     })
     if (held) await target.write(held, true)
     await target.raiseLastSeq(summary.until)
+    verified.progress.finish()
     return summary
   } finally {
     file.close()
@@ -391,7 +435,7 @@ export async function applyBackup(target: LoadTarget, verified: VerifiedBackup):
 /** db.load(): pass 1, the target check, pass 2. */
 export async function loadBackup(target: LoadTarget, source: BackupSource, options: LoadOptions = {}): Promise<BackupSummary> {
   const spoolPath = options.spoolPath ?? `${target.dir}.load-${process.pid}.spool`
-  const verified = await verifyBackup(target.fs, source, spoolPath)
+  const verified = await verifyBackup(target.fs, source, spoolPath, options.onProgress)
   try {
     checkLoadable(verified.summary, target.lastSeq(), target.dir)
     return await applyBackup(target, verified)

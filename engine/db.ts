@@ -19,16 +19,17 @@ import {
 import type { BackupSummary } from './backup-format.js'
 import { ChainedBatch, addOperations } from './chained-batch.js'
 import { Encryption } from './encryption.js'
-import { type Bytes, toEntryHeader, toKey, toOwnedBound, toOwnedKey, toOwnedValue } from './input.js'
+import { type Bytes, checkDelOptions, checkReadOptions, toEntryHeader, toKey, toOwnedBound, toOwnedKey, toOwnedValue } from './input.js'
 import type { BatchOperation, PutOptions, StoredEntry, WriteOptions } from './api-types.js'
 import type { DBIterator, IteratorOptions } from './iterator.js'
 import { type Options, resolveOptions } from './options.js'
 import type { ReadOptions, ReadPath } from './read-path.js'
 import { closeEngine, openFiles } from './lifecycle.js'
 import type { RecoveryReport } from './recovery.js'
-import { type Rooms, LeaseQueue, buildRooms, dropPrefixes, loadTarget, transactionHost } from './rooms.js'
+import { type Rooms, LeaseQueue, backupHost, buildRooms, dropPrefixes, loadTarget, transactionHost } from './rooms.js'
 import { Sequence } from './sequence.js'
 import type { Snapshot } from './snapshot.js'
+import type { ProgressCallback } from './progress.js'
 import type { EngineState } from './state.js'
 import { type DBStats, collectStats } from './stats.js'
 import type { ChangeCallback, SubscribeLimits } from './subscriptions.js'
@@ -84,7 +85,7 @@ export class DB {
   }
 
   del(key: Bytes, options?: WriteOptions): Promise<void> {
-    return this.writeOps((ops) => ops.del(toOwnedKey(key)), options)
+    return this.writeOps((ops) => (checkDelOptions(options), ops.del(toOwnedKey(key))), options)
   }
 
   /** With operations: writes them atomically. Without: returns a chained batch to fill and write(). */
@@ -182,7 +183,7 @@ export class DB {
 
   getManySync(keys: Bytes[], options: ReadOptions = {}): (Buffer | undefined)[] {
     this.s.checkOpen()
-    return getMany(this, keys, options)
+    return getMany(this, keys, checkReadOptions(options))
   }
 
   /**
@@ -222,14 +223,14 @@ export class DB {
   getSync(key: Bytes, options?: ReadOptions): Buffer | undefined {
     this.s.checkOpen()
     const k = toKey(key)
-    const r = this.reads.find(k, this.reads.readSeq(options))
+    const r = this.reads.find(k, this.reads.readSeq(checkReadOptions(options)))
     return r === undefined ? undefined : this.reads.resolveValue(r.kind, r.value, k)
   }
 
   /** The value of `key` with its version, expiry and metadata byte, or undefined. */
   getEntry(key: Bytes, options?: ReadOptions): StoredEntry | undefined {
     this.s.checkOpen()
-    return this.reads.entry(toKey(key), this.reads.readSeq(options))
+    return this.reads.entry(toKey(key), this.reads.readSeq(checkReadOptions(options)))
   }
 
   /** Whether `key` has a value, answered from the LSM alone: a value-log value is never read. */
@@ -240,7 +241,7 @@ export class DB {
   hasSync(key: Bytes, options?: ReadOptions): boolean {
     this.s.checkOpen()
     const k = toKey(key)
-    return this.reads.find(k, this.reads.readSeq(options)) !== undefined
+    return this.reads.find(k, this.reads.readSeq(checkReadOptions(options))) !== undefined
   }
 
   /** An ordered iterator over a range, prefix or everything, at the latest state or a snapshot. */
@@ -259,7 +260,7 @@ export class DB {
    */
   backup(dest: BackupDestination, options?: BackupOptions): Promise<BackupResult> {
     this.s.checkOpen()
-    return writeBackup(this.reads.backupHost(() => this.snapshot()), dest, options)
+    return writeBackup(backupHost(this.rooms, () => this.snapshot()), dest, options)
   }
 
   /**
@@ -307,12 +308,12 @@ export class DB {
    * the range ends up in as few levels as possible with overwritten and deleted data dropped.
    * Runs in the compaction lane, between other compactions, never beside them.
    */
-  async compactRange(start?: Bytes, end?: Bytes): Promise<void> {
+  async compactRange(start?: Bytes, end?: Bytes, options?: { onProgress?: ProgressCallback }): Promise<void> {
     this.checkWritable('compactRange')
     const lo = start === undefined ? undefined : toKey(start)
     const hi = end === undefined ? undefined : toKey(end)
     await this.flush()
-    await this.lanes.compactRange(lo, hi)
+    await this.lanes.compactRange(lo, hi, options?.onProgress)
   }
 
   /**

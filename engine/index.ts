@@ -12,7 +12,9 @@
 //   value-log-maintenance.ts  relocation, retirement, auto GC (the scan itself: value-log-gc.ts)
 //   lifecycle.ts              the steps of open and close; stats.ts the numbers stats() reports
 //   recovery.ts, backup.ts, inspect.ts, transaction.ts (+ transaction-runner.ts), oracle.ts,
-//   subscriptions.ts: features with rooms of their own. tests/layering.test.ts holds the import rules.
+//   subscriptions.ts: features with rooms of their own; repair.ts (+ repair-survey.ts) rebuilds a
+//   damaged directory, salvage-iterator.ts reads tables past damaged blocks (repair, backup-scan.ts),
+//   progress.ts the onProgress hooks. tests/layering.test.ts holds the import rules.
 
 import { DB } from './db.js'
 import type { Options } from './options.js'
@@ -46,3 +48,6 @@ export { IOFaultFileSystem, type IOFault, type IOFaultKind, type IOErrno, IO_FAU
 export { RealFileSystem } from '../base/real-fs.js'
 export type { FileSystem } from '../base/fs.js'
 export { inspectDatabase, verifyDatabase, lockHolder, type DatabaseInfo, type TableInfo, type VerifyResult, type VerifyProblem, type InspectOptions } from './inspect.js'
+export { repair, type RepairOptions, type RepairReport } from './repair.js'
+export type { SkippedBlock } from './salvage-iterator.js'
+export type { ProgressCallback } from './progress.js'

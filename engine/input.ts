@@ -90,6 +90,45 @@ export const MAX_EXPIRES_AT = Number.MAX_SAFE_INTEGER
 /** put()'s and a batch operation's names: durability, entry header, and the operation's own fields. */
 const PUT_OPTION_NAMES: ReadonlySet<string> = new Set(['sync', 'ttl', 'expiresAt', 'meta', 'type', 'key', 'value'])
 
+/**
+ * The names a read (get, getSync, getEntry, has, hasSync, getMany) and a del take. Null-prototype
+ * and frozen: checkKnownNames() tests each given name with `in`, which allocates nothing.
+ */
+const READ_OPTION_NAMES = nameSet('snapshot')
+const DEL_OPTION_NAMES = nameSet('sync')
+
+function nameSet(...names: string[]): Readonly<Record<string, true>> {
+  const set: Record<string, true> = Object.create(null)
+  for (const n of names) set[n] = true
+  return Object.freeze(set)
+}
+
+/**
+ * Returns `options` as given, once every name in it is known (an undefined value passes under
+ * any name, as spread defaults leave them). The point-read hot path calls this: nothing is
+ * allocated unless a name is unknown, and undefined options cost one comparison.
+ */
+function checkKnownNames<T>(options: T, known: Readonly<Record<string, true>>): T {
+  if (options === undefined || options === null) return options
+  if (typeof options !== 'object') throw new InvalidArgumentError(`options must be an object, got ${typeof options}`)
+  for (const name in options) {
+    if (!(name in known) && (options as Record<string, unknown>)[name] !== undefined) {
+      checkOptionNames('options', options, new Set(Object.keys(known)))
+    }
+  }
+  return options
+}
+
+/** A read's options (get, getSync, getEntry, has, hasSync, getMany), names checked. */
+export function checkReadOptions<T>(options: T): T {
+  return checkKnownNames(options, READ_OPTION_NAMES)
+}
+
+/** del()'s options, names checked. */
+export function checkDelOptions<T>(options: T): T {
+  return checkKnownNames(options, DEL_OPTION_NAMES)
+}
+
 /** [expiresAt (0 = never), meta] from a put's options, checked. */
 export function toEntryHeader(o: EntryOptions | undefined, now: () => number): readonly [number, number] {
   if (o === undefined) return NO_HEADER

@@ -14,7 +14,7 @@
 
 import { CorruptionError, NotFoundError } from '../base/errors.js'
 import {
-  CURRENT_FILE, KEY_REGISTRY_FILE, LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
+  CURRENT_FILE, KEY_REGISTRY_FILE, LOCK_FILE, LOST_DIR, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName,
 } from '../base/filenames.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
 import { entryPayload, isPointerKind } from '../base/entry-value.js'
@@ -27,6 +27,7 @@ import {
 import { readLog } from '../wal/index.js'
 import { fileSystemForReading } from './encryption.js'
 import { decodeBatchRecord } from './write-batch.js'
+import { type ProgressCallback, type ProgressReporter, progressReporter } from './progress.js'
 import { lastWalWithRecords } from './recovery.js'
 
 export interface InspectOptions {
@@ -34,6 +35,8 @@ export interface InspectOptions {
   fs?: FileSystem
   /** The master key of an encrypted database (without it, one is refused with EncryptionKeyError). */
   encryptionKey?: Uint8Array | null
+  /** verifyDatabase: called as files are checked, `done` of `total` files. */
+  onProgress?: ProgressCallback
 }
 
 export interface TableInfo {
@@ -128,7 +131,7 @@ interface LoadedManifest {
 }
 
 /** Replays a manifest into a VersionSet that owns no files (its onObsolete does nothing). */
-function loadManifest(fs: FileSystem, dir: string, number: number): LoadedManifest {
+export function loadManifest(fs: FileSystem, dir: string, number: number): LoadedManifest {
   const path = filePath(dir, manifestFileName(number))
   if (!fs.exists(path)) throw new CorruptionError(path, 0, 'CURRENT names a manifest that does not exist')
   const versions = new VersionSet(() => undefined)
@@ -168,7 +171,7 @@ function findLeftovers(names: string[], m: LoadedManifest): string[] {
   const v = m.versions
   const live = new Set(v.current.allFiles().map((f) => f.fileNumber))
   return names.filter((name) => {
-    if (name === KEY_REGISTRY_FILE) return false
+    if (name === KEY_REGISTRY_FILE || name === LOST_DIR) return false
     const p = parseFileName(name)
     if (!p) return true
     switch (p.kind) {
@@ -290,12 +293,12 @@ function detail(err: CorruptionError): string {
   return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message
 }
 
-class Checker {
+export class Checker {
   readonly problems: VerifyProblem[] = []
   readonly notes: VerifyProblem[] = []
   filesChecked = 0
 
-  constructor(readonly fs: FileSystem, readonly dir: string) {}
+  constructor(readonly fs: FileSystem, readonly dir: string, private readonly progress?: ProgressReporter) {}
 
   /** Runs one file's check; a CorruptionError becomes a problem, anything else propagates. */
   check(path: string, fn: () => void): boolean {
@@ -308,6 +311,8 @@ class Checker {
       else if (err instanceof NotFoundError) this.problems.push({ file: path, offset: 0, message: `${path} is missing` })
       else throw err
       return false
+    } finally {
+      this.progress?.advance(1)
     }
   }
 
@@ -389,8 +394,8 @@ class Checker {
   }
 }
 
-/** Walks a value-log file's header and entries up to the first bad one (vlog/'s decoders). */
-function scanValueLog(path: string, data: Uint8Array): { version: number; validLength: number; badAt?: number } {
+/** Walks a value-log file's header and entries up to the first bad one (vlog/'s decoders); repair uses it too. */
+export function scanValueLog(path: string, data: Uint8Array): { version: number; validLength: number; badAt?: number } {
   const version = checkFileHeader(path, data)
   let at = VLOG_HEADER_SIZE
   while (at < data.length) {
@@ -416,7 +421,9 @@ function scanValueLog(path: string, data: Uint8Array): { version: number; validL
 export function verifyDatabase(dir: string, options: InspectOptions = {}): VerifyResult {
   const fs = fileSystemForReading(dir, options.fs ?? new RealFileSystem(), options.encryptionKey)
   const names = listDatabase(fs, dir)
-  const c = new Checker(fs, dir)
+  const files = names.filter((n) => ['table', 'vlog', 'wal'].includes(parseFileName(n)?.kind ?? '')).length + 2
+  const progress = progressReporter(options.onProgress, files)
+  const c = new Checker(fs, dir, progress)
   const lockedBy = lockHolder(dir, { fs })
   if (lockedBy !== undefined) {
     c.notes.push({ file: filePath(dir, LOCK_FILE), offset: 0, message: `the database is open in process ${lockedBy}: files may change while they are read` })
@@ -454,6 +461,7 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
     const wals = byKind('wal')
     const newestAt = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
     wals.forEach((n, i) => c.wal(filePath(dir, walFileName(n)), i >= newestAt, undefined))
+    progress.finish()
     return { ok: c.problems.length === 0, filesChecked: c.filesChecked, problems: c.problems, notes: c.notes, leftovers: [], lockedBy }
   }
 
@@ -470,6 +478,7 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
   const wals = liveWals(names, v.logNumber)
   const newestAt = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
   wals.forEach((n, i) => c.wal(filePath(dir, walFileName(n)), i >= newestAt, allValueLogsRead ? sizes : undefined))
+  progress.finish()
   return {
     ok: c.problems.length === 0,
     filesChecked: c.filesChecked,

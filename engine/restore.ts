@@ -23,7 +23,7 @@ export async function restore(dir: string, source: BackupSource, options: Restor
   const fs = options.fs ?? new RealFileSystem()
   const spoolPath = options.spoolPath ?? `${resolve(dir)}.restore-${process.pid}.spool`
   if (typeof source !== 'string') fs.mkdir(dirname(spoolPath))
-  const verified = await verifyBackup(fs, source, spoolPath)
+  const verified = await verifyBackup(fs, source, spoolPath, options.onProgress)
   try {
     const full = verified.summary.since === 0
     if (full) {
@@ -37,7 +37,9 @@ export async function restore(dir: string, source: BackupSource, options: Restor
         throw new InvalidArgumentError(`a full backup restores only into a missing or empty directory; ${dir} holds ${names.length} entries`)
       }
     }
-    const db = await DB.open(dir, { ...options, fs, createIfMissing: full, errorIfExists: false })
+    // The load's own options are not open()'s (which refuses names it does not know).
+    const { spoolPath: _spool, onProgress: _progress, ...openOptions } = options
+    const db = await DB.open(dir, { ...openOptions, fs, createIfMissing: full, errorIfExists: false })
     try {
       checkLoadable(verified.summary, db.stats().lastSeq, dir)
       return await applyBackup(db.loadTarget(), verified)

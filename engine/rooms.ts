@@ -8,15 +8,17 @@
 
 import { InlineCompactionRunner, WorkerCompactionRunner } from '../compaction/index.js'
 import { VersionSet } from '../manifest/index.js'
+import type { Memtable } from '../memtable/index.js'
 import { BlockCache } from '../sstable/index.js'
 import { ValueLog } from '../vlog/index.js'
 import { BackgroundWork } from './background.js'
-import type { LoadTarget } from './backup.js'
+import type { BackupHost, LoadTarget } from './backup.js'
+import { entryEstimate, salvagingScan } from './backup-scan.js'
 import type { Encryption } from './encryption.js'
 import type { resolveOptions } from './options.js'
 import { Oracle } from './oracle.js'
 import { ReadPath } from './read-path.js'
-import { SnapshotList } from './snapshot.js'
+import { type Snapshot, SnapshotList } from './snapshot.js'
 import { EngineState } from './state.js'
 import { Subscriptions } from './subscriptions.js'
 import type { TransactionHost } from './transaction.js'
@@ -73,6 +75,18 @@ export function transactionHost(r: Rooms, face: Pick<TransactionHost, 'snapshot'
 }
 
 /** What restore and load write through: the normal write path, and a durable raise of the last seq. */
+/** What db.backup() reads through: the read path's host, plus the salvaging scan and the entry estimate. */
+export function backupHost(r: Rooms, snapshot: () => Snapshot): BackupHost {
+  const s = r.s
+  const host = r.reads.backupHost(snapshot)
+  const memtables = (): Memtable[] => [s.mem, ...s.frozen.map((f) => f.mem)]
+  return {
+    ...host,
+    salvageScan: (onSkip) => salvagingScan(host.scan(), s.versions.current, memtables(), onSkip),
+    entryEstimate: () => entryEstimate(s.versions.current, memtables()),
+  }
+}
+
 export function loadTarget(r: Rooms, write: (ops: BatchOps, sync: boolean) => Promise<void>): LoadTarget {
   const s = r.s
   return {

@@ -5,6 +5,7 @@ import { open } from '../../engine/index.js'
 import { formatBytes } from '../format.js'
 import { type Command, EXIT_OK, type Io, dirArgument, parse, reportError, stringOption } from '../io.js'
 import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
+import { commandProgress } from '../progress.js'
 
 const help = `Usage: sett compact <dir> [--start <key>] [--end <key>] [--key <key> | --key-file <file>]
 
@@ -42,7 +43,12 @@ export const compactCommand: Command = {
       try {
         const before = db.stats().levels
         const started = performance.now()
-        await db.compactRange(stringOption(values, 'start'), stringOption(values, 'end'))
+        const progress = commandProgress(io, 'compact', ' B')
+        try {
+          await db.compactRange(stringOption(values, 'start'), stringOption(values, 'end'), { onProgress: progress.onProgress })
+        } finally {
+          progress.stop()
+        }
         const ms = performance.now() - started
         const after = db.stats()
         let out = `compacted ${dir} in ${(ms / 1000).toFixed(2)} s (${after.compactions} compactions, ` +

@@ -4,6 +4,7 @@ import { open } from '../../engine/index.js'
 import { formatBytes, formatPercent } from '../format.js'
 import { type Command, EXIT_OK, type Io, UsageError, dirArgument, parse, reportError, stringOption } from '../io.js'
 import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
+import { commandProgress } from '../progress.js'
 
 const help = `Usage: sett gc <dir> [--ratio <r>] [--key <key> | --key-file <file>]
 
@@ -43,15 +44,22 @@ export const gcCommand: Command = {
       const db = await open(dir, { createIfMissing: false, encryptionKey: encryptionKeyFrom(values) })
       try {
         const before = db.stats().valueLogs
-        while (await db.runValueLogGC(ratio)) {
-          // one file per call
+        // One file per call; the bar counts them against the inactive files there are (an upper bound).
+        const progress = commandProgress(io, 'gc', ' files')
+        const candidates = Math.max(1, before.filter((v) => !v.active).length)
+        let collected = 0
+        try {
+          while (await db.runValueLogGC(ratio)) progress.onProgress?.(Math.min(++collected, candidates), candidates)
+          progress.onProgress?.(candidates, candidates)
+        } finally {
+          progress.stop()
         }
         const after = db.stats()
         const remaining = new Set(after.valueLogs.map((v) => v.number))
-        const collected = before.filter((v) => !remaining.has(v.number))
+        const gone = before.filter((v) => !remaining.has(v.number))
         let out = `gc ${dir} at ratio ${ratio}: ${after.valueLogGC.filesCollected} file${after.valueLogGC.filesCollected === 1 ? '' : 's'} collected, ` +
           `${formatBytes(after.valueLogGC.bytesReclaimed)} given back\n`
-        for (const v of collected) out += `  collected ${String(v.number).padStart(6, '0')}.vlog (${formatBytes(v.bytes)}, ${formatPercent(v.discardRatio)} garbage)\n`
+        for (const v of gone) out += `  collected ${String(v.number).padStart(6, '0')}.vlog (${formatBytes(v.bytes)}, ${formatPercent(v.discardRatio)} garbage)\n`
         for (const v of after.valueLogs) {
           out += `  kept ${String(v.number).padStart(6, '0')}.vlog (${formatBytes(v.bytes)}, ${formatPercent(v.discardRatio)} garbage${v.active ? ', active' : ''})\n`
         }

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream'
 import { CorruptionError, InvalidArgumentError, restore } from '../../engine/index.js'
 import { formatBytes } from '../format.js'
 import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
+import { commandProgress } from '../progress.js'
 import { type Command, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Io, UsageError, dirArgument, parse, reportError, stringOption } from '../io.js'
 
 const help = `Usage: sett restore <dir> --in <file|-> [--key <key> | --key-file <file>]
@@ -61,7 +62,13 @@ export const restoreCommand: Command = {
         if (io.stdinBytes === undefined) throw new UsageError('--in - needs a standard input to read from')
         source = io.stdinBytes
       }
-      const r = await restore(dir, source, { encryptionKey })
+      const progress = commandProgress(io, 'restore', ' B')
+      let r
+      try {
+        r = await restore(dir, source, { encryptionKey, onProgress: progress.onProgress })
+      } finally {
+        progress.stop()
+      }
       const s = (performance.now() - started) / 1000
       io.stdout(
         `restored ${file} into ${dir}: ${r.since === 0 ? 'full backup' : `incremental since ${r.since}`}, until sequence ${r.until}\n` +

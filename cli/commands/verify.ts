@@ -4,6 +4,7 @@
 import { verifyDatabase } from '../../engine/index.js'
 import { type Command, EXIT_FAILED, EXIT_OK, type Io, dirArgument, parse, reportError } from '../io.js'
 import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
+import { commandProgress } from '../progress.js'
 
 const help = `Usage: sett verify <dir> [--json] [--key <key> | --key-file <file>]
 
@@ -43,7 +44,13 @@ export const verifyCommand: Command = {
         return EXIT_OK
       }
       dir = dirArgument(positionals)
-      const result = verifyDatabase(dir, { encryptionKey: encryptionKeyFrom(values) })
+      const progress = commandProgress(io, 'verify', ' files')
+      let result
+      try {
+        result = verifyDatabase(dir, { encryptionKey: encryptionKeyFrom(values), onProgress: progress.onProgress })
+      } finally {
+        progress.stop()
+      }
       if (result.lockedBy !== undefined) {
         io.stderr(`sett verify: warning: ${dir} is open in process ${result.lockedBy}; checking it without the lock, files may change meanwhile\n`)
       }
