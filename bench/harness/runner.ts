@@ -8,13 +8,17 @@
 // millisecond (engines that work on the main thread, like Sett's flushes, run then), so the
 // event-loop delay it reports has a floor of about 1 ms.
 
+import { dirname } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import hdr, { type Histogram } from 'hdr-histogram-js'
 import type { EngineAdapter, EngineCursor, EngineStats } from '../engines/index.js'
 import { ValueSource, writeKey } from './keys.js'
 import { type DirSize, dirSize, ioDelta, readProcIo, spaceAmplification, syncFiles, writeAmplification } from './metrics.js'
-import { KeySpace, Op, WORKLOAD_INFO, type WorkloadGroup, type WorkloadName, createOpSource, workloadOps } from './workloads.js'
+import { type RawSyncRate, meanRawSync, measureRawSync } from './raw-sync.js'
+import {
+  CONCURRENT_SYNC_WRITERS, KeySpace, Op, WORKLOAD_INFO, type WorkloadGroup, type WorkloadName, createOpSource, isSyncedWorkload, workloadOps,
+} from './workloads.js'
 
 hdr.initWebAssemblySync()
 
@@ -35,6 +39,8 @@ export interface RunConfig {
   /** Give up waiting for quiescence after this long (and say so). */
   settleMaxMs: number
   progressMs: number
+  /** How long each raw append + fdatasync loop runs around a synced workload (default 500 ms). */
+  rawSyncMs?: number
 }
 
 export interface LatencySummary {
@@ -88,7 +94,13 @@ export interface StepResult {
   engine: EngineStats | null
   /** Cumulative [ms since start, ops done] every progressMs. */
   timeline: [number, number][]
+  /**
+   * Synced workloads: a plain append + fdatasync loop of key + value bytes on the same disk,
+   * measured just before and just after the workload (mean of the two); null otherwise.
+   */
+  rawSync: RawSyncRate | null
 }
+
 
 export interface GroupResult {
   engine: string
@@ -144,7 +156,10 @@ async function runStep(
   const scanChunk = Math.max(16, Math.min(1000, Math.floor(262_144 / (keySize + valueSize))))
   const src = createOpSource(workload, { num: cfg.num, ops: cfg.ops, seed: cfg.seed, scanChunk }, keys)
   const total = workloadOps(workload, cfg)
-  const sync = workload === 'fillsync' || cfg.sync
+  const sync = isSyncedWorkload(workload) || cfg.sync
+  // The raw loop's file sits beside the database (same disk), never inside it.
+  const rawMs = cfg.rawSyncMs ?? 500
+  const rawBefore = isSyncedWorkload(workload) ? await measureRawSync(dirname(cfg.dir), keySize + valueSize, rawMs) : undefined
   const capMs = workload === 'fillseq' || workload === 'fillrandom' || !(cfg.durationMs > 0) ? Infinity : cfg.durationMs
   const batched = workload === 'fillseq' || workload === 'fillrandom' || workload === 'overwrite'
   const unit: LatencySummary['unit'] = workload === 'readseq' || workload === 'readreverse' ? 'entry' : batched && cfg.batch > 1 ? 'batch' : 'op'
@@ -205,6 +220,34 @@ async function runStep(
   let lastYield = start
   let lastTick = start
   let tickDone = 0
+
+  if (workload === 'fillsync64') {
+    // The writers share the op stream; each awaits its own put before it takes the next key, so
+    // up to 64 puts wait at once and the engine may commit them together.
+    const writer = async (): Promise<void> => {
+      while (src.next() !== Op.End) {
+        const key = src.key
+        const t = performance.now()
+        await adapter.put(freshKey(key), values.next(), true)
+        const t1 = performance.now()
+        hist.recordValue(Math.max(1, Math.round((t1 - t) * 1e6)))
+        keys.add(key)
+        bytesW += keySize + valueSize
+        done++
+        calls++
+        if (t1 - lastTick >= cfg.progressMs) {
+          const elapsed = t1 - start
+          timeline.push([elapsed, done])
+          const rss = process.memoryUsage.rss()
+          if (rss > rssPeak) rssPeak = rss
+          emit({ type: 'progress', workload, phase: 'run', done, total, opsPerSec: ((done - tickDone) * 1000) / (t1 - lastTick), elapsedMs: elapsed })
+          lastTick = t1
+          tickDone = done
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: CONCURRENT_SYNC_WRITERS }, writer))
+  }
 
   for (;;) {
     const op = src.next()
@@ -344,6 +387,7 @@ async function runStep(
     settleMs = settleTimedOut ? performance.now() - s0 : quietSince - s0
   }
   const io = ioDelta(readProcIo(), io0)
+  const rawSync = rawBefore === undefined ? null : meanRawSync(rawBefore, await measureRawSync(dirname(cfg.dir), keySize + valueSize, rawMs))
   // Write back what the workload left dirty, as the kernel would within seconds: write_bytes counts
   // a page when it is dirtied, so the next workload's rewrites of these pages count again.
   const wb = performance.now()
@@ -391,6 +435,7 @@ async function runStep(
       valueLogGCRuns: delta(stats1.valueLogGCRuns, stats0?.valueLogGCRuns) ?? undefined,
     },
     timeline,
+    rawSync,
   }
   hist.destroy()
   return result
