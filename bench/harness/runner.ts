@@ -15,7 +15,7 @@ import hdr, { type Histogram } from 'hdr-histogram-js'
 import type { EngineAdapter, EngineCursor, EngineStats } from '../engines/index.js'
 import { ValueSource, writeKey } from './keys.js'
 import { type DirSize, dirSize, ioDelta, readProcIo, spaceAmplification, syncFiles, writeAmplification } from './metrics.js'
-import { type RawSyncRate, meanRawSync, measureRawSync } from './raw-sync.js'
+import { InterleavedRawSync, type RawSyncRate, meanRawSync, measureRawSync } from './raw-sync.js'
 import {
   CONCURRENT_SYNC_WRITERS, KeySpace, Op, WORKLOAD_INFO, type WorkloadGroup, type WorkloadName, createOpSource, isSyncedWorkload, workloadOps,
 } from './workloads.js'
@@ -39,8 +39,10 @@ export interface RunConfig {
   /** Give up waiting for quiescence after this long (and say so). */
   settleMaxMs: number
   progressMs: number
-  /** How long each raw append + fdatasync loop runs around a synced workload (default 500 ms). */
+  /** How long each raw append + fdatasync loop runs around fillsync64 (default 500 ms). */
   rawSyncMs?: number
+  /** Raw appends of each kind per slice in fillsync, after every RAW_SLICE puts (default RAW_SLICE; tests use fewer). */
+  rawSyncSlice?: number
 }
 
 export interface LatencySummary {
@@ -96,7 +98,8 @@ export interface StepResult {
   timeline: [number, number][]
   /**
    * Synced workloads: a plain append + fdatasync loop of key + value bytes on the same disk,
-   * measured just before and just after the workload (mean of the two); null otherwise.
+   * interleaved with fillsync's puts, or just before and just after fillsync64 (mean of the two);
+   * null otherwise. Its time and bytes are left out of the workload's figures.
    */
   rawSync: RawSyncRate | null
 }
@@ -132,6 +135,9 @@ function delta(after: number | undefined, before: number | undefined): number | 
   return after === undefined ? null : after - (before ?? 0)
 }
 
+/** Puts of fillsync between two slices of the raw append + fdatasync loop. */
+const RAW_SLICE = 25
+
 /** Runs every step of `group` on an open engine; the caller opens and closes it. */
 export async function runGroup(
   adapter: EngineAdapter, group: WorkloadGroup, cfg: RunConfig, emit: (e: RunEvent) => void,
@@ -158,8 +164,11 @@ async function runStep(
   const total = workloadOps(workload, cfg)
   const sync = isSyncedWorkload(workload) || cfg.sync
   // The raw loop's file sits beside the database (same disk), never inside it.
+  // fillsync's single writer takes turns with the raw loop (RAW_SLICE puts, then RAW_SLICE raw
+  // appends of each kind); fillsync64's crowd is measured against raw loops before and after it.
   const rawMs = cfg.rawSyncMs ?? 500
-  const rawBefore = isSyncedWorkload(workload) ? await measureRawSync(dirname(cfg.dir), keySize + valueSize, rawMs) : undefined
+  const interleaved = workload === 'fillsync' ? new InterleavedRawSync(dirname(cfg.dir), keySize + valueSize) : undefined
+  const rawBefore = workload === 'fillsync64' ? await measureRawSync(dirname(cfg.dir), keySize + valueSize, rawMs) : undefined
   const capMs = workload === 'fillseq' || workload === 'fillrandom' || !(cfg.durationMs > 0) ? Infinity : cfg.durationMs
   const batched = workload === 'fillseq' || workload === 'fillrandom' || workload === 'overwrite'
   const unit: LatencySummary['unit'] = workload === 'readseq' || workload === 'readreverse' ? 'entry' : batched && cfg.batch > 1 ? 'batch' : 'op'
@@ -323,9 +332,13 @@ async function runStep(
     else if (count > 1) hist.recordValueWithCount(Math.max(1, Math.round(ns / count)), count)
     t0 = t1
     if (scanEnded) break
+    if (interleaved !== undefined && done % RAW_SLICE === 0) {
+      await interleaved.slice(cfg.rawSyncSlice ?? RAW_SLICE)
+      t0 = performance.now()
+    }
     if (t1 - lastYield >= 1) {
       if (t1 - lastTick >= cfg.progressMs) {
-        const elapsed = t1 - start
+        const elapsed = t1 - start - (interleaved?.pausedMs ?? 0)
         timeline.push([elapsed, done])
         const rss = process.memoryUsage.rss()
         if (rss > rssPeak) rssPeak = rss
@@ -351,10 +364,12 @@ async function runStep(
   }
   const end = performance.now()
   loop.disable()
-  const elapsedMs = end - start
+  interleaved?.close()
+  const elapsedMs = end - start - (interleaved?.pausedMs ?? 0)
   // The last point, unless a tick just took it (a zero-ops sliver would draw a false drop to 0).
   if (done !== timeline[timeline.length - 1][1]) timeline.push([elapsedMs, done])
   const ioOps = ioDelta(readProcIo(), io0)
+  ioOps.writeBytes -= interleaved?.writeBytes ?? 0
 
   // Quiescence: flushes, compactions and GC that the workload set going belong to its cost (reads
   // too: LevelDB compacts files that reads keep missing in).
@@ -387,7 +402,9 @@ async function runStep(
     settleMs = settleTimedOut ? performance.now() - s0 : quietSince - s0
   }
   const io = ioDelta(readProcIo(), io0)
-  const rawSync = rawBefore === undefined ? null : meanRawSync(rawBefore, await measureRawSync(dirname(cfg.dir), keySize + valueSize, rawMs))
+  io.writeBytes -= interleaved?.writeBytes ?? 0
+  const rawSync = interleaved !== undefined ? interleaved.result()
+    : rawBefore === undefined ? null : meanRawSync(rawBefore, await measureRawSync(dirname(cfg.dir), keySize + valueSize, rawMs))
   // Write back what the workload left dirty, as the kernel would within seconds: write_bytes counts
   // a page when it is dirtied, so the next workload's rewrites of these pages count again.
   const wb = performance.now()
