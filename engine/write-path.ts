@@ -131,6 +131,8 @@ export class WritePath {
         } else {
           await s.wal.sync()
         }
+        // The event loop turned while the fsync ran: no need for another turn soon.
+        this.lastYield = performance.now()
       }
     } catch (err) {
       // The WAL may now hold a record we cannot vouch for: stop accepting writes.
