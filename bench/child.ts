@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs'
 import { type EngineName, openEngine } from './engines/index.js'
 import { type GroupResult, type RunConfig, type RunEvent, runGroup } from './harness/runner.js'
-import type { WorkloadGroup } from './harness/workloads.js'
+import { type WorkloadGroup, isSyncedWorkload } from './harness/workloads.js'
 
 export interface ChildRequest {
   engine: EngineName
@@ -25,7 +25,7 @@ async function main(req: ChildRequest): Promise<GroupResult> {
   const baselineRssBytes = process.memoryUsage.rss()
   rmSync(req.run.dir, { recursive: true, force: true })
   let t = performance.now()
-  const sync = req.run.sync || req.group.steps.some((s) => s.workload === 'fillsync')
+  const sync = req.run.sync || req.group.steps.some((s) => isSyncedWorkload(s.workload))
   const adapter = await openEngine(req.engine, { dir: req.run.dir, sync, valueThreshold: req.valueThreshold })
   const openMs = performance.now() - t
   const steps = await runGroup(adapter, req.group, req.run, (e) => void send(e))

@@ -86,7 +86,8 @@ export async function closeEngine(
     await s.runner.close()
     if (s.flushRunner !== s.runner) await s.flushRunner.close()
     await s.vlog.close()
-    await s.wal?.close()
+    // After a failure the WAL claims nothing more: a synced record's values may be what failed.
+    await s.wal?.close({ claim: s.failure.failed === undefined })
     await s.manifest?.close()
   } catch (err) {
     error ??= err

@@ -10,8 +10,10 @@
 // are left out, so what is replayed is a prefix of the writes (RocksDB's point-in-time recovery)
 // — and the damage is reported. Likewise the newest value-log file may end in a torn tail, and a
 // newest-WAL record pointing past what survived of it is part of the torn tail (without sync the
-// OS may have written the WAL's bytes but not the value log's). What a torn tail is in each
-// format version: wal/reader.ts, vlog/format.ts.
+// OS may have written the WAL's bytes but not the value log's; with sync the two fsyncs run at
+// once, so the WAL's may finish first) unless a later record of that WAL claims it was synced:
+// then the value log lost synced bytes, which is damage. What a torn tail is in each format
+// version: wal/reader.ts, vlog/format.ts.
 //
 // Crash safety of recovery itself (open() is idempotent): while the WALs are replayed nothing is
 // written but L0 tables no manifest names yet (leftovers if a crash comes). Then, in order: the
@@ -29,7 +31,7 @@ import { type FileMetadata, ManifestWriter, type VersionEdit, VersionSet, emptyE
 import { Memtable } from '../memtable/index.js'
 import { entryPayload, isPointerKind } from '../base/entry-value.js'
 import { type ValueLog, decodePointer } from '../vlog/index.js'
-import { LogWriter, readLog } from '../wal/index.js'
+import { LogWriter, claimedSynced, readLog } from '../wal/index.js'
 import type { ResolvedOptions } from './options.js'
 import { decodeBatchRecord } from './write-batch.js'
 
@@ -181,8 +183,14 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
             throw new CorruptionError(path, rec.offset, `points into value-log file ${p.fileNumber}, which is not live`)
           }
           if (p.offset + p.length > size) {
-            if (newest) throw new ValueLogTail(path, rec.offset)
-            throw new CorruptionError(path, rec.offset, 'points past the end of its value-log file')
+            // A synced group's value-log and WAL fsyncs run at once, so the WAL record can reach
+            // the disk without its values: a write never acknowledged, the end of the replay. But
+            // a record that a later one claims as synced was acknowledged, values and all.
+            if (!newest) throw new CorruptionError(path, rec.offset, 'points past the end of its value-log file')
+            const vouched = claimedSynced(file, rec.offset)
+            if (vouched === undefined) throw new ValueLogTail(path, rec.offset)
+            throw new CorruptionError(ctx.valueLog.path(p.fileNumber), size,
+              `value-log file ends at ${size}, but ${path} at ${rec.offset} points to ${p.offset + p.length} and the record at ${vouched} says it was synced`)
           }
         }
         for (const e of entries) mem.add(e.key, e.seq, e.kind, e.value)

@@ -110,18 +110,30 @@ export class WritePath {
     // The change feed reports values as written, before large ones become pointers.
     const captured = this.subscriptions.active ? this.subscriptions.capture(group.map((w) => w.ops)) : undefined
     try {
-      // Large values go to the value log first, and reach the disk before the WAL record that
-      // points at them. Every WAL fsync comes after a value-log fsync (whether or not this group
-      // appended to it), so a durable WAL record never points past the value log's durable end:
-      // on recovery, a record that does is in the unsynced tail of the newest WAL. The two fsyncs
-      // are not run at once on purpose: the record's claim then covers its own values, so a
-      // value-log file cut at rest below them is reported, not taken for a crash.
+      // Large values go to the value log, then the WAL record that points at them. A synced
+      // group fsyncs both files at once (WiscKey: no second serial fsync on the critical path)
+      // and is acknowledged once both are done. So the WAL's record may reach the disk without
+      // its values: recovery takes a newest-WAL record pointing past the value log's end for the
+      // unsynced tail it is, unless a later WAL record claims it synced (engine/recovery.ts). No
+      // later record is written before both fsyncs succeeded, and after a failed one the WAL
+      // gets no closing marker (lifecycle.ts). The record's value-log claim is the durable end
+      // before this group, so it never covers the group's own values.
       await this.separateValues(group, firstSeq, bytes)
-      if (sync) await s.vlog.sync()
       const record = encodeBatchRecord(firstSeq, group.map((w) => w.ops), s.vlog.durableEnd)
       s.wal.append(record)
       s.counters.walBytesWritten += record.length
-      if (sync) await s.wal.sync()
+      if (sync) {
+        if (s.vlog.hasUnsynced) {
+          // Both settle before the group fails: neither file is closed under a running fsync.
+          const [values, wal] = await Promise.allSettled([s.vlog.sync(), s.wal.sync()])
+          if (values.status === 'rejected') throw values.reason
+          if (wal.status === 'rejected') throw wal.reason
+        } else {
+          await s.wal.sync()
+        }
+        // The event loop turned while the fsync ran: no need for another turn soon.
+        this.lastYield = performance.now()
+      }
     } catch (err) {
       // The WAL may now hold a record we cannot vouch for: stop accepting writes.
       throw s.failure.fail(err)

@@ -3,6 +3,7 @@
 // fsync), then the next group, until the queue is empty. While a group's fsync is in flight new
 // batches gather behind it, which is what lets many synced writers share one fsync.
 
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { BatchOps } from './write-batch.js'
 
 const NO_OPS = new BatchOps()
@@ -25,6 +26,8 @@ export class WriteQueue {
   private readonly commit: CommitGroup
   /** Most bytes of keys and values in one group (the first batch may exceed it alone). */
   private readonly maxGroupBytes: number
+  /** Writes in the last group committed: more than one means writers are arriving together. */
+  private lastGroupSize = 0
 
   constructor(commit: CommitGroup, maxGroupBytes = 4 * 1024 * 1024) {
     this.commit = commit
@@ -56,7 +59,14 @@ export class WriteQueue {
   }
 
   private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
+    for (;;) {
+      // Writers released together (a group just committed) come back a few microtasks later.
+      // Picking the next group at once would take only those that queued during the fsync and
+      // leave the released ones for the group after: a crowd of synced writers split in two
+      // groups, two fsyncs where one does. So after a group of several, the leader lets the
+      // microtasks run out (one event-loop turn) before it picks. A lone writer never waits.
+      if (this.lastGroupSize > 1) await nextTurn()
+      if (this.pending.length === 0) break
       const head = this.pending[0]
       if (head.exclusive) {
         this.pending.shift()
@@ -74,6 +84,7 @@ export class WriteQueue {
         n++
       }
       const group = this.pending.splice(0, n)
+      this.lastGroupSize = n
       try {
         await this.commit(group)
         for (const w of group) w.resolve()

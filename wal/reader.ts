@@ -81,6 +81,33 @@ export function readLog(
   return { validLength: offset }
 }
 
+/**
+ * Whether the valid record at `offset` is vouched for as synced: the offset of the first valid
+ * record after it (a durable marker included) that claims the log was durable through its end, or
+ * undefined. Version-1 logs claim nothing (undefined). For a caller that finds a record it cannot
+ * replay (its values did not survive elsewhere) and must tell a crash's unsynced tail from damage.
+ * requires: the record at `offset` is whole (readLog passed it to onRecord).
+ */
+export function claimedSynced(file: ReadableFile, offset: number): number | undefined {
+  const data = file.read(0, file.size)
+  const { salt, version } = decodeFileHeader(data, file.path, 'wal')
+  if (version !== LOG_FORMAT_CLAIMING) return undefined
+  const recordEnd = decodeRecord(data, offset, salt, version)
+  let at = recordEnd
+  while (at >= 0 && at < data.length) {
+    let end = decodeRecord(data, at, salt, version)
+    if (end < 0) {
+      // A tear: later records may still have reached the disk (out-of-order writeback).
+      at = findNextRecord(data, at + 1, salt, version)
+      if (at < 0) break
+      end = decodeRecord(data, at, salt, version)
+    }
+    if (recordClaim(data, at) >= recordEnd) return at
+    at = end
+  }
+  return undefined
+}
+
 function badRecord(
   data: Uint8Array, path: string, offset: number, failure: number, salt: number, version: number, options: ReadLogOptions,
 ): ReadLogResult {

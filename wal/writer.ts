@@ -102,9 +102,11 @@ export class LogWriter {
   /**
    * Closes the file. A version-2 log whose every byte was synced first gets a marker claiming all
    * of it, synced, so damage anywhere in it reads as damage; otherwise the file is closed unsynced.
+   * `claim: false` closes with no marker: after a failure elsewhere (the value log its records
+   * point into) the log must not vouch for records whose other half may be gone.
    */
-  async close(): Promise<void> {
-    if (!this.closed && this.failure === undefined && this.version === LOG_FORMAT_CLAIMING && this.syncedEnd === this.file.size && this.syncedEnd > this.claimed) {
+  async close(options: { claim?: boolean } = {}): Promise<void> {
+    if (options.claim !== false && !this.closed && this.failure === undefined && this.version === LOG_FORMAT_CLAIMING && this.syncedEnd === this.file.size && this.syncedEnd > this.claimed) {
       const buf = this.frameBuffer(recordSize(0, this.version))
       const end = encodeRecord(buf, 0, undefined, this.salt, this.claim())
       this.write(buf.subarray(0, end))

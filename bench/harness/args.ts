@@ -12,7 +12,7 @@ import { WORKLOADS, type WorkloadName, isWorkload } from './workloads.js'
 export const USAGE = `npm run bench -- [workloads] [options]
 
 workloads (comma- or space-separated; default: the db_bench set below at 100 B values):
-  fillseq fillrandom overwrite fillsync readrandom readmissing readseq readreverse seekrandom
+  fillseq fillrandom overwrite fillsync fillsync64 readrandom readmissing readseq readreverse seekrandom
   deleterandom ycsb-a ycsb-b ycsb-c ycsb-d ycsb-e ycsb-f
 
 presets:

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import type { EngineName } from '../engines/adapter.js'
 import { decade, latencySvg, throughputSvg } from './chart.js'
-import { type BenchResults, cell, deviceShare, fmtNs, fmtOps, markdownReport, sections } from './report.js'
+import { type BenchResults, cell, deviceShare, fmtNs, fmtOps, markdownReport, sections, syncedTable } from './report.js'
 import type { StepResult } from './runner.js'
 import type { WorkloadName } from './workloads.js'
 
@@ -20,6 +20,7 @@ function step(workload: WorkloadName, opsPerSec: number, over: Partial<StepResul
     spaceAmp: 1.5, rssPeakBytes: 100 << 20, maxRssBytes: 100 << 20, loopDelayP99Ms: 1, loopDelayMaxMs: 2,
     stalls: null, stallMs: null, engine: null,
     timeline: [[0, 0], [500, opsPerSec / 2], [1000, opsPerSec]],
+    rawSync: null,
     ...over,
   }
 }
@@ -91,6 +92,25 @@ describe('report', () => {
     expect(deviceShare(step('fillsync', 2000), r.device, true)).toBeCloseTo(0.5, 10)
     const s = step('fillrandom', 1000, { writeBytesDuringOps: 500 * 1048576, elapsedMs: 1000, userBytesWritten: 1 })
     expect(deviceShare(s, r.device, false)).toBeCloseTo(0.5, 10)
+  })
+
+  it('holds each synced run against the raw loop of its own child: the median of the per-run ratios', () => {
+    const r = results()
+    // Run ratios 0.5, 0.9, 0.8 (callback loop) → median 0.8; the medians of ops/s and raw alone would give 0.9.
+    const figures = [[1000, 2000, 4000], [1800, 2000, 3600], [3200, 4000, 6000]]
+    for (const [rep, [ops, rawAsync, rawSync]] of figures.entries()) {
+      r.runs.push({
+        engine: 'sett', valueSize: 100, num: 1000, ops: 1000, group: 'fillsync', repeat: rep,
+        result: {
+          engine: 'sett', version: '1', notes: [], openMs: 1, closeMs: 1, baselineRssBytes: 1,
+          steps: [step('fillsync', ops, { rawSync: { recordBytes: 116, asyncPerSec: rawAsync, syncPerSec: rawSync } })],
+        },
+      })
+    }
+    const t = syncedTable(r, 100)
+    expect(t.rows).toEqual([['fillsync', 'sett', '1,800', '2,000', '0.80×', '4,000', '0.50×', '116 B']])
+    expect(syncedTable(r, 16384).rows).toEqual([])
+    expect(markdownReport(r)).toContain('| fillsync | sett | 1,800 | 2,000 | 0.80× | 4,000 | 0.50× | 116 B |')
   })
 
   it('draws one line per engine per cell, and one ladder of percentiles', () => {

@@ -8,7 +8,7 @@ import type { DeviceProbe } from './device.js'
 import { deviceFraction } from './metrics.js'
 import type { PeerStatus } from './peers.js'
 import type { GroupResult, StepResult } from './runner.js'
-import { WORKLOADS, type WorkloadName } from './workloads.js'
+import { WORKLOADS, type WorkloadName, isSyncedWorkload } from './workloads.js'
 
 export interface RunRecord {
   engine: EngineName
@@ -136,6 +136,46 @@ export interface Section {
   title: string
   summary: Table
   detail: Table
+  /** Synced workloads against the raw append + fdatasync loop measured around each of them. */
+  synced: Table
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b)
+  return s.length === 0 ? Number.NaN : s[(s.length - 1) >> 1]
+}
+
+/**
+ * Each synced workload's ops/s over the raw loop's rate from the same child (so the same minute of
+ * the machine), the median of those per-run ratios across repeats.
+ */
+export function syncedTable(results: BenchResults, valueSize: number): Table {
+  const rows: string[][] = []
+  for (const w of WORKLOADS.filter(isSyncedWorkload)) {
+    for (const e of results.config.engines) {
+      const steps: StepResult[] = []
+      for (const r of results.runs) {
+        if (r.engine !== e || r.valueSize !== valueSize || !r.result) continue
+        for (const st of r.result.steps) if (st.workload === w && !st.setup && st.rawSync) steps.push(st)
+      }
+      if (steps.length === 0) continue
+      const raw = steps[0].rawSync!
+      rows.push([
+        w, e,
+        fmtOps(median(steps.map((st) => st.opsPerSec))),
+        fmtOps(median(steps.map((st) => st.rawSync!.asyncPerSec))),
+        `${median(steps.map((st) => st.opsPerSec / st.rawSync!.asyncPerSec)).toFixed(2)}×`,
+        fmtOps(median(steps.map((st) => st.rawSync!.syncPerSec))),
+        `${median(steps.map((st) => st.opsPerSec / st.rawSync!.syncPerSec)).toFixed(2)}×`,
+        `${raw.recordBytes} B`,
+      ])
+    }
+  }
+  return {
+    textColumns: 2,
+    header: ['workload', 'engine', 'ops/s', 'raw loop (fs.fdatasync)/s', 'ratio', 'raw loop (fdatasyncSync)/s', 'ratio', 'record'],
+    rows,
+  }
 }
 
 const SHORT: Record<EngineName, string> = { sett: 'sett', 'classic-level': 'classic', lmdb: 'lmdb' }
@@ -182,7 +222,7 @@ export function sections(results: BenchResults): Section[] {
         const spread = c.opsPerSec.length > 1
           ? ` (${fmtOps(Math.min(...c.opsPerSec))}–${fmtOps(Math.max(...c.opsPerSec))})`
           : ''
-        const synced = w === 'fillsync' || results.config.sync
+        const synced = isSyncedWorkload(w) || results.config.sync
         detail.rows.push([
           w,
           e,
@@ -205,7 +245,7 @@ export function sections(results: BenchResults): Section[] {
     const ops = results.config.ops[i]
     const title = `${fmtSize(valueSize)} values, ${num.toLocaleString('en-US')} keys` +
       (ops !== num ? `, ${ops.toLocaleString('en-US')} ops` : '')
-    return { valueSize, num, title, summary, detail }
+    return { valueSize, num, title, summary, detail, synced: syncedTable(results, valueSize) }
   })
 }
 
@@ -247,6 +287,10 @@ export function markdownReport(results: BenchResults, options: { detail?: boolea
   for (const s of sections(results)) {
     parts.push(`\n### ${s.title}\n`)
     parts.push(markdownTable(s.summary))
+    if (s.synced.rows.length > 0) {
+      parts.push('\nSynced writes against a plain append + fdatasync loop of the same record size, measured in the same child before and after (ratios: medians of the per-run ratios):\n')
+      parts.push(markdownTable(s.synced))
+    }
     if (options.detail !== false && s.detail.rows.length > 0) {
       parts.push('')
       parts.push(markdownTable(s.detail))
@@ -276,7 +320,7 @@ export function htmlReport(results: BenchResults, charts: string[]): string {
     '<h1>Sett benchmark</h1>',
     `<p>${preamble(results).map(escapeHtml).join('<br>')}</p>`,
     ...charts.map((svg) => `<div class="chart">${svg}</div>`),
-    ...sections(results).map((s) => `<h2>${escapeHtml(s.title)}</h2>${htmlTable(s.summary)}<h3>detail</h3>${htmlTable(s.detail)}`),
+    ...sections(results).map((s) => `<h2>${escapeHtml(s.title)}</h2>${htmlTable(s.summary)}${s.synced.rows.length > 0 ? `<h3>synced writes vs a raw append + fdatasync loop</h3>${htmlTable(s.synced)}` : ''}<h3>detail</h3>${htmlTable(s.detail)}`),
   ]
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sett benchmark ${escapeHtml(results.meta.date)}</title>

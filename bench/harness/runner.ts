@@ -8,13 +8,17 @@
 // millisecond (engines that work on the main thread, like Sett's flushes, run then), so the
 // event-loop delay it reports has a floor of about 1 ms.
 
+import { dirname } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import hdr, { type Histogram } from 'hdr-histogram-js'
 import type { EngineAdapter, EngineCursor, EngineStats } from '../engines/index.js'
 import { ValueSource, writeKey } from './keys.js'
 import { type DirSize, dirSize, ioDelta, readProcIo, spaceAmplification, syncFiles, writeAmplification } from './metrics.js'
-import { KeySpace, Op, WORKLOAD_INFO, type WorkloadGroup, type WorkloadName, createOpSource, workloadOps } from './workloads.js'
+import { InterleavedRawSync, type RawSyncRate, meanRawSync, measureRawSync } from './raw-sync.js'
+import {
+  CONCURRENT_SYNC_WRITERS, KeySpace, Op, WORKLOAD_INFO, type WorkloadGroup, type WorkloadName, createOpSource, isSyncedWorkload, workloadOps,
+} from './workloads.js'
 
 hdr.initWebAssemblySync()
 
@@ -35,6 +39,10 @@ export interface RunConfig {
   /** Give up waiting for quiescence after this long (and say so). */
   settleMaxMs: number
   progressMs: number
+  /** How long each raw append + fdatasync loop runs around fillsync64 (default 500 ms). */
+  rawSyncMs?: number
+  /** Raw appends of each kind per slice in fillsync, after every RAW_SLICE puts (default RAW_SLICE; tests use fewer). */
+  rawSyncSlice?: number
 }
 
 export interface LatencySummary {
@@ -88,7 +96,14 @@ export interface StepResult {
   engine: EngineStats | null
   /** Cumulative [ms since start, ops done] every progressMs. */
   timeline: [number, number][]
+  /**
+   * Synced workloads: a plain append + fdatasync loop of key + value bytes on the same disk,
+   * interleaved with fillsync's puts, or just before and just after fillsync64 (mean of the two);
+   * null otherwise. Its time and bytes are left out of the workload's figures.
+   */
+  rawSync: RawSyncRate | null
 }
+
 
 export interface GroupResult {
   engine: string
@@ -120,6 +135,9 @@ function delta(after: number | undefined, before: number | undefined): number | 
   return after === undefined ? null : after - (before ?? 0)
 }
 
+/** Puts of fillsync between two slices of the raw append + fdatasync loop. */
+const RAW_SLICE = 25
+
 /** Runs every step of `group` on an open engine; the caller opens and closes it. */
 export async function runGroup(
   adapter: EngineAdapter, group: WorkloadGroup, cfg: RunConfig, emit: (e: RunEvent) => void,
@@ -144,7 +162,13 @@ async function runStep(
   const scanChunk = Math.max(16, Math.min(1000, Math.floor(262_144 / (keySize + valueSize))))
   const src = createOpSource(workload, { num: cfg.num, ops: cfg.ops, seed: cfg.seed, scanChunk }, keys)
   const total = workloadOps(workload, cfg)
-  const sync = workload === 'fillsync' || cfg.sync
+  const sync = isSyncedWorkload(workload) || cfg.sync
+  // The raw loop's file sits beside the database (same disk), never inside it.
+  // fillsync's single writer takes turns with the raw loop (RAW_SLICE puts, then RAW_SLICE raw
+  // appends of each kind); fillsync64's crowd is measured against raw loops before and after it.
+  const rawMs = cfg.rawSyncMs ?? 500
+  const interleaved = workload === 'fillsync' ? new InterleavedRawSync(dirname(cfg.dir), keySize + valueSize) : undefined
+  const rawBefore = workload === 'fillsync64' ? await measureRawSync(dirname(cfg.dir), keySize + valueSize, rawMs) : undefined
   const capMs = workload === 'fillseq' || workload === 'fillrandom' || !(cfg.durationMs > 0) ? Infinity : cfg.durationMs
   const batched = workload === 'fillseq' || workload === 'fillrandom' || workload === 'overwrite'
   const unit: LatencySummary['unit'] = workload === 'readseq' || workload === 'readreverse' ? 'entry' : batched && cfg.batch > 1 ? 'batch' : 'op'
@@ -205,6 +229,34 @@ async function runStep(
   let lastYield = start
   let lastTick = start
   let tickDone = 0
+
+  if (workload === 'fillsync64') {
+    // The writers share the op stream; each awaits its own put before it takes the next key, so
+    // up to 64 puts wait at once and the engine may commit them together.
+    const writer = async (): Promise<void> => {
+      while (src.next() !== Op.End) {
+        const key = src.key
+        const t = performance.now()
+        await adapter.put(freshKey(key), values.next(), true)
+        const t1 = performance.now()
+        hist.recordValue(Math.max(1, Math.round((t1 - t) * 1e6)))
+        keys.add(key)
+        bytesW += keySize + valueSize
+        done++
+        calls++
+        if (t1 - lastTick >= cfg.progressMs) {
+          const elapsed = t1 - start
+          timeline.push([elapsed, done])
+          const rss = process.memoryUsage.rss()
+          if (rss > rssPeak) rssPeak = rss
+          emit({ type: 'progress', workload, phase: 'run', done, total, opsPerSec: ((done - tickDone) * 1000) / (t1 - lastTick), elapsedMs: elapsed })
+          lastTick = t1
+          tickDone = done
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: CONCURRENT_SYNC_WRITERS }, writer))
+  }
 
   for (;;) {
     const op = src.next()
@@ -280,9 +332,13 @@ async function runStep(
     else if (count > 1) hist.recordValueWithCount(Math.max(1, Math.round(ns / count)), count)
     t0 = t1
     if (scanEnded) break
+    if (interleaved !== undefined && done % RAW_SLICE === 0) {
+      await interleaved.slice(cfg.rawSyncSlice ?? RAW_SLICE)
+      t0 = performance.now()
+    }
     if (t1 - lastYield >= 1) {
       if (t1 - lastTick >= cfg.progressMs) {
-        const elapsed = t1 - start
+        const elapsed = t1 - start - (interleaved?.pausedMs ?? 0)
         timeline.push([elapsed, done])
         const rss = process.memoryUsage.rss()
         if (rss > rssPeak) rssPeak = rss
@@ -308,10 +364,12 @@ async function runStep(
   }
   const end = performance.now()
   loop.disable()
-  const elapsedMs = end - start
+  interleaved?.close()
+  const elapsedMs = end - start - (interleaved?.pausedMs ?? 0)
   // The last point, unless a tick just took it (a zero-ops sliver would draw a false drop to 0).
   if (done !== timeline[timeline.length - 1][1]) timeline.push([elapsedMs, done])
   const ioOps = ioDelta(readProcIo(), io0)
+  ioOps.writeBytes -= interleaved?.writeBytes ?? 0
 
   // Quiescence: flushes, compactions and GC that the workload set going belong to its cost (reads
   // too: LevelDB compacts files that reads keep missing in).
@@ -344,6 +402,9 @@ async function runStep(
     settleMs = settleTimedOut ? performance.now() - s0 : quietSince - s0
   }
   const io = ioDelta(readProcIo(), io0)
+  io.writeBytes -= interleaved?.writeBytes ?? 0
+  const rawSync = interleaved !== undefined ? interleaved.result()
+    : rawBefore === undefined ? null : meanRawSync(rawBefore, await measureRawSync(dirname(cfg.dir), keySize + valueSize, rawMs))
   // Write back what the workload left dirty, as the kernel would within seconds: write_bytes counts
   // a page when it is dirtied, so the next workload's rewrites of these pages count again.
   const wb = performance.now()
@@ -391,6 +452,7 @@ async function runStep(
       valueLogGCRuns: delta(stats1.valueLogGCRuns, stats0?.valueLogGCRuns) ?? undefined,
     },
     timeline,
+    rawSync,
   }
   hist.destroy()
   return result

@@ -37,6 +37,10 @@ describe('planGroups', () => {
     ])
   })
 
+  it('puts fillsync64 in a group of its own, after fillsync', () => {
+    expect(planGroups(['fillsync64', 'fillsync']).map((g) => g.name)).toEqual(['fillsync', 'fillsync64'])
+  })
+
   it('adds fillrandom as an unreported setup step when only reads are asked for, and deletes last', () => {
     const [g] = planGroups(['deleterandom', 'ycsb-e', 'readrandom'])
     expect(g.steps).toEqual([
@@ -93,6 +97,8 @@ describe('op sources', () => {
     expect(workloadOps('fillsync', { ...cfg, num: 1_000_000 })).toBe(10_000)
     expect(workloadOps('fillsync', { ...cfg, num: 20_000 })).toBe(1000)
     expect(workloadOps('fillsync', { ...cfg, num: 500 })).toBe(500)
+    expect(workloadOps('fillsync64', { ...cfg, num: 1_000_000 })).toBe(80_000)
+    expect(workloadOps('fillsync64', { ...cfg, num: 5000 })).toBe(5000)
     expect([...drain(createOpSource('fillsync', cfg, new KeySpace(0))).keys()]).toEqual([Op.SyncPut])
   })
 

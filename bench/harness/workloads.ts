@@ -6,11 +6,19 @@
 import { LatestGenerator, Rng, ScrambledZipfianGenerator, shuffledIndices } from './random.js'
 
 export const WORKLOADS = [
-  'fillseq', 'fillrandom', 'overwrite', 'fillsync', 'readrandom', 'readmissing', 'readseq', 'readreverse',
+  'fillseq', 'fillrandom', 'overwrite', 'fillsync', 'fillsync64', 'readrandom', 'readmissing', 'readseq', 'readreverse',
   'seekrandom', 'deleterandom', 'ycsb-a', 'ycsb-b', 'ycsb-c', 'ycsb-d', 'ycsb-e', 'ycsb-f',
 ] as const
 
 export type WorkloadName = (typeof WORKLOADS)[number]
+
+/** Writers of fillsync64, each awaiting its own durable put before taking the next key. */
+export const CONCURRENT_SYNC_WRITERS = 64
+
+/** Workloads whose every write is durable before it resolves (fillsync, fillsync64). */
+export function isSyncedWorkload(name: WorkloadName): boolean {
+  return name === 'fillsync' || name === 'fillsync64'
+}
 
 export function isWorkload(name: string): name is WorkloadName {
   return (WORKLOADS as readonly string[]).includes(name)
@@ -29,6 +37,7 @@ export const WORKLOAD_INFO: Record<WorkloadName, WorkloadInfo> = {
   fillrandom: { description: 'N keys in random order (each key once), in batches, into an empty database', writes: true, needsData: false },
   overwrite: { description: 'random existing keys (with repeats) rewritten, in batches', writes: true, needsData: true },
   fillsync: { description: 'keys in random order, one put at a time, each durable (fsync) before the next', writes: true, needsData: false },
+  fillsync64: { description: 'fillsync by 64 concurrent writers, each awaiting its durable put before its next (group commit)', writes: true, needsData: false },
   readrandom: { description: 'one get at a time of a uniformly random existing key', writes: false, needsData: true },
   readmissing: { description: 'one get at a time of a key that is absent but inside the key range', writes: false, needsData: true },
   readseq: { description: 'one forward scan over the whole database', writes: false, needsData: true },
@@ -62,7 +71,8 @@ export interface WorkloadGroup {
 
 /**
  * Splits the requested workloads into groups that each start from an empty database: fillseq and
- * fillsync alone (they are measured on an empty database), everything else behind one fillrandom.
+ * fillsync and fillsync64 alone (they are measured on an empty database), everything else behind
+ * one fillrandom.
  */
 export function planGroups(requested: readonly WorkloadName[]): WorkloadGroup[] {
   const want = new Set(requested)
@@ -75,6 +85,7 @@ export function planGroups(requested: readonly WorkloadName[]): WorkloadGroup[] 
     groups.push({ name: main.join(','), steps })
   }
   if (want.has('fillsync')) groups.push({ name: 'fillsync', steps: [{ workload: 'fillsync', setup: false }] })
+  if (want.has('fillsync64')) groups.push({ name: 'fillsync64', steps: [{ workload: 'fillsync64', setup: false }] })
   return groups
 }
 
@@ -83,7 +94,7 @@ export enum Op {
   End = 0,
   /** A put that belongs to a batch of --batch (fill workloads, overwrite). */
   BatchPut,
-  /** One put on its own, durable before the next (fillsync). */
+  /** One put on its own, durable before its writer's next (fillsync, fillsync64). */
   SyncPut,
   Get,
   GetMissing,
@@ -159,7 +170,10 @@ export interface OpSource {
   next(): Op
 }
 
-/** Operations a workload runs: N for the fills, ops for the rest, N/100 (1,000 to N) for fillsync. */
+/**
+ * Operations a workload runs: N for the fills, ops for the rest, N/100 (1,000 to N) for fillsync,
+ * 8 times that for fillsync64 (group commit makes it that much faster, or should).
+ */
 export function workloadOps(name: WorkloadName, c: OpSourceConfig): number {
   switch (name) {
     case 'fillseq':
@@ -169,6 +183,8 @@ export function workloadOps(name: WorkloadName, c: OpSourceConfig): number {
       return c.num
     case 'fillsync':
       return Math.min(c.num, Math.max(1000, Math.floor(c.num / 100)))
+    case 'fillsync64':
+      return Math.min(c.num, 8 * Math.max(1000, Math.floor(c.num / 100)))
     default:
       return c.ops
   }
@@ -207,7 +223,8 @@ export function createOpSource(name: WorkloadName, c: OpSourceConfig, keys: KeyS
       const order = shuffledIndices(c.num, rng)
       return counted(total, Op.BatchPut, (s, i) => (s.key = order[i]))
     }
-    case 'fillsync': {
+    case 'fillsync':
+    case 'fillsync64': {
       const order = shuffledIndices(c.num, rng)
       return counted(total, Op.SyncPut, (s, i) => (s.key = order[i]))
     }

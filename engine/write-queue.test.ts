@@ -1,0 +1,43 @@
+// The writer queue's grouping: a crowd of writers, each awaiting its write before the next, shares
+// one commit per round (not one for the writer that came back first and one for the rest); a lone
+// writer's commit starts at once, with no event-loop turn in front of it.
+
+import { describe, expect, it } from 'vitest'
+import { BatchOps } from './write-batch.js'
+import { type PendingWrite, WriteQueue } from './write-queue.js'
+
+const ops = () => new BatchOps()
+/** A commit that takes a little while, as an fsync does. */
+const slowCommit = (sizes: number[]) => async (group: PendingWrite[]) => {
+  sizes.push(group.length)
+  await new Promise((r) => setTimeout(r, 1))
+}
+
+describe('WriteQueue', () => {
+  it('commits a crowd of 64 writers together, round after round', async () => {
+    const sizes: number[] = []
+    const q = new WriteQueue(slowCommit(sizes))
+    const rounds = 6
+    await Promise.all(Array.from({ length: 64 }, async () => {
+      for (let i = 0; i < rounds; i++) await q.write(ops(), true)
+    }))
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(64 * rounds)
+    // The first writer starts a group alone (the others have not queued yet); after that every
+    // round is one group of all 64, never a group of one and one of 63.
+    expect(sizes[0]).toBe(1)
+    expect(sizes.slice(2)).toEqual(Array(sizes.length - 2).fill(64))
+    expect(sizes.length).toBeLessThanOrEqual(rounds + 2)
+  })
+
+  it('starts a lone writer’s commit in the same turn as its write', async () => {
+    const started: number[] = []
+    const q = new WriteQueue(async (group) => {
+      started.push(group.length)
+    })
+    for (let i = 0; i < 5; i++) {
+      const p = q.write(ops(), true)
+      expect(started.length).toBe(i + 1) // no turn of the event loop before the commit
+      await p
+    }
+  })
+})
