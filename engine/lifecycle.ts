@@ -51,6 +51,7 @@ export async function openFiles(s: EngineState, lanes: BackgroundWork): Promise<
     lock.release()
     throw err
   }
+  s.memory.rebalance(s.versions.current)
   lanes.schedule()
   return { lock, report }
 }

@@ -39,6 +39,8 @@ export interface MemtableOptions {
   keyFilterBits?: number
   /** Keep the arena in a SharedArrayBuffer, so freeze() can hand it to a worker (default false). */
   shared?: boolean
+  /** An arena a dropped memtable gave back (recycleArena()), used instead of a new one. */
+  arena?: Arena
 }
 
 export class Memtable {
@@ -60,7 +62,7 @@ export class Memtable {
       this.smallestSeq = frozen.minSeq
       this.largestSeq = frozen.maxSeq
     } else {
-      this.list = new Skiplist(Arena.create(options.initialArenaSize, options.shared ?? false), rng)
+      this.list = new Skiplist(options.arena ?? Arena.create(options.initialArenaSize, options.shared ?? false), rng)
       this.baseBytes = this.list.arena.used
     }
     const bits = frozen ? 0 : options.keyFilterBits ?? 0
@@ -129,6 +131,19 @@ export class Memtable {
   /** Bytes the arena holds from the process (at least byteSize; up to about twice it). */
   get arenaCapacity(): number {
     return this.list.arena.capacity
+  }
+
+  /** Bytes of the arena's buffer ever written: what it holds resident (untouched pages cost nothing). */
+  get residentBytes(): number {
+    return this.list.arena.touched
+  }
+
+  /**
+   * This memtable's arena, zeroed, for the next memtable (MemtableOptions.arena).
+   * requires: nothing reads this memtable again (no iterator, lookup or flush in flight).
+   */
+  recycleArena(): Arena {
+    return this.list.arena.recycle()
   }
 
   get count(): number {
