@@ -10,6 +10,7 @@
 import { assert } from '../base/assert.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { KIND_FOR_SEEK, MAX_SEQ } from '../base/internal-key.js'
+import { internalOrder } from './internal-order.js'
 import { KeyFilter } from './key-filter.js'
 import { SkiplistIterator } from './skiplist-iterator.js'
 import { Arena } from './arena.js'
@@ -108,6 +109,21 @@ export class Memtable {
       if (seq > this.largestSeq) this.largestSeq = seq
     }
     this.entries++
+  }
+
+  /**
+   * Inserts many entries at once (recovery's replay of a WAL): sorted into internal order first,
+   * so each one is appended after the last without a search. A random insert into a 400,000-entry
+   * list costs ~1.5 us, nearly all of it cache misses on the search path; a radix sort of the
+   * keys (internal-order.ts) and appending costs a fraction of that.
+   * requires: as add(), for each entry; the arrays hold `count` entries.
+   */
+  addMany(keys: Uint8Array[], seqs: number[], kinds: number[], values: Uint8Array[], count: number): void {
+    const order = internalOrder(keys, seqs, count)
+    for (let i = 0; i < count; i++) {
+      const e = order[i]
+      this.add(keys[e], seqs[e], kinds[e], values[e])
+    }
   }
 
   /**
