@@ -62,7 +62,10 @@ export class EngineState {
   readonly snapshots: SnapshotList
   /** Compactions (and flushes when there is no worker). */
   readonly runner: CompactionRunner
-  /** Flushes get a worker of their own, so a long compaction never holds a flush (and writers) up. */
+  /**
+   * Flushes get a worker of their own, so a long compaction never holds a flush (and writers) up;
+   * the compaction runner itself under a small memoryBudget (engine/rooms.ts).
+   */
   readonly flushRunner: CompactionRunner
   readonly iterators = new Set<DBIterator<unknown>>()
   /** The memory budget's shares and the memtable arena pool (engine/memory-budget.ts). */
