@@ -12,6 +12,8 @@ export interface ChildRequest {
   group: WorkloadGroup
   run: RunConfig
   valueThreshold?: number
+  /** Sett's memoryBudget in bytes (--memory-budget). */
+  memoryBudget?: number
   keep: boolean
 }
 
@@ -26,7 +28,7 @@ async function main(req: ChildRequest): Promise<GroupResult> {
   rmSync(req.run.dir, { recursive: true, force: true })
   let t = performance.now()
   const sync = req.run.sync || req.group.steps.some((s) => isSyncedWorkload(s.workload))
-  const adapter = await openEngine(req.engine, { dir: req.run.dir, sync, valueThreshold: req.valueThreshold })
+  const adapter = await openEngine(req.engine, { dir: req.run.dir, sync, valueThreshold: req.valueThreshold, memoryBudget: req.memoryBudget })
   const openMs = performance.now() - t
   const steps = await runGroup(adapter, req.group, req.run, (e) => void send(e))
   t = performance.now()

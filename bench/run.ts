@@ -97,7 +97,7 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
   console.log(`  engines ${cfg.engines.join(', ')}; value sizes ${cfg.valueSizes.map(fmtSize).join(', ')}; ` +
     `keys ${cfg.nums.map((n) => n.toLocaleString('en-US')).join(', ')} (one per value size); ` +
     `${cfg.keySize} B keys; batches of ${cfg.batch}; compression ratio ${cfg.compressionRatio}; seed ${cfg.seed}` +
-    (cfg.sync ? '; every write synced' : '') + (Number.isFinite(cfg.durationS) ? `; workloads capped at ${cfg.durationS} s` : '') +
+    (cfg.sync ? '; every write synced' : '') + (cfg.memoryBudget !== undefined ? `; Sett's memoryBudget ${cfg.memoryBudget / 2 ** 20} MiB` : '') + (Number.isFinite(cfg.durationS) ? `; workloads capped at ${cfg.durationS} s` : '') +
     (cfg.repeat > 1 ? `; ${cfg.repeat} repeats, medians reported` : ''))
   if (cfg.preset === 'quick') {
     notes.push('Quick mode: 100,000 keys at 100 B and 10,000 keys at 16 KiB, so three engines finish in under two minutes; figures from so few keys mostly measure memory.')
@@ -153,6 +153,7 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
     config: {
       workloads: cfg.workloads, valueSizes: cfg.valueSizes, nums: cfg.nums, ops: cfg.ops, keySize: cfg.keySize,
       batch: cfg.batch, sync: cfg.sync, compressionRatio: cfg.compressionRatio, threshold: cfg.threshold ?? null,
+      memoryBudget: cfg.memoryBudget ?? null,
       engines, seed: cfg.seed, durationS: Number.isFinite(cfg.durationS) ? cfg.durationS : null, repeat: cfg.repeat, db,
     },
     device,
@@ -188,7 +189,7 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
             settleMaxMs: cfg.settleMaxMs,
             progressMs: 100,
           }
-          const outcome = await runChild({ engine, group, run, valueThreshold: cfg.threshold, keep: cfg.keep }, progress)
+          const outcome = await runChild({ engine, group, run, valueThreshold: cfg.threshold, memoryBudget: cfg.memoryBudget, keep: cfg.keep }, progress)
           const record: RunRecord = { engine, valueSize, num: cfg.nums[v], ops: cfg.ops[v], group: group.name, repeat: rep, ...outcome }
           results.runs.push(record)
           if (outcome.error) progress.log(`  ${label}: FAILED — ${outcome.error.split('\n').slice(0, 3).join(' | ')}`)

@@ -188,6 +188,8 @@ export class BackgroundWork {
   }
 
   private notifyProgress(): void {
+    // Each step may have changed the tables, and with them the budget's shares.
+    this.s.memory.rebalance(this.s.versions.current)
     const waiters = this.progressWaiters
     this.progressWaiters = []
     for (const w of waiters) w()
@@ -247,6 +249,7 @@ export class BackgroundWork {
     await s.appendEdit(edit)
     s.versions.apply(edit)
     s.frozen.pop()
+    s.memory.retire(oldest.mem)
     s.counters.flushes++
     s.flushRunner.remove(filePath(s.dir, walFileName(oldest.walNumber)))
   }

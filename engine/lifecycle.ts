@@ -30,17 +30,19 @@ export async function openFiles(s: EngineState, lanes: BackgroundWork): Promise<
     const state = await recover({
       fs, dir, options: s.options, versions: s.versions,
       openTable: (f) => lanes.openTable(f),
+      newMemtable: () => s.newMemtable(),
       flush: (mem) => lanes.writeLevel0(mem),
       valueLog: s.vlog,
       readOnly,
     })
-    // Read-only: no manifest or WAL is open (every write path checks writability first), and
-    // the replayed WALs stay in memory as frozen memtables that are never flushed.
+    // The replayed WALs come back as frozen memtables, which the flush lane writes once open()
+    // has resolved (lanes.schedule() below). Read-only: no manifest or WAL is open (every write
+    // path checks writability first), and they stay in memory, never flushed.
     s.manifest = state.manifest!
     s.wal = state.wal!
     s.walNumber = state.walNumber
     report = state.report
-    s.frozen = state.memtables.reverse().map((mem) => ({ mem, walNumber: 0 }))
+    s.frozen = state.memtables.reverse()
   } catch (err) {
     s.lifecycle = 'closed'
     for (const f of s.versions.current.allFiles()) f.reader?.close()
@@ -51,6 +53,7 @@ export async function openFiles(s: EngineState, lanes: BackgroundWork): Promise<
     lock.release()
     throw err
   }
+  s.memory.rebalance(s.versions.current)
   lanes.schedule()
   return { lock, report }
 }

@@ -30,8 +30,25 @@ export interface Options {
    */
   sync?: boolean
   /**
-   * Bytes of entries a memtable holds before it is frozen and flushed to an L0 table. Default 64 MiB
-   * (DESIGN.md). Larger speeds bulk loads; recovery replays up to this much WAL.
+   * Bytes of memory the engine's own parts may hold together: the memtable, the frozen memtables
+   * waiting for flush, the block cache, and every open table's index and bloom filter (kept in
+   * memory for the table's life). Default 128 MiB: a quarter of the smallest box Sett targets
+   * (512 MiB edge devices), which kept peak RSS under 200 MiB in every 1M × 100 B workload of
+   * `npm run bench`. The memtables get their share first ((1 + maxImmutableMemtables) ×
+   * memtableSize), index and filter blocks take what they need, and the block cache gets the rest
+   * up to blockCacheSize; as the index and filter blocks grow, the block cache shrinks down to a
+   * sixteenth of the budget, and then the memtables get smaller (more, smaller flushes): writes
+   * slow down rather than go past the budget. stats().memory shows each part. Below 128 MiB,
+   * flushes share the compaction worker thread (a thread's heap and malloc arena cost ~25 MiB).
+   * Not counted: the JavaScript heaps of the program and of the worker threads, malloc's slack,
+   * transactions' and change-feed subscribers' buffers (those have bounds of their own), and
+   * value-log GC's batch.
+   */
+  memoryBudget?: number
+  /**
+   * Bytes of entries a memtable holds before it is frozen and flushed to an L0 table. Default a
+   * quarter of memoryBudget, at most 64 MiB (32 MiB at the default budget). Larger speeds bulk
+   * loads; recovery replays up to this much WAL. The memory budget may flush memtables earlier.
    */
   memtableSize?: number
   /**
@@ -45,7 +62,11 @@ export interface Options {
   bloomBitsPerKey?: number
   /** Data-block compression. Default 'lz4' (~1 GiB/s, so it costs less than the I/O it saves). */
   compression?: 'lz4' | 'none'
-  /** Bytes of decompressed blocks kept in memory. Default 32 MiB (peak RSS budget is 200 MiB). */
+  /**
+   * Most bytes of decompressed blocks kept in memory. Default a quarter of memoryBudget (32 MiB at
+   * the default budget); the budget gives the cache less while memtables and index and filter
+   * blocks need it.
+   */
   blockCacheSize?: number
   /** Target size of tables in L1 and below. Default 8 MiB. */
   tableTargetSize?: number
@@ -132,19 +153,27 @@ export const MAX_VALUE_SIZE = 64 * 1024 * 1024
 
 const MiB = 1024 * 1024
 
+/** A quarter of the budget, at most `max`, in whole KiB (when the budget itself is a number). */
+function defaultShare(budget: unknown, max: number): number {
+  if (typeof budget !== 'number') return max
+  return Math.min(max, Math.max(1024, Math.floor(budget / 4 / 1024) * 1024))
+}
+
 export function resolveOptions(options: Options = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object')
+  const budget = options.memoryBudget ?? 128 * MiB
   const o: ResolvedOptions = {
+    memoryBudget: budget,
     createIfMissing: options.createIfMissing ?? !options.readOnly,
     errorIfExists: options.errorIfExists ?? false,
     readOnly: options.readOnly ?? false,
     sync: options.sync ?? false,
-    memtableSize: options.memtableSize ?? 64 * MiB,
+    memtableSize: options.memtableSize ?? defaultShare(budget, 64 * MiB),
     maxImmutableMemtables: options.maxImmutableMemtables ?? 1,
     blockSize: options.blockSize ?? 4096,
     bloomBitsPerKey: options.bloomBitsPerKey ?? 10,
     compression: options.compression ?? 'lz4',
-    blockCacheSize: options.blockCacheSize ?? 32 * MiB,
+    blockCacheSize: options.blockCacheSize ?? defaultShare(budget, Infinity),
     tableTargetSize: options.tableTargetSize ?? 8 * MiB,
     l0CompactionTrigger: options.l0CompactionTrigger ?? 4,
     l0SlowdownTrigger: options.l0SlowdownTrigger ?? 8,
@@ -169,6 +198,9 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   if (o.readOnly && o.createIfMissing) throw new InvalidArgumentError('options.readOnly cannot create a database (createIfMissing)')
   if (o.compactionWorker && !(o.fs instanceof RealFileSystem)) {
     throw new InvalidArgumentError('options.compactionWorker needs the real file system (options.fs unset)')
+  }
+  if (typeof o.memoryBudget !== 'number' || !(o.memoryBudget >= MiB) || !Number.isFinite(o.memoryBudget)) {
+    throw new InvalidArgumentError(`options.memoryBudget must be a number of bytes >= 1 MiB, got ${String(o.memoryBudget)}`)
   }
   const positive: (keyof ResolvedOptions)[] = [
     'memtableSize', 'maxImmutableMemtables', 'blockSize', 'tableTargetSize', 'l0CompactionTrigger',

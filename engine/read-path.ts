@@ -99,8 +99,10 @@ export class ReadPath {
   pinnedIterator(options: IteratorOptions, readSeq: number): { it: DBIterator<Buffer | undefined>; source: MergingIterator } {
     const s = this.s
     const version = s.versions.current.ref()
-    const children: InternalIterator[] = [s.mem.iterator()]
-    for (const f of s.frozen) children.push(f.mem.iterator())
+    // Pinned: a flushed memtable's arena is reused only once no iterator reads it (memory-budget.ts).
+    const mems = [s.mem, ...s.frozen.map((f) => f.mem)]
+    s.memory.pin(mems)
+    const children: InternalIterator[] = mems.map((m) => m.iterator())
     for (const f of version.levels[0]) children.push(f.reader!.iterator())
     for (let level = 1; level < NUM_LEVELS; level++) {
       if (version.levels[level].length > 0) children.push(new LevelIterator(version.levels[level]))
@@ -113,6 +115,7 @@ export class ReadPath {
       () => {
         s.iterators.delete(it)
         version.unref()
+        s.memory.unpin(mems)
         this.onIteratorClosed(it)
       },
     )

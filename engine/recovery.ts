@@ -1,7 +1,13 @@
 // Recovery on open: read CURRENT and the manifest, open every live table, replay the live WALs
-// into memtables (flushing them to L0 tables), publish a fresh manifest, and remove leftovers of
-// unfinished steps. Returns the state the DB runs from. Read-only (options.readOnly) stops after
-// the replay: the WALs stay in memtables returned to the caller, and nothing is written.
+// into memtables, publish a fresh manifest, and remove leftovers of unfinished steps. Returns the
+// state the DB runs from. The replayed memtables are not flushed here (RocksDB's
+// avoid_flush_during_recovery): they come back as frozen memtables, one per WAL that holds
+// records, and the flush lane writes them once the database is open; their WALs stay live (the
+// new manifest's log number is the oldest of them) until each flush's edit is durable, as for any
+// frozen memtable. Only when replay skipped damage (paranoid off) are they flushed here first: a
+// damaged WAL left live would cut every later replay short at the same damage, newer writes
+// included. Read-only (options.readOnly) stops after the replay: the WALs stay in memtables
+// returned to the caller, and nothing is written.
 //
 // Rules: only the newest WAL that holds records may end in a torn tail (older ones were synced
 // before the next was created; a later WAL with no records is one a crash left just after its
@@ -22,7 +28,8 @@
 // process left it only in the page cache), so a crash from here on finds the same prefix; the new
 // WAL is created (an empty WAL, which never makes an older one "not the newest"); the new
 // manifest is published through CURRENT; leftovers go. A crash before CURRENT names the new
-// manifest replays the same WALs again; after it, the new manifest and its tables hold everything.
+// manifest replays the same WALs again; after it, the new manifest, its tables and the WALs it
+// keeps live hold everything (and the next open replays those WALs as this one did).
 
 import { CorruptionError, InvalidArgumentError, NotFoundError } from '../base/errors.js'
 import { LOCK_FILE, filePath, manifestFileName, parseFileName, tableFileName, vlogFileName, walFileName } from '../base/filenames.js'
@@ -62,8 +69,11 @@ export interface RecoveredState {
   wal: LogWriter | undefined
   walNumber: number
   report: RecoveryReport
-  /** Read-only: the replayed WALs' entries, oldest memtable first (else empty: they were flushed). */
-  memtables: Memtable[]
+  /**
+   * The replayed WALs' entries, oldest memtable first, each with the WAL it came from (0 when
+   * read-only, where memtables may span WALs); empty when they were flushed here.
+   */
+  memtables: { mem: Memtable; walNumber: number }[]
 }
 
 export interface RecoveryContext {
@@ -73,6 +83,8 @@ export interface RecoveryContext {
   versions: VersionSet
   /** Opens the reader of a table the version refers to (throws CorruptionError). */
   openTable(file: FileMetadata): void
+  /** A new empty memtable (shared with the flush worker when there is one). */
+  newMemtable(): Memtable
   /** Writes a memtable as L0 tables; returns what to add to the version and the garbage made. */
   flush(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }>
   valueLog: ValueLog
@@ -128,22 +140,20 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     .sort((a, b) => a - b)
   const edit: VersionEdit = emptyEdit()
   edit.valueLogDiscards = new Map()
-  let mem = new Memtable()
+  let mem = ctx.newMemtable()
   let maxSeq = versions.lastSeq
-  const memtables: Memtable[] = []
-  const flush = async (): Promise<void> => {
+  const memtables: { mem: Memtable; walNumber: number }[] = []
+  /** Ends the memtable being filled: kept (with the WAL it came from, 0 when read-only). */
+  const keep = (walNumber: number): void => {
     if (mem.count === 0) return
-    if (ctx.readOnly) {
-      memtables.push(mem)
-      mem = new Memtable()
-      return
-    }
-    const { tables, valueLogDiscards } = await ctx.flush(mem)
-    for (const table of tables) edit.addedTables.push({ level: 0, table })
-    for (const [n, bytes] of valueLogDiscards) edit.valueLogDiscards!.set(n, (edit.valueLogDiscards!.get(n) ?? 0) + bytes)
-    mem = new Memtable()
+    memtables.push({ mem, walNumber })
+    mem = ctx.newMemtable()
   }
-  const entries: { seq: number; kind: number; key: Uint8Array; value: Uint8Array }[] = []
+  // A WAL's checked entries, added to its memtable together (Memtable.addMany) once it is read.
+  const replayKeys: Uint8Array[] = []
+  const replaySeqs: number[] = []
+  const replayKinds: number[] = []
+  const replayValues: Uint8Array[] = []
   // Where replay of the newest WAL stopped short of its end, to be cut before anything is written.
   let cut: { file: string; offset: number } | undefined
   const lastWithRecords = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
@@ -157,45 +167,55 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     const newest = i >= lastWithRecords
     try {
       const result = readLog(file, 'wal', { tolerateTornTail: newest }, (rec) => {
-        entries.length = 0
-        const last = decodeBatchRecord(rec.payload, path, rec.offset, (seq, kind, key, value) => {
-          entries.push({ seq, kind, key, value })
-        }, (claim) => {
-          // The record was written after this much of the value log was durable: a shorter file
-          // lost synced bytes, which is damage, not a crash.
-          const size = ctx.valueLog.sizes.get(claim.fileNumber)
-          if (size !== undefined && size < claim.end) {
-            throw new CorruptionError(ctx.valueLog.path(claim.fileNumber), size,
-              `value-log file ends at ${size}, but ${path} at ${rec.offset} was written after ${claim.end} bytes of it were durable`)
-          }
-        })
-        for (const e of entries) {
-          if (!isPointerKind(e.kind)) continue
-          const p = decodePointer(entryPayload(e.kind, e.value), path)
-          const size = ctx.valueLog.sizes.get(p.fileNumber)
-          if (size === undefined) {
-            // The file is there but unlisted: the manifest lost the edit that added it.
-            const unlisted = filePath(dir, vlogFileName(p.fileNumber))
-            if (manifestPath !== undefined && fs.exists(unlisted)) {
-              throw new CorruptionError(manifestPath, fs.readFile(manifestPath).length,
-                `does not list ${vlogFileName(p.fileNumber)}, which exists and which ${path} at ${rec.offset} points into: the manifest may have lost its latest edits`)
+        // The record's entries go straight into the WAL's replay arrays (no object per entry:
+        // replay speed); a record that fails a check is taken out of them again, whole.
+        const first = replayKeys.length
+        try {
+          const last = decodeBatchRecord(rec.payload, path, rec.offset, (seq, kind, key, value) => {
+            replayKeys.push(key)
+            replaySeqs.push(seq)
+            replayKinds.push(kind)
+            replayValues.push(value)
+          }, (claim) => {
+            // The record was written after this much of the value log was durable: a shorter file
+            // lost synced bytes, which is damage, not a crash.
+            const size = ctx.valueLog.sizes.get(claim.fileNumber)
+            if (size !== undefined && size < claim.end) {
+              throw new CorruptionError(ctx.valueLog.path(claim.fileNumber), size,
+                `value-log file ends at ${size}, but ${path} at ${rec.offset} was written after ${claim.end} bytes of it were durable`)
             }
-            throw new CorruptionError(path, rec.offset, `points into value-log file ${p.fileNumber}, which is not live`)
+          })
+          for (let e = first; e < replayKeys.length; e++) {
+            const kind = replayKinds[e]
+            if (!isPointerKind(kind)) continue
+            const p = decodePointer(entryPayload(kind, replayValues[e]), path)
+            const size = ctx.valueLog.sizes.get(p.fileNumber)
+            if (size === undefined) {
+              // The file is there but unlisted: the manifest lost the edit that added it.
+              const unlisted = filePath(dir, vlogFileName(p.fileNumber))
+              if (manifestPath !== undefined && fs.exists(unlisted)) {
+                throw new CorruptionError(manifestPath, fs.readFile(manifestPath).length,
+                  `does not list ${vlogFileName(p.fileNumber)}, which exists and which ${path} at ${rec.offset} points into: the manifest may have lost its latest edits`)
+              }
+              throw new CorruptionError(path, rec.offset, `points into value-log file ${p.fileNumber}, which is not live`)
+            }
+            if (p.offset + p.length > size) {
+              // A synced group's value-log and WAL fsyncs run at once, so the WAL record can reach
+              // the disk without its values: a write never acknowledged, the end of the replay. But
+              // a record that a later one claims as synced was acknowledged, values and all.
+              if (!newest) throw new CorruptionError(path, rec.offset, 'points past the end of its value-log file')
+              const vouched = claimedSynced(file, rec.offset)
+              if (vouched === undefined) throw new ValueLogTail(path, rec.offset)
+              throw new CorruptionError(ctx.valueLog.path(p.fileNumber), size,
+                `value-log file ends at ${size}, but ${path} at ${rec.offset} points to ${p.offset + p.length} and the record at ${vouched} says it was synced`)
+            }
           }
-          if (p.offset + p.length > size) {
-            // A synced group's value-log and WAL fsyncs run at once, so the WAL record can reach
-            // the disk without its values: a write never acknowledged, the end of the replay. But
-            // a record that a later one claims as synced was acknowledged, values and all.
-            if (!newest) throw new CorruptionError(path, rec.offset, 'points past the end of its value-log file')
-            const vouched = claimedSynced(file, rec.offset)
-            if (vouched === undefined) throw new ValueLogTail(path, rec.offset)
-            throw new CorruptionError(ctx.valueLog.path(p.fileNumber), size,
-              `value-log file ends at ${size}, but ${path} at ${rec.offset} points to ${p.offset + p.length} and the record at ${vouched} says it was synced`)
-          }
+          report.entriesReplayed += replayKeys.length - first
+          if (last > maxSeq) maxSeq = last
+        } catch (err) {
+          replayKeys.length = replaySeqs.length = replayKinds.length = replayValues.length = first
+          throw err
         }
-        for (const e of entries) mem.add(e.key, e.seq, e.kind, e.value)
-        report.entriesReplayed += entries.length
-        if (last > maxSeq) maxSeq = last
       })
       if (result.tornTailAt !== undefined) report.tornTail = cut = { file: path, offset: result.tornTailAt }
     } catch (err) {
@@ -205,13 +225,26 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     } finally {
       file.close()
     }
+    // What was replayed of this WAL (all of it, or the prefix before damage), in one sorted pass.
+    mem.addMany(replayKeys, replaySeqs, replayKinds, replayValues, replayKeys.length)
+    replayKeys.length = replaySeqs.length = replayKinds.length = replayValues.length = 0
     report.walsReplayed++
-    if (mem.byteSize >= options.memtableSize) await flush()
+    // A writer keeps one memtable per WAL, so that each flush retires exactly its own WAL.
+    if (!ctx.readOnly) keep(wals[i])
+    else if (mem.byteSize >= options.memtableSize) keep(0)
   }
-  await flush()
+  keep(0)
   versions.lastSeq = Math.max(versions.lastSeq, maxSeq)
   // Read-only stops here: torn tails stay (reads never go past them), leftovers stay.
   if (ctx.readOnly) return { manifest: undefined, wal: undefined, walNumber: 0, report, memtables }
+  if (report.skipped.length > 0) {
+    // Damage was skipped: write the replayed prefix to tables now, so the damaged WAL is retired.
+    for (const { mem: m } of memtables.splice(0)) {
+      const { tables, valueLogDiscards } = await ctx.flush(m)
+      for (const table of tables) edit.addedTables.push({ level: 0, table })
+      for (const [n, bytes] of valueLogDiscards) edit.valueLogDiscards!.set(n, (edit.valueLogDiscards!.get(n) ?? 0) + bytes)
+    }
+  }
   if (cut !== undefined) {
     // Cut and synced before any new file exists: whatever recovery does next, a crash leaves
     // this WAL ending where replay ended, never with a tail that a later file makes "not newest".
@@ -226,10 +259,13 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   const wal = LogWriter.create(fs.create(filePath(dir, walFileName(walNumber))), 'wal')
   await wal.sync()
   await fs.syncDir(dir)
-  edit.logNumber = walNumber
+  // The oldest WAL whose memtable is kept stays live, and every later one (the new one included).
+  const kept = new Set(memtables.map((m) => m.walNumber))
+  edit.logNumber = memtables.length > 0 ? memtables[0].walNumber : walNumber
   versions.apply(edit)
-  // Every replayed WAL is in a table now, so the tables alone say which drops still matter.
-  versions.pruneDrops()
+  // With every replayed WAL in a table, the tables alone say which drops still matter; a kept
+  // memtable may hold entries a drop hides, so then they all stay (a later open prunes them).
+  if (memtables.length === 0) versions.pruneDrops()
   const manifest = await ManifestWriter.create(fs, dir, manifestNumber, versions.snapshotEdit())
 
   // The new manifest is durable: everything it does not name is a leftover.
@@ -238,7 +274,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     if (!p || p.kind === 'lock' || p.kind === 'current' || name === LOCK_FILE) continue
     const stale =
       (p.kind === 'manifest' && p.number !== manifestNumber) ||
-      (p.kind === 'wal' && p.number < walNumber) ||
+      (p.kind === 'wal' && p.number < walNumber && !kept.has(p.number)) ||
       (p.kind === 'table' && !live.has(p.number)) ||
       (p.kind === 'vlog' && !versions.valueLogs.has(p.number)) ||
       p.kind === 'temp'
@@ -270,19 +306,23 @@ function walHasRecords(fs: FileSystem, path: string): boolean {
   } catch {
     return false // deleted since the listing (verify reads a live directory): it holds nothing now
   }
-  let found = false
   try {
+    // The first whole record answers: the rest of a 45 MiB WAL need not be checked twice.
     readLog(file, 'wal', { tolerateTornTail: true }, () => {
-      found = true
+      throw FOUND_RECORD
     })
   } catch {
-    // Damage that hides records is judged when that WAL's own turn comes; it still counts as holding them.
+    // FOUND_RECORD, or damage that hides records, which is judged when that WAL's own turn comes:
+    // it still counts as holding them.
     return true
   } finally {
     file.close()
   }
-  return found
+  return false
 }
+
+/** Thrown out of walHasRecords' reader at the first record. */
+const FOUND_RECORD = new Error('found a record')
 
 /** Makes a file's bytes durable, whoever wrote them. */
 async function syncFile(fs: FileSystem, path: string): Promise<void> {

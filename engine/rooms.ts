@@ -36,13 +36,19 @@ export interface Rooms {
   subscriptions: Subscriptions
 }
 
+/** The smallest memoryBudget at which flushes get a worker thread of their own. */
+export const SEPARATE_FLUSH_WORKER_BUDGET = 128 * 1024 * 1024
+
 /** The rooms of one database; `flush` is the face's flush(), which value-log GC calls. */
 export function buildRooms(dir: string, options: ReturnType<typeof resolveOptions>, encryption: Encryption | undefined, flush: () => Promise<void>): Rooms {
   const runner = options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : new InlineCompactionRunner(options.fs)
   let lanes: BackgroundWork | undefined
   const s = new EngineState({
     dir, options, encryption, runner,
-    flushRunner: options.compactionWorker ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : runner,
+    // Below SEPARATE_FLUSH_WORKER_BUDGET flushes share the compaction worker: a thread costs its
+    // own heap and malloc arena (~25 MiB resident), more than such a budget can spare.
+    flushRunner: options.compactionWorker && options.memoryBudget >= SEPARATE_FLUSH_WORKER_BUDGET
+      ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : runner,
     cache: new BlockCache(options.blockCacheSize),
     vlog: new ValueLog(options.fs, dir, { maxFileSize: options.valueLogFileSize, maxEntries: options.valueLogMaxEntries, maxOpenFiles: 64,
       markReopenedFiles: encryption === undefined, // an encrypted file takes no bytes after a reopen

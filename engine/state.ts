@@ -16,10 +16,11 @@ import { ClosedError } from '../base/errors.js'
 import type { FileSystem } from '../base/fs.js'
 import type { CompactionRunner, Retention } from '../compaction/index.js'
 import type { ManifestWriter, VersionEdit, VersionSet } from '../manifest/index.js'
-import { Memtable } from '../memtable/index.js'
+import type { Memtable } from '../memtable/index.js'
 import type { BlockCache, TableWriterOptions } from '../sstable/index.js'
 import type { ValueLog } from '../vlog/index.js'
 import type { LogWriter } from '../wal/index.js'
+import { MemoryBudget } from './memory-budget.js'
 import type { Encryption } from './encryption.js'
 import { EngineFailure } from './failure.js'
 import type { DBIterator } from './iterator.js'
@@ -61,9 +62,14 @@ export class EngineState {
   readonly snapshots: SnapshotList
   /** Compactions (and flushes when there is no worker). */
   readonly runner: CompactionRunner
-  /** Flushes get a worker of their own, so a long compaction never holds a flush (and writers) up. */
+  /**
+   * Flushes get a worker of their own, so a long compaction never holds a flush (and writers) up;
+   * the compaction runner itself under a small memoryBudget (engine/rooms.ts).
+   */
   readonly flushRunner: CompactionRunner
   readonly iterators = new Set<DBIterator<unknown>>()
+  /** The memory budget's shares and the memtable arena pool (engine/memory-budget.ts). */
+  readonly memory: MemoryBudget
   manifest!: ManifestWriter
   wal!: LogWriter
   walNumber = 0
@@ -99,18 +105,13 @@ export class EngineState {
     this.snapshots = parts.snapshots
     this.runner = parts.runner
     this.flushRunner = parts.flushRunner
+    this.memory = new MemoryBudget(parts.options, parts.cache)
     this.mem = this.newMemtable()
   }
 
-  /**
-   * Reserving the whole limit up front avoids grow-and-copy; untouched pages cost no RSS. With
-   * the worker, the arena is shared so the worker can flush the memtable without a copy.
-   */
+  /** A new empty memtable (memory-budget.ts: its arena may be a flushed memtable's). */
   newMemtable(): Memtable {
-    const size = this.options.memtableSize
-    return new Memtable({
-      initialArenaSize: Math.min(size + 1024 * 1024, 2 ** 31), keyFilterBits: size / 8, shared: this.runner.inWorker,
-    })
+    return this.memory.newMemtable(this.runner.inWorker)
   }
 
   checkOpen(): void {

@@ -1,6 +1,7 @@
 // stats(): the numbers DB.stats() reports, gathered from the rooms that keep them. Reads only.
 
 import { levelScores, levelTargets } from '../compaction/index.js'
+import type { MemoryStats } from './memory-budget.js'
 import type { Oracle } from './oracle.js'
 import type { RecoveryReport } from './recovery.js'
 import type { EngineState } from './state.js'
@@ -28,6 +29,8 @@ export interface DBStats {
   snapshots: number
   openIterators: number
   blockCacheBytes: number
+  /** The memory budget and each part it bounds, in bytes (options.memoryBudget). */
+  memory: MemoryStats
   /** peakHeldBytes: the most bytes of value-log entries any GC call held at once. */
   valueLogGC: { runs: number; filesCollected: number; bytesReclaimed: number; peakHeldBytes: number }
   /** Each live change-feed subscriber's queue: bytes queued now, the most ever, its bound. */
@@ -66,6 +69,7 @@ export function collectStats(
     snapshots: s.snapshots.size,
     openIterators: s.iterators.size,
     blockCacheBytes: s.cache.size,
+    memory: s.memory.stats(s.versions.current, s.mem, s.frozen.map((f) => f.mem)),
     valueLogGC: { runs: gc.runs, filesCollected: gc.filesCollected, bytesReclaimed: gc.bytesReclaimed, peakHeldBytes: gc.peakHeldBytes },
     subscribers: subscriptions.stats(),
     droppedPrefixes: s.versions.droppedPrefixes.length,

@@ -206,7 +206,8 @@ export class WritePath {
         await this.stall(() => new Promise((r) => setTimeout(r, 1)))
         continue
       }
-      if (s.mem.count === 0 || s.mem.byteSize + bytes <= o.memtableSize) return
+      // The memory budget may freeze memtables below memtableSize (engine/memory-budget.ts).
+      if (s.mem.count === 0 || s.mem.byteSize + bytes <= s.memory.memtableLimit(s.versions.current)) return
       if (s.frozen.length >= o.maxImmutableMemtables || l0 >= o.l0StopTrigger) {
         this.lanes.schedule()
         await this.stall(() => this.lanes.waitForProgress())

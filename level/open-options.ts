@@ -31,7 +31,7 @@ export function settOpenOptions(constructorOptions: Options, openOptions: object
 
 /** Every engine-only option; the type makes this list fail to compile when Options changes. */
 export const SETT_OPTIONS: Record<Exclude<keyof Options, 'createIfMissing' | 'errorIfExists'>, true> = {
-  sync: true, memtableSize: true, maxImmutableMemtables: true, blockSize: true, bloomBitsPerKey: true,
+  sync: true, memoryBudget: true, memtableSize: true, maxImmutableMemtables: true, blockSize: true, bloomBitsPerKey: true,
   compression: true, blockCacheSize: true, tableTargetSize: true, l0CompactionTrigger: true,
   l0SlowdownTrigger: true, l0StopTrigger: true, levelBaseBytes: true, levelMultiplier: true, paranoid: true,
   valueThreshold: true, valueLogFileSize: true, valueLogMaxEntries: true, autoValueLogGC: true, compactionWorker: true,

@@ -12,6 +12,11 @@
 // A shared arena lives in a SharedArrayBuffer, so a frozen memtable can be handed to the flush
 // worker without a copy (structuredClone of 64 MiB would itself hold the event loop for tens of
 // ms). Sharing is safe because nothing writes to a frozen memtable's arena again.
+//
+// recycle() hands a flushed memtable's buffer to the next memtable, zeroed, instead of leaving it
+// to the garbage collector: a buffer another thread has seen is freed only once both threads have
+// collected it, and an idle worker may not for a long time, so each flushed memtable used to stay
+// resident (its touched pages) long after its flush. requires: nothing reads the old arena again.
 
 import { InvalidArgumentError } from '../base/errors.js'
 
@@ -31,6 +36,8 @@ export class Arena {
   f64: Float64Array
   /** Bytes handed out so far, including the reserved nil slot. Always a multiple of ALIGN. */
   used: number
+  /** The most bytes of this buffer ever handed out, by this arena or one it was recycled from: its resident pages. */
+  touched: number
 
   /** A fresh arena; `shared` allocates SharedArrayBuffers (see the top of this file). */
   static create(initialSize: number = DEFAULT_ARENA_SIZE, shared = false): Arena {
@@ -48,6 +55,19 @@ export class Arena {
     this.u32 = new Uint32Array(buf)
     this.f64 = new Float64Array(buf)
     this.used = used
+    this.touched = used
+  }
+
+  /**
+   * A fresh arena over this one's buffer, zeroed. requires: nothing reads this arena (or a
+   * memtable over it) from now on.
+   */
+  recycle(): Arena {
+    this.u8.fill(0, 0, this.used)
+    const fresh = new Arena(this.buf, ALIGN)
+    fresh.touched = Math.max(this.touched, this.used)
+    this.used = 0
+    return fresh
   }
 
   /** Whether the bytes live in a SharedArrayBuffer that another thread can read in place. */
@@ -70,6 +90,7 @@ export class Arena {
     const end = offset + n
     if (end > this.buf.byteLength) this.grow(end)
     this.used = end
+    if (end > this.touched) this.touched = end
     return offset
   }
 
@@ -85,6 +106,7 @@ export class Arena {
     // Only the used prefix carries data; the rest of a new ArrayBuffer is already zero.
     u8.set(this.u8.subarray(0, this.used))
     this.buf = buf
+    this.touched = this.used
     this.u8 = u8
     this.u32 = new Uint32Array(buf)
     this.f64 = new Float64Array(buf)

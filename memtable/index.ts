@@ -4,3 +4,4 @@
 
 export { Memtable } from './memtable.js'
 export type { FrozenMemtable, MemtableOptions } from './memtable.js'
+export { Arena } from './arena.js'

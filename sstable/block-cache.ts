@@ -50,10 +50,20 @@ export class BlockCache {
   misses = 0
 
   /** `capacityBytes` may be 0: nothing is kept and every read goes to the file. */
-  constructor(readonly capacityBytes: number) {
+  constructor(public capacityBytes: number) {
     if (!(Number.isFinite(capacityBytes) && capacityBytes >= 0)) {
       throw new InvalidArgumentError(`block cache capacity must be a number >= 0, got ${capacityBytes}`)
     }
+  }
+
+  /**
+   * A new capacity (the engine's memory budget moves it as memtables and pinned index and filter
+   * blocks grow); blocks past it are evicted, least recently used first.
+   */
+  setCapacity(bytes: number): void {
+    if (!(Number.isFinite(bytes) && bytes >= 0)) throw new InvalidArgumentError(`block cache capacity must be a number >= 0, got ${bytes}`)
+    this.capacityBytes = bytes
+    while (this.bytes > bytes && this.tail !== null) this.remove(this.tail)
   }
 
   /** Bytes of block data held now (always <= capacityBytes). */

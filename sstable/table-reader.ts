@@ -170,6 +170,16 @@ export class TableReader {
     this.file.close()
   }
 
+  /**
+   * Bytes this reader keeps in memory for its whole life: the index and the bloom filter (the
+   * engine's memory budget counts them; engine/memory-budget.ts).
+   */
+  get pinnedBytes(): number {
+    const index = this.indexKeys.byteLength + this.keyStart.byteLength + this.blockOffsets.byteLength + this.blockLengths.byteLength
+    // The index search keeps one 8-byte word per index key.
+    return index + this.blockOffsets.length * 8 + (this.filter === undefined ? 0 : this.filter.bits / 8)
+  }
+
   // ---- for the iterator, verify and describe ----
 
   get blockCount(): number {

@@ -15,6 +15,8 @@ export interface EngineOpenOptions {
   sync: boolean
   /** Sett's valueThreshold (--threshold); passed only when the engine has the option. */
   valueThreshold?: number
+  /** Sett's memoryBudget in bytes (--memory-budget); other engines ignore it. */
+  memoryBudget?: number
 }
 
 /** A forward or backward iterator, read in chunks. */

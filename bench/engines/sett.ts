@@ -24,6 +24,10 @@ export async function openSett(options: EngineOpenOptions): Promise<EngineAdapte
       notes.push('--threshold ignored: this Sett has no valueThreshold option yet')
     }
   }
+  if (options.memoryBudget !== undefined) {
+    settOptions.memoryBudget = options.memoryBudget
+    notes.push(`memoryBudget ${options.memoryBudget / 2 ** 20} MiB`)
+  }
   const db = await open(options.dir, settOptions)
   return {
     name: 'sett',

@@ -28,6 +28,7 @@ options:
   --sync                 every write waits for fsync (fillsync always does)
   --compression-ratio R  how far values compress (default 0.5, as db_bench)
   --threshold B          Sett's valueThreshold: values this large go to the value log (Sett's default: 1 KiB)
+  --memory-budget MiB    Sett's memoryBudget, in MiB (Sett's default: 128)
   --db DIR               where the databases go: put it on the disk being measured (default: $TMPDIR/sett-bench)
   --engines a,b          engines to run (default sett,classic-level,lmdb)
   --seed N               seed of every key sequence (default 1)
@@ -49,6 +50,8 @@ export interface BenchConfig {
   sync: boolean
   compressionRatio: number
   threshold: number | undefined
+  /** Sett's memoryBudget in bytes (--memory-budget, given in MiB); undefined: Sett's default. */
+  memoryBudget: number | undefined
   db: string
   engines: EngineName[]
   seed: number
@@ -118,6 +121,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
         sync: { type: 'boolean', default: false },
         'compression-ratio': { type: 'string', default: '0.5' },
         threshold: { type: 'string' },
+        'memory-budget': { type: 'string' },
         db: { type: 'string' },
         engines: { type: 'string', default: ENGINES.join(',') },
         seed: { type: 'string', default: '1' },
@@ -178,6 +182,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
     sync: a.sync,
     compressionRatio: ratio,
     threshold: a.threshold === undefined ? undefined : int('threshold', a.threshold, 0),
+    memoryBudget: a['memory-budget'] === undefined ? undefined : int('memory-budget', a['memory-budget'], 1) * 1024 * 1024,
     db: a.db ?? join(tmpdir(), 'sett-bench'),
     engines: [...new Set(engines)] as EngineName[],
     seed: int('seed', a.seed, 0),
