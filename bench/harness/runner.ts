@@ -35,6 +35,8 @@ export interface RunConfig {
   /** Give up waiting for quiescence after this long (and say so). */
   settleMaxMs: number
   progressMs: number
+  /** After the fill, compact the whole key range (EngineAdapter.compact) before the next step. */
+  afterCompact?: boolean
 }
 
 export interface LatencySummary {
@@ -131,6 +133,8 @@ export async function runGroup(
     const r = await runStep(adapter, step.workload, step.setup, cfg, keys, values, emit)
     results.push(r)
     emit({ type: 'step', result: r })
+    // Outside every figure: the reads after it meet a database compacted as far as it goes.
+    if (cfg.afterCompact && (step.workload === 'fillrandom' || step.workload === 'fillseq')) await adapter.compact?.()
   }
   return results
 }
