@@ -87,8 +87,14 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
     return [key, this.core.value as V]
   }
 
-  async next(): Promise<IteratorResult<Entry<V>>> {
-    return this.step()
+  // Not an async function: a settled promise per step, none of an async function's machinery (a
+  // `for await` loop still awaits each one; nextv() and a plain `for` take no promise at all).
+  next(): Promise<IteratorResult<Entry<V>>> {
+    try {
+      return Promise.resolve(this.step())
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   private step(): IteratorResult<Entry<V>> {
