@@ -82,7 +82,7 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
   nextSync(): Entry<V> | undefined {
     if (this.abandoned) throw new ClosedError('the database was closed under this iterator')
     if (!this.core.advance()) return undefined
-    const key = Buffer.from(this.core.key!.buffer, this.core.key!.byteOffset, this.core.key!.length)
+    const key = this.core.key!
     if (this.core.info !== undefined) return [key, this.core.value as V, this.core.info]
     return [key, this.core.value as V]
   }
