@@ -1,5 +1,6 @@
 // Reads one block from a table file: the stored bytes and trailer in one read, the checksum
-// checked before anything else looks at them, then decompression.
+// checked before anything else looks at them, then decompression. A scan reads ahead instead
+// (ReadAhead, below): one read brings in the blocks that follow, each checked and decoded alone.
 //
 // A compressed block is read into one scratch buffer shared by every table of this thread and
 // decompressed out of it at once, so a block-cache miss allocates only the decoded block. This
