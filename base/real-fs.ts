@@ -222,7 +222,9 @@ class RealReadableFile implements ReadableFile {
   ) {}
 
   read(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length)
+    // Not zero-filled first (every value-log read lands here: zeroing 16 KiB cost as much as the
+    // read), and a plain Uint8Array of its own, so slice() still copies and .buffer is only this.
+    const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length)
     const done = this.readInto(offset, length, out)
     return done === length ? out : out.slice(0, done)
   }

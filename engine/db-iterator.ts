@@ -94,6 +94,17 @@ function justAfter(key: Uint8Array): Uint8Array {
   return after
 }
 
+/**
+ * A copy of `bytes` that the caller owns, as a Buffer from Node's shared pool: a key per entry
+ * allocated as an ArrayBuffer of its own (Uint8Array.slice) was the largest cost of a scan of
+ * small values.
+ */
+function ownedCopy(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length)
+  out.set(bytes)
+  return out
+}
+
 /** Resolves a stored value (inline bytes or a value pointer) into bytes the caller may keep. */
 export type ValueResolver = (kind: number, value: Uint8Array, key: Uint8Array) => Uint8Array
 
@@ -106,12 +117,13 @@ export class DBIteratorCore {
   private started = false
   private count = 0
   private closed = false
-  key: Uint8Array | undefined = undefined
+  /** The current entry's key: a Buffer the caller may keep. */
+  key: Buffer | undefined = undefined
   value: Uint8Array | undefined = undefined
   info: EntryInfo | undefined = undefined
   /** allVersions in reverse: the current key's versions still to show, oldest first. */
   private pending: PendingVersion[] = []
-  private pendingKey: Uint8Array | undefined
+  private pendingKey: Buffer | undefined
   /** allVersions, forward: the seq of the version last shown (with `key`), to skip a repeat. */
   private lastSeq = -1
 
@@ -206,7 +218,7 @@ export class DBIteratorCore {
         while (it.valid() && bytesEqual(it.userKey(), k)) it.next()
         continue
       }
-      const found = key.slice()
+      const found = ownedCopy(key)
       this.value = this.s.keysOnly ? undefined : this.resolve(it.kind(), it.value(), found)
       if (this.s.entryInfo) this.info = this.describe(it.seq(), it.kind(), it.value(), false)
       // Step past the key's older versions now, while `found` is still ours: the caller gets it
@@ -223,7 +235,7 @@ export class DBIteratorCore {
     const it = this.iter
     const readSeq = this.s.readSeq
     while (it.valid()) {
-      const key = it.userKey().slice()
+      const key = ownedCopy(it.userKey())
       if (this.belowLower(key)) return false
       // Walking backwards meets a key's versions oldest first: the last visible one is the newest.
       let kind = -1
@@ -260,7 +272,7 @@ export class DBIteratorCore {
         it.next()
         continue
       }
-      this.emitVersion(key.slice(), seq, it.kind(), it.value())
+      this.emitVersion(ownedCopy(key), seq, it.kind(), it.value())
       this.lastSeq = seq
       it.next()
       return true
@@ -273,7 +285,7 @@ export class DBIteratorCore {
     const it = this.iter
     while (this.pending.length === 0) {
       if (!it.valid()) return false
-      const key = it.userKey().slice()
+      const key = ownedCopy(it.userKey())
       if (this.belowLower(key)) return false
       while (it.valid() && bytesEqual(it.userKey(), key)) {
         const seq = it.seq()
@@ -294,7 +306,7 @@ export class DBIteratorCore {
     return true
   }
 
-  private emitVersion(key: Uint8Array, seq: number, kind: number, value: Uint8Array): void {
+  private emitVersion(key: Buffer, seq: number, kind: number, value: Uint8Array): void {
     const deleted = isDeadEntry(kind, value, this.s.now)
     this.key = key
     this.value = deleted || this.s.keysOnly ? undefined : this.resolve(kind, value, key)

@@ -82,13 +82,19 @@ export class DBIterator<V> implements AsyncIterableIterator<Entry<V>>, Iterable<
   nextSync(): Entry<V> | undefined {
     if (this.abandoned) throw new ClosedError('the database was closed under this iterator')
     if (!this.core.advance()) return undefined
-    const key = Buffer.from(this.core.key!.buffer, this.core.key!.byteOffset, this.core.key!.length)
+    const key = this.core.key!
     if (this.core.info !== undefined) return [key, this.core.value as V, this.core.info]
     return [key, this.core.value as V]
   }
 
-  async next(): Promise<IteratorResult<Entry<V>>> {
-    return this.step()
+  // Not an async function: a settled promise per step, none of an async function's machinery (a
+  // `for await` loop still awaits each one; nextv() and a plain `for` take no promise at all).
+  next(): Promise<IteratorResult<Entry<V>>> {
+    try {
+      return Promise.resolve(this.step())
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   private step(): IteratorResult<Entry<V>> {

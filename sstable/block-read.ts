@@ -1,5 +1,6 @@
 // Reads one block from a table file: the stored bytes and trailer in one read, the checksum
-// checked before anything else looks at them, then decompression.
+// checked before anything else looks at them, then decompression. A scan reads ahead instead
+// (ReadAhead, below): one read brings in the blocks that follow, each checked and decoded alone.
 //
 // A compressed block is read into one scratch buffer shared by every table of this thread and
 // decompressed out of it at once, so a block-cache miss allocates only the decoded block. This
@@ -31,8 +32,59 @@ export function readBlockContents(file: ReadableFile, h: BlockHandle): Uint8Arra
   } else {
     raw = file.read(h.offset, size)
   }
-  const type = checkBlockTrailer(file.path, h.offset, raw, h.length)
-  if (type === Compression.Lz4) return lz4DecompressBlock(file.path, h.offset, raw.subarray(0, h.length))
-  if (type === Compression.None) return inScratch ? raw.slice(0, h.length) : raw.subarray(0, h.length)
-  throw new CorruptionError(file.path, h.offset, `unknown compression type ${type}`)
+  return decodeBlockContents(file.path, h, raw, inScratch)
+}
+
+/**
+ * The contents of a block from its stored bytes and trailer (`raw`, read by the caller), checked
+ * and decompressed. `copy`: raw is a buffer the caller reuses, so an uncompressed block is copied
+ * out of it (a compressed one always decodes into an array of its own).
+ */
+export function decodeBlockContents(path: string, h: BlockHandle, raw: Uint8Array, copy: boolean): Uint8Array {
+  const type = checkBlockTrailer(path, h.offset, raw, h.length)
+  if (type === Compression.Lz4) return lz4DecompressBlock(path, h.offset, raw.subarray(0, h.length))
+  if (type === Compression.None) return copy ? raw.slice(0, h.length) : raw.subarray(0, h.length)
+  throw new CorruptionError(path, h.offset, `unknown compression type ${type}`)
+}
+
+/** Read-ahead starts at this many bytes per read and doubles with every refill, up to READ_AHEAD_MAX. */
+export const READ_AHEAD_MIN = 16 * 1024
+export const READ_AHEAD_MAX = 256 * 1024
+
+/**
+ * One scan's read-ahead over one table (RocksDB's iterator readahead): a window of the file read
+ * in one call, from which the blocks that follow are served without a read each. Every block
+ * taken from it is checked and decoded as if read alone. The window grows from READ_AHEAD_MIN
+ * to READ_AHEAD_MAX as the scan goes on, so a short scan reads little more than it needs.
+ */
+export class ReadAhead {
+  private buf: Uint8Array = new Uint8Array(0)
+  /** The file offset of buf[0]; the window is [start, start + filled). */
+  private start = 0
+  private filled = 0
+  private next = READ_AHEAD_MIN
+
+  /**
+   * Block `h`'s contents, from the window, or after reading a new window that starts at it and
+   * ends by `limit` (the end of the table's data blocks). Throws CorruptionError on bad bytes.
+   */
+  read(file: ReadableFile, h: BlockHandle, limit: number): Uint8Array {
+    const size = h.length + BLOCK_TRAILER_SIZE
+    if (!(h.offset >= this.start && h.offset + size <= this.start + this.filled)) {
+      const want = Math.max(size, Math.min(this.next, limit - h.offset))
+      this.next = Math.min(READ_AHEAD_MAX, this.next * 2)
+      if (file.readInto !== undefined) {
+        if (this.buf.length < want) this.buf = new Uint8Array(Math.max(want, Math.min(READ_AHEAD_MAX, this.buf.length * 2)))
+        this.filled = file.readInto(h.offset, want, this.buf)
+      } else {
+        this.buf = file.read(h.offset, want)
+        this.filled = this.buf.length
+      }
+      this.start = h.offset
+    }
+    const at = h.offset - this.start
+    // Past a short read (a cut file) the block is shorter than its handle: checkBlockTrailer says so.
+    const raw = this.buf.subarray(at, Math.min(at + size, this.filled))
+    return decodeBlockContents(file.path, h, raw, true)
+  }
 }

@@ -7,6 +7,7 @@
 import type { InternalIterator } from '../base/internal-iterator.js'
 import { MAX_SEQ } from '../base/internal-key.js'
 import { type Block, BlockIter, SEEK_FIRST_TRAILER } from './block-iter.js'
+import { ReadAhead } from './block-read.js'
 
 /** What the iterator needs of an open table (TableReader is one); kept narrow so this file does not import the reader. */
 export interface BlockSource {
@@ -14,7 +15,8 @@ export interface BlockSource {
   readonly blockCount: number
   /** The first data block whose index key is at or past (userKey, trailer). */
   findBlock(userKey: Uint8Array, trailer: number): number
-  loadBlock(i: number): Block
+  /** `ahead`: a scan's read-ahead, which reads the blocks after i along with it. */
+  loadBlock(i: number, ahead?: ReadAhead): Block
   blockOffset(i: number): number
 }
 
@@ -23,6 +25,11 @@ export class TableIterator implements InternalIterator {
   /** Index of the data block `it` is on; -1 before the first positioning call. */
   private block = -1
   private closed = false
+  /**
+   * Made once the iterator steps forward into the next block (a scan, not a seek): from then on
+   * blocks that miss the cache are read several at a time (block-read.ts).
+   */
+  private ahead: ReadAhead | undefined
 
   constructor(private readonly reader: BlockSource) {
     this.it = new BlockIter(reader.path)
@@ -90,17 +97,18 @@ export class TableIterator implements InternalIterator {
   close(): void {
     this.closed = true
     this.block = -1
+    this.ahead = undefined
   }
 
   /** Puts `it` on data block i; false (and unpositioned) when i is out of range or closed. */
-  private load(i: number): boolean {
+  private load(i: number, ahead?: ReadAhead): boolean {
     if (this.closed || i < 0 || i >= this.reader.blockCount) {
       this.block = -1
       return false
     }
     if (i !== this.block) {
       this.block = -1 // stays unpositioned if the load throws
-      this.it.reset(this.reader.loadBlock(i), this.reader.blockOffset(i))
+      this.it.reset(this.reader.loadBlock(i, ahead), this.reader.blockOffset(i))
       this.block = i
     }
     return true
@@ -108,7 +116,9 @@ export class TableIterator implements InternalIterator {
 
   private skipForward(): void {
     while (!this.it.valid()) {
-      if (!this.load(this.block + 1)) return
+      if (this.block + 1 >= this.reader.blockCount) return void this.load(this.block + 1)
+      this.ahead ??= new ReadAhead()
+      if (!this.load(this.block + 1, this.ahead)) return
       this.it.first()
     }
   }

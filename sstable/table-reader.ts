@@ -14,9 +14,9 @@ import type { InternalIterator, LookupResult } from '../base/internal-iterator.j
 import type { BlockCache } from './block-cache.js'
 import { Block, BlockIter } from './block-iter.js'
 import { TableBloomFilter } from './bloom.js'
-import { readBlockContents } from './block-read.js'
+import { type ReadAhead, readBlockContents } from './block-read.js'
 import {
-  FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
+  BLOCK_TRAILER_SIZE, FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
   decodeFooter, decodeHeader, decodeProperties,
 } from './format.js'
 import { TableIndex, decodeIndex } from './table-index.js'
@@ -200,18 +200,30 @@ export class TableReader {
     return this.search.find(userKey, trailer)
   }
 
-  /** Data block i, from the cache or the file (then offered to the cache). */
-  loadBlock(i: number): Block {
+  /**
+   * Data block i, from the cache or the file (then offered to the cache). A scan passes its
+   * ReadAhead, which reads the blocks after i with it.
+   */
+  loadBlock(i: number, ahead?: ReadAhead): Block {
     const offset = this.blockOffsets[i]
     const cached = this.cache.get(this.id, offset)
     if (cached !== undefined) return cached
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
-    const block = Block.parse(this.path, offset, readBlockContents(this.file, this.blockHandle(i)))
+    const contents = ahead === undefined
+      ? readBlockContents(this.file, this.blockHandle(i))
+      : ahead.read(this.file, this.blockHandle(i), this.dataEnd)
+    const block = Block.parse(this.path, offset, contents)
     this.cache.offer(this.id, offset, block)
     return block
   }
 
   blockOffset(i: number): number {
     return this.blockOffsets[i]
+  }
+
+  /** Where the last data block's trailer ends: read-ahead never reads past it. */
+  private get dataEnd(): number {
+    const n = this.blockOffsets.length
+    return n === 0 ? 0 : this.blockOffsets[n - 1] + this.blockLengths[n - 1] + BLOCK_TRAILER_SIZE
   }
 }

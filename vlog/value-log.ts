@@ -65,6 +65,8 @@ export class ValueLog {
   private sealedEnd = 0
   /** Open readers, least recently used first (Map keeps insertion order). */
   private readonly readers = new Map<number, ReadableFile>()
+  /** The file number reader() last moved to the end of `readers` (-1: none). */
+  private lastReader = -1
   /** Live files and their sizes in bytes. */
   readonly sizes = new Map<number, number>()
 
@@ -307,26 +309,31 @@ export class ValueLog {
    * a fresh array the caller owns.
    */
   read(p: ValuePointer, key: Uint8Array): Uint8Array {
-    const path = this.path(p.fileNumber)
+    // The path is built only for an error: on every read it cost as much as the checks.
     const size = this.sizes.get(p.fileNumber)
-    if (size === undefined) throw new CorruptionError(path, p.offset, 'value pointer into a value-log file that is not live')
+    if (size === undefined) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value pointer into a value-log file that is not live')
     if (p.offset < VLOG_HEADER_SIZE || p.offset + p.length > size) {
-      throw new CorruptionError(path, p.offset, `value pointer past the end of the file (${size} bytes)`)
+      throw new CorruptionError(this.path(p.fileNumber), p.offset, `value pointer past the end of the file (${size} bytes)`)
     }
     const buf = this.reader(p.fileNumber).read(p.offset, p.length)
     const e = decodeEntry(buf, 0)
-    if (typeof e === 'number' || e.length !== p.length) throw new CorruptionError(path, p.offset, 'value-log entry checksum mismatch')
-    if (!bytesEqual(e.key, key)) throw new CorruptionError(path, p.offset, 'value-log entry holds another key')
+    if (typeof e === 'number' || e.length !== p.length) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry checksum mismatch')
+    if (!bytesEqual(e.key, key)) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry holds another key')
     return e.value
   }
 
   private reader(number: number): ReadableFile {
     let r = this.readers.get(number)
     if (r !== undefined) {
-      this.readers.delete(number)
-      this.readers.set(number, r)
+      // Already the most recently used (reads mostly stay in one file): no reordering.
+      if (number !== this.lastReader) {
+        this.readers.delete(number)
+        this.readers.set(number, r)
+        this.lastReader = number
+      }
       return r
     }
+    this.lastReader = number
     r = this.fs.openRead(this.path(number))
     this.readers.set(number, r)
     if (this.readers.size > this.options.maxOpenFiles) {

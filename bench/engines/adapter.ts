@@ -60,6 +60,8 @@ export interface EngineAdapter {
   /** A synchronous point read; the bytes are valid until the next call into the adapter. */
   get(key: Uint8Array): Uint8Array | undefined
   cursor(options: { gte?: Uint8Array; reverse?: boolean }): EngineCursor
+  /** Compacts the whole key range and resolves when done (--after-compact); absent when there is nothing to compact. */
+  compact?(): Promise<void>
   /** True while the engine still has background work it knows of (flushes, compactions). */
   busy?(): boolean
   stats?(): EngineStats

@@ -23,6 +23,7 @@ interface ClassicLevel {
   batch(): ChainedBatch
   getSync(key: Uint8Array): Buffer | undefined
   iterator(options: { gte?: Uint8Array; reverse?: boolean }): Iterator
+  compactRange(start: Uint8Array, end: Uint8Array): Promise<void>
 }
 type ClassicLevelConstructor = new (dir: string, options: { keyEncoding: 'buffer'; valueEncoding: 'buffer' }) => ClassicLevel
 
@@ -54,6 +55,9 @@ export async function openClassicLevel(options: EngineOpenOptions): Promise<Engi
         close: () => it.close(),
       }
     },
+    // LevelDB's CompactRange(nullptr, nullptr) is not reachable from classic-level: bounds that
+    // sort before and after every bench key (keys are zero-padded decimals) cover the same range.
+    compact: () => db.compactRange(Buffer.alloc(1, 0), Buffer.alloc(1, 0xff)),
     close: () => db.close(),
   }
 }

@@ -57,6 +57,7 @@ export async function openSett(options: EngineOpenOptions): Promise<EngineAdapte
         close: () => it.close(),
       }
     },
+    compact: () => db.compactRange(),
     busy() {
       const s = db.stats()
       return s.immutableMemtables > 0 || s.levels.some((l) => l.score >= 1)

@@ -41,6 +41,8 @@ describe('parseBenchArgs', () => {
     expect(c).toMatchObject({ keySize: 20, batch: 1, sync: true, compressionRatio: 0.25, threshold: 1024, seed: 9, db: '/mnt/x' })
     expect(parse().threshold).toBeUndefined()
     expect(parse().durationS).toBe(Infinity)
+    expect(parse().afterCompact).toBe(false)
+    expect(parse('--after-compact').afterCompact).toBe(true)
   })
 
   it.each([

@@ -37,6 +37,8 @@ options:
   --out DIR              results.json, results.md, throughput.svg, latency.svg, report.html (default bench/out,
                          under the current directory when run as 'sett bench')
   --keep                 keep the databases after each run
+  --after-compact        after the fill settles, compact every engine's whole key range (compactRange) before
+                         the other workloads run, so reads meet a fully compacted database
   --device-mib N         MiB written by the device probe (default 256, 64 with --quick; 0 skips it)
   --help`
 
@@ -59,6 +61,8 @@ export interface BenchConfig {
   repeat: number
   out: string
   keep: boolean
+  /** Compact the whole key range after the fill, before the other workloads (--after-compact). */
+  afterCompact: boolean
   preset: 'quick' | 'full' | undefined
   deviceMiB: number
   settleIdleMs: number
@@ -129,6 +133,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
         repeat: { type: 'string', default: '1' },
         out: { type: 'string' },
         keep: { type: 'boolean', default: false },
+        'after-compact': { type: 'boolean', default: false },
         'device-mib': { type: 'string' },
         'settle-idle-ms': { type: 'string', default: '1000' },
         'settle-max-ms': { type: 'string', default: '120000' },
@@ -190,6 +195,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
     repeat: int('repeat', a.repeat, 1),
     out: a.out ?? 'bench/out',
     keep: a.keep,
+    afterCompact: a['after-compact'],
     preset,
     deviceMiB: a['device-mib'] !== undefined ? int('device-mib', a['device-mib'], 0) : preset === 'quick' ? 64 : 256,
     settleIdleMs: int('settle-idle-ms', a['settle-idle-ms'], 1),

@@ -189,6 +189,27 @@ describe('runGroup', () => {
     expect(by.get('readrandom')!.ops).toBe(3000)
   })
 
+  it('--after-compact compacts once, after the fill and before the reads', async () => {
+    const order: string[] = []
+    const engine = memoryEngine()
+    const get = engine.get
+    engine.get = (k) => {
+      if (order[order.length - 1] !== 'get') order.push('get')
+      return get(k)
+    }
+    engine.compact = async () => {
+      order.push(`compact after ${engine.size()} keys`)
+    }
+    const { by } = await run(['readrandom', 'readseq'], engine, { num: 1000, ops: 500, afterCompact: true })
+    expect(order).toEqual(['compact after 1000 keys', 'get'])
+    expect(by.get('readrandom')!.found).toBe(500)
+    const plain = memoryEngine()
+    let compacted = 0
+    plain.compact = async () => void compacted++
+    await run(['readrandom'], plain, { num: 1000, ops: 500 })
+    expect(compacted).toBe(0)
+  })
+
   it('fails loudly when the engine loses writes', async () => {
     await expect(run(['readrandom'], memoryEngine(97))).rejects.toThrow(/was written but is not found/)
   })

@@ -43,6 +43,8 @@ export interface RunConfig {
   rawSyncMs?: number
   /** Raw appends of each kind per slice in fillsync, after every RAW_SLICE puts (default RAW_SLICE; tests use fewer). */
   rawSyncSlice?: number
+  /** After the fill, compact the whole key range (EngineAdapter.compact) before the next step. */
+  afterCompact?: boolean
 }
 
 export interface LatencySummary {
@@ -149,6 +151,8 @@ export async function runGroup(
     const r = await runStep(adapter, step.workload, step.setup, cfg, keys, values, emit)
     results.push(r)
     emit({ type: 'step', result: r })
+    // Outside every figure: the reads after it meet a database compacted as far as it goes.
+    if (cfg.afterCompact && (step.workload === 'fillrandom' || step.workload === 'fillseq')) await adapter.compact?.()
   }
   return results
 }
