@@ -135,7 +135,7 @@ describe('sett compact and gc', () => {
     const dir = copyOf(healthy)
     const { code, out } = await sett('compact', dir)
     expect(code).toBe(EXIT_OK)
-    // Three: opening flushes the WAL's two records to a table of their own.
+    // Three: the WAL's two records, replayed at open, are flushed to a table of their own.
     expect(out).toMatch(/L0: 3 tables .* -> 0 tables/)
     // Levels are dynamic: a small database's L0 compacts straight into the last level.
     expect(out).toMatch(/L6: 0 tables .* -> 1 tables/)
