@@ -39,7 +39,7 @@ export { restore, type RestoreOptions } from './restore.js'
 export { rotateMasterKey } from './encryption.js'
 export {
   SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, ConflictError,
-  TransactionTooLargeError, ReadOnlyError, EncryptionKeyError, FailedError, SubscriberOverflowError, type ErrorCode,
+  TransactionTooLargeError, ReadOnlyError, EncryptionKeyError, FailedError, SubscriberOverflowError, HistoryUnavailableError, type ErrorCode,
 } from '../base/errors.js'
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
 export { IOFaultFileSystem, type IOFault, type IOFaultKind, type IOErrno, IO_FAULT_KINDS } from '../base/io-fault-fs.js'

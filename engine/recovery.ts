@@ -72,7 +72,7 @@ export interface RecoveryContext {
   /** Opens the reader of a table the version refers to (throws CorruptionError). */
   openTable(file: FileMetadata): void
   /** Writes a memtable as L0 tables; returns what to add to the version and the garbage made. */
-  flush(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }>
+  flush(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number>; mergeHorizon: number }>
   valueLog: ValueLog
   /** Replay the WALs into memtables kept in memory (RecoveredState.memtables) and write nothing. */
   readOnly: boolean
@@ -94,6 +94,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     const named = filePath(dir, manifestFileName(current))
     if (!ctx.readOnly && fs.exists(named)) await syncFile(fs, named)
     manifestPath = filePath(dir, manifestFileName(recoverManifest(fs, dir, versions)))
+    versions.assumeMergedIfUnrecorded()
     const manifest = manifestPath
     // A file the manifest lists but the directory lacks: most likely the manifest lost its latest
     // edits (cut at rest; its last valid record looks like a crash's torn tail), the one that
@@ -136,8 +137,9 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
       mem = new Memtable()
       return
     }
-    const { tables, valueLogDiscards } = await ctx.flush(mem)
+    const { tables, valueLogDiscards, mergeHorizon } = await ctx.flush(mem)
     for (const table of tables) edit.addedTables.push({ level: 0, table })
+    edit.mergeHorizon = Math.max(edit.mergeHorizon ?? 0, mergeHorizon)
     for (const [n, bytes] of valueLogDiscards) edit.valueLogDiscards!.set(n, (edit.valueLogDiscards!.get(n) ?? 0) + bytes)
     mem = new Memtable()
   }

@@ -83,12 +83,17 @@ export function loadTarget(r: Rooms, write: (ops: BatchOps, sync: boolean) => Pr
 
 /**
  * Queues a drop of `prefixes` as of now: inside the writer queue, so writes queued before it are
- * dropped and later ones are not. Resolves once the compaction lane has recorded it.
+ * dropped and later ones are not. It takes a sequence number of its own, so the change feed can
+ * place it among the writes. Resolves once the compaction lane has recorded it.
  */
 export function dropPrefixes(r: Rooms, prefixes: Uint8Array[]): Promise<void> {
   return new Promise<void>((done, fail) => {
     r.writes.runExclusive(async () => {
-      r.lanes.queueDrop({ prefixes, seq: r.s.versions.lastSeq, done, fail })
+      const seq = r.writes.takeSequenceNumber()
+      const recorded = new Promise<void>((recordedOk, recordedFailed) =>
+        r.lanes.queueDrop({ prefixes, seq, done: recordedOk, fail: recordedFailed }))
+      r.subscriptions.publishDrop(prefixes, seq, recorded)
+      recorded.then(done, fail)
     }).catch(fail)
   })
 }
