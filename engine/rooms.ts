@@ -11,6 +11,7 @@ import { VersionSet } from '../manifest/index.js'
 import { BlockCache } from '../sstable/index.js'
 import { ValueLog } from '../vlog/index.js'
 import { BackgroundWork } from './background.js'
+import { type FeedHost, subscribeSince } from './change-feed.js'
 import type { LoadTarget } from './backup.js'
 import type { Encryption } from './encryption.js'
 import type { resolveOptions } from './options.js'
@@ -18,7 +19,7 @@ import { Oracle } from './oracle.js'
 import { ReadPath } from './read-path.js'
 import { SnapshotList } from './snapshot.js'
 import { EngineState } from './state.js'
-import { Subscriptions } from './subscriptions.js'
+import { type ChangeCallback, type SubscribeLimits, Subscriptions } from './subscriptions.js'
 import type { TransactionHost } from './transaction.js'
 import { ValueLogMaintenance } from './value-log-maintenance.js'
 import type { BatchOps } from './write-batch.js'
@@ -69,6 +70,30 @@ export function transactionHost(r: Rooms, face: Pick<TransactionHost, 'snapshot'
     maxTransactionBytes: o.memtableSize,
     snapshot: face.snapshot, getSync: face.getSync, iterator: face.iterator,
     writeTracked: (ops, sync, record) => r.writes.writeTracked(ops, sync, record),
+  }
+}
+
+/** subscribe(): live from now, or with `since` a catch-up first (engine/change-feed.ts). */
+export function subscribe(
+  r: Rooms, options: { since?: number; signal?: AbortSignal } & SubscribeLimits, prefixes: Uint8Array[], callback: ChangeCallback,
+): Promise<void> {
+  const limits = { maxQueueBytes: options.maxQueueBytes, onFull: options.onFull }
+  if (options.since === undefined) return r.subscriptions.subscribe(prefixes, callback, options.signal, limits)
+  return subscribeSince(feedHost(r), options.since, prefixes, callback, options.signal, limits)
+}
+
+function feedHost(r: Rooms): FeedHost {
+  const s = r.s
+  const scans = r.reads.backupHost(() => s.snapshots.create(s.versions.lastSeq))
+  return {
+    subscriptions: r.subscriptions,
+    // A read-only database has no writer queue, and no writes to keep out of the seam.
+    exclusive: (step) => (s.options.readOnly ? step() : r.writes.runExclusive(step)),
+    lastSeq: () => s.versions.lastSeq,
+    tombstoneHorizon: () => s.versions.tombstoneHorizon,
+    mergeHorizon: () => s.versions.mergeHorizon,
+    droppedPrefixes: () => s.versions.droppedPrefixes,
+    scan: () => scans.scan(),
   }
 }
 
