@@ -174,7 +174,7 @@ async function runFeedModel(seed: number, steps: number): Promise<Record<string,
       const snap = db.snapshot()
       c.state.clear()
       for (const [k, v, info] of db.iterator({ snapshot: snap, entryInfo: true, prefix: c.prefix || undefined })) {
-        c.state.set(hex(k), { value: hex(v), expiresAt: info.expiresAt })
+        c.state.set(hex(k), { value: hex(v), expiresAt: info!.expiresAt })
       }
       c.confirmed = snap.seq
       snap.release()
