@@ -12,7 +12,7 @@
 //   value-log-maintenance.ts  relocation, retirement, auto GC (the scan itself: value-log-gc.ts)
 //   lifecycle.ts              the steps of open and close; stats.ts the numbers stats() reports
 //   recovery.ts, backup.ts, inspect.ts, transaction.ts (+ transaction-runner.ts), oracle.ts,
-//   subscriptions.ts: features with rooms of their own. tests/layering.test.ts holds the import rules.
+//   subscriptions.ts, change-feed.ts (subscribe({ since })): features with rooms of their own. tests/layering.test.ts holds the import rules.
 
 import { DB } from './db.js'
 import type { Options } from './options.js'
