@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'SETT_ENCRYPTION_KEY'
   | 'SETT_FAILED'
   | 'SETT_SUBSCRIBER_OVERFLOW'
+  | 'SETT_HISTORY_UNAVAILABLE'
 
 export class SettError extends Error {
   readonly code: ErrorCode
@@ -131,5 +132,21 @@ export class SubscriberOverflowError extends SettError {
   constructor(limit: number, lastVersion: number) {
     super('SETT_SUBSCRIBER_OVERFLOW', `subscriber fell behind by more than its queue limit of ${limit} bytes; ended after handing over version ${lastVersion}`)
     this.lastVersion = lastVersion
+  }
+}
+
+/**
+ * subscribe({ since }) asked for changes the database can no longer answer for: compaction has
+ * dropped deletions (or a dropPrefix was forgotten) after `since`, up to `horizon`, so a consumer
+ * starting there would miss them. `horizon` is the lowest since still answered; below it the
+ * consumer must start over from a full copy (a backup, or an iterator at a snapshot).
+ */
+export class HistoryUnavailableError extends SettError {
+  readonly since: number
+  readonly horizon: number
+  constructor(since: number, horizon: number, detail: string) {
+    super('SETT_HISTORY_UNAVAILABLE', `changes since version ${since} are no longer all answerable: ${detail}; the oldest since still answered is ${horizon}`)
+    this.since = since
+    this.horizon = horizon
   }
 }

@@ -70,6 +70,12 @@ export interface CompactionResult {
   valueLogDiscards: Map<number, number>
   /** The highest seq of a tombstone dropped as dead (0: none); the manifest keeps the maximum. */
   tombstoneHorizon: number
+  /**
+   * The highest seq of a version dropped because a newer one of its key (or a deletion) settles
+   * it, duplicates and dropPrefix-covered entries aside (0: none): the change feed can replay
+   * every change only from there on (engine/change-feed.ts). The manifest keeps the maximum.
+   */
+  mergeHorizon: number
   /** From the worker: each output table opened and checked there, for TableReader.fromOpened(). */
   opened?: OpenedTable[]
 }
@@ -77,7 +83,7 @@ export interface CompactionResult {
 export async function runCompactionJob(input: InternalIterator, options: CompactionJobOptions): Promise<CompactionResult> {
   const { fs, dir, smallestSnapshot } = options
   const tables: TableMeta[] = []
-  const result: CompactionResult = { tables, entriesIn: 0, entriesDropped: 0, bytesWritten: 0, valueLogDiscards: new Map(), tombstoneHorizon: 0 }
+  const result: CompactionResult = { tables, entriesIn: 0, entriesDropped: 0, bytesWritten: 0, valueLogDiscards: new Map(), tombstoneHorizon: 0, mergeHorizon: 0 }
   let builder: TableBuilder | undefined
   let file: ReturnType<FileSystem['create']> | undefined
   let fileNumber = 0
@@ -157,6 +163,9 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
         if (drop && seq > result.tombstoneHorizon) result.tombstoneHorizon = seq
       }
     }
+    // Merging a key's history loses the change this version was: a feed from before it can give
+    // only the key's newest state.
+    if (drop && !duplicate && seq > result.mergeHorizon) result.mergeHorizon = seq
     if (!drop && droppedPrefixes.length > 0) drop = isDropped(droppedPrefixes, key, seq)
     if (drop) {
       result.entriesDropped++

@@ -24,6 +24,13 @@ import { decodePointer } from '../vlog/index.js'
 import { type EngineState, YIELD_AFTER_MS } from './state.js'
 import { type ProgressCallback, progressReporter } from './progress.js'
 
+/** A flush's L0 tables, the value-log bytes it made garbage, and the history it merged away. */
+export interface Level0Tables {
+  tables: FileMetadata[]
+  valueLogDiscards: Map<number, number>
+  mergeHorizon: number
+}
+
 /** A dropPrefix()/dropAll() call waiting for the compaction lane to record it. */
 export interface PendingDrop {
   prefixes: Uint8Array[]
@@ -93,9 +100,9 @@ export class BackgroundWork {
    * Writes a memtable as one L0 table (none when it is empty), with its reader open: in the
    * worker when its arena is shared, else inline.
    */
-  async writeLevel0(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }> {
+  async writeLevel0(mem: Memtable): Promise<Level0Tables> {
     const s = this.s
-    if (mem.count === 0) return { tables: [], valueLogDiscards: new Map() }
+    if (mem.count === 0) return { tables: [], valueLogDiscards: new Map(), mergeHorizon: 0 }
     const fileNumber = s.versions.newFileNumber()
     const result = await s.flushRunner.flush({
       dir: s.dir, memtable: mem.freeze(), fileNumber, table: s.tableOptions,
@@ -109,7 +116,7 @@ export class BackgroundWork {
       this.openTable(f, result.opened?.[i])
       return f
     })
-    return { tables, valueLogDiscards: result.valueLogDiscards }
+    return { tables, valueLogDiscards: result.valueLogDiscards, mergeHorizon: result.mergeHorizon }
   }
 
   /** Starts the two lanes as needed (see the header). */
@@ -238,10 +245,11 @@ export class BackgroundWork {
   private async flushOldest(): Promise<void> {
     const s = this.s
     const oldest = s.frozen[s.frozen.length - 1]
-    const { tables, valueLogDiscards } = await this.writeLevel0(oldest.mem)
+    const { tables, valueLogDiscards, mergeHorizon } = await this.writeLevel0(oldest.mem)
     const edit = emptyEdit()
     for (const table of tables) edit.addedTables.push({ level: 0, table })
     edit.valueLogDiscards = valueLogDiscards
+    if (mergeHorizon > s.versions.mergeHorizon) edit.mergeHorizon = mergeHorizon
     // The oldest WAL still needed is the next frozen memtable's, or the live one's.
     edit.logNumber = s.frozen.length > 1 ? s.frozen[s.frozen.length - 2].walNumber : s.walNumber
     edit.nextFileNumber = s.versions.nextFileNumber
@@ -295,6 +303,7 @@ export class BackgroundWork {
       edit.nextFileNumber = s.versions.nextFileNumber
       edit.valueLogDiscards = result.valueLogDiscards
       if (result.tombstoneHorizon > s.versions.tombstoneHorizon) edit.tombstoneHorizon = result.tombstoneHorizon
+      if (result.mergeHorizon > s.versions.mergeHorizon) edit.mergeHorizon = result.mergeHorizon
       await s.appendEdit(edit)
       s.versions.apply(edit)
       s.counters.compactions++

@@ -26,7 +26,7 @@ import { type Options, resolveOptions } from './options.js'
 import type { ReadOptions, ReadPath } from './read-path.js'
 import { closeEngine, openFiles } from './lifecycle.js'
 import type { RecoveryReport } from './recovery.js'
-import { type Rooms, LeaseQueue, backupHost, buildRooms, dropPrefixes, loadTarget, transactionHost } from './rooms.js'
+import { type Rooms, LeaseQueue, backupHost, buildRooms, dropPrefixes, loadTarget, subscribe, transactionHost } from './rooms.js'
 import { Sequence } from './sequence.js'
 import type { Snapshot } from './snapshot.js'
 import type { ProgressCallback } from './progress.js'
@@ -166,14 +166,14 @@ export class DB {
 
   /**
    * Calls `callback` with every committed change whose key starts with one of `prefixes` (all
-   * keys when none are given), in commit order, once each write is in the WAL. Resolves when
-   * `signal` aborts or the database closes; rejects if the callback throws.
+   * keys when none are given), in commit order, once each write is in the WAL; with `since`,
+   * every change after that version first (engine/change-feed.ts). Resolves when `signal`
+   * aborts or the database closes; rejects if the callback throws.
    */
-  subscribe(options: { prefixes?: Bytes[]; signal?: AbortSignal } & SubscribeLimits, callback: ChangeCallback): Promise<void> {
+  subscribe(options: { since?: number; prefixes?: Bytes[]; signal?: AbortSignal } & SubscribeLimits, callback: ChangeCallback): Promise<void> {
     this.s.checkOpen()
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('subscribe options must be an object')
-    const prefixes = (options.prefixes ?? []).map((p) => toOwnedBound(p, 'prefix'))
-    return this.rooms.subscriptions.subscribe(prefixes, callback, options.signal, { maxQueueBytes: options.maxQueueBytes, onFull: options.onFull })
+    return subscribe(this.rooms, options, (options.prefixes ?? []).map((p) => toOwnedBound(p, 'prefix')), callback)
   }
 
   /** The values of `keys` (undefined where absent), all read at one snapshot (the given one, or now). */

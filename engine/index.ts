@@ -12,9 +12,10 @@
 //   value-log-maintenance.ts  relocation, retirement, auto GC (the scan itself: value-log-gc.ts)
 //   lifecycle.ts              the steps of open and close; stats.ts the numbers stats() reports
 //   recovery.ts, backup.ts, inspect.ts, transaction.ts (+ transaction-runner.ts), oracle.ts,
-//   subscriptions.ts: features with rooms of their own; repair.ts (+ repair-survey.ts) rebuilds a
-//   damaged directory, salvage-iterator.ts reads tables past damaged blocks (repair, backup-scan.ts),
-//   progress.ts the onProgress hooks. tests/layering.test.ts holds the import rules.
+//   subscriptions.ts, change-feed.ts (subscribe({ since })): features with rooms of their own;
+//   repair.ts (+ repair-survey.ts) rebuilds a damaged directory, salvage-iterator.ts reads tables
+//   past damaged blocks (repair, backup-scan.ts), progress.ts the onProgress hooks.
+//   tests/layering.test.ts holds the import rules.
 
 import { DB } from './db.js'
 import type { Options } from './options.js'
@@ -41,7 +42,7 @@ export { restore, type RestoreOptions } from './restore.js'
 export { rotateMasterKey } from './encryption.js'
 export {
   SettError, InvalidArgumentError, CorruptionError, ClosedError, LockError, IOError, NotFoundError, ConflictError,
-  TransactionTooLargeError, ReadOnlyError, EncryptionKeyError, FailedError, SubscriberOverflowError, type ErrorCode,
+  TransactionTooLargeError, ReadOnlyError, EncryptionKeyError, FailedError, SubscriberOverflowError, HistoryUnavailableError, type ErrorCode,
 } from '../base/errors.js'
 export { MemFileSystem, CrashError } from '../base/mem-fs.js'
 export { IOFaultFileSystem, type IOFault, type IOFaultKind, type IOErrno, IO_FAULT_KINDS } from '../base/io-fault-fs.js'

@@ -86,7 +86,7 @@ export interface RecoveryContext {
   /** A new empty memtable (shared with the flush worker when there is one). */
   newMemtable(): Memtable
   /** Writes a memtable as L0 tables; returns what to add to the version and the garbage made. */
-  flush(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number> }>
+  flush(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number>; mergeHorizon: number }>
   valueLog: ValueLog
   /** Replay the WALs into memtables kept in memory (RecoveredState.memtables) and write nothing. */
   readOnly: boolean
@@ -108,6 +108,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
     const named = filePath(dir, manifestFileName(current))
     if (!ctx.readOnly && fs.exists(named)) await syncFile(fs, named)
     manifestPath = filePath(dir, manifestFileName(recoverManifest(fs, dir, versions)))
+    versions.assumeMergedIfUnrecorded()
     const manifest = manifestPath
     // A file the manifest lists but the directory lacks: most likely the manifest lost its latest
     // edits (cut at rest; its last valid record looks like a crash's torn tail), the one that
@@ -240,8 +241,9 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   if (report.skipped.length > 0) {
     // Damage was skipped: write the replayed prefix to tables now, so the damaged WAL is retired.
     for (const { mem: m } of memtables.splice(0)) {
-      const { tables, valueLogDiscards } = await ctx.flush(m)
+      const { tables, valueLogDiscards, mergeHorizon } = await ctx.flush(m)
       for (const table of tables) edit.addedTables.push({ level: 0, table })
+      edit.mergeHorizon = Math.max(edit.mergeHorizon ?? 0, mergeHorizon)
       for (const [n, bytes] of valueLogDiscards) edit.valueLogDiscards!.set(n, (edit.valueLogDiscards!.get(n) ?? 0) + bytes)
     }
   }

@@ -12,6 +12,7 @@ import type { Memtable } from '../memtable/index.js'
 import { BlockCache } from '../sstable/index.js'
 import { ValueLog } from '../vlog/index.js'
 import { BackgroundWork } from './background.js'
+import { type FeedHost, subscribeSince } from './change-feed.js'
 import type { BackupHost, LoadTarget } from './backup.js'
 import { entryEstimate, salvagingScan } from './backup-scan.js'
 import type { Encryption } from './encryption.js'
@@ -20,7 +21,7 @@ import { Oracle } from './oracle.js'
 import { ReadPath } from './read-path.js'
 import { type Snapshot, SnapshotList } from './snapshot.js'
 import { EngineState } from './state.js'
-import { Subscriptions } from './subscriptions.js'
+import { type ChangeCallback, type SubscribeLimits, Subscriptions } from './subscriptions.js'
 import type { TransactionHost } from './transaction.js'
 import { ValueLogMaintenance } from './value-log-maintenance.js'
 import type { BatchOps } from './write-batch.js'
@@ -80,6 +81,30 @@ export function transactionHost(r: Rooms, face: Pick<TransactionHost, 'snapshot'
   }
 }
 
+/** subscribe(): live from now, or with `since` a catch-up first (engine/change-feed.ts). */
+export function subscribe(
+  r: Rooms, options: { since?: number; signal?: AbortSignal } & SubscribeLimits, prefixes: Uint8Array[], callback: ChangeCallback,
+): Promise<void> {
+  const limits = { maxQueueBytes: options.maxQueueBytes, onFull: options.onFull }
+  if (options.since === undefined) return r.subscriptions.subscribe(prefixes, callback, options.signal, limits)
+  return subscribeSince(feedHost(r), options.since, prefixes, callback, options.signal, limits)
+}
+
+function feedHost(r: Rooms): FeedHost {
+  const s = r.s
+  const scans = r.reads.backupHost(() => s.snapshots.create(s.versions.lastSeq))
+  return {
+    subscriptions: r.subscriptions,
+    // A read-only database has no writer queue, and no writes to keep out of the seam.
+    exclusive: (step) => (s.options.readOnly ? step() : r.writes.runExclusive(step)),
+    lastSeq: () => s.versions.lastSeq,
+    tombstoneHorizon: () => s.versions.tombstoneHorizon,
+    mergeHorizon: () => s.versions.mergeHorizon,
+    droppedPrefixes: () => s.versions.droppedPrefixes,
+    scan: () => scans.scan(),
+  }
+}
+
 /** What restore and load write through: the normal write path, and a durable raise of the last seq. */
 /** What db.backup() reads through: the read path's host, plus the salvaging scan and the entry estimate. */
 export function backupHost(r: Rooms, snapshot: () => Snapshot): BackupHost {
@@ -103,12 +128,17 @@ export function loadTarget(r: Rooms, write: (ops: BatchOps, sync: boolean) => Pr
 
 /**
  * Queues a drop of `prefixes` as of now: inside the writer queue, so writes queued before it are
- * dropped and later ones are not. Resolves once the compaction lane has recorded it.
+ * dropped and later ones are not. It takes a sequence number of its own, so the change feed can
+ * place it among the writes. Resolves once the compaction lane has recorded it.
  */
 export function dropPrefixes(r: Rooms, prefixes: Uint8Array[]): Promise<void> {
   return new Promise<void>((done, fail) => {
     r.writes.runExclusive(async () => {
-      r.lanes.queueDrop({ prefixes, seq: r.s.versions.lastSeq, done, fail })
+      const seq = r.writes.takeSequenceNumber()
+      const recorded = new Promise<void>((recordedOk, recordedFailed) =>
+        r.lanes.queueDrop({ prefixes, seq, done: recordedOk, fail: recordedFailed }))
+      r.subscriptions.publishDrop(prefixes, seq, recorded)
+      recorded.then(done, fail)
     }).catch(fail)
   })
 }

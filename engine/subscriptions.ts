@@ -13,6 +13,15 @@
 // (roomFor) until the subscriber has drained below its bound again. A subscriber's queue thus
 // never holds more than its bound, or one group alone when a single group is larger than it.
 //
+// A dropPrefix()/dropAll() is a change of its own (droppedPrefix: true), queued in its place in
+// commit order when it is queued, and handed over only once the manifest has recorded it: the
+// writes queued behind it wait their turn, so a subscriber never hears of a drop that a crash
+// then undoes ahead of writes that survive it.
+//
+// A subscription may start with a catch-up (engine/change-feed.ts, subscribe({ since })): its
+// live changes are queued from the moment it is registered but handed over only after the
+// catch-up has delivered everything up to the registration point.
+//
 // Never reads or writes the database: it only hears of groups once they are committed.
 
 import { hasPrefix } from '../base/dropped-prefixes.js'
@@ -29,9 +38,25 @@ export interface Change {
   /** The write's sequence number (its version). */
   version: number
   deleted: boolean
-  /** Expiry in ms since the epoch, 0 for never. */
+  /** Expiry in ms since the epoch, 0 for never (an expiry passing is no change of its own). */
   expiresAt: number
   meta: number
+  /**
+   * A dropPrefix()/dropAll(): `key` is the prefix (empty: everything), and every key starting
+   * with it whose version is below this change's is gone. `deleted` is true, `value` undefined.
+   */
+  droppedPrefix?: true
+  /**
+   * From a catch-up over history that compaction has merged (subscribe({ since })): the key's
+   * newest state as of the catch-up, not each change it went through; a deletion is one too.
+   */
+  merged?: true
+  /**
+   * The `since` to resume from once this change and every change before it are applied: the
+   * version itself, except inside a merged catch-up, where it stays at the catch-up's `since`
+   * until its last change, which carries the version the catch-up reached.
+   */
+  resumeFrom: number
 }
 
 export type ChangeCallback = (changes: Change[]) => void | Promise<void>
@@ -61,18 +86,31 @@ interface QueuedGroup {
   picks: number[]
   versions: number[]
   bytes: number
+  drop?: undefined
 }
+
+/** A dropPrefix() for one subscriber, handed over once `recorded` resolves. */
+interface QueuedDrop {
+  drop: { prefixes: Uint8Array[]; seq: number; recorded: Promise<void> }
+  bytes: number
+}
+
+/**
+ * A subscription's catch-up: hands `deliver` its changes in order, one chunk at a time, and
+ * stops when deliver resolves false (the subscription ended).
+ */
+export type CatchUp = (deliver: (changes: Change[]) => Promise<boolean>) => Promise<void>
 
 interface Subscriber {
   prefixes: Uint8Array[]
   callback: ChangeCallback
   maxQueueBytes: number
   block: boolean
-  queue: QueuedGroup[]
+  queue: (QueuedGroup | QueuedDrop)[]
   queuedBytes: number
   /** The most queuedBytes ever reached (for tests and stats). */
   peakQueuedBytes: number
-  /** The last version handed to the callback. */
+  /** The resumeFrom of the last change handed to the callback. */
   lastDelivered: number
   delivering: boolean
   ended: boolean
@@ -85,11 +123,25 @@ export interface SubscriberStats {
   maxQueueBytes: number
 }
 
+/** subscribe()'s callback and limits, checked (a catch-up checks them before it starts). */
+export function checkSubscription(callback: unknown, limits: SubscribeLimits): { maxQueueBytes: number; onFull: 'end' | 'block' } {
+  if (typeof callback !== 'function') throw new InvalidArgumentError('subscribe needs a callback function')
+  const maxQueueBytes = limits.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES
+  if (typeof maxQueueBytes !== 'number' || !(maxQueueBytes > 0) || !Number.isFinite(maxQueueBytes)) {
+    throw new InvalidArgumentError('options.maxQueueBytes must be a finite number > 0')
+  }
+  const onFull = limits.onFull ?? 'end'
+  if (onFull !== 'end' && onFull !== 'block') throw new InvalidArgumentError("options.onFull must be 'end' or 'block'")
+  return { maxQueueBytes, onFull }
+}
+
 export class Subscriptions {
   private readonly subscribers = new Set<Subscriber>()
   /** Writers waiting in roomFor(), woken as blocking subscribers drain. */
   private waiters: { bytes: number; resolve: () => void }[] = []
   private closing = false
+  /** Drops queued and not yet recorded (a catch-up must not start before they are). */
+  private readonly pendingDrops = new Set<Promise<void>>()
 
   get active(): boolean {
     return this.subscribers.size > 0
@@ -100,14 +152,8 @@ export class Subscriptions {
    * database closes; rejects if the callback throws, or with SubscriberOverflowError when the
    * queue overflows under onFull 'end'.
    */
-  subscribe(prefixes: Uint8Array[], callback: ChangeCallback, signal: AbortSignal | undefined, limits: SubscribeLimits = {}): Promise<void> {
-    if (typeof callback !== 'function') throw new InvalidArgumentError('subscribe needs a callback function')
-    const maxQueueBytes = limits.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES
-    if (typeof maxQueueBytes !== 'number' || !(maxQueueBytes > 0) || !Number.isFinite(maxQueueBytes)) {
-      throw new InvalidArgumentError('options.maxQueueBytes must be a finite number > 0')
-    }
-    const onFull = limits.onFull ?? 'end'
-    if (onFull !== 'end' && onFull !== 'block') throw new InvalidArgumentError("options.onFull must be 'end' or 'block'")
+  subscribe(prefixes: Uint8Array[], callback: ChangeCallback, signal: AbortSignal | undefined, limits: SubscribeLimits = {}, catchUp?: CatchUp): Promise<void> {
+    const { maxQueueBytes, onFull } = checkSubscription(callback, limits)
     return new Promise<void>((resolve, reject) => {
       let done = false
       const sub: Subscriber = {
@@ -133,7 +179,39 @@ export class Subscriptions {
       if (signal?.aborted) return resolve()
       signal?.addEventListener('abort', onAbort, { once: true })
       this.subscribers.add(sub)
+      if (catchUp) void this.runCatchUp(sub, catchUp)
     })
+  }
+
+  /** Resolves once every drop queued so far is recorded (or has failed). */
+  async dropsSettled(): Promise<void> {
+    await Promise.allSettled([...this.pendingDrops])
+  }
+
+  /**
+   * The catch-up first, then the live queue. The subscription holds `delivering` throughout, so
+   * publish() only queues; an abort or an overflow ends it between two chunks.
+   */
+  private async runCatchUp(sub: Subscriber, catchUp: CatchUp): Promise<void> {
+    sub.delivering = true
+    const live = () => !sub.ended && this.subscribers.has(sub)
+    try {
+      await catchUp(async (changes) => {
+        if (!live()) return false
+        if (changes.length === 0) return true
+        sub.lastDelivered = changes[changes.length - 1].resumeFrom
+        await sub.callback(changes)
+        return live()
+      })
+    } catch (err) {
+      sub.delivering = false
+      sub.finish(err)
+      return
+    }
+    sub.delivering = false
+    // Stopped part-way (an abort or a close): the live changes queued behind it would leave a gap.
+    if (!live()) return sub.finish()
+    void this.deliver(sub)
   }
 
   /** Copies a group's columns (not their bytes: committed keys and values are never changed). */
@@ -194,16 +272,34 @@ export class Subscriptions {
           bytes += key.length + (b.kinds[i] === Kind.Delete ? 0 : b.values[i].length) + CHANGE_OVERHEAD
         }
       }
-      if (versions.length === 0) continue
-      if (!sub.block && sub.queuedBytes > 0 && sub.queuedBytes + bytes > sub.maxQueueBytes) {
-        sub.finish(new SubscriberOverflowError(sub.maxQueueBytes, sub.lastDelivered))
-        continue
-      }
-      sub.queue.push({ batches, picks, versions, bytes })
-      sub.queuedBytes += bytes
-      if (sub.queuedBytes > sub.peakQueuedBytes) sub.peakQueuedBytes = sub.queuedBytes
-      if (!sub.delivering) void this.deliver(sub)
+      if (versions.length > 0) this.enqueue(sub, { batches, picks, versions, bytes })
     }
+  }
+
+  /**
+   * Queues a dropPrefix() that has sequence number `seq`, in commit order: it is handed over, and
+   * the changes queued after it are, once `recorded` resolves (the manifest holds the drop).
+   * requires: inside the write path's runExclusive, so no write group is between seq and now.
+   */
+  publishDrop(prefixes: Uint8Array[], seq: number, recorded: Promise<void>): void {
+    const pending = recorded.catch(() => undefined).finally(() => this.pendingDrops.delete(pending))
+    this.pendingDrops.add(pending)
+    for (const sub of [...this.subscribers]) {
+      const mine = prefixes.filter((p) => sub.prefixes.length === 0 || sub.prefixes.some((q) => hasPrefix(p, q) || hasPrefix(q, p)))
+      if (mine.length === 0) continue
+      this.enqueue(sub, { drop: { prefixes: mine, seq, recorded }, bytes: mine.reduce((n, p) => n + p.length + CHANGE_OVERHEAD, 0) })
+    }
+  }
+
+  private enqueue(sub: Subscriber, item: QueuedGroup | QueuedDrop): void {
+    if (!sub.block && sub.queuedBytes > 0 && sub.queuedBytes + item.bytes > sub.maxQueueBytes) {
+      sub.finish(new SubscriberOverflowError(sub.maxQueueBytes, sub.lastDelivered))
+      return
+    }
+    sub.queue.push(item)
+    sub.queuedBytes += item.bytes
+    if (sub.queuedBytes > sub.peakQueuedBytes) sub.peakQueuedBytes = sub.queuedBytes
+    if (!sub.delivering) void this.deliver(sub)
   }
 
   private async deliver(sub: Subscriber): Promise<void> {
@@ -211,8 +307,11 @@ export class Subscriptions {
     try {
       while (sub.queue.length > 0 && !sub.ended) {
         const group = sub.queue[0]
-        sub.lastDelivered = group.versions[group.versions.length - 1]
-        await sub.callback(materialize(group))
+        if (group.drop !== undefined) await group.drop.recorded
+        if (sub.ended) return
+        const changes = group.drop !== undefined ? dropChanges(group.drop.prefixes, group.drop.seq) : materialize(group)
+        sub.lastDelivered = changes[changes.length - 1].resumeFrom
+        await sub.callback(changes)
         if (sub.ended) return
         sub.queue.shift()
         sub.queuedBytes -= group.bytes
@@ -255,7 +354,15 @@ function materialize(group: QueuedGroup): Change[] {
       value: deleted ? undefined : Buffer.from(entryPayload(kind, b.values[i])),
       version: group.versions[n], deleted,
       expiresAt: entryExpiresAt(kind, b.values[i]), meta: entryMeta(kind, b.values[i]),
+      resumeFrom: group.versions[n],
     }
   }
   return changes
+}
+
+/** The changes a dropPrefix() of `prefixes` at `seq` is handed over as, one per prefix. */
+export function dropChanges(prefixes: readonly Uint8Array[], seq: number, resumeFrom = seq): Change[] {
+  return prefixes.map((p) => ({
+    key: Buffer.from(p), value: undefined, version: seq, deleted: true, expiresAt: 0, meta: 0, droppedPrefix: true, resumeFrom,
+  }))
 }

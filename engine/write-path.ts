@@ -73,6 +73,14 @@ export class WritePath {
     return this.queue.idle()
   }
 
+  /**
+   * A sequence number for a step that writes no entry (a dropPrefix), so the change feed can
+   * place it between the writes. requires: inside runExclusive.
+   */
+  takeSequenceNumber(): number {
+    return ++this.s.versions.lastSeq
+  }
+
   /** Runs `step` alone, between write groups. */
   runExclusive<T>(step: () => Promise<T>): Promise<T> {
     return this.queue.runExclusive(step)

@@ -18,6 +18,8 @@
 //   tag 9  tombstoneHorizon varint seq      highest seq of a deletion whose tombstone compaction dropped
 //   tag 10 droppedPrefix    varint seq, varint len + prefix     dropPrefix()/dropAll(): entries with
 //                           this prefix and seq <= the given one are gone (an empty prefix: all)
+//   tag 11 mergeHorizon     varint seq      highest seq of a version a flush or compaction dropped
+//                           under a newer one of its key (manifest format 2; see docs/format.md)
 
 import { CorruptionError } from '../base/errors.js'
 import { ByteReader } from '../base/byte-reader.js'
@@ -34,6 +36,7 @@ const TAG_DELETED_VALUE_LOG = 7
 const TAG_VALUE_LOG_DISCARD = 8
 const TAG_TOMBSTONE_HORIZON = 9
 const TAG_DROPPED_PREFIX = 10
+const TAG_MERGE_HORIZON = 11
 
 /** What the manifest records of one table. */
 export interface TableMeta {
@@ -59,6 +62,8 @@ export interface VersionEdit {
   /** The highest seq of a deletion whose tombstone this edit's compaction dropped (kept as a max). */
   tombstoneHorizon?: number
   droppedPrefixes?: DroppedPrefix[]
+  /** The highest seq of a version this edit's flush or compaction merged away (kept as a max). */
+  mergeHorizon?: number
 }
 
 export function emptyEdit(): VersionEdit {
@@ -77,6 +82,7 @@ export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
   if (edit.nextFileNumber !== undefined) (num(TAG_NEXT_FILE_NUMBER), num(edit.nextFileNumber))
   if (edit.lastSeq !== undefined) (num(TAG_LAST_SEQ), num(edit.lastSeq))
   if (edit.tombstoneHorizon !== undefined) (num(TAG_TOMBSTONE_HORIZON), num(edit.tombstoneHorizon))
+  if (edit.mergeHorizon !== undefined) (num(TAG_MERGE_HORIZON), num(edit.mergeHorizon))
   for (const d of edit.deletedTables) (num(TAG_DELETED_TABLE), num(d.level), num(d.fileNumber))
   // Keys are written in the order they are pushed; -1 in `fields` marks where the next key goes.
   for (const { level, table: t } of edit.addedTables) {
@@ -160,6 +166,9 @@ export function decodeVersionEdit(data: Uint8Array, file: string, offset: number
       }
       case TAG_TOMBSTONE_HORIZON:
         edit.tombstoneHorizon = num()
+        break
+      case TAG_MERGE_HORIZON:
+        edit.mergeHorizon = num()
         break
       case TAG_DROPPED_PREFIX: {
         const seq = num()

@@ -129,6 +129,13 @@ export class VersionSet {
    * an earlier sequence could miss that deletion (engine/backup.ts refuses one).
    */
   tombstoneHorizon = 0
+  /**
+   * The highest seq of a version a flush or compaction merged away under a newer one of its key:
+   * the change feed replays every change only from here on (engine/change-feed.ts).
+   */
+  mergeHorizon = 0
+  /** Whether some replayed edit carried the merge horizon (a manifest older than format 2 does not). */
+  private mergeHorizonRecorded = false
   /** Live value-log files → bytes of garbage in each (discard statistics). */
   readonly valueLogs = new Map<number, number>()
   /** dropPrefix()/dropAll() records still in force (see base/dropped-prefixes.ts). */
@@ -156,6 +163,10 @@ export class VersionSet {
     if (edit.nextFileNumber !== undefined) this.nextFileNumber = Math.max(this.nextFileNumber, edit.nextFileNumber)
     if (edit.lastSeq !== undefined) this.lastSeq = Math.max(this.lastSeq, edit.lastSeq)
     if (edit.tombstoneHorizon !== undefined) this.tombstoneHorizon = Math.max(this.tombstoneHorizon, edit.tombstoneHorizon)
+    if (edit.mergeHorizon !== undefined) {
+      this.mergeHorizon = Math.max(this.mergeHorizon, edit.mergeHorizon)
+      this.mergeHorizonRecorded = true
+    }
     for (const n of edit.addedValueLogs ?? []) {
       if (!this.valueLogs.has(n)) this.valueLogs.set(n, 0)
       this.nextFileNumber = Math.max(this.nextFileNumber, n + 1)
@@ -212,8 +223,25 @@ export class VersionSet {
    */
   pruneDrops(): void {
     const tables = this.current.allFiles()
-    this.droppedPrefixes = this.droppedPrefixes.filter((d) =>
-      tables.some((f) => f.minSeq <= d.seq && rangeMayHavePrefix(d.prefix, f.smallestKey, f.largestKey)))
+    this.droppedPrefixes = this.droppedPrefixes.filter((d) => {
+      const inForce = tables.some((f) => f.minSeq <= d.seq && rangeMayHavePrefix(d.prefix, f.smallestKey, f.largestKey))
+      // A forgotten drop is like a dropped tombstone: a backup or change feed from before it
+      // could no longer tell that its keys went.
+      if (!inForce) this.tombstoneHorizon = Math.max(this.tombstoneHorizon, d.seq)
+      return inForce
+    })
+  }
+
+  /**
+   * After a manifest written before the merge horizon existed (format 1): any table may hold
+   * merged history, so the horizon is taken as high as anything the manifest knows of.
+   */
+  assumeMergedIfUnrecorded(): void {
+    if (this.mergeHorizonRecorded) return
+    let seq = this.lastSeq
+    for (const f of this.current.allFiles()) seq = Math.max(seq, f.maxSeq)
+    this.mergeHorizon = Math.max(this.mergeHorizon, seq)
+    this.mergeHorizonRecorded = true
   }
 
   /** The whole state as one edit: the first record of a new manifest. */
@@ -223,6 +251,8 @@ export class VersionSet {
     edit.nextFileNumber = this.nextFileNumber
     edit.lastSeq = this.lastSeq
     if (this.tombstoneHorizon > 0) edit.tombstoneHorizon = this.tombstoneHorizon
+    // Always written, 0 included: its presence says the manifest is of format 2 or later.
+    edit.mergeHorizon = this.mergeHorizon
     this.current.levels.forEach((files, level) => {
       for (const table of files) edit.addedTables.push({ level, table })
     })

@@ -86,6 +86,8 @@ const ROOM_IMPORTERS: Record<string, string[]> = {
   'lifecycle.ts': ['db.ts'],
   'transaction-runner.ts': ['db.ts'],
   'stats.ts': ['db.ts'],
+  // The change feed is wired by rooms.ts alone (it sees the engine through its FeedHost).
+  'change-feed.ts': ['rooms.ts'],
   // Only the face builds the rooms.
   'rooms.ts': ['db.ts'],
   'state.ts': ['rooms.ts', 'db.ts', 'write-path.ts', 'read-path.ts', 'background.ts', 'value-log-maintenance.ts', 'lifecycle.ts', 'stats.ts'],
@@ -100,6 +102,8 @@ const ROOM_NEVER: Record<string, string[]> = {
   'state.ts': ['db.ts', 'rooms.ts', 'write-path.ts', 'read-path.ts', 'background.ts', 'value-log-maintenance.ts', 'lifecycle.ts'],
   'background.ts': ['write-path.ts', 'write-queue.ts', 'read-path.ts', 'value-log-maintenance.ts'],
   'value-log-maintenance.ts': ['write-path.ts', 'write-queue.ts', 'background.ts'],
+  // The change feed only reads: through its host, never the write path or the lanes themselves.
+  'change-feed.ts': ['write-path.ts', 'write-queue.ts', 'write-batch.ts', 'background.ts', 'state.ts', 'read-path.ts'],
 }
 
 function engineImports(): Map<string, string[]> {
