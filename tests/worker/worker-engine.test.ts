@@ -38,6 +38,7 @@ it(`matches a sorted Map across worker flushes, compactions and reopens (seed ${
   const key = () => Buffer.from(`k${String(rng.int(3000)).padStart(5, '0')}`)
   let flushes = 0
   let compactions = 0
+  let pickedCompactions = 0
   for (let round = 0; round < 3; round++) {
     const db = await open(dir, options)
     expect(db.stats().compactionInWorker).toBe(true)
@@ -77,6 +78,7 @@ it(`matches a sorted Map across worker flushes, compactions and reopens (seed ${
     const st = db.stats()
     flushes += st.flushes
     compactions += st.compactions
+    if (round !== 1) pickedCompactions += st.compactions
     await db.close()
     // The worker removed every flushed WAL and obsolete table before close() returned: one WAL
     // is left, and the next open finds no table to remove.
@@ -87,5 +89,9 @@ it(`matches a sorted Map across worker flushes, compactions and reopens (seed ${
   expect([...db.iterator()].map(([k, v]) => `${hex(k)}=${hex(v)}`).join('\n')).toBe(model.dump())
   await db.close()
   expect(flushes).toBeGreaterThan(10)
-  expect(compactions).toBeGreaterThan(2)
+  // How many compactions the picker makes depends on how many L0 tables pile up before the lane
+  // gets to them (a loaded machine merges more at once), so only that they ran is asserted: in
+  // the rounds without compactRange() too.
+  expect(pickedCompactions).toBeGreaterThan(0)
+  expect(compactions).toBeGreaterThanOrEqual(2)
 })
