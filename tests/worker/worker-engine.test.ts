@@ -21,10 +21,14 @@ const options = {
   l0CompactionTrigger: 2, blockSize: 1024, valueThreshold: 512,
 }
 
-/** Resolves once no level wants a compaction (every score below 1). */
-async function settled(db: { stats(): { levels: { score: number }[] } }): Promise<void> {
+/**
+ * Resolves once no compaction is wanted or running: every score below 1 (scores leave out tables
+ * being compacted) and L0 below its trigger (it counts them).
+ */
+async function settled(db: { stats(): { levels: { files: number; score: number }[] } }): Promise<void> {
   const deadline = Date.now() + 60_000
-  while (db.stats().levels.some((l) => l.score >= 1)) {
+  const busy = () => db.stats().levels.some((l) => l.score >= 1) || db.stats().levels[0].files >= options.l0CompactionTrigger
+  while (busy()) {
     if (Date.now() > deadline) throw new Error(`compactions still wanted after 60 s: ${JSON.stringify(db.stats().levels)}`)
     await new Promise((r) => setTimeout(r, 10))
   }
