@@ -201,7 +201,7 @@ function liveWals(names: string[], logNumber: number): number[] {
 }
 
 /** The highest sequence number in a WAL's good records (damage is verify's business: stop there). */
-function walLastSeq(fs: FileSystem, path: string, newest: boolean): number {
+export function walLastSeq(fs: FileSystem, path: string, newest: boolean): number {
   let last = 0
   const file = fs.openRead(path)
   try {

@@ -12,9 +12,8 @@ import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js
 import { BlockCache, TableReader } from '../sstable/index.js'
 import { VLOG_HEADER_SIZE } from '../vlog/index.js'
 import { readLog } from '../wal/index.js'
-import { Checker } from './inspect.js'
+import { Checker, walLastSeq } from './inspect.js'
 import { lastWalWithRecords } from './recovery.js'
-import { decodeBatchRecord } from './write-batch.js'
 
 /** The old manifest as far as it reads. */
 export interface OldManifest {
@@ -155,20 +154,10 @@ export function surveyWals(fs: FileSystem, dir: string, numbers: number[]): Surv
     const path = paths[i]
     const c = new Checker(fs, dir)
     c.wal(path, i >= newestAt, undefined)
-    let maxSeq = 0
-    const file = fs.openRead(path)
-    const bytes = file.size
-    try {
-      readLog(file, 'wal', { tolerateTornTail: true }, (rec) => {
-        maxSeq = Math.max(maxSeq, decodeBatchRecord(rec.payload, path, rec.offset, () => undefined))
-      })
-    } catch (err) {
-      if (!(err instanceof CorruptionError)) throw err
-    } finally {
-      file.close()
-    }
+    // Every WAL is read up to its first bad record: what lies past damage is not trusted.
+    const maxSeq = walLastSeq(fs, path, true)
     const problem = c.problems[0]
-    return { number, bytes, maxSeq, damage: problem && { offset: problem.offset, message: problem.message } }
+    return { number, bytes: fileSize(fs, path), maxSeq, damage: problem && { offset: problem.offset, message: problem.message } }
   })
 }
 

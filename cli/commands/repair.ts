@@ -1,6 +1,7 @@
 // `sett repair <dir>`: rebuilds a database whose CURRENT, manifest or tables are damaged
 // (engine/repair.ts), and prints what was recovered and what was not.
 
+import { manifestFileName, tableFileName, vlogFileName, walFileName } from '../../base/filenames.js'
 import { type RepairReport, repair } from '../../engine/index.js'
 import { type Command, EXIT_FAILED, EXIT_OK, type Io, dirArgument, parse, reportError } from '../io.js'
 import { KEY_OPTIONS, KEY_OPTIONS_HELP, encryptionKeyFrom } from '../key-option.js'
@@ -39,24 +40,23 @@ export function repairLostData(r: RepairReport): boolean {
 }
 
 function describe(r: RepairReport): string {
-  const name = (n: number, ext: string): string => `${String(n).padStart(6, '0')}.${ext}`
-  let out = `repair ${r.dir}: new manifest MANIFEST-${String(r.newManifest).padStart(6, '0')}, last sequence ${r.lastSeq}\n`
+  let out = `repair ${r.dir}: new manifest ${manifestFileName(r.newManifest)}, last sequence ${r.lastSeq}\n`
   out += `  CURRENT: ${r.current.status}${r.current.message ? ` (${r.current.message})` : ''}\n`
   out += r.oldManifest === undefined
     ? '  old manifest: none readable\n'
-    : `  old manifest: MANIFEST-${String(r.oldManifest.number).padStart(6, '0')} ${r.oldManifest.status}, ${r.oldManifest.edits} edits read${r.oldManifest.damage ? ` (${r.oldManifest.damage})` : ''}\n`
+    : `  old manifest: ${manifestFileName(r.oldManifest.number)} ${r.oldManifest.status}, ${r.oldManifest.edits} edits read${r.oldManifest.damage ? ` (${r.oldManifest.damage})` : ''}\n`
   const t = r.tables
   out += `  tables: ${t.intact.length} intact, ${t.salvaged.length} salvaged, ${t.lost.length} lost` +
     `${t.ignored.length > 0 ? `, ${t.ignored.length} leftovers removed` : ''}; rewritten as ${t.written.length} tables\n`
-  for (const s of t.salvaged) out += `    salvaged ${name(s.number, 'sst')}: ${s.blocksLost} block${s.blocksLost === 1 ? '' : 's'} lost (${s.entriesLost} entries): ${s.damage}\n`
-  for (const l of t.lost) out += `    LOST ${name(l.number, 'sst')}: ${l.damage}\n`
+  for (const s of t.salvaged) out += `    salvaged ${tableFileName(s.number)}: ${s.blocksLost} block${s.blocksLost === 1 ? '' : 's'} lost (${s.entriesLost} entries): ${s.damage}\n`
+  for (const l of t.lost) out += `    LOST ${tableFileName(l.number)}: ${l.damage}\n`
   out += `  recovered: ${r.keys} keys, ${r.entries} entries (all versions)\n`
   out += `  value-log files: ${r.valueLogs.kept.length} kept, ${r.valueLogs.damaged.length} damaged, ${r.valueLogs.lost.length} lost\n`
-  for (const d of r.valueLogs.damaged) out += `    damaged ${name(d.number, 'vlog')} at offset ${d.offset}: ${d.message}\n`
-  for (const l of r.valueLogs.lost) out += `    LOST ${name(l.number, 'vlog')}: ${l.message}\n`
+  for (const d of r.valueLogs.damaged) out += `    damaged ${vlogFileName(d.number)} at offset ${d.offset}: ${d.message}\n`
+  for (const l of r.valueLogs.lost) out += `    LOST ${vlogFileName(l.number)}: ${l.message}\n`
   if (r.danglingPointers > 0) out += `  ${r.danglingPointers} entries point at lost value-log data\n`
   out += `  WALs: ${r.wals.replayed.length} to replay at the next open, ${r.wals.flushed.length} already flushed, ${r.wals.lost.length} lost\n`
-  for (const l of r.wals.lost) out += `    LOST ${name(l.number, 'wal')}: ${l.message}\n`
+  for (const l of r.wals.lost) out += `    LOST ${walFileName(l.number)}: ${l.message}\n`
   if (r.movedToLost.length > 0) out += `  kept aside in ${r.lostDir}: ${r.movedToLost.join(', ')}\n`
   for (const n of r.notes) out += `  note: ${n}\n`
   return out
