@@ -35,7 +35,11 @@ export class ReadPath {
     this.onIteratorClosed = onIteratorClosed
   }
 
-  /** The newest version of `key` at `seq`, absent or not; undefined when none is stored. */
+  /**
+   * The newest version of `key` at `seq`, absent or not; undefined when none is stored. The
+   * value is valid only until the next lookup of this thread (tables are read with
+   * get(…, transient), sstable/table-reader.ts): copy what must outlive it.
+   */
   lookup(key: Uint8Array, seq: number): LookupResult | undefined {
     const s = this.s
     let r = s.mem.get(key, seq)
@@ -47,13 +51,13 @@ export class ReadPath {
     const levels = s.versions.current.levels
     for (const f of levels[0]) {
       if (f.minSeq > seq || !f.overlaps(key, key)) continue
-      r = f.reader!.get(key, seq)
+      r = f.reader!.get(key, seq, true)
       if (r) return r
     }
     for (let level = 1; level < NUM_LEVELS; level++) {
       const f = s.versions.current.findTable(level, key)
       if (f === undefined) continue
-      r = f.reader!.get(key, seq)
+      r = f.reader!.get(key, seq, true)
       if (r) return r
     }
     return undefined

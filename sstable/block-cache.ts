@@ -95,11 +95,21 @@ export class BlockCache {
    * otherwise only once in ADMIT_EVERY offers (see the top of this file).
    */
   offer(tableId: number, offset: number, block: Block): void {
-    if (this.bytes + block.charge > this.capacityBytes) {
-      if (++this.declined < ADMIT_EVERY) return
+    if (this.admits(block.charge)) this.set(tableId, offset, block)
+  }
+
+  /**
+   * Whether offer() would keep a block of `charge` bytes now (counting the offer, as offer()
+   * does): a reader that knows a block's size before decoding it decodes a block that will not be
+   * kept into a transient buffer instead of an array of its own (TableReader.get). Follow a true
+   * with set().
+   */
+  admits(charge: number): boolean {
+    if (this.bytes + charge > this.capacityBytes) {
+      if (++this.declined < ADMIT_EVERY) return false
       this.declined = 0
     }
-    this.set(tableId, offset, block)
+    return true
   }
 
   /** Adds (or replaces) a block; one larger than the whole capacity is not kept. */

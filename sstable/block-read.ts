@@ -2,18 +2,24 @@
 // checked before anything else looks at them, then decompression. A scan reads ahead instead
 // (ReadAhead, below): one read brings in the blocks that follow, each checked and decoded alone.
 //
-// A compressed block is read into one scratch buffer shared by every table of this thread and
-// decompressed out of it at once, so a block-cache miss allocates only the decoded block. This
-// is safe because everything between the read and the end of decompression is synchronous:
-// nothing else can read into the scratch buffer meanwhile. What leaves this file never points
-// into it.
+// A block is read into one scratch buffer shared by every table of this thread and decompressed
+// out of it at once, into the same buffer past the stored bytes, so a block-cache miss allocates
+// only the block it returns. This is safe because everything between the read and the end of
+// decompression is synchronous: nothing else can read into the scratch buffer meanwhile. What
+// leaves this file never points into it, with one exception asked for by name: a transient read
+// (readBlockTransient) returns a view into a second buffer of this thread, valid only until the
+// next transient read, for point lookups that copy out what they need at once (a miss then
+// allocates nothing: engine/memory-budget.ts says why that matters).
 
 import { CorruptionError } from '../base/errors.js'
 import type { ReadableFile } from '../base/fs.js'
 import { BLOCK_TRAILER_SIZE, Compression, checkBlockTrailer, type BlockHandle } from './format.js'
-import { lz4DecompressBlock } from './lz4.js'
+import { lz4DecodeInto, lz4DecodedLength, lz4DecompressBlock } from './lz4.js'
 
+// Stored bytes, then the decoded block.
 let scratch = new Uint8Array(64 * 1024)
+// readBlockTransient's: stored bytes, then the decoded block the caller is handed a view of.
+let transient = new Uint8Array(64 * 1024)
 // Larger blocks (big inline values) are read into arrays of their own, so that one huge block
 // does not leave a huge scratch buffer behind for the life of the thread.
 const SCRATCH_MAX = 1024 * 1024
@@ -24,15 +30,53 @@ const SCRATCH_MAX = 1024 * 1024
  */
 export function readBlockContents(file: ReadableFile, h: BlockHandle): Uint8Array {
   const size = h.length + BLOCK_TRAILER_SIZE
-  const inScratch = file.readInto !== undefined && size <= SCRATCH_MAX
-  let raw: Uint8Array
-  if (inScratch) {
-    if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2))
-    raw = scratch.subarray(0, file.readInto!(h.offset, size, scratch))
-  } else {
-    raw = file.read(h.offset, size)
-  }
-  return decodeBlockContents(file.path, h, raw, inScratch)
+  if (file.readInto === undefined || size > SCRATCH_MAX) return decodeBlockContents(file.path, h, file.read(h.offset, size), false)
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2))
+  const at = readIn(file, h, scratch)
+  if (at === 0) return scratch.slice(0, h.length)
+  if (at < 0) return lz4DecompressBlock(file.path, h.offset, scratch.subarray(0, h.length))
+  return scratch.slice(at, lz4DecodeInto(file.path, h.offset, scratch, 0, h.length, scratch, at) + at)
+}
+
+/**
+ * readBlockContents, but the contents are a view into a buffer of this thread that the next
+ * readBlockTransient overwrites. requires: the caller is done with the view (or has copied it)
+ * before that, and keeps no part of it.
+ */
+export function readBlockTransient(file: ReadableFile, h: BlockHandle): Uint8Array {
+  const size = h.length + BLOCK_TRAILER_SIZE
+  if (file.readInto === undefined || size > SCRATCH_MAX) return decodeBlockContents(file.path, h, file.read(h.offset, size), false)
+  if (transient.length < size) transient = new Uint8Array(Math.max(size, transient.length * 2))
+  const at = readIn(file, h, transient)
+  if (at === 0) return transient.subarray(0, h.length)
+  if (at < 0) return lz4DecompressBlock(file.path, h.offset, transient.subarray(0, h.length))
+  return transient.subarray(at, lz4DecodeInto(file.path, h.offset, transient, 0, h.length, transient, at) + at)
+}
+
+/**
+ * Reads block h's stored bytes and trailer into buf[0, size) (growing `buf`'s holder is the
+ * caller's: buf has room for them) and checks them. Returns 0 for an uncompressed block, else
+ * where in `buf` the decoded block can go (past the stored bytes; buf is grown for it, keeping
+ * them), or -1 when it would not fit SCRATCH_MAX and must get an array of its own.
+ */
+function readIn(file: ReadableFile, h: BlockHandle, buf: Uint8Array): number {
+  const size = h.length + BLOCK_TRAILER_SIZE
+  const n = file.readInto!(h.offset, size, buf)
+  const type = checkBlockTrailer(file.path, h.offset, buf.subarray(0, n), h.length)
+  if (type === Compression.None) return 0
+  if (type !== Compression.Lz4) throw new CorruptionError(file.path, h.offset, `unknown compression type ${type}`)
+  const want = lz4DecodedLength(file.path, h.offset, buf, 0, h.length)
+  if (size + want > SCRATCH_MAX) return -1
+  if (buf.length < size + want) grow(buf, size + want, size)
+  return size
+}
+
+/** Replaces the scratch buffer `old` with one of at least `need` bytes, keeping its first `keep`. */
+function grow(old: Uint8Array, need: number, keep: number): void {
+  const fresh = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(need, old.length * 2)))
+  fresh.set(old.subarray(0, keep))
+  if (old === scratch) scratch = fresh
+  else transient = fresh
 }
 
 /**

@@ -14,7 +14,7 @@ import type { InternalIterator, LookupResult } from '../base/internal-iterator.j
 import type { BlockCache } from './block-cache.js'
 import { Block, BlockIter } from './block-iter.js'
 import { TableBloomFilter } from './bloom.js'
-import { type ReadAhead, readBlockContents } from './block-read.js'
+import { type ReadAhead, readBlockContents, readBlockTransient } from './block-read.js'
 import {
   BLOCK_TRAILER_SIZE, FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
   decodeFooter, decodeHeader, decodeProperties,
@@ -136,15 +136,17 @@ export class TableReader {
   /**
    * Newest entry of userKey with seq <= readSeq (checks the filter first), or undefined.
    * The value is a view into the decoded block (cached or not): never modify it; it stays
-   * readable while held.
+   * readable while held, except with `transient`: then a block the cache does not keep is
+   * decoded into a buffer of this thread that the next transient get (of any table) overwrites,
+   * so the caller must be done with the value before then (a miss then allocates nothing).
    */
-  get(userKey: Uint8Array, readSeq: number): LookupResult | undefined {
+  get(userKey: Uint8Array, readSeq: number, transient = false): LookupResult | undefined {
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
     if (this.filter !== undefined && !this.filter.mayContain(userKey)) return undefined
     const it = this.getIter
     const n = this.blockCount
     for (let i = this.findBlock(userKey, readSeq * 256 + 0xff); i < n; i++) {
-      it.reset(this.loadBlock(i), this.blockOffsets[i])
+      it.reset(transient ? this.loadBlockTransient(i) : this.loadBlock(i), this.blockOffsets[i])
       it.seekGE(userKey, readSeq)
       if (it.valid()) return it.userKeyEquals(userKey) ? { seq: it.seq(), kind: it.kind(), value: it.value() } : undefined
     }
@@ -214,6 +216,21 @@ export class TableReader {
       : ahead.read(this.file, this.blockHandle(i), this.dataEnd)
     const block = Block.parse(this.path, offset, contents)
     this.cache.offer(this.id, offset, block)
+    return block
+  }
+
+  /** loadBlock for get(…, transient): a block the cache will not keep stays in the transient buffer. */
+  private loadBlockTransient(i: number): Block {
+    const offset = this.blockOffsets[i]
+    const cached = this.cache.get(this.id, offset)
+    if (cached !== undefined) return cached
+    if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
+    const contents = readBlockTransient(this.file, this.blockHandle(i))
+    if (!this.cache.admits(contents.byteLength)) return Block.parse(this.path, offset, contents)
+    // Kept: it needs an array of its own (an oversized block may have one already).
+    const own = contents.buffer.byteLength === contents.byteLength ? contents : contents.slice()
+    const block = Block.parse(this.path, offset, own)
+    this.cache.set(this.id, offset, block)
     return block
   }
 

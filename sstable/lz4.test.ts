@@ -1,0 +1,85 @@
+// The JS LZ4 block decoder against lz4-napi's encoder and decoder: any input round-trips, into a
+// fresh array, at an offset, or in the same buffer past the stored bytes; a damaged block either
+// decodes to exactly its header's length or is a CorruptionError, never another error or a
+// write outside its output range.
+
+import { uncompressSync } from 'lz4-napi'
+import { describe, expect, it } from 'vitest'
+import { CorruptionError } from '../base/errors.js'
+import { lz4CompressBlock, lz4DecodeInto, lz4DecompressBlock } from './lz4.js'
+
+// (fast-check is not installed here: a seeded generator, so a failure reproduces.)
+function rng(seed: number): (n: number) => number {
+  let x = seed >>> 0 || 1
+  return (n) => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) % n
+  }
+}
+
+/** Bytes that compress: runs, repeats at short and long distances, and random stretches. */
+function compressible(r: (n: number) => number): Buffer {
+  const parts: Uint8Array[] = []
+  for (let k = r(13); k > 0; k--) {
+    const kind = r(3)
+    if (kind === 0) parts.push(Uint8Array.from({ length: r(300) }, () => r(256)))
+    else if (kind === 1) parts.push(new Uint8Array(1 + r(2000)).fill(r(256)))
+    else {
+      const p = Uint8Array.from({ length: 1 + r(40) }, () => r(256))
+      const n = 1 + r(60)
+      const out = new Uint8Array(p.length * n)
+      for (let i = 0; i < n; i++) out.set(p, i * p.length)
+      parts.push(out)
+    }
+  }
+  return Buffer.concat(parts)
+}
+
+describe('lz4 decoder', () => {
+  it('decodes what lz4-napi encodes, as lz4-napi does, into any of its targets', () => {
+    for (let run = 0; run < 300; run++) {
+      const raw = compressible(rng(run + 1))
+      const stored = lz4CompressBlock(raw)
+      expect(Buffer.compare(Buffer.from(lz4DecompressBlock('t', 0, stored)), raw)).toBe(0)
+      expect(Buffer.compare(uncompressSync(Buffer.from(stored)), raw)).toBe(0)
+      // In one buffer: stored bytes first, the output after them.
+      const buf = new Uint8Array(stored.length + raw.length + 8).fill(0xee)
+      buf.set(stored)
+      const at = stored.length + 3
+      expect(lz4DecodeInto('t', 0, buf, 0, stored.length, buf, at)).toBe(raw.length)
+      expect(Buffer.compare(buf.subarray(at, at + raw.length), raw)).toBe(0)
+      expect(buf.subarray(at + raw.length).every((b) => b === 0xee)).toBe(true)
+    }
+  })
+
+  it('refuses a damaged block with a CorruptionError and never writes outside its output', () => {
+    let refused = 0
+    for (let run = 0; run < 500; run++) {
+      const r = rng(1000 + run)
+      const raw = compressible(r)
+      const stored = lz4CompressBlock(raw).slice()
+      for (let k = 1 + r(4); k > 0; k--) stored[r(stored.length)] ^= 1 + r(255)
+      const end = r(3) === 0 ? stored.length - r(stored.length) : stored.length
+      const out = new Uint8Array(4 + raw.length + 2048 + 256).fill(0xee)
+      const start = 16
+      try {
+        const n = lz4DecodeInto('t', 7, stored, 0, end, out, start)
+        // Decoded: exactly the header's length (the table's checksum is what catches changed bytes).
+        expect(n).toBe((stored[0] | (stored[1] << 8) | (stored[2] << 16) | (stored[3] << 24)) >>> 0)
+        expect(out.subarray(0, start).every((b) => b === 0xee)).toBe(true)
+        expect(out.subarray(start + n).every((b) => b === 0xee)).toBe(true)
+      } catch (err) {
+        refused++
+        // A header claiming more than the output holds is the caller's sizing, not the data's.
+        if (!(err instanceof CorruptionError)) expect((err as Error).message).toMatch(/do not fit/)
+      }
+    }
+    expect(refused).toBeGreaterThan(100)
+  })
+
+  it('refuses a block shorter than its length header', () => {
+    expect(() => lz4DecompressBlock('t', 0, Uint8Array.of(1, 0))).toThrow(CorruptionError)
+  })
+})
