@@ -37,11 +37,14 @@ export function outputNumbersNeeded(inputBytes: number, targetFileSize: number):
 /**
  * Merges the task's tables into the output level's. L0 inputs overlap and each gets its own
  * iterator, newest first, so equal entries keep the newest copy; other levels are one run each.
+ * Blocks are transient (sstable/table-iter.ts): the job copies every key and value it keeps
+ * before the input moves on, so reading the inputs allocates nothing per block.
  */
 export function taskInput(level: number, inputs: readonly FileMetadata[], overlapping: readonly FileMetadata[]): InternalIterator {
+  const transient = { transientBlocks: true }
   const children: InternalIterator[] =
-    level === 0 ? inputs.map((f) => f.reader!.iterator()) : [new LevelIterator(inputs)]
-  children.push(new LevelIterator(overlapping))
+    level === 0 ? inputs.map((f) => f.reader!.iterator(transient)) : [new LevelIterator(inputs, transient)]
+  children.push(new LevelIterator(overlapping, transient))
   return new MergingIterator(children)
 }
 

@@ -27,6 +27,14 @@ try {
   // Not allowed or not supported here: run at the process's priority.
 }
 
+/**
+ * How long a compaction runs before it lets the worker's event loop turn. One worker may serve
+ * flushes as well as compactions (engine/rooms.ts): a flush that arrives mid-compaction then runs
+ * at the next turn, interleaved, rather than after the whole compaction (seconds), while writes
+ * wait for it. A flush itself runs to its end (its syncs aside) once started.
+ */
+const COMPACTION_YIELD_MS = 5
+
 async function serve(request: WorkerRequest): Promise<CompactionResult | undefined> {
   // Unlinking a 64 MiB file frees its cached pages: ~20 ms that would otherwise hold the event loop.
   if (request.type === 'remove') {
@@ -35,7 +43,7 @@ async function serve(request: WorkerRequest): Promise<CompactionResult | undefin
   }
   // An encrypted database's tasks read and write through the encrypting layer, with the keys sent.
   const taskFs = request.dataKeys === undefined ? fs : new EncryptedFileSystem(fs, new KeyRegistry(request.dataKeys))
-  const result = request.type === 'flush' ? await runFlushTask(request.task, taskFs) : await runCompactionTask(request.task, taskFs)
+  const result = request.type === 'flush' ? await runFlushTask(request.task, taskFs) : await runCompactionTask(request.task, taskFs, COMPACTION_YIELD_MS)
   result.opened = openOutputs(result, request.task.dir, taskFs)
   return result
 }

@@ -38,8 +38,9 @@ export interface Options {
    * memtableSize), index and filter blocks take what they need, and the block cache gets the rest
    * up to blockCacheSize; as the index and filter blocks grow, the block cache shrinks down to a
    * sixteenth of the budget, and then the memtables get smaller (more, smaller flushes): writes
-   * slow down rather than go past the budget. stats().memory shows each part. Below 128 MiB,
-   * flushes share the compaction worker thread (a thread's heap and malloc arena cost ~25 MiB).
+   * slow down rather than go past the budget. stats().memory shows each part. Below 256 MiB
+   * (so at the default), flushes share the compaction worker thread (a thread's heap and malloc
+   * arena cost ~40 MiB).
    * Not counted: the JavaScript heaps of the program and of the worker threads, malloc's slack,
    * transactions' and change-feed subscribers' buffers (those have bounds of their own), and
    * value-log GC's batch.

@@ -37,8 +37,14 @@ export interface Rooms {
   subscriptions: Subscriptions
 }
 
-/** The smallest memoryBudget at which flushes get a worker thread of their own. */
-export const SEPARATE_FLUSH_WORKER_BUDGET = 128 * 1024 * 1024
+/**
+ * The smallest memoryBudget at which flushes get a worker thread of their own. Below it (the
+ * default budget included) they share the compaction worker, which interleaves a flush with a
+ * running compaction (compaction/compaction-worker.ts): a thread costs its own V8 heap and malloc
+ * arena, ~40 MiB resident measured during a 1M × 100 B fill, more than the default budget's
+ * whole block cache.
+ */
+export const SEPARATE_FLUSH_WORKER_BUDGET = 256 * 1024 * 1024
 
 /** The rooms of one database; `flush` is the face's flush(), which value-log GC calls. */
 export function buildRooms(dir: string, options: ReturnType<typeof resolveOptions>, encryption: Encryption | undefined, flush: () => Promise<void>): Rooms {
@@ -46,8 +52,7 @@ export function buildRooms(dir: string, options: ReturnType<typeof resolveOption
   let lanes: BackgroundWork | undefined
   const s = new EngineState({
     dir, options, encryption, runner,
-    // Below SEPARATE_FLUSH_WORKER_BUDGET flushes share the compaction worker: a thread costs its
-    // own heap and malloc arena (~25 MiB resident), more than such a budget can spare.
+    // Below SEPARATE_FLUSH_WORKER_BUDGET flushes share the compaction worker (see there).
     flushRunner: options.compactionWorker && options.memoryBudget >= SEPARATE_FLUSH_WORKER_BUDGET
       ? new WorkerCompactionRunner(options.fs, encryption?.workerKeys) : runner,
     cache: new BlockCache(options.blockCacheSize),

@@ -10,9 +10,15 @@ export class LevelIterator implements InternalIterator {
   private index = -1
   private iter: InternalIterator | undefined = undefined
 
-  /** requires: every file has its reader open, and the files stay referenced while this is used. */
-  constructor(files: readonly FileMetadata[]) {
+  private readonly transientBlocks: boolean
+
+  /**
+   * requires: every file has its reader open, and the files stay referenced while this is used.
+   * `transientBlocks`: the table iterators' (sstable/table-iter.ts), for compaction inputs.
+   */
+  constructor(files: readonly FileMetadata[], options?: { transientBlocks?: boolean }) {
     this.files = files
+    this.transientBlocks = options?.transientBlocks === true
   }
 
   private open(index: number): InternalIterator | undefined {
@@ -21,7 +27,7 @@ export class LevelIterator implements InternalIterator {
     this.iter = undefined
     this.index = index
     if (index < 0 || index >= this.files.length) return undefined
-    this.iter = this.files[index].reader!.iterator()
+    this.iter = this.files[index].reader!.iterator({ transientBlocks: this.transientBlocks })
     return this.iter
   }
 

@@ -103,10 +103,19 @@ export const READ_AHEAD_MAX = 256 * 1024
  */
 export class ReadAhead {
   private buf: Uint8Array = new Uint8Array(0)
+  /** Where a transient read-ahead decodes blocks (see the constructor). */
+  private out: Uint8Array = new Uint8Array(0)
   /** The file offset of buf[0]; the window is [start, start + filled). */
   private start = 0
   private filled = 0
   private next = READ_AHEAD_MIN
+
+  /**
+   * `transient`: each block read() returns is a view into this read-ahead's own buffers, valid
+   * only until its next read(): for a compaction's input, which copies what it keeps before it
+   * moves on, so that merging tables allocates nothing per block (the blocks are not cached either).
+   */
+  constructor(readonly transient = false) {}
 
   /**
    * Block `h`'s contents, from the window, or after reading a new window that starts at it and
@@ -129,6 +138,13 @@ export class ReadAhead {
     const at = h.offset - this.start
     // Past a short read (a cut file) the block is shorter than its handle: checkBlockTrailer says so.
     const raw = this.buf.subarray(at, Math.min(at + size, this.filled))
-    return decodeBlockContents(file.path, h, raw, true)
+    if (!this.transient) return decodeBlockContents(file.path, h, raw, true)
+    const type = checkBlockTrailer(file.path, h.offset, raw, h.length)
+    if (type === Compression.None) return raw.subarray(0, h.length)
+    if (type !== Compression.Lz4) throw new CorruptionError(file.path, h.offset, `unknown compression type ${type}`)
+    const want = lz4DecodedLength(file.path, h.offset, raw, 0, h.length)
+    if (want > SCRATCH_MAX) return lz4DecompressBlock(file.path, h.offset, raw.subarray(0, h.length))
+    if (this.out.length < want) this.out = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(want, 2 * this.out.length, 8192)))
+    return this.out.subarray(0, lz4DecodeInto(file.path, h.offset, raw, 0, h.length, this.out, 0))
   }
 }

@@ -15,7 +15,7 @@ export interface BlockSource {
   readonly blockCount: number
   /** The first data block whose index key is at or past (userKey, trailer). */
   findBlock(userKey: Uint8Array, trailer: number): number
-  /** `ahead`: a scan's read-ahead, which reads the blocks after i along with it. */
+  /** `ahead`: a scan's read-ahead, which reads the blocks after i along with it (not cached when transient). */
   loadBlock(i: number, ahead?: ReadAhead): Block
   blockOffset(i: number): number
 }
@@ -31,13 +31,19 @@ export class TableIterator implements InternalIterator {
    */
   private ahead: ReadAhead | undefined
 
-  constructor(private readonly reader: BlockSource) {
+  /**
+   * `transientBlocks`: blocks are read through one transient ReadAhead (block-read.ts) and not
+   * cached, so a key or value view dies at the next positioning call, as this file's contract
+   * already says; for compaction inputs, which copy what they keep.
+   */
+  constructor(private readonly reader: BlockSource, transientBlocks = false) {
     this.it = new BlockIter(reader.path)
+    if (transientBlocks) this.ahead = new ReadAhead(true)
   }
 
   seekGE(userKey: Uint8Array, seq: number = MAX_SEQ): void {
     const i = this.reader.findBlock(userKey, seq * 256 + 0xff)
-    if (!this.load(i)) return
+    if (!this.load(i, this.transientAhead())) return
     this.it.seekGE(userKey, seq)
     this.skipForward()
   }
@@ -45,19 +51,19 @@ export class TableIterator implements InternalIterator {
   seekLT(userKey: Uint8Array): void {
     // Every key below userKey lies in the first block whose index key reaches it, or earlier.
     const i = Math.min(this.reader.findBlock(userKey, SEEK_FIRST_TRAILER), this.reader.blockCount - 1)
-    if (!this.load(i)) return
+    if (!this.load(i, this.transientAhead())) return
     this.it.seekLT(userKey)
     this.skipBackward()
   }
 
   first(): void {
-    if (!this.load(0)) return
+    if (!this.load(0, this.transientAhead())) return
     this.it.first()
     this.skipForward()
   }
 
   last(): void {
-    if (!this.load(this.reader.blockCount - 1)) return
+    if (!this.load(this.reader.blockCount - 1, this.transientAhead())) return
     this.it.last()
     this.skipBackward()
   }
@@ -100,6 +106,11 @@ export class TableIterator implements InternalIterator {
     this.ahead = undefined
   }
 
+  /** The read-ahead every load must go through when it is transient (its blocks live in it). */
+  private transientAhead(): ReadAhead | undefined {
+    return this.ahead?.transient === true ? this.ahead : undefined
+  }
+
   /** Puts `it` on data block i; false (and unpositioned) when i is out of range or closed. */
   private load(i: number, ahead?: ReadAhead): boolean {
     if (this.closed || i < 0 || i >= this.reader.blockCount) {
@@ -125,7 +136,7 @@ export class TableIterator implements InternalIterator {
 
   private skipBackward(): void {
     while (!this.it.valid()) {
-      if (!this.load(this.block - 1)) return
+      if (!this.load(this.block - 1, this.transientAhead())) return
       this.it.last()
     }
   }

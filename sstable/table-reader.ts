@@ -153,10 +153,13 @@ export class TableReader {
     return undefined
   }
 
-  /** A two-level iterator (index → data blocks) implementing InternalIterator, all directions. */
-  iterator(): InternalIterator {
+  /**
+   * A two-level iterator (index → data blocks) implementing InternalIterator, all directions.
+   * `transientBlocks`: see TableIterator (compaction inputs).
+   */
+  iterator(options?: { transientBlocks?: boolean }): InternalIterator {
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
-    return new TableIterator(this)
+    return new TableIterator(this, options?.transientBlocks === true)
   }
 
   /** Reads and checks every block's checksum and decodes every entry; throws CorruptionError. */
@@ -215,7 +218,8 @@ export class TableReader {
       ? readBlockContents(this.file, this.blockHandle(i))
       : ahead.read(this.file, this.blockHandle(i), this.dataEnd)
     const block = Block.parse(this.path, offset, contents)
-    this.cache.offer(this.id, offset, block)
+    // A transient read-ahead's block is overwritten by its next read: never cached.
+    if (ahead?.transient !== true) this.cache.offer(this.id, offset, block)
     return block
   }
 

@@ -1,0 +1,88 @@
+// Transient block reads: get(…, transient) and iterators with transientBlocks read the same
+// entries as the ordinary paths, keep nothing in the cache that the cache would not keep (a
+// transient iterator nothing at all), and really reuse their buffer (a transient get's value is
+// overwritten by the next transient miss: the contract read-path.ts relies on copying before).
+
+import { describe, expect, it } from 'vitest'
+import { Kind, MAX_SEQ } from '../base/internal-key.js'
+import { RealFileSystem } from '../base/real-fs.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BlockCache } from './block-cache.js'
+import { TableBuilder } from './table-builder.js'
+import { TableReader } from './table-reader.js'
+
+const key = (i: number) => Buffer.from(`key${String(i).padStart(8, '0')}`)
+const value = (i: number) => Buffer.from(`value ${i} `.repeat(8) + 'x'.repeat(i % 50))
+
+function withTable(compression: 'lz4' | 'none', body: (fs: RealFileSystem, path: string) => void): void {
+  // RealFileSystem: transient reads need readInto (MemFileSystem has it too, but this is the worker's case).
+  const dir = mkdtempSync(join(tmpdir(), 'sett-transient-'))
+  try {
+    const fs = new RealFileSystem()
+    const path = join(dir, 't.sst')
+    const b = new TableBuilder(fs.create(path), { compression, blockSize: 1024 })
+    for (let i = 0; i < 2000; i++) b.add(key(i), i + 1, Kind.Value, value(i))
+    b.finish()
+    body(fs, path)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+describe('transient block reads', () => {
+  for (const compression of ['lz4', 'none'] as const) {
+    it(`get(…, transient) finds what get() finds and caches only what the cache admits (${compression})`, () => {
+      withTable(compression, (fs, path) => {
+        const cache = new BlockCache(8 * 1024)
+        const r = TableReader.open(fs, path, 1, cache)
+        for (let i = 0; i < 2000; i += 7) {
+          const got = r.get(key(i), MAX_SEQ, true)
+          expect(Buffer.from(got!.value).toString(), `key ${i}`).toBe(value(i).toString())
+          expect(r.get(Buffer.from(`key${String(i).padStart(8, '0')}!`), MAX_SEQ, true)).toBeUndefined()
+        }
+        expect(cache.size).toBeLessThanOrEqual(8 * 1024)
+        expect(cache.count).toBeGreaterThan(0)
+        r.close()
+      })
+    })
+
+    it(`a transient get's value is overwritten by the next transient miss, and a cached one is not (${compression})`, () => {
+      withTable(compression, (fs, path) => {
+        const r = TableReader.open(fs, path, 1, new BlockCache(0))
+        const first = r.get(key(0), MAX_SEQ, true)!.value
+        const before = Buffer.from(first)
+        r.get(key(1999), MAX_SEQ, true)
+        expect(Buffer.compare(first, before)).not.toBe(0)
+        const owned = r.get(key(0), MAX_SEQ)!.value
+        r.get(key(1999), MAX_SEQ, true)
+        expect(Buffer.compare(owned, before)).toBe(0)
+        r.close()
+      })
+    })
+
+    it(`an iterator with transientBlocks reads every entry in both directions and caches nothing (${compression})`, () => {
+      withTable(compression, (fs, path) => {
+        const cache = new BlockCache(1 << 20)
+        const r = TableReader.open(fs, path, 1, cache)
+        const it = r.iterator({ transientBlocks: true })
+        let n = 0
+        for (it.first(); it.valid(); it.next()) {
+          expect(Buffer.from(it.userKey()).toString()).toBe(key(n).toString())
+          expect(Buffer.from(it.value()).toString()).toBe(value(n).toString())
+          n++
+        }
+        expect(n).toBe(2000)
+        it.seekGE(key(1500))
+        expect(Buffer.from(it.value()).toString()).toBe(value(1500).toString())
+        for (let i = 1500; i > 1400; i--) it.prev()
+        expect(Buffer.from(it.userKey()).toString()).toBe(key(1400).toString())
+        expect(Buffer.from(it.value()).toString()).toBe(value(1400).toString())
+        it.close()
+        expect(cache.count).toBe(0)
+        r.close()
+      })
+    })
+  }
+})
