@@ -18,16 +18,27 @@ export const SEEK_FIRST_TRAILER = 2 ** 53 - 1
 
 /** A decoded block whose restart array has been checked. Immutable; shared through the cache. */
 export class Block {
+  /**
+   * Set once the block is handed to anyone who may keep a view into it past a point lookup (an
+   * iterator, a plain get): the block cache then never reuses its bytes (block-cache.ts).
+   */
+  escaped = false
+
   private constructor(
     readonly data: Uint8Array,
     /** Where the entries end and the restart array begins. */
     readonly restartsOffset: number,
     readonly restarts: Uint32Array,
+    /** Bytes `data`'s buffer really holds, when that is more than data's length (a recycled buffer). */
+    private readonly held: number,
   ) {}
 
-  /** Checks the restart array of `data`; `blockOffset` names the block in errors. */
+  /**
+   * Checks the restart array of `data`; `blockOffset` names the block in errors. `held`: the
+   * bytes of the buffer under `data`, when the block owns all of it and it is larger.
+   */
   // Runs on every block-cache miss: no closure or DataView per call.
-  static parse(file: string, blockOffset: number, data: Uint8Array): Block {
+  static parse(file: string, blockOffset: number, data: Uint8Array, held = data.byteLength): Block {
     if (data.length < 8) malformed(file, blockOffset, `${data.length} bytes is too short`)
     const n = readU32(data, data.length - 4)
     if (n < 1 || n > (data.length - 4) / 4) malformed(file, blockOffset, `restart count ${n} does not fit`)
@@ -40,12 +51,12 @@ export class Block {
       }
       restarts[i] = r
     }
-    return new Block(data, restartsOffset, restarts)
+    return new Block(data, restartsOffset, restarts, held)
   }
 
-  /** Bytes charged to the block cache. */
+  /** Bytes charged to the block cache: what the block's buffer holds. */
   get charge(): number {
-    return this.data.byteLength
+    return this.held
   }
 }
 

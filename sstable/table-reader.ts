@@ -212,28 +212,39 @@ export class TableReader {
   loadBlock(i: number, ahead?: ReadAhead): Block {
     const offset = this.blockOffsets[i]
     const cached = this.cache.get(this.id, offset)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) {
+      // Its reader may keep views into it: the cache must never reuse its bytes.
+      cached.escaped = true
+      return cached
+    }
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
     const contents = ahead === undefined
       ? readBlockContents(this.file, this.blockHandle(i))
       : ahead.read(this.file, this.blockHandle(i), this.dataEnd)
     const block = Block.parse(this.path, offset, contents)
+    block.escaped = true
     // A transient read-ahead's block is overwritten by its next read: never cached.
     if (ahead?.transient !== true) this.cache.offer(this.id, offset, block)
     return block
   }
 
-  /** loadBlock for get(…, transient): a block the cache will not keep stays in the transient buffer. */
+  /**
+   * loadBlock for get(…, transient): a block the cache will not keep stays in the transient
+   * buffer; one it keeps is copied into a buffer the cache hands out (BlockCache.takeBuffer), and
+   * stays unescaped (Block.escaped) until an iterator or a plain get takes it.
+   */
   private loadBlockTransient(i: number): Block {
     const offset = this.blockOffsets[i]
     const cached = this.cache.get(this.id, offset)
     if (cached !== undefined) return cached
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
     const contents = readBlockTransient(this.file, this.blockHandle(i))
-    if (!this.cache.admits(contents.byteLength)) return Block.parse(this.path, offset, contents)
-    // Kept: it needs an array of its own (an oversized block may have one already).
-    const own = contents.buffer.byteLength === contents.byteLength ? contents : contents.slice()
-    const block = Block.parse(this.path, offset, own)
+    const n = contents.byteLength
+    if (!this.cache.admits(n)) return Block.parse(this.path, offset, contents)
+    const buf = this.cache.takeBuffer(n, true)
+    const own = new Uint8Array(buf, 0, n)
+    own.set(contents)
+    const block = Block.parse(this.path, offset, own, buf.byteLength)
     this.cache.set(this.id, offset, block)
     return block
   }

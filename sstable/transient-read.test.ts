@@ -62,6 +62,35 @@ describe('transient block reads', () => {
       })
     })
 
+    it(`recycled cache buffers never overwrite a block an iterator or a plain get holds (${compression})`, () => {
+      withTable(compression, (fs, path) => {
+        // Room for a few blocks: every admitted point-lookup block evicts another.
+        const cache = new BlockCache(6 * 1024)
+        const r = TableReader.open(fs, path, 1, cache)
+        // Fill the cache through point lookups (unescaped blocks), then let an iterator and a
+        // plain get take some of them.
+        for (let i = 0; i < 40; i++) r.get(key(i), MAX_SEQ, true)
+        const it = r.iterator()
+        it.seekGE(key(30))
+        const held = it.value()
+        const heldCopy = Buffer.from(held)
+        const plain = r.get(key(35), MAX_SEQ)!.value
+        const plainCopy = Buffer.from(plain)
+        let pseudo = 7
+        for (let n = 0; n < 3000; n++) {
+          pseudo = (pseudo * 1103515245 + 12345) % 2 ** 31
+          const i = pseudo % 2000
+          const got = r.get(key(i), MAX_SEQ, true)
+          expect(Buffer.from(got!.value).toString(), `key ${i}`).toBe(value(i).toString())
+        }
+        expect(Buffer.compare(held, heldCopy)).toBe(0)
+        expect(Buffer.compare(plain, plainCopy)).toBe(0)
+        expect(cache.size).toBeLessThanOrEqual(6 * 1024)
+        it.close()
+        r.close()
+      })
+    })
+
     it(`an iterator with transientBlocks reads every entry in both directions and caches nothing (${compression})`, () => {
       withTable(compression, (fs, path) => {
         const cache = new BlockCache(1 << 20)
