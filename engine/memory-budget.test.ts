@@ -1,6 +1,9 @@
 // The memory budget: each part in stats().memory, the block cache and memtables kept within it,
 // and flushed memtables' arenas reused only once no iterator reads them.
 
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../base/errors.js'
 import { MemFileSystem } from '../base/mem-fs.js'
@@ -21,6 +24,24 @@ describe('memoryBudget', () => {
     await db.close()
     await expect(open('/db2', { fs: new MemFileSystem(), memoryBudget: 1000 })).rejects.toBeInstanceOf(InvalidArgumentError)
     await expect(open('/db3', { fs: new MemFileSystem(), memoryBudgett: 1 } as never)).rejects.toBeInstanceOf(InvalidArgumentError)
+  })
+
+  it('reports the worker threads outside the budget: none inline, one shared below 256 MiB, two from there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sett-budget-'))
+    try {
+      for (const [options, threads] of [
+        [{}, 1], [{ memoryBudget: 64 * MiB }, 1], [{ memoryBudget: 256 * MiB }, 2], [{ compactionWorker: false }, 0],
+      ] as const) {
+        const db = await open(join(dir, String(threads) + JSON.stringify(options).length), options)
+        expect(db.stats().memory.workerThreads, JSON.stringify(options)).toBe(threads)
+        await db.close()
+      }
+      const inMemory = await open('/db', { fs: new MemFileSystem() })
+      expect(inMemory.stats().memory.workerThreads).toBe(0)
+      await inMemory.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('reports each part, and keeps memtables, cache, index and filter within the budget as tables pile up', async () => {

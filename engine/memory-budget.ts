@@ -42,6 +42,11 @@ export interface MemoryStats {
   memtableLimit: number
   /** memtable + frozenMemtables + blockCache + indexAndFilter. */
   total: number
+  /**
+   * Worker threads flushes and compactions run in (0: inline; 1: one shared, the default below a
+   * 256 MiB budget; 2). Outside the budget: each costs its own V8 heap and malloc arena.
+   */
+  workerThreads: number
 }
 
 export class MemoryBudget {
@@ -136,7 +141,7 @@ export class MemoryBudget {
     if (capacity !== this.cache.capacityBytes) this.cache.setCapacity(capacity)
   }
 
-  stats(version: Version, mem: Memtable, frozen: readonly Memtable[]): MemoryStats {
+  stats(version: Version, mem: Memtable, frozen: readonly Memtable[], workerThreads: number): MemoryStats {
     const memtable = mem.residentBytes
     let frozenBytes = this.spareBytes
     for (const m of frozen) frozenBytes += m.residentBytes
@@ -145,7 +150,7 @@ export class MemoryBudget {
     return {
       budget: this.options.memoryBudget, memtable, frozenMemtables: frozenBytes, blockCache,
       blockCacheCapacity: this.cache.capacityBytes, indexAndFilter, memtableLimit: this.memtableLimit(version),
-      total: memtable + frozenBytes + blockCache + indexAndFilter,
+      total: memtable + frozenBytes + blockCache + indexAndFilter, workerThreads,
     }
   }
 }
