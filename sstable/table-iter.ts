@@ -103,6 +103,7 @@ export class TableIterator implements InternalIterator {
   close(): void {
     this.closed = true
     this.block = -1
+    this.ahead?.release()
     this.ahead = undefined
   }
 

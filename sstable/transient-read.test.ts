@@ -91,6 +91,26 @@ describe('transient block reads', () => {
       })
     })
 
+    it(`short scans share read-ahead windows, and what a closed scan read stays intact (${compression})`, () => {
+      withTable(compression, (fs, path) => {
+        const r = TableReader.open(fs, path, 1, new BlockCache(0))
+        const kept: [number, Uint8Array][] = []
+        for (let s = 0; s < 200; s++) {
+          const start = (s * 37) % 1900
+          const it = r.iterator()
+          it.seekGE(key(start))
+          for (let i = start; i < start + 60; i++) {
+            expect(Buffer.from(it.userKey()).toString()).toBe(key(i).toString())
+            if (i === start + 59) kept.push([i, it.value()])
+            it.next()
+          }
+          it.close()
+        }
+        for (const [i, v] of kept) expect(Buffer.from(v).toString(), `key ${i}`).toBe(value(i).toString())
+        r.close()
+      })
+    })
+
     it(`an iterator with transientBlocks reads every entry in both directions and caches nothing (${compression})`, () => {
       withTable(compression, (fs, path) => {
         const cache = new BlockCache(1 << 20)
