@@ -3,7 +3,7 @@
 // compacts it, then times readrandom (getSync) and readseq (nextSync, or `for await` with --async).
 // Small and repeatable, for `node --cpu-prof` and `valgrind --tool=callgrind`; not a comparison.
 //
-//   npx tsx bench/read-profile.ts --num 200000 --value-size 100 [--compact] [--reads 500000] [--db DIR] [--async]
+//   npx tsx bench/read-profile.ts --num 200000 --value-size 100 [--compact] [--reads 500000] [--db DIR] [--async] [--compression none]
 
 import { rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
@@ -22,6 +22,7 @@ const { values: a } = parseArgs({
     compact: { type: 'boolean', default: false },
     async: { type: 'boolean', default: false },
     only: { type: 'string' },
+    compression: { type: 'string', default: 'lz4' },
     db: { type: 'string', default: join(tmpdir(), 'sett-read-profile') },
     /** Writes a .cpuprofile of the reads alone (not the fill) to this path. */
     profile: { type: 'string' },
@@ -31,7 +32,7 @@ const num = Number(a.num)
 const valueSize = Number(a['value-size'])
 const reads = Number(a.reads ?? a.num)
 rmSync(a.db, { recursive: true, force: true })
-const db = await open(a.db)
+const db = await open(a.db, { compression: a.compression as 'lz4' | 'none' })
 const values = new ValueSource(valueSize, 0.5, 1)
 let t = performance.now()
 const order = shuffledIndices(num, new Rng(1))

@@ -52,7 +52,9 @@ function runChild(req: ChildRequest, progress: Progress): Promise<{ result?: Gro
   const childFile = join(here, fromSource ? 'child.ts' : 'child.js')
   const child = fork(childFile, [], {
     cwd: root,
-    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    // SETT_BENCH_NODE_ARGS: extra Node flags for the children only (e.g. "--cpu-prof
+    // --cpu-prof-dir=/tmp/p", which NODE_OPTIONS refuses), to profile a workload where it runs.
+    execArgv: [...(fromSource ? ['--import', 'tsx'] : []), ...(process.env.SETT_BENCH_NODE_ARGS?.split(/\s+/).filter((a) => a !== '') ?? [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Structured clone, not JSON: Infinity (no --duration) and NaN must survive the trip.
     serialization: 'advanced',

@@ -45,6 +45,14 @@ interface ActiveFile {
   entries: number
 }
 
+/**
+ * Entries up to this many bytes are read through readScratch (value-log read()). Below half of
+ * Buffer.poolSize, so Buffer.allocUnsafe() of their value takes a slice of the pool.
+ */
+const POOLED_ENTRY_MAX = 4096
+/** Shared by every value log of this thread: read() uses it synchronously, start to end. */
+let readScratch = new Uint8Array(POOLED_ENTRY_MAX)
+
 export class ValueLog {
   private readonly fs: FileSystem
   private readonly dir: string
@@ -306,7 +314,7 @@ export class ValueLog {
 
   /**
    * The value a pointer leads to, checked against its entry's checksum and `key`. The result is
-   * a fresh array the caller owns.
+   * the caller's: a slice of Node's buffer pool (small entries) or a view of an array of its own.
    */
   read(p: ValuePointer, key: Uint8Array): Uint8Array {
     // The path is built only for an error: on every read it cost as much as the checks.
@@ -315,11 +323,25 @@ export class ValueLog {
     if (p.offset < VLOG_HEADER_SIZE || p.offset + p.length > size) {
       throw new CorruptionError(this.path(p.fileNumber), p.offset, `value pointer past the end of the file (${size} bytes)`)
     }
-    const buf = this.reader(p.fileNumber).read(p.offset, p.length)
+    const file = this.reader(p.fileNumber)
+    // Small entries are read into one scratch buffer and their value copied into Node's buffer
+    // pool: a fresh ArrayBuffer per read cost more than the read's checksum (1 KiB values).
+    // Larger ones get an array of their own, which the value is a view of, with no copy.
+    const small = p.length <= POOLED_ENTRY_MAX && file.readInto !== undefined
+    let buf: Uint8Array
+    if (small) {
+      if (readScratch.length < p.length) readScratch = new Uint8Array(POOLED_ENTRY_MAX)
+      buf = readScratch.subarray(0, file.readInto!(p.offset, p.length, readScratch))
+    } else {
+      buf = file.read(p.offset, p.length)
+    }
     const e = decodeEntry(buf, 0)
     if (typeof e === 'number' || e.length !== p.length) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry checksum mismatch')
     if (!bytesEqual(e.key, key)) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry holds another key')
-    return e.value
+    if (!small) return e.value
+    const out = Buffer.allocUnsafe(e.value.length)
+    out.set(e.value)
+    return out
   }
 
   private reader(number: number): ReadableFile {
