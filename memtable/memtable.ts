@@ -7,9 +7,10 @@
 // freeze() describes an immutable memtable as plain data (its arena's buffer and the list's
 // state); Memtable.open() reads that description, in the flush worker when the arena is shared.
 
-import { assert } from '../base/assert.js'
+import { assert, assertionsEnabled } from '../base/assert.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { KIND_FOR_SEEK, MAX_SEQ } from '../base/internal-key.js'
+import type { EntryColumns } from './entry-columns.js'
 import { internalOrder } from './internal-order.js'
 import { KeyFilter } from './key-filter.js'
 import { SkiplistIterator } from './skiplist-iterator.js'
@@ -112,18 +113,47 @@ export class Memtable {
   }
 
   /**
-   * Inserts many entries at once (recovery's replay of a WAL): sorted into internal order first,
-   * so each one is appended after the last without a search. A random insert into a 400,000-entry
-   * list costs ~1.5 us, nearly all of it cache misses on the search path; a radix sort of the
-   * keys (internal-order.ts) and appending costs a fraction of that.
-   * requires: as add(), for each entry; the arrays hold `count` entries.
+   * Inserts many entries at once (recovery's replay of a WAL), as add() of each in the columns'
+   * order would, including an entry repeated exactly (the later one comes first). Sorted into
+   * internal order first (internal-order.ts), then appended node after node without a search or a
+   * compare (Skiplist.appendSorted): a random insert into a 400,000-entry list costs ~1.5 us,
+   * nearly all of it cache misses on the search path, and even an insert that appends costs a
+   * compare, a view per key and value, and an allocation. A memtable that holds entries already
+   * (read-only recovery's memtables span WALs) takes them one at a time, in that order.
+   * requires: as add(), for each entry; `c.src` stays unchanged until this returns.
    */
-  addMany(keys: Uint8Array[], seqs: number[], kinds: number[], values: Uint8Array[], count: number): void {
-    const order = internalOrder(keys, seqs, count)
-    for (let i = 0; i < count; i++) {
-      const e = order[i]
-      this.add(keys[e], seqs[e], kinds[e], values[e])
+  addColumns(c: EntryColumns): void {
+    const count = c.count
+    if (count === 0) return
+    const order = internalOrder(c)
+    const { seq, kind } = c
+    if (this.entries !== 0) {
+      for (let i = 0; i < count; i++) {
+        const e = order[i]
+        this.add(c.key(e), seq[e], kind[e], c.value(e))
+      }
+      return
     }
+    let smallest = seq[0]
+    let largest = seq[0]
+    for (let i = 0; i < count; i++) {
+      const q = seq[i]
+      if (assertionsEnabled) {
+        assert(Number.isInteger(q) && q >= 0 && q <= MAX_SEQ, `memtable: bad seq ${q}`)
+        assert(kind[i] < KIND_FOR_SEEK, `memtable: bad kind ${kind[i]}`)
+      }
+      if (q < smallest) smallest = q
+      if (q > largest) largest = q
+    }
+    this.list.appendSorted(c, order)
+    const filter = this.filter
+    if (filter !== undefined) {
+      const { src, keyStart, keyLength } = c
+      for (let i = 0; i < count; i++) filter.addAt(src, keyStart[i], keyLength[i])
+    }
+    this.smallestSeq = smallest
+    this.largestSeq = largest
+    this.entries = count
   }
 
   /**

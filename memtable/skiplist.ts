@@ -35,6 +35,7 @@
 
 import { assert, assertionsEnabled } from '../base/assert.js'
 import { Arena } from './arena.js'
+import type { EntryColumns } from './entry-columns.js'
 
 /** Tall enough for 2^24 entries at P = 1/2 before searches slow down; the head costs 8 B a level. */
 export const MAX_HEIGHT = 24
@@ -147,6 +148,62 @@ export class Skiplist {
     u32[w + W_PREV] = splice[0]
     const after0 = u32[w + W_TOWER]
     if (after0 !== 0) u32[(after0 >>> 2) + W_PREV] = n
+  }
+
+  /**
+   * Appends the entries of `c` in `order` behind the last node, without a search or a compare:
+   * recovery's replay of a WAL (Memtable.addColumns). The list comes out as insert() of each
+   * entry in that order would leave it, up to the towers' random heights. One arena allocation
+   * for all the nodes, so the arena's views are read once; the links a node ends with stay the
+   * zeros of fresh arena bytes until the next node is appended.
+   * requires: `order` is a permutation of c's entries in internal order, with no two entries equal
+   * in (key, trailer), and every one of them after the last node.
+   */
+  appendSorted(c: EntryColumns, order: Uint32Array): void {
+    assert(!this.readOnly, 'skiplist: insert into a frozen list')
+    const count = order.length
+    if (count === 0) return
+    const { src, keyStart, keyLength, valueStart, valueLength, seq, kind } = c
+    const heights = new Uint8Array(count)
+    let total = 0
+    for (let i = 0; i < count; i++) {
+      const h = this.randomHeight()
+      heights[i] = h
+      const e = order[i]
+      total += alignNode(HEADER_BYTES + 8 * h + keyLength[e] + valueLength[e])
+    }
+    let n = this.arena.alloc(total)
+    const { u8, u32, f64 } = this.arena
+    const from = new DataView(src.buffer, src.byteOffset, src.byteLength)
+    const to = new DataView(this.arena.buf)
+    const lasts = this.lasts
+    let height = this.height
+    for (let i = 0; i < count; i++) {
+      const e = order[i]
+      const h = heights[i]
+      const keyLen = keyLength[e]
+      const valueLen = valueLength[e]
+      const ks = keyStart[e]
+      const w = n >>> 2
+      f64[n >>> 3] = seq[e] * 256 + kind[e]
+      u32[w + W_KEY_LEN] = keyLen
+      u32[w + W_VALUE_LEN] = valueLen
+      u32[w + W_HEIGHT] = h
+      u32[w + W_PREV] = lasts[0]
+      const keyOffset = n + HEADER_BYTES + 8 * h
+      copyBytes(src, from, ks, keyLen, u8, to, keyOffset)
+      copyBytes(src, from, valueStart[e], valueLen, u8, to, keyOffset + keyLen)
+      const prefix = keyPrefixAt(src, ks, keyLen)
+      for (let l = 0; l < h; l++) {
+        const link = (lasts[l] >>> 2) + W_TOWER + 2 * l
+        u32[link] = n
+        u32[link + 1] = prefix
+        lasts[l] = n
+      }
+      if (h > height) height = h
+      n += alignNode(HEADER_BYTES + 8 * h + keyLen + valueLen)
+    }
+    this.height = height
   }
 
   /**
@@ -287,9 +344,34 @@ export class Skiplist {
 
 /** The first 4 bytes of `key` as a big-endian uint32, zero-padded: orders like the bytes do. */
 function keyPrefix(key: Uint8Array): number {
-  const n = key.length
-  if (n >= 4) return ((key[0] << 24) | (key[1] << 16) | (key[2] << 8) | key[3]) >>> 0
+  return keyPrefixAt(key, 0, key.length)
+}
+
+/** keyPrefix() of the key buf[start, start + n). */
+function keyPrefixAt(buf: Uint8Array, start: number, n: number): number {
+  if (n >= 4) return ((buf[start] << 24) | (buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3]) >>> 0
   let p = 0
-  for (let i = 0; i < 4; i++) p = (p << 8) | (i < n ? key[i] : 0)
+  for (let i = 0; i < 4; i++) p = (p << 8) | (i < n ? buf[start + i] : 0)
   return p >>> 0
+}
+
+/** A node's size in the arena: Arena.alloc rounds every allocation up to 8 bytes. */
+function alignNode(n: number): number {
+  return n + (-n & 7) // & takes the low 32 bits, whose low 3 are n's at any size
+}
+
+/**
+ * Copies src[at, at + n) to dst at `to`; `srcView` and `dstView` are DataViews of the same bytes.
+ * Short runs go four bytes at a time through the DataViews (both little-endian, so the bytes land
+ * as they were): set() needs a view of the source, an allocation that costs more than copying a
+ * key or a small value, and a byte loop costs ~3 times the DataView's (measured on 16 and 100 B).
+ */
+function copyBytes(src: Uint8Array, srcView: DataView, at: number, n: number, dst: Uint8Array, dstView: DataView, to: number): void {
+  if (n > 256) {
+    dst.set(src.subarray(at, at + n), to)
+    return
+  }
+  let i = 0
+  for (; i + 4 <= n; i += 4) dstView.setUint32(to + i, srcView.getUint32(at + i, true), true)
+  for (; i < n; i++) dst[to + i] = src[at + i]
 }
