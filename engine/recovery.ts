@@ -190,7 +190,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
             }
           })
           for (let e = first; e < replay.count; e++) {
-            const kind = replay.kind[e]
+            const kind = replay.kind(e)
             if (!isPointerKind(kind)) continue
             const p = decodePointer(entryPayload(kind, replay.value(e)), path)
             const size = ctx.valueLog.sizes.get(p.fileNumber)

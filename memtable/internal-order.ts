@@ -14,7 +14,7 @@
 // for Array.prototype.sort with Buffer.compare.
 // Pure: reads its input, returns a new array.
 
-import type { EntryColumns } from './entry-columns.js'
+import { type EntryColumns, SPAN } from './entry-columns.js'
 
 const DIGITS = 9
 const RADIX = 65536
@@ -25,14 +25,14 @@ export function internalOrder(c: EntryColumns): Uint32Array {
   let order = new Uint32Array(count)
   for (let i = 0; i < count; i++) order[i] = i
   if (count < 2) return order
-  const { src, keyStart, keyLength } = c
+  const { src, spans } = c
   let spare = new Uint32Array(count)
   // Digit-major (digit d of entry e at d * count + e): a pass reads one column of 2 bytes per
   // entry, small enough to stay in cache while the pass reads it in random order.
   const digits = new Uint16Array(count * DIGITS)
   for (let i = 0; i < count; i++) {
-    const s = keyStart[i]
-    const n = keyLength[i]
+    const s = spans[i * SPAN]
+    const n = spans[i * SPAN + 1]
     if (n >= DIGITS * 2) {
       for (let d = 0; d < DIGITS; d++) digits[d * count + i] = (src[s + 2 * d] << 8) | src[s + 2 * d + 1]
     } else {
@@ -64,9 +64,9 @@ export function internalOrder(c: EntryColumns): Uint32Array {
     spare = t
   }
   // Runs that tie on the 18 bytes' digits: ordered by the whole key, then by the rest of the rule.
-  const { seq, kind } = c
-  const compare = (a: number, b: number): number => compareKeys(src, keyStart[a], keyLength[a], keyStart[b], keyLength[b]) ||
-    seq[b] - seq[a] || kind[b] - kind[a] || b - a
+  const trailers = c.trailers
+  const compare = (a: number, b: number): number =>
+    compareKeys(src, spans[a * SPAN], spans[a * SPAN + 1], spans[b * SPAN], spans[b * SPAN + 1]) || trailers[b] - trailers[a] || b - a
   for (let start = 0; start < count;) {
     const first = order[start]
     let end = start + 1

@@ -10,7 +10,7 @@
 import { assert, assertionsEnabled } from '../base/assert.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { KIND_FOR_SEEK, MAX_SEQ } from '../base/internal-key.js'
-import type { EntryColumns } from './entry-columns.js'
+import { type EntryColumns, SPAN } from './entry-columns.js'
 import { internalOrder } from './internal-order.js'
 import { KeyFilter } from './key-filter.js'
 import { SkiplistIterator } from './skiplist-iterator.js'
@@ -126,31 +126,35 @@ export class Memtable {
     const count = c.count
     if (count === 0) return
     const order = internalOrder(c)
-    const { seq, kind } = c
     if (this.entries !== 0) {
       for (let i = 0; i < count; i++) {
         const e = order[i]
-        this.add(c.key(e), seq[e], kind[e], c.value(e))
+        this.add(c.key(e), c.seq(e), c.kind(e), c.value(e))
       }
       return
     }
-    let smallest = seq[0]
-    let largest = seq[0]
+    // Trailers order like their seqs (seq * 256 + kind, kind < 256).
+    const trailers = c.trailers
+    let smallest = trailers[0]
+    let largest = trailers[0]
     for (let i = 0; i < count; i++) {
-      const q = seq[i]
+      const t = trailers[i]
       if (assertionsEnabled) {
+        const q = c.seq(i)
         assert(Number.isInteger(q) && q >= 0 && q <= MAX_SEQ, `memtable: bad seq ${q}`)
-        assert(kind[i] < KIND_FOR_SEEK, `memtable: bad kind ${kind[i]}`)
+        assert(c.kind(i) < KIND_FOR_SEEK, `memtable: bad kind ${c.kind(i)}`)
       }
-      if (q < smallest) smallest = q
-      if (q > largest) largest = q
+      if (t < smallest) smallest = t
+      if (t > largest) largest = t
     }
     this.list.appendSorted(c, order)
     const filter = this.filter
     if (filter !== undefined) {
-      const { src, keyStart, keyLength } = c
-      for (let i = 0; i < count; i++) filter.addAt(src, keyStart[i], keyLength[i])
+      const { src, spans } = c
+      for (let s = 0; s < count * SPAN; s += SPAN) filter.addAt(src, spans[s], spans[s + 1])
     }
+    smallest = Math.floor(smallest / 256)
+    largest = Math.floor(largest / 256)
     this.smallestSeq = smallest
     this.largestSeq = largest
     this.entries = count

@@ -35,7 +35,7 @@
 
 import { assert, assertionsEnabled } from '../base/assert.js'
 import { Arena } from './arena.js'
-import type { EntryColumns } from './entry-columns.js'
+import { type EntryColumns, SPAN } from './entry-columns.js'
 
 /** Tall enough for 2^24 entries at P = 1/2 before searches slow down; the head costs 8 B a level. */
 export const MAX_HEIGHT = 24
@@ -163,14 +163,14 @@ export class Skiplist {
     assert(!this.readOnly, 'skiplist: insert into a frozen list')
     const count = order.length
     if (count === 0) return
-    const { src, keyStart, keyLength, valueStart, valueLength, seq, kind } = c
+    const { src, spans, trailers } = c
     const heights = new Uint8Array(count)
     let total = 0
     for (let i = 0; i < count; i++) {
       const h = this.randomHeight()
       heights[i] = h
-      const e = order[i]
-      total += alignNode(HEADER_BYTES + 8 * h + keyLength[e] + valueLength[e])
+      const s = order[i] * SPAN
+      total += alignNode(HEADER_BYTES + 8 * h + spans[s + 1] + spans[s + 3])
     }
     let n = this.arena.alloc(total)
     const { u8, u32, f64 } = this.arena
@@ -180,19 +180,20 @@ export class Skiplist {
     let height = this.height
     for (let i = 0; i < count; i++) {
       const e = order[i]
+      const s = e * SPAN
       const h = heights[i]
-      const keyLen = keyLength[e]
-      const valueLen = valueLength[e]
-      const ks = keyStart[e]
+      const ks = spans[s]
+      const keyLen = spans[s + 1]
+      const valueLen = spans[s + 3]
       const w = n >>> 2
-      f64[n >>> 3] = seq[e] * 256 + kind[e]
+      f64[n >>> 3] = trailers[e]
       u32[w + W_KEY_LEN] = keyLen
       u32[w + W_VALUE_LEN] = valueLen
       u32[w + W_HEIGHT] = h
       u32[w + W_PREV] = lasts[0]
       const keyOffset = n + HEADER_BYTES + 8 * h
       copyBytes(src, from, ks, keyLen, u8, to, keyOffset)
-      copyBytes(src, from, valueStart[e], valueLen, u8, to, keyOffset + keyLen)
+      copyBytes(src, from, spans[s + 2], valueLen, u8, to, keyOffset + keyLen)
       const prefix = keyPrefixAt(src, ks, keyLen)
       for (let l = 0; l < h; l++) {
         const link = (lasts[l] >>> 2) + W_TOWER + 2 * l
