@@ -153,9 +153,14 @@ export class Skiplist {
   /**
    * Appends the entries of `c` in `order` behind the last node, without a search or a compare:
    * recovery's replay of a WAL (Memtable.addColumns). The list comes out as insert() of each
-   * entry in that order would leave it, up to the towers' random heights. One arena allocation
-   * for all the nodes, so the arena's views are read once; the links a node ends with stay the
-   * zeros of fresh arena bytes until the next node is appended.
+   * entry in that order would leave it, up to the towers' random heights.
+   *
+   * Two passes. The first writes the nodes in the columns' order (the WAL's: the order insert()
+   * would have laid them out in too), one arena allocation for all, so it reads the WAL's bytes
+   * and writes the arena's front to back. The second links them in `order`, touching only each
+   * node's header and the last node of each level. Writing the nodes in sorted order instead
+   * reads keys and values at random from a 45 MiB WAL: 3-4 cache misses an entry rather than 1,
+   * which made this pass ~3 times slower for random keys.
    * requires: `order` is a permutation of c's entries in internal order, with no two entries equal
    * in (key, trailer), and every one of them after the last node.
    */
@@ -166,22 +171,21 @@ export class Skiplist {
     const { src, spans, trailers } = c
     const heights = new Uint8Array(count)
     let total = 0
-    for (let i = 0; i < count; i++) {
+    for (let e = 0; e < count; e++) {
       const h = this.randomHeight()
-      heights[i] = h
-      const s = order[i] * SPAN
-      total += alignNode(HEADER_BYTES + 8 * h + spans[s + 1] + spans[s + 3])
+      heights[e] = h
+      total += alignNode(HEADER_BYTES + 8 * h + spans[e * SPAN + 1] + spans[e * SPAN + 3])
     }
     let n = this.arena.alloc(total)
     const { u8, u32, f64 } = this.arena
     const from = new DataView(src.buffer, src.byteOffset, src.byteLength)
     const to = new DataView(this.arena.buf)
-    const lasts = this.lasts
-    let height = this.height
-    for (let i = 0; i < count; i++) {
-      const e = order[i]
+    // Where each entry's node is, and its key prefix (stored beside the links that lead to it).
+    const nodes = new Uint32Array(count)
+    const prefixes = new Uint32Array(count)
+    for (let e = 0; e < count; e++) {
       const s = e * SPAN
-      const h = heights[i]
+      const h = heights[e]
       const ks = spans[s]
       const keyLen = spans[s + 1]
       const valueLen = spans[s + 3]
@@ -190,19 +194,29 @@ export class Skiplist {
       u32[w + W_KEY_LEN] = keyLen
       u32[w + W_VALUE_LEN] = valueLen
       u32[w + W_HEIGHT] = h
-      u32[w + W_PREV] = lasts[0]
       const keyOffset = n + HEADER_BYTES + 8 * h
       copyBytes(src, from, ks, keyLen, u8, to, keyOffset)
       copyBytes(src, from, spans[s + 2], valueLen, u8, to, keyOffset + keyLen)
-      const prefix = keyPrefixAt(src, ks, keyLen)
+      nodes[e] = n
+      prefixes[e] = keyPrefixAt(src, ks, keyLen)
+      n += alignNode(HEADER_BYTES + 8 * h + keyLen + valueLen)
+    }
+    // The links a node ends with stay the zeros of fresh arena bytes until a later node links in.
+    const lasts = this.lasts
+    let height = this.height
+    for (let i = 0; i < count; i++) {
+      const e = order[i]
+      const node = nodes[e]
+      const h = heights[e]
+      const prefix = prefixes[e]
+      u32[(node >>> 2) + W_PREV] = lasts[0]
       for (let l = 0; l < h; l++) {
         const link = (lasts[l] >>> 2) + W_TOWER + 2 * l
-        u32[link] = n
+        u32[link] = node
         u32[link + 1] = prefix
-        lasts[l] = n
+        lasts[l] = node
       }
       if (h > height) height = h
-      n += alignNode(HEADER_BYTES + 8 * h + keyLen + valueLen)
     }
     this.height = height
   }
