@@ -1,7 +1,7 @@
 // Memtable: the in-memory write buffer, a skiplist of internal entries in one growable arena.
 //
-// Entries are added by the engine's write queue only (one writer); lookups and iterators may run
-// between adds. Nothing is removed: the memtable becomes immutable when full, is flushed to an L0
+// Entries are added by the engine's write queue only (one writer), or in bulk by recovery's WAL
+// replay (addColumns) before the memtable is read; lookups and iterators may run between adds. Nothing is removed: the memtable becomes immutable when full, is flushed to an L0
 // table, and is then dropped whole. See skiplist.ts for the layout and the lifetime rules.
 //
 // freeze() describes an immutable memtable as plain data (its arena's buffer and the list's

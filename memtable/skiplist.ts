@@ -4,8 +4,9 @@
 // (seq * 256 + kind) descending, so the newest version of a key comes first.
 //
 // Concurrency and lifetime (compare LevelDB's db/skiplist.h):
-// (1) One writer. Only the engine's write queue calls insert(); JavaScript runs it to completion, so
-//     a reader never sees a half-linked node.
+// (1) One writer. Only the engine's write queue calls insert() (and recovery appendSorted(), before
+//     anything reads the list); JavaScript runs each to completion, so a reader never sees a
+//     half-linked node.
 // (2) Readers (iterators, lookups) may interleave with inserts between their own calls. They hold
 //     node offsets, never views of the arena, and re-read the arena's views on each call, so they
 //     stay correct when inserts add nodes next to them or grow (reallocate) the arena.
