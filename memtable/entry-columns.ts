@@ -69,6 +69,15 @@ export class EntryColumns {
     return this.src.subarray(s, s + this.spans[i * SPAN + 1])
   }
 
+  /** Where entry i's value starts in src (it ends at valueEnd(i)). */
+  valueStart(i: number): number {
+    return this.spans[i * SPAN + 2]
+  }
+
+  valueEnd(i: number): number {
+    return this.spans[i * SPAN + 2] + this.spans[i * SPAN + 3]
+  }
+
   /** Entry i's value, a view into src. */
   value(i: number): Uint8Array {
     const s = this.spans[i * SPAN + 2]
