@@ -37,11 +37,20 @@ export class ByteReader {
 
   /** A varint length, then that many bytes as a view into the record (valid as long as it is). */
   lengthPrefixedView(what: string): Uint8Array {
+    const start = this.skipLengthPrefixed(what)
+    return this.data.subarray(start, this.cursor.offset)
+  }
+
+  /**
+   * As lengthPrefixedView, but without a view: moves past the bytes and returns where they start
+   * (they end at `offset`). For a decoder that hands on offsets rather than views.
+   */
+  skipLengthPrefixed(what: string): number {
     const n = this.varint()
     const start = this.cursor.offset
     if (start + n > this.data.length) this.fail(`${what} runs past the end`)
     this.cursor.offset = start + n
-    return this.data.subarray(start, start + n)
+    return start
   }
 
   /** As lengthPrefixedView, but a copy the caller owns. */

@@ -12,15 +12,22 @@ export let hashOut2 = 0
 
 /** murmur3 x86 32-bit of `key` under SEED1 and SEED2, into hashOut1/hashOut2 (unsigned). */
 export function murmur3Pair(key: Uint8Array): void {
+  murmur3PairAt(key, 0, key.length)
+}
+
+/**
+ * murmur3Pair of buf[start, start + n) without a view of it: recovery hashes the keys of a whole
+ * WAL in place (memtable/key-filter.ts addAt).
+ */
+export function murmur3PairAt(buf: Uint8Array, start: number, n: number): void {
   const c1 = 0xcc9e2d51
   const c2 = 0x1b873593
   let h1 = SEED1 | 0
   let h2 = SEED2 | 0
-  const n = key.length
-  const blocks = n & ~3
-  let i = 0
+  const blocks = start + (n & ~3)
+  let i = start
   for (; i < blocks; i += 4) {
-    let k = key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24)
+    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24)
     k = Math.imul(k, c1)
     k = (k << 15) | (k >>> 17)
     k = Math.imul(k, c2)
@@ -33,9 +40,9 @@ export function murmur3Pair(key: Uint8Array): void {
   }
   const tail = n & 3
   if (tail !== 0) {
-    let k = key[i]
-    if (tail > 1) k |= key[i + 1] << 8
-    if (tail > 2) k |= key[i + 2] << 16
+    let k = buf[i]
+    if (tail > 1) k |= buf[i + 1] << 8
+    if (tail > 2) k |= buf[i + 2] << 16
     k = Math.imul(k, c1)
     k = (k << 15) | (k >>> 17)
     k = Math.imul(k, c2)

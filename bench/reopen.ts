@@ -3,7 +3,9 @@
 // one synced put so every write is in the WAL) up to just below the size it would be frozen at,
 // reports, and is killed with SIGKILL; this process then times open() on the directory, checks
 // the last key written, and times how long the flush lane takes to write the replayed memtable
-// after open() has resolved. Medians of --repeat runs.
+// after open() has resolved. Medians of --repeat runs. Each run also prints the replay's share of
+// open() (stats().recovery.replayMs: reading, checking and decoding the WAL, building the
+// memtable), whose entries/s is the replay rate; the rest is the manifest and the new files' fsyncs.
 //
 //   npm run bench:reopen                          # defaults (memoryBudget 128 MiB: 32 MiB memtable)
 //   npm run bench:reopen -- --memtable-size 64    # the old default memtable (~400,000 entries)
@@ -78,6 +80,7 @@ function fillAndKill(dir: string, argv: string[]): Promise<Ready> {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const rate = (entries: number, ms: number): string => Math.round(entries / (ms / 1000)).toLocaleString('en-US')
 
 async function main(): Promise<void> {
   const { values: a, positionals } = parseArgs({
@@ -93,7 +96,7 @@ async function main(): Promise<void> {
   const options = settOptions(a)
   if (a.child) return child(positionals[0], options)
   const passOn = process.argv.slice(2).filter((x, i, all) => !['--repeat', '--db'].includes(x) && !['--repeat', '--db'].includes(all[i - 1]))
-  const runs: { openMs: number; flushedMs: number; ready: Ready }[] = []
+  const runs: { openMs: number; replayMs: number; flushedMs: number; ready: Ready }[] = []
   console.log(`Sett reopen after kill -9 with a full memtable — options ${JSON.stringify(options)}; ${a.repeat} runs`)
   for (let r = 0; r < Number(a.repeat); r++) {
     const dir = join(a.db, `run-${r}`)
@@ -110,14 +113,18 @@ async function main(): Promise<void> {
     const flushedMs = performance.now() - t
     await db.close()
     rmSync(dir, { recursive: true, force: true })
-    runs.push({ openMs, flushedMs, ready })
+    const replayMs = s.recovery.replayMs
+    runs.push({ openMs, replayMs, flushedMs, ready })
     console.log(`  run ${r + 1}: ${ready.entries.toLocaleString('en-US')} entries, WAL ${(ready.walBytes / MiB).toFixed(1)} MiB, ` +
       `memtable ${(ready.memtableBytes / MiB).toFixed(1)} MiB: open ${openMs.toFixed(0)} ms ` +
-      `(${Math.round(ready.entries / (openMs / 1000)).toLocaleString('en-US')} entries/s), replayed memtable flushed ${flushedMs.toFixed(0)} ms after open() began`)
+      `(${rate(ready.entries, openMs)} entries/s), of it replay ${replayMs.toFixed(0)} ms (${rate(ready.entries, replayMs)} entries/s); ` +
+      `replayed memtable flushed ${flushedMs.toFixed(0)} ms after open() began`)
   }
   const openMs = median(runs.map((x) => x.openMs))
-  console.log(`reopen: median ${openMs.toFixed(0)} ms for ${runs[0].ready.entries.toLocaleString('en-US')} entries ` +
-    `(${Math.round(runs[0].ready.entries / (openMs / 1000)).toLocaleString('en-US')} entries/s); flushed in the background by ${median(runs.map((x) => x.flushedMs)).toFixed(0)} ms`)
+  const replayMs = median(runs.map((x) => x.replayMs))
+  const entries = runs[0].ready.entries
+  console.log(`reopen: median ${openMs.toFixed(0)} ms for ${entries.toLocaleString('en-US')} entries (${rate(entries, openMs)} entries/s); ` +
+    `replay median ${replayMs.toFixed(0)} ms (${rate(entries, replayMs)} entries/s); flushed in the background by ${median(runs.map((x) => x.flushedMs)).toFixed(0)} ms`)
 }
 
 await main()

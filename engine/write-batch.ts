@@ -127,6 +127,29 @@ export function decodeBatchRecord(
   onEntry: (seq: number, kind: number, key: Uint8Array, value: Uint8Array) => void,
   onClaim?: (claim: ValueLogClaim) => void,
 ): number {
+  return decodeBatchEntries(data, file, offset, (seq, kind, keyStart, keyEnd, valueStart, valueEnd) => {
+    onEntry(seq, kind, data.subarray(keyStart, keyEnd), kind === Kind.Delete ? EMPTY : data.subarray(valueStart, valueEnd))
+  }, onClaim)
+}
+
+/**
+ * An entry of a decoded payload: its key is payload[keyStart, keyEnd), its value
+ * payload[valueStart, valueEnd) (empty for a deletion).
+ */
+export type BatchEntrySink = (seq: number, kind: number, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void
+
+/**
+ * decodeBatchRecord with the entries as offsets into `data` instead of views: recovery's replay,
+ * which keeps ~200,000 entries of a WAL as offsets into the file (memtable EntryColumns) and would
+ * otherwise make two views per entry. The same checks, errors and result.
+ */
+export function decodeBatchEntries(
+  data: Uint8Array,
+  file: string,
+  offset: number,
+  onEntry: BatchEntrySink,
+  onClaim?: (claim: ValueLogClaim) => void,
+): number {
   const fail = (what: string): never => {
     throw new CorruptionError(file, offset, `bad write batch: ${what}`)
   }
@@ -143,10 +166,16 @@ export function decodeBatchRecord(
   for (let i = 0; i < count; i++) {
     const kind = r.u8()
     if (!isKnownKind(kind)) fail(`unknown kind ${kind}`)
-    const key = r.lengthPrefixedView('key')
-    const value = kind === Kind.Delete ? EMPTY : r.lengthPrefixedView('value')
-    if (hasHeader(kind) && !isValidHeaderedValue(value)) fail('bad value header')
-    onEntry(firstSeq + i, kind, key, value)
+    const keyStart = r.skipLengthPrefixed('key')
+    const keyEnd = r.offset
+    if (kind === Kind.Delete) {
+      onEntry(firstSeq + i, kind, keyStart, keyEnd, keyEnd, keyEnd)
+      continue
+    }
+    const valueStart = r.skipLengthPrefixed('value')
+    const valueEnd = r.offset
+    if (hasHeader(kind) && !isValidHeaderedValue(data.subarray(valueStart, valueEnd))) fail('bad value header')
+    onEntry(firstSeq + i, kind, keyStart, keyEnd, valueStart, valueEnd)
   }
   r.end()
   return firstSeq + count - 1
@@ -181,18 +210,17 @@ export function encodeRelocationRecord(entries: readonly Relocation[]): Uint8Arr
   return out
 }
 
-function decodeRelocations(
-  r: ByteReader,
-  fail: (what: string) => never,
-  onEntry: (seq: number, kind: number, key: Uint8Array, value: Uint8Array) => void,
-): number {
+function decodeRelocations(r: ByteReader, fail: (what: string) => never, onEntry: BatchEntrySink): number {
   const count = r.varint()
   let maxSeq = 0
   for (let i = 0; i < count; i++) {
     const kind = r.u8()
     if (!isPointerKind(kind)) fail(`relocation of kind ${kind}`)
     const seq = r.varint()
-    onEntry(seq, kind, r.lengthPrefixedView('key'), r.lengthPrefixedView('value'))
+    const keyStart = r.skipLengthPrefixed('key')
+    const keyEnd = r.offset
+    const valueStart = r.skipLengthPrefixed('value')
+    onEntry(seq, kind, keyStart, keyEnd, valueStart, r.offset)
     if (seq > maxSeq) maxSeq = seq
   }
   r.end()

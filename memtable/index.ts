@@ -5,3 +5,4 @@
 export { Memtable } from './memtable.js'
 export type { FrozenMemtable, MemtableOptions } from './memtable.js'
 export { Arena } from './arena.js'
+export { EntryColumns } from './entry-columns.js'

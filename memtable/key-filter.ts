@@ -3,7 +3,7 @@
 // A miss costs a hash and three bit tests instead of a ~20-level search through cold memory.
 // Sized once from the memtable's expected bytes; it only ever gets fuller, never resized.
 
-import { hashOut1, hashOut2, murmur3Pair } from '../base/hash.js'
+import { hashOut1, hashOut2, murmur3Pair, murmur3PairAt } from '../base/hash.js'
 
 const PROBES = 3
 
@@ -21,6 +21,17 @@ export class KeyFilter {
 
   add(userKey: Uint8Array): void {
     murmur3Pair(userKey)
+    this.setBits()
+  }
+
+  /** add() of the key buf[start, start + length), without a view of it (recovery's replay). */
+  addAt(buf: Uint8Array, start: number, length: number): void {
+    murmur3PairAt(buf, start, length)
+    this.setBits()
+  }
+
+  /** Sets the probe bits of the key murmur3Pair last hashed. */
+  private setBits(): void {
     let h = hashOut1
     const step = hashOut2 | 1
     for (let i = 0; i < PROBES; i++) {

@@ -1,15 +1,16 @@
 // Memtable: the in-memory write buffer, a skiplist of internal entries in one growable arena.
 //
-// Entries are added by the engine's write queue only (one writer); lookups and iterators may run
-// between adds. Nothing is removed: the memtable becomes immutable when full, is flushed to an L0
+// Entries are added by the engine's write queue only (one writer), or in bulk by recovery's WAL
+// replay (addColumns) before the memtable is read; lookups and iterators may run between adds. Nothing is removed: the memtable becomes immutable when full, is flushed to an L0
 // table, and is then dropped whole. See skiplist.ts for the layout and the lifetime rules.
 //
 // freeze() describes an immutable memtable as plain data (its arena's buffer and the list's
 // state); Memtable.open() reads that description, in the flush worker when the arena is shared.
 
-import { assert } from '../base/assert.js'
+import { assert, assertionsEnabled } from '../base/assert.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import { KIND_FOR_SEEK, MAX_SEQ } from '../base/internal-key.js'
+import { type EntryColumns, SPAN } from './entry-columns.js'
 import { internalOrder } from './internal-order.js'
 import { KeyFilter } from './key-filter.js'
 import { SkiplistIterator } from './skiplist-iterator.js'
@@ -112,18 +113,51 @@ export class Memtable {
   }
 
   /**
-   * Inserts many entries at once (recovery's replay of a WAL): sorted into internal order first,
-   * so each one is appended after the last without a search. A random insert into a 400,000-entry
-   * list costs ~1.5 us, nearly all of it cache misses on the search path; a radix sort of the
-   * keys (internal-order.ts) and appending costs a fraction of that.
-   * requires: as add(), for each entry; the arrays hold `count` entries.
+   * Inserts many entries at once (recovery's replay of a WAL), as add() of each in the columns'
+   * order would, including an entry repeated exactly (the later one comes first). Sorted into
+   * internal order first (internal-order.ts), then appended node after node without a search or a
+   * compare (Skiplist.appendSorted): a random insert into a 400,000-entry list costs ~1.5 us,
+   * nearly all of it cache misses on the search path, and even an insert that appends costs a
+   * compare, a view per key and value, and an allocation. A memtable that holds entries already
+   * (read-only recovery's memtables span WALs) takes them one at a time, in that order.
+   * requires: as add(), for each entry; `c.src` stays unchanged until this returns.
    */
-  addMany(keys: Uint8Array[], seqs: number[], kinds: number[], values: Uint8Array[], count: number): void {
-    const order = internalOrder(keys, seqs, count)
-    for (let i = 0; i < count; i++) {
-      const e = order[i]
-      this.add(keys[e], seqs[e], kinds[e], values[e])
+  addColumns(c: EntryColumns): void {
+    const count = c.count
+    if (count === 0) return
+    const order = internalOrder(c)
+    if (this.entries !== 0) {
+      for (let i = 0; i < count; i++) {
+        const e = order[i]
+        this.add(c.key(e), c.seq(e), c.kind(e), c.value(e))
+      }
+      return
     }
+    // Trailers order like their seqs (seq * 256 + kind, kind < 256).
+    const trailers = c.trailers
+    let smallest = trailers[0]
+    let largest = trailers[0]
+    for (let i = 0; i < count; i++) {
+      const t = trailers[i]
+      if (assertionsEnabled) {
+        const q = c.seq(i)
+        assert(Number.isInteger(q) && q >= 0 && q <= MAX_SEQ, `memtable: bad seq ${q}`)
+        assert(c.kind(i) < KIND_FOR_SEEK, `memtable: bad kind ${c.kind(i)}`)
+      }
+      if (t < smallest) smallest = t
+      if (t > largest) largest = t
+    }
+    this.list.appendSorted(c, order)
+    const filter = this.filter
+    if (filter !== undefined) {
+      const { src, spans } = c
+      for (let s = 0; s < count * SPAN; s += SPAN) filter.addAt(src, spans[s], spans[s + 1])
+    }
+    smallest = Math.floor(smallest / 256)
+    largest = Math.floor(largest / 256)
+    this.smallestSeq = smallest
+    this.largestSeq = largest
+    this.entries = count
   }
 
   /**

@@ -4,8 +4,9 @@
 // (seq * 256 + kind) descending, so the newest version of a key comes first.
 //
 // Concurrency and lifetime (compare LevelDB's db/skiplist.h):
-// (1) One writer. Only the engine's write queue calls insert(); JavaScript runs it to completion, so
-//     a reader never sees a half-linked node.
+// (1) One writer. Only the engine's write queue calls insert() (and recovery appendSorted(), before
+//     anything reads the list); JavaScript runs each to completion, so a reader never sees a
+//     half-linked node.
 // (2) Readers (iterators, lookups) may interleave with inserts between their own calls. They hold
 //     node offsets, never views of the arena, and re-read the arena's views on each call, so they
 //     stay correct when inserts add nodes next to them or grow (reallocate) the arena.
@@ -35,6 +36,7 @@
 
 import { assert, assertionsEnabled } from '../base/assert.js'
 import { Arena } from './arena.js'
+import { type EntryColumns, SPAN } from './entry-columns.js'
 
 /** Tall enough for 2^24 entries at P = 1/2 before searches slow down; the head costs 8 B a level. */
 export const MAX_HEIGHT = 24
@@ -147,6 +149,77 @@ export class Skiplist {
     u32[w + W_PREV] = splice[0]
     const after0 = u32[w + W_TOWER]
     if (after0 !== 0) u32[(after0 >>> 2) + W_PREV] = n
+  }
+
+  /**
+   * Appends the entries of `c` in `order` behind the last node, without a search or a compare:
+   * recovery's replay of a WAL (Memtable.addColumns). The list comes out as insert() of each
+   * entry in that order would leave it, up to the towers' random heights.
+   *
+   * Two passes. The first writes the nodes in the columns' order (the WAL's: the order insert()
+   * would have laid them out in too), one arena allocation for all, so it reads the WAL's bytes
+   * and writes the arena's front to back. The second links them in `order`, touching only each
+   * node's header and the last node of each level. Writing the nodes in sorted order instead
+   * reads keys and values at random from a 45 MiB WAL: 3-4 cache misses an entry rather than 1,
+   * which made this pass ~3 times slower for random keys.
+   * requires: `order` is a permutation of c's entries in internal order, with no two entries equal
+   * in (key, trailer), and every one of them after the last node.
+   */
+  appendSorted(c: EntryColumns, order: Uint32Array): void {
+    assert(!this.readOnly, 'skiplist: insert into a frozen list')
+    const count = order.length
+    if (count === 0) return
+    const { src, spans, trailers } = c
+    const heights = new Uint8Array(count)
+    let total = 0
+    for (let e = 0; e < count; e++) {
+      const h = this.randomHeight()
+      heights[e] = h
+      total += alignNode(HEADER_BYTES + 8 * h + spans[e * SPAN + 1] + spans[e * SPAN + 3])
+    }
+    let n = this.arena.alloc(total)
+    const { u8, u32, f64 } = this.arena
+    const from = new DataView(src.buffer, src.byteOffset, src.byteLength)
+    const to = new DataView(this.arena.buf)
+    // Where each entry's node is, and its key prefix (stored beside the links that lead to it).
+    const nodes = new Uint32Array(count)
+    const prefixes = new Uint32Array(count)
+    for (let e = 0; e < count; e++) {
+      const s = e * SPAN
+      const h = heights[e]
+      const ks = spans[s]
+      const keyLen = spans[s + 1]
+      const valueLen = spans[s + 3]
+      const w = n >>> 2
+      f64[n >>> 3] = trailers[e]
+      u32[w + W_KEY_LEN] = keyLen
+      u32[w + W_VALUE_LEN] = valueLen
+      u32[w + W_HEIGHT] = h
+      const keyOffset = n + HEADER_BYTES + 8 * h
+      copyBytes(src, from, ks, keyLen, u8, to, keyOffset)
+      copyBytes(src, from, spans[s + 2], valueLen, u8, to, keyOffset + keyLen)
+      nodes[e] = n
+      prefixes[e] = keyPrefixAt(src, ks, keyLen)
+      n += alignNode(HEADER_BYTES + 8 * h + keyLen + valueLen)
+    }
+    // The links a node ends with stay the zeros of fresh arena bytes until a later node links in.
+    const lasts = this.lasts
+    let height = this.height
+    for (let i = 0; i < count; i++) {
+      const e = order[i]
+      const node = nodes[e]
+      const h = heights[e]
+      const prefix = prefixes[e]
+      u32[(node >>> 2) + W_PREV] = lasts[0]
+      for (let l = 0; l < h; l++) {
+        const link = (lasts[l] >>> 2) + W_TOWER + 2 * l
+        u32[link] = node
+        u32[link + 1] = prefix
+        lasts[l] = node
+      }
+      if (h > height) height = h
+    }
+    this.height = height
   }
 
   /**
@@ -287,9 +360,34 @@ export class Skiplist {
 
 /** The first 4 bytes of `key` as a big-endian uint32, zero-padded: orders like the bytes do. */
 function keyPrefix(key: Uint8Array): number {
-  const n = key.length
-  if (n >= 4) return ((key[0] << 24) | (key[1] << 16) | (key[2] << 8) | key[3]) >>> 0
+  return keyPrefixAt(key, 0, key.length)
+}
+
+/** keyPrefix() of the key buf[start, start + n). */
+function keyPrefixAt(buf: Uint8Array, start: number, n: number): number {
+  if (n >= 4) return ((buf[start] << 24) | (buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3]) >>> 0
   let p = 0
-  for (let i = 0; i < 4; i++) p = (p << 8) | (i < n ? key[i] : 0)
+  for (let i = 0; i < 4; i++) p = (p << 8) | (i < n ? buf[start + i] : 0)
   return p >>> 0
+}
+
+/** A node's size in the arena: Arena.alloc rounds every allocation up to 8 bytes. */
+function alignNode(n: number): number {
+  return n + (-n & 7) // & takes the low 32 bits, whose low 3 are n's at any size
+}
+
+/**
+ * Copies src[at, at + n) to dst at `to`; `srcView` and `dstView` are DataViews of the same bytes.
+ * Short runs go four bytes at a time through the DataViews (both little-endian, so the bytes land
+ * as they were): set() needs a view of the source, an allocation that costs more than copying a
+ * key or a small value, and a byte loop costs ~3 times the DataView's (measured on 16 and 100 B).
+ */
+function copyBytes(src: Uint8Array, srcView: DataView, at: number, n: number, dst: Uint8Array, dstView: DataView, to: number): void {
+  if (n > 256) {
+    dst.set(src.subarray(at, at + n), to)
+    return
+  }
+  let i = 0
+  for (; i + 4 <= n; i += 4) dstView.setUint32(to + i, srcView.getUint32(at + i, true), true)
+  for (; i < n; i++) dst[to + i] = src[at + i]
 }

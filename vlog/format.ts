@@ -21,7 +21,6 @@
 
 import { checksum, crc32, maskChecksum } from '../base/checksum.js'
 import { CorruptionError } from '../base/errors.js'
-import { ByteReader } from '../base/byte-reader.js'
 import { varintLength, writeVarint } from '../base/varint.js'
 
 export const VLOG_MAGIC = Uint8Array.of(0x73, 0x65, 0x74, 0x74, 0x2d, 0x76, 0x6c, 0x67) // "sett-vlg"
@@ -182,11 +181,42 @@ export function encodePointer(p: ValuePointer): Uint8Array {
 
 /** `where` names the table or WAL the pointer came from, for errors. */
 export function decodePointer(bytes: Uint8Array, where = 'value pointer'): ValuePointer {
-  const r = new ByteReader(bytes, (what: string): never => {
-    throw new CorruptionError(where, 0, `bad value pointer: ${what}`)
-  })
-  const p = { fileNumber: r.varint(), offset: r.varint(), length: r.varint() }
-  r.end()
-  if (p.length < ENTRY_HEADER_SIZE) throw new CorruptionError(where, 0, `bad value pointer: length ${p.length}`)
-  return p
+  return decodePointerInto(bytes, 0, bytes.length, where, { fileNumber: 0, offset: 0, length: 0 })
+}
+
+/**
+ * decodePointer of bytes[start, end) into `out` (returned), allocating nothing: recovery checks
+ * the pointer of every replayed entry, ~460,000 in a full memtable of them, in place in the WAL.
+ */
+export function decodePointerInto(bytes: Uint8Array, start: number, end: number, where: string, out: ValuePointer): ValuePointer {
+  pointerCursor.offset = start
+  out.fileNumber = pointerVarint(bytes, end, where)
+  out.offset = pointerVarint(bytes, end, where)
+  out.length = pointerVarint(bytes, end, where)
+  if (pointerCursor.offset !== end) badPointer(where, `${end - pointerCursor.offset} trailing bytes`)
+  if (out.length < ENTRY_HEADER_SIZE) badPointer(where, `length ${out.length}`)
+  return out
+}
+
+const pointerCursor = { offset: 0 }
+
+/** The varint at pointerCursor in bytes[.., end), as ByteReader.varint() reads it. */
+function pointerVarint(bytes: Uint8Array, end: number, where: string): number {
+  let result = 0
+  let mul = 1
+  let o = pointerCursor.offset
+  for (let i = 0; i < 8 && o < end; i++) {
+    const b = bytes[o++]
+    result += (b & 0x7f) * mul
+    if (b < 0x80) {
+      pointerCursor.offset = o
+      return result
+    }
+    mul *= 128
+  }
+  return badPointer(where, 'truncated varint')
+}
+
+function badPointer(where: string, what: string): never {
+  throw new CorruptionError(where, 0, `bad value pointer: ${what}`)
 }

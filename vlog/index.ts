@@ -3,7 +3,7 @@
 // Knows nothing of the LSM: which entries are live is decided by the engine and compaction.
 
 export {
-  type ValuePointer, type DecodedEntry, encodePointer, decodePointer, MAX_POINTER_LENGTH, VLOG_FORMAT_VERSION, VLOG_HEADER_SIZE,
+  type ValuePointer, type DecodedEntry, encodePointer, decodePointer, decodePointerInto, MAX_POINTER_LENGTH, VLOG_FORMAT_VERSION, VLOG_HEADER_SIZE,
   ENTRY_HEADER_SIZE, entrySize, checkFileHeader, decodeEntry, findValidEntry, ENTRY_END, ENTRY_TRUNCATED, ENTRY_BAD,
   VLOG_FORMAT_MARKERS, claimPast, markerClaim,
 } from './format.js'

@@ -4,5 +4,5 @@
 
 export { type LogKind, LOG_FORMAT_VERSION, FILE_HEADER_SIZE, RECORD_HEADER_SIZE, MAX_PAYLOAD_LENGTH, recordSize } from './format.js'
 export { LogWriter, type LogWriterOptions } from './writer.js'
-export { claimedSynced, readLog, type LogRecord, type ReadLogResult, type ReadLogOptions } from './reader.js'
+export { claimedSynced, firstRecordIsWhole, readLog, type LogRecord, type ReadLogResult, type ReadLogOptions } from './reader.js'
 export { describeLog } from './describe.js'

@@ -14,7 +14,7 @@ import { CorruptionError } from '../base/errors.js'
 import type { ReadableFile } from '../base/fs.js'
 import {
   FILE_HEADER_SIZE, LOG_FORMAT_CLAIMING, type LogKind, RECORD_HEADER_SIZE, decodeFileHeader, decodeRecord, findNextRecord,
-  isFileHeaderIntact, isMarker, isZeroTail, payloadStart, recordClaim, recordFailureDetail,
+  headerChecksum, isFileHeaderIntact, isMarker, isZeroTail, payloadStart, recordClaim, recordFailureDetail,
 } from './format.js'
 
 export interface LogRecord {
@@ -25,6 +25,10 @@ export interface LogRecord {
    * keeping any payload keeps that buffer alive, so copy what must outlive the replay.
    */
   payload: Uint8Array
+  /** The whole file's bytes, which `payload` is a view of (same lifetime rule). */
+  data: Uint8Array
+  /** Where `payload` starts in `data`: a reader that keeps offsets rather than views adds it. */
+  payloadOffset: number
 }
 
 export interface ReadLogResult {
@@ -75,7 +79,10 @@ export function readLog(
   while (offset < size) {
     const end = decodeRecord(data, offset, salt, version)
     if (end < 0) return badRecord(data, path, offset, end, salt, version, options)
-    if (!isMarker(data, offset)) onRecord({ offset, payload: data.subarray(payloadStart(data, offset), end) })
+    if (!isMarker(data, offset)) {
+      const start = payloadStart(data, offset)
+      onRecord({ offset, payload: data.subarray(start, end), data, payloadOffset: start })
+    }
     offset = end
   }
   return { validLength: offset }
@@ -106,6 +113,36 @@ export function claimedSynced(file: ReadableFile, offset: number): number | unde
     at = end
   }
   return undefined
+}
+
+/**
+ * True when the log's first record is whole, its checksums match, and it holds a payload: what
+ * readLog would pass to onRecord first. Reads only the file header and that record, so a caller
+ * asking whether a log holds records (recovery's search for the newest WAL that does) need not
+ * read a 45 MiB WAL a second time. False says nothing: the file may still hold records after a
+ * marker or after damage; ask readLog then.
+ */
+export function firstRecordIsWhole(file: ReadableFile, kind: LogKind): boolean {
+  const first = FILE_HEADER_SIZE
+  if (file.size < first + RECORD_HEADER_SIZE) return false
+  const head = file.read(0, first + RECORD_HEADER_SIZE)
+  if (head.length !== first + RECORD_HEADER_SIZE) return false
+  let header
+  try {
+    header = decodeFileHeader(head, file.path, kind)
+  } catch {
+    return false
+  }
+  // The length is trusted only once the header's own checksum matches (it could read as 1 GiB).
+  if (u32At(head, first + 9) !== headerChecksum(head, first + 4, header.salt)) return false
+  const end = first + RECORD_HEADER_SIZE + u32At(head, first + 4)
+  if (end > file.size) return false
+  const data = end === head.length ? head : file.read(0, end)
+  return decodeRecord(data, first, header.salt, header.version) === end && !isMarker(data, first)
+}
+
+function u32At(buf: Uint8Array, o: number): number {
+  return (buf[o] | (buf[o + 1] << 8) | (buf[o + 2] << 16) | (buf[o + 3] << 24)) >>> 0
 }
 
 function badRecord(

@@ -56,9 +56,9 @@ function files(fs: MemFileSystem, pattern: RegExp): string[] {
   return fs.list(DIR).filter((n) => pattern.test(n)).map((n) => `${DIR}/${n}`)
 }
 
-function walRecords(fs: MemFileSystem): { path: string; records: LogRecord[] } {
+function walRecords(fs: MemFileSystem): { path: string; records: Pick<LogRecord, 'offset' | 'payload'>[] } {
   const [path] = files(fs, /\.wal$/)
-  const records: LogRecord[] = []
+  const records: Pick<LogRecord, 'offset' | 'payload'>[] = []
   const f = fs.openRead(path)
   readLog(f, 'wal', { tolerateTornTail: false }, (r) => records.push({ offset: r.offset, payload: r.payload.slice() }))
   f.close()
@@ -203,7 +203,7 @@ describe('corruption is detected, never returned as data', () => {
 
   it('a bit flipped in the manifest: CorruptionError naming it, unless only the last commit record was hit', async () => {
     const [path] = files(base, /^MANIFEST-/)
-    const records: LogRecord[] = []
+    const records: Pick<LogRecord, 'offset' | 'payload'>[] = []
     const f = base.openRead(path)
     readLog(f, 'manifest', { tolerateTornTail: false }, (r) => records.push(r))
     f.close()
@@ -232,7 +232,7 @@ describe('corruption is detected, never returned as data', () => {
 
   it('a manifest cut at rest at any record boundary: CorruptionError naming it, never an older state', async () => {
     const [path] = files(base, /^MANIFEST-/)
-    const records: LogRecord[] = []
+    const records: Pick<LogRecord, 'offset' | 'payload'>[] = []
     const f = base.openRead(path)
     readLog(f, 'manifest', { tolerateTornTail: false }, (r) => records.push(r))
     f.close()
