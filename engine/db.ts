@@ -79,13 +79,34 @@ export class DB {
 
   // ---------------------------------------------------------------- writes (engine/write-path.ts)
 
+  // put() and del() build their one-op batch inline, with no async frame or closure: a single
+  // synced writer's put runs between one fsync's completion and the next one's submission, and
+  // every microsecond there is one off its throughput. A refusal is still a rejection.
   put(key: Bytes, value: Bytes, options?: PutOptions): Promise<void> {
-    // Without ttl, expiresAt or meta, toEntryHeader gives (0, 0) and putWithHeader a plain put.
-    return this.writeOps((ops) => ops.putWithHeader(toOwnedKey(key), toOwnedValue(value), ...toEntryHeader(options, this.s.options.clock)), options)
+    try {
+      this.checkWritable('write')
+      const ops = new BatchOps()
+      const k = toOwnedKey(key)
+      const v = toOwnedValue(value)
+      // Without ttl, expiresAt or meta, toEntryHeader gives (0, 0) and putWithHeader a plain put.
+      const [expiresAt, meta] = toEntryHeader(options, this.s.options.clock)
+      ops.putWithHeader(k, v, expiresAt, meta)
+      return this.writes.write(ops, options?.sync)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   del(key: Bytes, options?: WriteOptions): Promise<void> {
-    return this.writeOps((ops) => (checkDelOptions(options), ops.del(toOwnedKey(key))), options)
+    try {
+      this.checkWritable('write')
+      const ops = new BatchOps()
+      checkDelOptions(options)
+      ops.del(toOwnedKey(key))
+      return this.writes.write(ops, options?.sync)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /** With operations: writes them atomically. Without: returns a chained batch to fill and write(). */

@@ -19,7 +19,7 @@ import { LogWriter } from '../wal/index.js'
 import { checkFitsOneRecord } from './input.js'
 import type { CommitRecord, Oracle } from './oracle.js'
 import { type EngineState, YIELD_AFTER_MS } from './state.js'
-import type { Subscriptions } from './subscriptions.js'
+import type { CapturedBatch, Subscriptions } from './subscriptions.js'
 import { BatchOps, encodeBatchRecord } from './write-batch.js'
 import { type PendingWrite, WriteQueue } from './write-queue.js'
 
@@ -47,20 +47,33 @@ export class WritePath {
     this.queue = new WriteQueue((group) => this.commitGroup(group))
   }
 
-  /** Writes a filled batch; while transactions may be open it is registered for their checks. */
+  /**
+   * Writes a filled batch; while transactions may be open it is registered for their checks.
+   * Without them the batch goes straight to the queue (no async frame of its own: a single
+   * writer's put is on the fsync's critical path). Never throws: a refusal is a rejection.
+   */
   write(ops: BatchOps, syncOption: boolean | undefined): Promise<void> {
-    const record = this.oracle.tracking ? this.oracle.start(ops.keys) : undefined
-    return this.writeTracked(ops, syncOption, record)
+    if (this.oracle.tracking) return this.writeTracked(ops, syncOption, this.oracle.start(ops.keys))
+    try {
+      return this.queue.write(ops, this.checkWrite(ops, syncOption))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  /** The batch's sync flag, once the engine is open and the batch fits one WAL record. */
+  private checkWrite(ops: BatchOps, syncOption: boolean | undefined): boolean {
+    const sync = syncOption ?? this.s.options.sync
+    if (this.s.lifecycle !== 'open') throw new ClosedError()
+    if (typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean')
+    checkFitsOneRecord(ops, this.s.options.valueThreshold)
+    return sync
   }
 
   /** Queues a batch; settles the oracle's record of it with its sequence numbers or its failure. */
   async writeTracked(ops: BatchOps, syncOption: boolean | undefined, record: CommitRecord | undefined): Promise<void> {
-    const sync = syncOption ?? this.s.options.sync
     try {
-      if (this.s.lifecycle !== 'open') throw new ClosedError()
-      if (typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean')
-      checkFitsOneRecord(ops, this.s.options.valueThreshold)
-      await this.queue.write(ops, sync)
+      await this.queue.write(ops, this.checkWrite(ops, syncOption))
     } catch (err) {
       if (record) this.oracle.finish(record, undefined)
       throw err
@@ -86,21 +99,47 @@ export class WritePath {
     return this.queue.runExclusive(step)
   }
 
-  /** The writer queue's leader: one WAL record and at most one fsync for the whole group. */
-  private async commitGroup(group: PendingWrite[]): Promise<void> {
+  /**
+   * The writer queue's leader: one WAL record and at most one fsync for the whole group.
+   *
+   * Synchronous up to the fsync when nothing has to wait (no stall, no blocking subscriber, no
+   * turn for the event loop, no new value-log file): a lone synced writer's put issues its
+   * fdatasync inside the put() call, and the time between one fsync's completion and the next
+   * one's submission (a single writer's critical path) holds as little code as we can manage.
+   * Returns undefined when the group committed without waiting at all.
+   */
+  private commitGroup(group: PendingWrite[]): Promise<void> | undefined {
     const s = this.s
     s.throwIfFailed()
     let bytes = 0
     let count = 0
     let sync = false
-    for (const w of group) {
+    for (let i = 0; i < group.length; i++) {
+      const w = group[i]
       bytes += w.ops.bytes
       count += w.ops.length
       sync ||= w.sync
     }
-    await this.makeRoomForWrite(bytes)
-    // Subscribers with onFull 'block' slow the writers: the group waits until they have room.
-    const room = this.subscriptions.roomFor(bytes, count)
+    if (!this.hasRoomNow(bytes) || performance.now() - this.lastYield >= YIELD_AFTER_MS) {
+      return this.waitThenCommit(group, bytes, count, sync, undefined)
+    }
+    // Asked once: a promise from roomFor() is a place in the subscribers' line.
+    const room = this.subscriptions.active ? this.subscriptions.roomFor(bytes, count) : undefined
+    if (room !== undefined) return this.waitThenCommit(group, bytes, count, sync, room)
+    return this.commitNow(group, bytes, count, sync)
+  }
+
+  /**
+   * commitGroup's steps that may wait: room in the memtable, subscribers, a turn for the event
+   * loop. `room` is roomFor()'s answer when commitGroup already found the memtable had room.
+   */
+  private async waitThenCommit(group: PendingWrite[], bytes: number, count: number, sync: boolean, room: Promise<void> | undefined): Promise<void> {
+    const s = this.s
+    if (room === undefined) {
+      await this.makeRoomForWrite(bytes)
+      // Subscribers with onFull 'block' slow the writers: the group waits until they have room.
+      room = this.subscriptions.roomFor(bytes, count)
+    }
     if (room !== undefined) {
       await room
       if (s.lifecycle === 'closed') throw new ClosedError()
@@ -114,9 +153,47 @@ export class WritePath {
       this.lastYield = performance.now()
       if (s.lifecycle === 'closed') throw new ClosedError()
     }
+    await this.commitNow(group, bytes, count, sync)
+  }
+
+  /**
+   * Whether makeRoomForWrite() would return at once: no stall, and the group fits the memtable.
+   * (roomFor() is asked separately; it has no side effect when it answers undefined.)
+   */
+  private hasRoomNow(bytes: number): boolean {
+    const s = this.s
+    if (s.lifecycle !== 'open' && s.lifecycle !== 'closing') return false
+    if (s.versions.current.levels[0].length >= s.options.l0SlowdownTrigger) return false
+    return s.mem.count === 0 || s.mem.byteSize + bytes <= s.memory.memtableLimit(s.versions.current)
+  }
+
+  /** The group's writes, once nothing has to wait but a new value-log file and the fsync. */
+  private commitNow(group: PendingWrite[], bytes: number, count: number, sync: boolean): Promise<void> | undefined {
+    const s = this.s
     const firstSeq = s.versions.lastSeq + 1
     // The change feed reports values as written, before large ones become pointers.
     const captured = this.subscriptions.active ? this.subscriptions.capture(group.map((w) => w.ops)) : undefined
+    const large = this.largeValues(group, firstSeq)
+    if (large !== undefined && s.vlog.needsNewFile(bytes)) {
+      return startValueLogFile(s).then(() => this.append(group, firstSeq, count, sync, captured, large))
+    }
+    return this.append(group, firstSeq, count, sync, captured, large)
+  }
+
+  /**
+   * Appends the group (values to the value log, then its WAL record) and, for a synced group,
+   * starts the fsync. The memtable insert runs while the fsync is in flight: its entries carry
+   * sequence numbers above versions.lastSeq, which every reader's sequence is at most (gets and
+   * iterators read at lastSeq or a snapshot, backups and the change feed's catch-up skip entries
+   * above their snapshot's), so they stay invisible until the fsync succeeded and lastSeq covers
+   * them. After a failed fsync lastSeq never moves again (the engine has failed), and the
+   * memtable is never flushed: the entries are never seen or exported.
+   */
+  private append(
+    group: PendingWrite[], firstSeq: number, count: number, sync: boolean, captured: CapturedBatch[] | undefined, large: LargeValues | undefined,
+  ): Promise<void> | undefined {
+    const s = this.s
+    let syncing: Promise<unknown> | undefined
     try {
       // Large values go to the value log, then the WAL record that points at them. A synced
       // group fsyncs both files at once (WiscKey: no second serial fsync on the critical path)
@@ -126,68 +203,97 @@ export class WritePath {
       // later record is written before both fsyncs succeeded, and after a failed one the WAL
       // gets no closing marker (lifecycle.ts). The record's value-log claim is the durable end
       // before this group, so it never covers the group's own values.
-      await this.separateValues(group, firstSeq, bytes)
-      const record = encodeBatchRecord(firstSeq, group.map((w) => w.ops), s.vlog.durableEnd)
+      if (large !== undefined) this.appendValues(large)
+      const record = encodeBatchRecord(firstSeq, batchesOf(group), s.vlog.durableEnd)
       s.wal.append(record)
       s.counters.walBytesWritten += record.length
       if (sync) {
-        if (s.vlog.hasUnsynced) {
-          // Both settle before the group fails: neither file is closed under a running fsync.
-          const [values, wal] = await Promise.allSettled([s.vlog.sync(), s.wal.sync()])
-          if (values.status === 'rejected') throw values.reason
-          if (wal.status === 'rejected') throw wal.reason
-        } else {
-          await s.wal.sync()
-        }
-        // The event loop turned while the fsync ran: no need for another turn soon.
-        this.lastYield = performance.now()
+        // Both settle before the group fails: neither file is closed under a running fsync.
+        syncing = s.vlog.hasUnsynced ? bothSettled(s.vlog.sync(), s.wal.sync()) : s.wal.sync()
       }
     } catch (err) {
       // The WAL may now hold a record we cannot vouch for: stop accepting writes.
       throw s.failure.fail(err)
     }
-    let seq = firstSeq
-    try {
-      for (const w of group) {
-        const { kinds, keys, values } = w.ops
-        w.ops.firstSeq = seq
-        for (let i = 0; i < kinds.length; i++) s.mem.add(keys[i], seq++, kinds[i], values[i])
+    if (syncing === undefined) {
+      try {
+        this.insert(group, firstSeq, count)
+      } catch (err) {
+        s.versions.lastSeq = firstSeq + count - 1
+        throw s.failure.fail(err)
       }
-    } catch (err) {
-      // The WAL holds the group but the memtable only part of it: the sequence numbers are
-      // spent, and a later group must not reuse them. Only a reopen can replay it whole.
-      s.versions.lastSeq = firstSeq + count - 1
-      throw s.failure.fail(err)
+      this.publish(firstSeq, count, captured)
+      return undefined
     }
-    s.versions.lastSeq = firstSeq + count - 1
+    let inserted: unknown = undefined
+    try {
+      this.insert(group, firstSeq, count)
+    } catch (err) {
+      inserted = err
+    }
+    return syncing.then(
+      () => {
+        // The event loop turned while the fsync ran: no need for another turn soon.
+        this.lastYield = performance.now()
+        if (inserted !== undefined) {
+          // The WAL holds the group but the memtable only part of it: the sequence numbers are
+          // spent, and a later group must not reuse them. Only a reopen can replay it whole.
+          s.versions.lastSeq = firstSeq + count - 1
+          throw s.failure.fail(inserted)
+        }
+        this.publish(firstSeq, count, captured)
+      },
+      (err: unknown) => {
+        throw s.failure.fail(err)
+      },
+    )
+  }
+
+  /** Adds the group to the memtable under firstSeq.. (invisible until lastSeq covers them). */
+  private insert(group: PendingWrite[], firstSeq: number, count: number): void {
+    const s = this.s
+    let seq = firstSeq
+    for (let g = 0; g < group.length; g++) {
+      const ops = group[g].ops
+      const { kinds, keys, values } = ops
+      ops.firstSeq = seq
+      for (let i = 0; i < kinds.length; i++) s.mem.add(keys[i], seq++, kinds[i], values[i])
+    }
+  }
+
+  /** Makes the group visible (lastSeq) and hands it to the change feed. */
+  private publish(firstSeq: number, count: number, captured: CapturedBatch[] | undefined): void {
+    this.s.versions.lastSeq = firstSeq + count - 1
     if (captured) this.subscriptions.publish(captured, firstSeq)
   }
 
-  /**
-   * Appends the group's values of at least valueThreshold bytes to the value log and replaces
-   * them in the batches by pointers. Returns whether it appended anything.
-   */
-  private async separateValues(group: PendingWrite[], firstSeq: number, bytes: number): Promise<boolean> {
+  /** The group's values of at least valueThreshold bytes, to go to the value log; undefined if none. */
+  private largeValues(group: PendingWrite[], firstSeq: number): LargeValues | undefined {
     const threshold = this.s.options.valueThreshold
-    const entries: ValueLogEntry[] = []
-    const where: [BatchOps, number][] = []
+    let large: LargeValues | undefined
     let seq = firstSeq
-    for (const w of group) {
-      const { kinds, keys, values } = w.ops
+    for (let g = 0; g < group.length; g++) {
+      const ops = group[g].ops
+      const { kinds, keys, values } = ops
       for (let i = 0; i < kinds.length; i++, seq++) {
         const kind = kinds[i]
         if ((kind !== Kind.Value && kind !== Kind.ValueWithHeader) || values[i].length < threshold) continue
         const value = entryPayload(kind, values[i])
         if (value.length < threshold) continue
-        entries.push({ key: keys[i], seq, value })
-        where.push([w.ops, i])
+        large ??= { entries: [], where: [] }
+        large.entries.push({ key: keys[i], seq, value })
+        large.where.push([ops, i])
       }
     }
-    if (entries.length === 0) return false
-    if (this.s.vlog.needsNewFile(bytes)) await startValueLogFile(this.s)
-    const pointers = this.s.vlog.append(entries)
+    return large
+  }
+
+  /** Appends the large values to the value log and replaces them in the batches by pointers. */
+  private appendValues(large: LargeValues): void {
+    const pointers = this.s.vlog.append(large.entries)
+    let written = 0
     for (let j = 0; j < pointers.length; j++) {
-      const [ops, i] = where[j]
+      const [ops, i] = large.where[j]
       if (ops.kinds[i] === Kind.ValueWithHeader) {
         ops.kinds[i] = Kind.ValuePointerWithHeader
         ops.values[i] = replacePayload(Kind.ValueWithHeader, ops.values[i], encodePointer(pointers[j]))
@@ -195,9 +301,9 @@ export class WritePath {
         ops.kinds[i] = Kind.ValuePointer
         ops.values[i] = encodePointer(pointers[j])
       }
+      written += pointers[j].length
     }
-    this.s.counters.valueLogBytesWritten += pointers.reduce((n, p) => n + p.length, 0)
-    return true
+    this.s.counters.valueLogBytesWritten += written
   }
 
   /** Freezes a full memtable and waits (back-pressure) while frozen memtables or L0 pile up. */
@@ -293,6 +399,25 @@ export class WritePath {
       this.s.versions.apply(edit)
     })
   }
+}
+
+/** The values a group sends to the value log, and where each one's pointer goes. */
+interface LargeValues {
+  entries: ValueLogEntry[]
+  where: [BatchOps, number][]
+}
+
+/** The group's batches: no array built for a lone writer's group beyond one element. */
+function batchesOf(group: PendingWrite[]): BatchOps[] {
+  return group.length === 1 ? [group[0].ops] : group.map((w) => w.ops)
+}
+
+/** Resolves once both have settled; rejects with the first one's error if it failed, else the second's. */
+function bothSettled(a: Promise<void>, b: Promise<void>): Promise<void> {
+  return Promise.allSettled([a, b]).then(([x, y]) => {
+    if (x.status === 'rejected') throw x.reason
+    if (y.status === 'rejected') throw y.reason
+  })
 }
 
 /**

@@ -40,4 +40,28 @@ describe('WriteQueue', () => {
       await p
     }
   })
+
+  it('a commit that returns without waiting settles the write, and idle() and later writes still work', async () => {
+    const order: string[] = []
+    let wait = false
+    const q = new WriteQueue((group) => {
+      order.push(`commit ${group.length}`)
+      return wait ? new Promise<void>((r) => setTimeout(r, 1)) : undefined
+    })
+    for (let i = 0; i < 3; i++) await q.write(ops(), false)
+    await q.idle() // a drain that ended synchronously leaves nothing to wait for
+    wait = true
+    const slow = q.write(ops(), true)
+    let idle = false
+    const idled = q.idle().then(() => (idle = true))
+    await new Promise((r) => setImmediate(r))
+    expect(idle).toBe(false) // idle() waits for a commit that has to wait
+    await slow
+    await idled
+    wait = false
+    const ran = await q.runExclusive(async () => 'alone')
+    expect(ran).toBe('alone')
+    await q.write(ops(), false)
+    expect(order).toEqual(['commit 1', 'commit 1', 'commit 1', 'commit 1', 'commit 1'])
+  })
 })

@@ -80,18 +80,31 @@ export class LogWriter {
     this.write(buf.subarray(0, offset))
   }
 
-  /** Makes every appended record durable. */
-  async sync(): Promise<void> {
-    if (this.failure !== undefined) throw this.failure
+  /**
+   * Makes every appended record durable. Not an async function: a single synced writer waits on
+   * this between its fsync's completion and its next put, and each async frame there is another
+   * microtask on that path.
+   */
+  sync(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
     const end = this.file.size
+    let syncing: Promise<void>
     try {
-      await this.file.sync()
+      syncing = this.file.sync()
     } catch (err) {
       this.failure ??= err
-      throw err
+      return Promise.reject(err)
     }
-    // Only a sync that succeeded moves the claim: after a failed fsync nothing is vouched for.
-    this.syncedEnd = Math.max(this.syncedEnd, end)
+    return syncing.then(
+      () => {
+        // Only a sync that succeeded moves the claim: after a failed fsync nothing is vouched for.
+        this.syncedEnd = Math.max(this.syncedEnd, end)
+      },
+      (err: unknown) => {
+        this.failure ??= err
+        throw err
+      },
+    )
   }
 
   /** The first failed append or sync, if any. */
