@@ -112,10 +112,12 @@ describe('bank', () => {
     await clean.db.close()
     // How synced writers group (and so how many file operations the transfers take) depends on
     // timing: a run may finish before a late point. It is then crashed at its end instead, and
-    // most points must still land inside the transfers.
+    // most points must still land inside the transfers. The points spread over the first 70% of
+    // the clean run's operations: a loaded machine groups more writers per fsync, and points
+    // spread over all of them left as few as 6 of 12 inside (seen under parallel test load).
     let midway = 0
     for (let i = 1; i <= 12; i++) {
-      const point = Math.floor((clean.ops * i) / 13)
+      const point = Math.floor((clean.ops * 0.7 * i) / 13)
       const fs = new MemFileSystem()
       const { db } = await run(fs, point)
       if (fs.isCrashed()) midway++
