@@ -22,14 +22,15 @@ export function writeVarint(buf: Uint8Array, offset: number, v: number): number 
 
 /**
  * Reads a varint at `offset`. Returns the value and sets `cursor.offset` past it; returns -1 when the
- * bytes end early or the varint is longer than 8 bytes (callers turn that into a CorruptionError).
+ * bytes end early (at `end`, default the array's end) or the varint is longer than 8 bytes (callers
+ * turn that into a CorruptionError).
  */
-export function readVarint(buf: Uint8Array, cursor: { offset: number }): number {
+export function readVarint(buf: Uint8Array, cursor: { offset: number }, end = buf.length): number {
   let result = 0
   let mul = 1
   let o = cursor.offset
   for (let i = 0; i < 8; i++) {
-    if (o >= buf.length) return -1
+    if (o >= end) return -1
     const b = buf[o++]
     result += (b & 0x7f) * mul
     if (b < 0x80) {

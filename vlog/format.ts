@@ -21,7 +21,7 @@
 
 import { checksum, crc32, maskChecksum } from '../base/checksum.js'
 import { CorruptionError } from '../base/errors.js'
-import { varintLength, writeVarint } from '../base/varint.js'
+import { readVarint, varintLength, writeVarint } from '../base/varint.js'
 
 export const VLOG_MAGIC = Uint8Array.of(0x73, 0x65, 0x74, 0x74, 0x2d, 0x76, 0x6c, 0x67) // "sett-vlg"
 export const VLOG_FORMAT_VERSION = 1
@@ -202,19 +202,8 @@ const pointerCursor = { offset: 0 }
 
 /** The varint at pointerCursor in bytes[.., end), as ByteReader.varint() reads it. */
 function pointerVarint(bytes: Uint8Array, end: number, where: string): number {
-  let result = 0
-  let mul = 1
-  let o = pointerCursor.offset
-  for (let i = 0; i < 8 && o < end; i++) {
-    const b = bytes[o++]
-    result += (b & 0x7f) * mul
-    if (b < 0x80) {
-      pointerCursor.offset = o
-      return result
-    }
-    mul *= 128
-  }
-  return badPointer(where, 'truncated varint')
+  const v = readVarint(bytes, pointerCursor, end)
+  return v < 0 ? badPointer(where, 'truncated varint') : v
 }
 
 function badPointer(where: string, what: string): never {
