@@ -63,4 +63,14 @@ describe('close()', () => {
     expect(r.committed).toBe(r.batches)
     expect(r.found).toBe(r.keys)
   })
+
+  it('with L0 at l0StopTrigger from a flush that finished while no write was stalled, still compacts for the next write', async () => {
+    // The race: a lane pass started before the write counted itself as stalled picked nothing,
+    // and woke the write to start the same empty pass again (deterministic in this child).
+    const out = await runChild('tests/support/close-stall-race-child.ts', 30_000)
+    const r = JSON.parse(out.trim()) as { writes: number; committed: number; keys: number; found: number; stalls: number }
+    expect(r.stalls).toBeGreaterThan(0)
+    expect(r.committed).toBe(r.writes)
+    expect(r.found).toBe(r.keys)
+  })
 })

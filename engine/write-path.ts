@@ -323,7 +323,9 @@ export class WritePath {
       // The memory budget may freeze memtables below memtableSize (engine/memory-budget.ts).
       if (s.mem.count === 0 || s.mem.byteSize + bytes <= s.memory.memtableLimit(s.versions.current)) return
       if (s.frozen.length >= o.maxImmutableMemtables || l0 >= o.l0StopTrigger) {
-        this.lanes.schedule()
+        // waitForProgress starts the lanes once stall() has counted this write: a pass started
+        // before, while closing, would see no stalled write, pick nothing, and wake this write to
+        // start the same empty pass again, a loop of microtasks.
         await this.stall(() => this.lanes.waitForProgress())
         continue
       }
