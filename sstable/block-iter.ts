@@ -12,6 +12,7 @@
 
 import { CorruptionError } from '../base/errors.js'
 import { readTrailer, trailerKind, trailerSeq } from '../base/internal-key.js'
+import type { Lz4Decoder } from './lz4.js'
 
 /** The trailer that sorts first among all entries of one user key: (MAX_SEQ, 0xff). */
 export const SEEK_FIRST_TRAILER = 2 ** 53 - 1
@@ -109,6 +110,10 @@ export class BlockIter {
   private hValueLength = 0
   // compareEntry's second result: user-key bytes that matched the target.
   private matched = 0
+  /** Set only during seekGEDecoding: the decoder of the block being walked. */
+  private decoder: Lz4Decoder | undefined = undefined
+  /** seekGEDecoding's walk met what it could not read as an entry (see there). */
+  private scanOverrun = false
 
   constructor(private readonly file: string) {}
 
@@ -203,8 +208,55 @@ export class BlockIter {
     if (this.limit === 0) return this.invalidate()
     const trailer = seq * 256 + 0xff
     const r = this.lastRestartBefore(userKey, trailer)
+    this.scanFrom(this.block!.restarts[r < 0 ? 0 : r], userKey, trailer)
+  }
+
+  /**
+   * seekGE in a block still being decoded (a point lookup's block that the cache will not keep:
+   * TableReader.get): walks the entries from the block's start, decoding only as far as the entry
+   * it stops at, so the rest of the block is never decoded. The block's stored bytes were
+   * checksummed whole before `decoder` started. Only get()'s accessors (valid, userKeyEquals,
+   * seq, kind, value) may follow, and the value is a view into the decoder's output.
+   *
+   * The restart array is not read: the walk meets its first restart, always offset 0 (four zero
+   * bytes, no valid entry), exactly where the entries end. Any entry that does not read as valid
+   * (that one, or a malformed block) sends the lookup to the whole-block path, which decodes and
+   * checks everything (Block.parse) and seeks as seekGE does, throwing on what is really malformed.
+   */
+  seekGEDecoding(decoder: Lz4Decoder, blockOffset: number, userKey: Uint8Array, seq: number): void {
+    const base = decoder.outputStart
+    const length = decoder.length
+    this.block = undefined
+    this.data = decoder.output
+    this.blockOffset = blockOffset
+    this.cur = -1
+    this.cachePos = -1
+    this.cacheCount = 0
+    // At least the restart count follows the entries.
+    this.limit = base + length - 4
+    this.decoder = decoder
+    try {
+      if (length >= 8) this.scanFrom(base, userKey, seq * 256 + 0xff)
+    } finally {
+      this.decoder = undefined
+    }
+    if (this.scanOverrun || length < 8) {
+      this.scanOverrun = false
+      decoder.decodeTo(length)
+      this.reset(Block.parse(this.file, blockOffset, decoder.output.subarray(base, base + length)), blockOffset)
+      this.seekGE(userKey, seq)
+    }
+  }
+
+  /**
+   * Walks the entries from the one at `p` (a restart) to the first at or after (userKey,
+   * trailer), and positions there; invalid when every entry sorts before. While a decoder is set
+   * (seekGEDecoding), decodes each entry before reading it, and stops at the first that does not
+   * read as an entry, setting scanOverrun instead of throwing.
+   */
+  private scanFrom(p: number, userKey: Uint8Array, trailer: number): void {
     const d = this.data
-    let p = this.block!.restarts[r < 0 ? 0 : r]
+    const decoder = this.decoder
     // Keys are copied lazily (a full copy per skipped entry was most of a seek's cost): key[0,
     // prevShared) holds the previous entry's key up to its own shared prefix, and the rest of
     // that key is still in the block at prevDelta.
@@ -216,11 +268,19 @@ export class BlockIter {
     // bytes are known to match and are not compared again.
     let matched = 0
     for (;;) {
-      this.readHeader(p)
+      if (decoder === undefined) this.readHeader(p)
+      else if (!this.decodeEntry(decoder, p)) {
+        this.scanOverrun = true
+        return this.invalidate()
+      }
       const shared = this.hShared
       const keyStart = this.varEnd
       const keyLength = shared + this.hUnshared
-      if (shared > prevLength) this.corrupt(`bad entry at offset ${p}`)
+      if (shared > prevLength) {
+        if (decoder === undefined) this.corrupt(`bad entry at offset ${p}`)
+        this.scanOverrun = true
+        return this.invalidate()
+      }
       if (this.key.length < keyLength) this.growKey(keyLength)
       const key = this.key
       for (let i = prevShared; i < shared; i++) key[i] = d[prevDelta + i - prevShared]
@@ -238,8 +298,26 @@ export class BlockIter {
       prevShared = shared
       prevDelta = keyStart
       p = keyStart + this.hUnshared + this.hValueLength
-      if (p >= this.limit) return this.invalidate()
+      if (p >= this.limit) {
+        // Past the last entry the lazy walk could not tell from the restart array: checked whole.
+        if (decoder !== undefined) this.scanOverrun = true
+        return this.invalidate()
+      }
     }
+  }
+
+  /**
+   * seekGEDecoding's readHeader: decodes the entry at `p` (header, key and value) and reads its
+   * header; false when it does not read as an entry (no exception).
+   */
+  private decodeEntry(decoder: Lz4Decoder, p: number): boolean {
+    const base = decoder.outputStart
+    const headerEnd = p + 15 < this.limit ? p + 15 : this.limit
+    if (base + decoder.decoded < headerEnd) decoder.decodeTo(headerEnd - base)
+    if (!this.readHeaderUnchecked(p) || !this.entryFits()) return false
+    const end = this.varEnd + this.hUnshared + this.hValueLength
+    if (base + decoder.decoded < end) decoder.decodeTo(end - base)
+    return true
   }
 
   /**
@@ -361,20 +439,32 @@ export class BlockIter {
    * key delta starts), checking that the entry ends before the restart array.
    */
   private readHeader(p: number): void {
+    if (!this.readHeaderUnchecked(p)) this.corrupt(`bad varint at offset ${this.varEnd}`)
+    if (!this.entryFits()) this.corrupt(`bad entry at offset ${p}`)
+  }
+
+  /** readHeader's reading: false on a bad varint (varEnd then says where). */
+  private readHeaderUnchecked(p: number): boolean {
     const d = this.data
     if (p + 3 <= this.limit && (d[p] | d[p + 1] | d[p + 2]) < 0x80) {
       this.hShared = d[p]
       this.hUnshared = d[p + 1]
       this.hValueLength = d[p + 2]
       this.varEnd = p + 3
-    } else {
-      this.hShared = this.readVar(p)
-      this.hUnshared = this.readVar(this.varEnd)
-      this.hValueLength = this.readVar(this.varEnd)
+      return true
     }
-    if (this.hShared + this.hUnshared < 8 || this.varEnd + this.hUnshared + this.hValueLength > this.limit) {
-      this.corrupt(`bad entry at offset ${p}`)
-    }
+    this.varEnd = p
+    this.hShared = this.readVar(this.varEnd)
+    if (this.hShared < 0) return false
+    this.hUnshared = this.readVar(this.varEnd)
+    if (this.hUnshared < 0) return false
+    this.hValueLength = this.readVar(this.varEnd)
+    return this.hValueLength >= 0
+  }
+
+  /** Whether the header just read describes an entry with a key that ends before the restart array. */
+  private entryFits(): boolean {
+    return this.hShared + this.hUnshared >= 8 && this.varEnd + this.hUnshared + this.hValueLength <= this.limit
   }
 
   /** Decodes the entry at `p` on top of the current key (its shared prefix). */
@@ -408,7 +498,7 @@ export class BlockIter {
     this.key = grown
   }
 
-  /** Reads a varint at `p` below the restart array; its end goes to varEnd. */
+  /** Reads a varint at `p` below the restart array; its end goes to varEnd. -1 when it is bad (varEnd then is where it stopped). */
   private readVar(p: number): number {
     const d = this.data
     let result = 0
@@ -422,7 +512,8 @@ export class BlockIter {
       }
       mul *= 128
     }
-    return this.corrupt(`bad varint at offset ${p}`)
+    this.varEnd = p
+    return -1
   }
 
   private invalidate(): void {

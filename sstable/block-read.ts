@@ -7,18 +7,19 @@
 // only the block it returns. This is safe because everything between the read and the end of
 // decompression is synchronous: nothing else can read into the scratch buffer meanwhile. What
 // leaves this file never points into it, with one exception asked for by name: a transient read
-// (readBlockTransient) returns a view into a second buffer of this thread, valid only until the
+// (readBlockLazily) returns a view into a second buffer of this thread, valid only until the
 // next transient read, for point lookups that copy out what they need at once (a miss then
-// allocates nothing: engine/memory-budget.ts says why that matters).
+// allocates nothing: engine/memory-budget.ts says why that matters). A point lookup also decodes
+// only as much of the block as it needs (its entry is often halfway through).
 
 import { CorruptionError } from '../base/errors.js'
 import type { ReadableFile } from '../base/fs.js'
 import { BLOCK_TRAILER_SIZE, Compression, checkBlockTrailer, type BlockHandle } from './format.js'
-import { lz4DecodeInto, lz4DecodedLength, lz4DecompressBlock } from './lz4.js'
+import { Lz4Decoder, lz4DecodeInto, lz4DecodedLength, lz4DecompressBlock } from './lz4.js'
 
 // Stored bytes, then the decoded block.
 let scratch = new Uint8Array(64 * 1024)
-// readBlockTransient's: stored bytes, then the decoded block the caller is handed a view of.
+// readBlockLazily's: stored bytes, then the decoded block (or its first part) the caller reads.
 let transient = new Uint8Array(64 * 1024)
 // Larger blocks (big inline values) are read into arrays of their own, so that one huge block
 // does not leave a huge scratch buffer behind for the life of the thread.
@@ -38,19 +39,25 @@ export function readBlockContents(file: ReadableFile, h: BlockHandle): Uint8Arra
   return scratch.slice(at, lz4DecodeInto(file.path, h.offset, scratch, 0, h.length, scratch, at) + at)
 }
 
+/** readBlockLazily's decoder (one per thread, as the transient buffer it decodes into). */
+const lazyDecoder = new Lz4Decoder()
+
 /**
- * readBlockContents, but the contents are a view into a buffer of this thread that the next
- * readBlockTransient overwrites. requires: the caller is done with the view (or has copied it)
- * before that, and keeps no part of it.
+ * Block h for a point lookup that may need only part of it, in a buffer of this thread that the
+ * next readBlockLazily overwrites (requires: the caller is done with it, or has copied what it
+ * needs, before then). The stored bytes are read and their checksum checked as always; an lz4
+ * block comes back as a decoder started on them that has decoded nothing yet (it decodes into the
+ * same buffer, past the stored bytes, on demand: BlockIter.seekGEDecoding), any other block as
+ * its contents.
  */
-export function readBlockTransient(file: ReadableFile, h: BlockHandle): Uint8Array {
+export function readBlockLazily(file: ReadableFile, h: BlockHandle): Uint8Array | Lz4Decoder {
   const size = h.length + BLOCK_TRAILER_SIZE
   if (file.readInto === undefined || size > SCRATCH_MAX) return decodeBlockContents(file.path, h, file.read(h.offset, size), false)
   if (transient.length < size) transient = new Uint8Array(Math.max(size, transient.length * 2))
   const at = readIn(file, h, transient)
   if (at === 0) return transient.subarray(0, h.length)
   if (at < 0) return lz4DecompressBlock(file.path, h.offset, transient.subarray(0, h.length))
-  return transient.subarray(at, lz4DecodeInto(file.path, h.offset, transient, 0, h.length, transient, at) + at)
+  return lazyDecoder.start(file.path, h.offset, transient, 0, h.length, transient, at)
 }
 
 /**

@@ -14,7 +14,7 @@ import type { InternalIterator, LookupResult } from '../base/internal-iterator.j
 import type { BlockCache } from './block-cache.js'
 import { Block, BlockIter } from './block-iter.js'
 import { TableBloomFilter } from './bloom.js'
-import { type ReadAhead, readBlockContents, readBlockTransient } from './block-read.js'
+import { type ReadAhead, readBlockContents, readBlockLazily } from './block-read.js'
 import {
   BLOCK_TRAILER_SIZE, FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
   decodeFooter, decodeHeader, decodeProperties,
@@ -146,8 +146,11 @@ export class TableReader {
     const it = this.getIter
     const n = this.blockCount
     for (let i = this.findBlock(userKey, readSeq * 256 + 0xff); i < n; i++) {
-      it.reset(transient ? this.loadBlockTransient(i) : this.loadBlock(i), this.blockOffsets[i])
-      it.seekGE(userKey, readSeq)
+      if (transient) this.seekTransient(i, userKey, readSeq)
+      else {
+        it.reset(this.loadBlock(i), this.blockOffsets[i])
+        it.seekGE(userKey, readSeq)
+      }
       if (it.valid()) return it.userKeyEquals(userKey) ? { seq: it.seq(), kind: it.kind(), value: it.value() } : undefined
     }
     return undefined
@@ -229,24 +232,41 @@ export class TableReader {
   }
 
   /**
-   * loadBlock for get(…, transient): a block the cache will not keep stays in the transient
-   * buffer; one it keeps is copied into a buffer the cache hands out (BlockCache.takeBuffer), and
-   * stays unescaped (Block.escaped) until an iterator or a plain get takes it.
+   * getIter.seekGE(userKey, readSeq) in data block i, for get(…, transient): a block the cache
+   * will not keep is decoded into the transient buffer only as far as the seek needs
+   * (BlockIter.seekGEDecoding); one it keeps is decoded whole into a buffer the cache hands out
+   * (BlockCache.takeBuffer), and stays unescaped (Block.escaped) until an iterator or a plain get
+   * takes it.
    */
-  private loadBlockTransient(i: number): Block {
+  private seekTransient(i: number, userKey: Uint8Array, readSeq: number): void {
+    const it = this.getIter
     const offset = this.blockOffsets[i]
     const cached = this.cache.get(this.id, offset)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) {
+      it.reset(cached, offset)
+      return it.seekGE(userKey, readSeq)
+    }
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
-    const contents = readBlockTransient(this.file, this.blockHandle(i))
-    const n = contents.byteLength
-    if (!this.cache.admits(n)) return Block.parse(this.path, offset, contents)
+    const read = readBlockLazily(this.file, this.blockHandle(i))
+    const n = read instanceof Uint8Array ? read.byteLength : read.length
+    if (!this.cache.admits(n)) {
+      if (!(read instanceof Uint8Array)) return it.seekGEDecoding(read, offset, userKey, readSeq)
+      it.reset(Block.parse(this.path, offset, read), offset)
+      return it.seekGE(userKey, readSeq)
+    }
+    let contents: Uint8Array
+    if (read instanceof Uint8Array) contents = read
+    else {
+      read.decodeTo(n)
+      contents = read.output.subarray(read.outputStart, read.outputStart + n)
+    }
     const buf = this.cache.takeBuffer(n, true)
     const own = new Uint8Array(buf, 0, n)
     own.set(contents)
     const block = Block.parse(this.path, offset, own, buf.byteLength)
     this.cache.set(this.id, offset, block)
-    return block
+    it.reset(block, offset)
+    it.seekGE(userKey, readSeq)
   }
 
   blockOffset(i: number): number {
