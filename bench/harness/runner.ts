@@ -1,7 +1,8 @@
 // Runs one workload group against one open engine: for each step, drives the operations, times
-// every engine call into an HDR histogram, samples throughput, RSS and event-loop delay, then (after
-// a write workload) waits until the engine stops writing and measures what reached the storage and
-// what the directory holds. Knows nothing of processes: child.ts wires it to the parent.
+// every engine call into a latency histogram (histogram.ts), samples throughput, RSS and
+// event-loop delay, then (after a write workload) waits until the engine stops writing and
+// measures what reached the storage and what the directory holds. Knows nothing of processes:
+// child.ts wires it to the parent.
 //
 // Timing: one performance.now() per call; the time between calls (drawing the next key) is
 // charged to the next call, a few tens of ns. The loop gives the event loop a turn at least every
@@ -11,16 +12,14 @@
 import { dirname } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
-import hdr, { type Histogram } from 'hdr-histogram-js'
 import type { EngineAdapter, EngineCursor, EngineStats } from '../engines/index.js'
+import { LatencyHistogram } from './histogram.js'
 import { ValueSource, writeKey } from './keys.js'
 import { type DirSize, dirSize, ioDelta, readProcIo, spaceAmplification, syncFiles, writeAmplification } from './metrics.js'
 import { InterleavedRawSync, type RawSyncRate, meanRawSync, measureRawSync } from './raw-sync.js'
 import {
   CONCURRENT_SYNC_WRITERS, KeySpace, Op, WORKLOAD_INFO, type WorkloadGroup, type WorkloadName, createOpSource, isSyncedWorkload, workloadOps,
 } from './workloads.js'
-
-hdr.initWebAssemblySync()
 
 export interface RunConfig {
   dir: string
@@ -121,15 +120,15 @@ export type RunEvent =
   | { type: 'progress'; workload: WorkloadName; phase: 'run' | 'settle'; done: number; total: number; opsPerSec: number; elapsedMs: number }
   | { type: 'step'; result: StepResult }
 
-function summarize(h: Histogram, unit: LatencySummary['unit']): LatencySummary {
+function summarize(h: LatencyHistogram, unit: LatencySummary['unit']): LatencySummary {
   return {
     unit,
-    count: h.totalCount,
+    count: h.count,
     meanNs: h.mean,
-    p50Ns: h.getValueAtPercentile(50),
-    p99Ns: h.getValueAtPercentile(99),
-    p999Ns: h.getValueAtPercentile(99.9),
-    maxNs: h.maxValue,
+    p50Ns: h.percentile(50),
+    p99Ns: h.percentile(99),
+    p999Ns: h.percentile(99.9),
+    maxNs: h.max,
   }
 }
 
@@ -176,7 +175,7 @@ async function runStep(
   const capMs = workload === 'fillseq' || workload === 'fillrandom' || !(cfg.durationMs > 0) ? Infinity : cfg.durationMs
   const batched = workload === 'fillseq' || workload === 'fillrandom' || workload === 'overwrite'
   const unit: LatencySummary['unit'] = workload === 'readseq' || workload === 'readreverse' ? 'entry' : batched && cfg.batch > 1 ? 'batch' : 'op'
-  const hist = hdr.build({ useWebAssembly: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: 3 })
+  const hist = new LatencyHistogram()
   const loop = monitorEventLoopDelay({ resolution: 1 })
   const stats0 = adapter.stats?.()
   const io0 = readProcIo()
@@ -243,7 +242,7 @@ async function runStep(
         const t = performance.now()
         await adapter.put(freshKey(key), values.next(), true)
         const t1 = performance.now()
-        hist.recordValue(Math.max(1, Math.round((t1 - t) * 1e6)))
+        hist.record((t1 - t) * 1e6)
         keys.add(key)
         bytesW += keySize + valueSize
         done++
@@ -332,8 +331,7 @@ async function runStep(
     calls++
     const t1 = performance.now()
     const ns = (t1 - t0) * 1e6
-    if (count === 1) hist.recordValue(Math.max(1, Math.round(ns)))
-    else if (count > 1) hist.recordValueWithCount(Math.max(1, Math.round(ns / count)), count)
+    if (count > 0) hist.record(ns / count, count)
     t0 = t1
     if (scanEnded) break
     if (interleaved !== undefined && done % RAW_SLICE === 0) {
@@ -360,7 +358,7 @@ async function runStep(
     await adapter.batch(batchKeys, batchValues, inBatch, sync)
     done += inBatch
     calls++
-    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1e6)))
+    hist.record((performance.now() - t0) * 1e6)
   }
   if (seqCursor) {
     const closed = seqCursor.close()
@@ -458,6 +456,5 @@ async function runStep(
     timeline,
     rawSync,
   }
-  hist.destroy()
   return result
 }
