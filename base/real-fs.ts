@@ -268,12 +268,15 @@ class RealWritableFile implements WritableFile {
     return this.length
   }
 
+  // On every WAL append (a synced writer's critical path): no closure and no message string
+  // unless the write fails (io() would build both on every call).
   append(data: Uint8Array): void {
     if (this.fd < 0) throw new IOError(`append ${this.path}: file is closed`)
     let done = 0
-    while (done < data.length) {
-      const n = io(`append ${this.path}`, () => fs.writeSync(this.fd, data, done, data.length - done, this.length + done))
-      done += n
+    try {
+      while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done, this.length + done)
+    } catch (err) {
+      throw wrap(err, `append ${this.path}`)
     }
     this.length += data.length
   }

@@ -36,35 +36,43 @@ export interface ValueLogClaim {
 
 /** Operations in columns, so a batch of many puts allocates three arrays, not an object per op. */
 export class BatchOps {
-  readonly kinds: number[] = []
-  readonly keys: Uint8Array[] = []
-  readonly values: Uint8Array[] = []
+  // Not readonly: a batch's first op replaces the empty arrays by one-element literals (a push
+  // onto an empty array reserves room for 17, and most batches are one put or del).
+  kinds: number[] = []
+  keys: Uint8Array[] = []
+  values: Uint8Array[] = []
   /** Bytes of keys and values, for memtable accounting and group sizing. */
   bytes = 0
   /** The sequence number of the first op, once the write queue has committed it. */
   firstSeq = 0
 
   put(key: Uint8Array, value: Uint8Array): void {
-    this.kinds.push(Kind.Value)
-    this.keys.push(key)
-    this.values.push(value)
+    this.add(Kind.Value, key, value)
     this.bytes += key.length + value.length
+  }
+
+  private add(kind: number, key: Uint8Array, value: Uint8Array): void {
+    if (this.kinds.length === 0) {
+      this.kinds = [kind]
+      this.keys = [key]
+      this.values = [value]
+    } else {
+      this.kinds.push(kind)
+      this.keys.push(key)
+      this.values.push(value)
+    }
   }
 
   /** A put with an expiry time (ms since the epoch, 0 = never) and a user metadata byte. */
   putWithHeader(key: Uint8Array, value: Uint8Array, expiresAt: number, meta: number): void {
     if (expiresAt === 0 && meta === 0) return this.put(key, value)
     const stored = encodeHeaderedValue(expiresAt, meta, value)
-    this.kinds.push(Kind.ValueWithHeader)
-    this.keys.push(key)
-    this.values.push(stored)
+    this.add(Kind.ValueWithHeader, key, stored)
     this.bytes += key.length + stored.length
   }
 
   del(key: Uint8Array): void {
-    this.kinds.push(Kind.Delete)
-    this.keys.push(key)
-    this.values.push(EMPTY)
+    this.add(Kind.Delete, key, EMPTY)
     this.bytes += key.length
   }
 
@@ -80,40 +88,63 @@ const EMPTY: Uint8Array = new Uint8Array(0)
  * value log's durable end when there is one (format 3), else format 1.
  */
 export function encodeBatchRecord(firstSeq: number, batches: readonly BatchOps[], claim?: ValueLogClaim): Uint8Array {
+  const out = new Uint8Array(batchRecordSize(firstSeq, batches, claim))
+  encodeBatchRecordInto(out, 0, firstSeq, batches, claim)
+  return out
+}
+
+/** Bytes of encodeBatchRecord's payload for these arguments. */
+export function batchRecordSize(firstSeq: number, batches: readonly BatchOps[], claim?: ValueLogClaim): number {
   let count = 0
   let size = 1 + varintLength(firstSeq)
-  for (const b of batches) {
-    count += b.length
-    for (let i = 0; i < b.length; i++) {
-      const k = b.keys[i].length
+  for (let g = 0; g < batches.length; g++) {
+    const b = batches[g]
+    const { kinds, keys, values } = b
+    count += kinds.length
+    for (let i = 0; i < kinds.length; i++) {
+      const k = keys[i].length
       size += 1 + varintLength(k) + k
-      if (b.kinds[i] !== Kind.Delete) size += varintLength(b.values[i].length) + b.values[i].length
+      if (kinds[i] !== Kind.Delete) size += varintLength(values[i].length) + values[i].length
     }
   }
   size += varintLength(count)
   if (claim) size += varintLength(claim.fileNumber) + varintLength(claim.end)
-  const out = new Uint8Array(size)
-  out[0] = claim ? CLAIMING_BATCH_FORMAT_VERSION : BATCH_FORMAT_VERSION
-  let o = writeVarint(out, 1, firstSeq)
+  return size
+}
+
+/**
+ * encodeBatchRecord's payload written into `out` at `at` (the write path encodes it straight
+ * into the WAL's frame buffer). Returns the offset after it.
+ * requires: batchRecordSize(firstSeq, batches, claim) bytes of room.
+ */
+export function encodeBatchRecordInto(out: Uint8Array, at: number, firstSeq: number, batches: readonly BatchOps[], claim?: ValueLogClaim): number {
+  let count = 0
+  for (let g = 0; g < batches.length; g++) count += batches[g].kinds.length
+  out[at] = claim ? CLAIMING_BATCH_FORMAT_VERSION : BATCH_FORMAT_VERSION
+  let o = writeVarint(out, at + 1, firstSeq)
   o = writeVarint(out, o, count)
   if (claim) {
     o = writeVarint(out, o, claim.fileNumber)
     o = writeVarint(out, o, claim.end)
   }
-  for (const b of batches) {
-    for (let i = 0; i < b.length; i++) {
-      out[o++] = b.kinds[i]
-      o = writeVarint(out, o, b.keys[i].length)
-      out.set(b.keys[i], o)
-      o += b.keys[i].length
-      if (b.kinds[i] !== Kind.Delete) {
-        o = writeVarint(out, o, b.values[i].length)
-        out.set(b.values[i], o)
-        o += b.values[i].length
+  for (let g = 0; g < batches.length; g++) {
+    const { kinds, keys, values } = batches[g]
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[i]
+      const key = keys[i]
+      out[o++] = kind
+      o = writeVarint(out, o, key.length)
+      out.set(key, o)
+      o += key.length
+      if (kind !== Kind.Delete) {
+        const value = values[i]
+        o = writeVarint(out, o, value.length)
+        out.set(value, o)
+        o += value.length
       }
     }
   }
-  return out
+  return o
 }
 
 /**

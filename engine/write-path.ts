@@ -20,7 +20,7 @@ import { checkFitsOneRecord } from './input.js'
 import type { CommitRecord, Oracle } from './oracle.js'
 import { type EngineState, YIELD_AFTER_MS } from './state.js'
 import type { CapturedBatch, Subscriptions } from './subscriptions.js'
-import { BatchOps, encodeBatchRecord } from './write-batch.js'
+import { BatchOps, batchRecordSize, encodeBatchRecordInto } from './write-batch.js'
 import { type PendingWrite, WriteQueue } from './write-queue.js'
 
 /** What the write path asks of the background lanes. */
@@ -204,12 +204,25 @@ export class WritePath {
       // gets no closing marker (lifecycle.ts). The record's value-log claim is the durable end
       // before this group, so it never covers the group's own values.
       if (large !== undefined) this.appendValues(large)
-      const record = encodeBatchRecord(firstSeq, batchesOf(group), s.vlog.durableEnd)
-      s.wal.append(record)
-      s.counters.walBytesWritten += record.length
-      if (sync) {
+      this.appendRecord(group, firstSeq)
+      if (sync && s.vlog.hasUnsynced) {
         // Both settle before the group fails: neither file is closed under a running fsync.
-        syncing = s.vlog.hasUnsynced ? bothSettled(s.vlog.sync(), s.wal.sync()) : s.wal.sync()
+        syncing = bothSettled(s.vlog.sync(), s.wal.sync())
+      } else if (sync) {
+        // The WAL alone: its fsync's one reaction publishes the group (syncThen), and the
+        // group's promise is what the writer awaits. The group's state waits in fields (one
+        // group is in flight at a time), so nothing is allocated for the reaction.
+        this.syncedFirstSeq = firstSeq
+        this.syncedCount = count
+        this.syncedCaptured = captured
+        this.syncedInsertFailure = undefined
+        const done = s.wal.syncThen(this.onWalSynced, this.onWalSyncFailed)
+        try {
+          this.insert(group, firstSeq, count)
+        } catch (err) {
+          this.syncedInsertFailure = err
+        }
+        return done
       }
     } catch (err) {
       // The WAL may now hold a record we cannot vouch for: stop accepting writes.
@@ -247,6 +260,53 @@ export class WritePath {
         throw s.failure.fail(err)
       },
     )
+  }
+
+  // The group whose WAL fsync is in flight (append()'s WAL-only path), for onWalSynced.
+  private syncedFirstSeq = 0
+  private syncedCount = 0
+  private syncedCaptured: CapturedBatch[] | undefined = undefined
+  private syncedInsertFailure: unknown = undefined
+
+  /** The WAL fsync of the group in the synced* fields succeeded: publish it (append() above). */
+  private readonly onWalSynced = (): void => {
+    const s = this.s
+    const firstSeq = this.syncedFirstSeq
+    const count = this.syncedCount
+    const captured = this.syncedCaptured
+    const failed = this.syncedInsertFailure
+    this.syncedCaptured = undefined
+    this.syncedInsertFailure = undefined
+    // The event loop turned while the fsync ran: no need for another turn soon.
+    this.lastYield = performance.now()
+    if (failed !== undefined) {
+      // The WAL holds the group but the memtable only part of it: the sequence numbers are
+      // spent, and a later group must not reuse them. Only a reopen can replay it whole.
+      s.versions.lastSeq = firstSeq + count - 1
+      throw s.failure.fail(failed)
+    }
+    this.publish(firstSeq, count, captured)
+  }
+
+  private readonly onWalSyncFailed = (err: unknown): never => {
+    this.syncedCaptured = undefined
+    this.syncedInsertFailure = undefined
+    throw this.s.failure.fail(err)
+  }
+
+  /**
+   * The group's WAL record, encoded straight into the WAL's frame buffer (no payload array, no
+   * copy of it). The record's value-log claim is the durable end before this group.
+   */
+  private appendRecord(group: PendingWrite[], firstSeq: number): void {
+    const s = this.s
+    const batches = batchesOf(group)
+    const claim = s.vlog.durableEnd
+    const size = batchRecordSize(firstSeq, batches, claim)
+    const buf = s.wal.reserve(size)
+    encodeBatchRecordInto(buf, s.wal.payloadOffset, firstSeq, batches, claim)
+    s.wal.appendReserved(size)
+    s.counters.walBytesWritten += size
   }
 
   /** Adds the group to the memtable under firstSeq.. (invisible until lastSeq covers them). */

@@ -64,4 +64,53 @@ describe('WriteQueue', () => {
     await q.write(ops(), false)
     expect(order).toEqual(['commit 1', 'commit 1', 'commit 1', 'commit 1', 'commit 1'])
   })
+
+  it('a lone write that has to wait: writes queued behind it commit as one group after it, in order; idle() waits for both', async () => {
+    const groups: number[][] = []
+    const q = new WriteQueue(async (group) => {
+      groups.push(group.map((w) => w.ops.bytes))
+      await new Promise((r) => setTimeout(r, 2))
+    })
+    const batch = (n: number) => {
+      const b = new BatchOps()
+      b.put(new Uint8Array(n), new Uint8Array(0))
+      return b
+    }
+    const done: number[] = []
+    const first = q.write(batch(1), true).then(() => done.push(1))
+    const second = q.write(batch(2), true).then(() => done.push(2))
+    const third = q.write(batch(3), true).then(() => done.push(3))
+    let idle = false
+    const idled = q.idle().then(() => (idle = true))
+    await first
+    expect(idle).toBe(false)
+    await Promise.all([second, third, idled])
+    expect(groups).toEqual([[1], [2, 3]])
+    expect(done).toEqual([1, 2, 3])
+  })
+
+  it('a lone write whose commit fails rejects with its error; the queue goes on with the next write', async () => {
+    let fail = true
+    const seen: number[] = []
+    const q = new WriteQueue((group) => {
+      seen.push(group.length)
+      if (fail) {
+        fail = false
+        return Promise.reject(new Error('fsync failed'))
+      }
+      return undefined
+    })
+    const failing = q.write(ops(), true)
+    const next = q.write(ops(), true)
+    await expect(failing).rejects.toThrow('fsync failed')
+    await expect(next).resolves.toBeUndefined()
+    await q.idle()
+    // A commit that throws synchronously fails only its own write too.
+    const q2 = new WriteQueue(() => {
+      throw new Error('refused')
+    })
+    await expect(q2.write(ops(), true)).rejects.toThrow('refused')
+    await q2.idle()
+    expect(seen).toEqual([1, 1])
+  })
 })

@@ -7,6 +7,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { BatchOps } from './write-batch.js'
 
 const NO_OPS = new BatchOps()
+const NOTHING = (): void => {}
+const RESOLVED: Promise<void> = Promise.resolve()
 
 export interface PendingWrite {
   ops: BatchOps
@@ -41,10 +43,47 @@ export class WriteQueue {
   }
 
   write(ops: BatchOps, sync: boolean): Promise<void> {
+    if (!this.draining) return this.commitAlone(ops, sync)
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ ops, sync, resolve, reject })
-      if (!this.draining) this.start()
     })
+  }
+
+  /**
+   * A write that finds the queue idle is a group of one, committed at once without a drain: its
+   * caller gets the commit's own promise (a lone synced writer's path from the fsync's
+   * completion to its next put holds no promise of the queue's, no async frame, no resolve
+   * call). Writes that arrive meanwhile queue up; the reaction registered here, which runs
+   * before the caller's, drains them.
+   */
+  private commitAlone(ops: BatchOps, sync: boolean): Promise<void> {
+    this.draining = true
+    this.lastGroupSize = 1
+    let committing: Promise<void> | undefined
+    try {
+      committing = this.commit([{ ops, sync, resolve: NOTHING, reject: NOTHING }])
+    } catch (err) {
+      this.afterAlone()
+      return Promise.reject(err)
+    }
+    if (committing === undefined) {
+      this.afterAlone()
+      return RESOLVED
+    }
+    this.running = committing.then(this.afterAloneSettled, this.afterAloneSettled)
+    return committing
+  }
+
+  /** Bound once: the reaction commitAlone() puts on every commit that has to wait. */
+  private readonly afterAloneSettled = (): void => {
+    this.running = undefined
+    this.afterAlone()
+  }
+
+  /** The lone write is done: drain whatever queued meanwhile, or go idle. */
+  private afterAlone(): void {
+    if (this.pending.length > 0) this.start()
+    else this.draining = false
   }
 
   /** Runs `step` between groups, with no write in progress; resolves with its result. */

@@ -155,6 +155,16 @@ export function recordSize(payloadLength: number, version = LOG_FORMAT_VERSION):
  * requires: room for recordSize(payload.length, version) bytes; payload.length <= MAX_PAYLOAD_LENGTH.
  */
 export function encodeRecord(dst: Uint8Array, offset: number, payload: Uint8Array | undefined, salt: number, claim?: number): number {
+  if (payload !== undefined) dst.set(payload, offset + RECORD_HEADER_SIZE + (claim === undefined ? 0 : CLAIM_SIZE))
+  return frameRecord(dst, offset, payload === undefined ? -1 : payload.length, salt, claim)
+}
+
+/**
+ * encodeRecord for a payload already in place in `dst` (at offset + RECORD_HEADER_SIZE, after the
+ * claim when there is one): the same bytes, with no copy of it. `payloadLength` -1 frames a
+ * marker (type 3: a claim and nothing else). Returns the offset after the record.
+ */
+export function frameRecord(dst: Uint8Array, offset: number, payloadLength: number, salt: number, claim?: number): number {
   const bodyStart = offset + RECORD_HEADER_SIZE
   let at = bodyStart
   if (claim !== undefined) {
@@ -162,10 +172,9 @@ export function encodeRecord(dst: Uint8Array, offset: number, payload: Uint8Arra
     writeU32(dst, at + 4, Math.floor(claim / 0x1_0000_0000))
     at += CLAIM_SIZE
   }
-  if (payload !== undefined) dst.set(payload, at)
-  const end = at + (payload?.length ?? 0)
+  const end = at + Math.max(payloadLength, 0)
   writeU32(dst, offset + 4, end - bodyStart)
-  dst[offset + 8] = claim === undefined ? RECORD_TYPE_FULL : payload === undefined ? RECORD_TYPE_MARKER : RECORD_TYPE_CLAIMING
+  dst[offset + 8] = claim === undefined ? RECORD_TYPE_FULL : payloadLength < 0 ? RECORD_TYPE_MARKER : RECORD_TYPE_CLAIMING
   writeU32(dst, offset + 9, headerChecksum(dst, offset + 4, salt))
   writeU32(dst, offset, maskChecksum(crc32(dst.subarray(offset + 4, end), salt)))
   return end

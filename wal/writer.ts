@@ -14,7 +14,8 @@ import { assert } from '../base/assert.js'
 import { InvalidArgumentError } from '../base/errors.js'
 import type { WritableFile } from '../base/fs.js'
 import {
-  LOG_FORMAT_CLAIMING, LOG_FORMAT_VERSION, type LogKind, MAX_PAYLOAD_LENGTH, encodeFileHeader, encodeRecord, recordSize,
+  CLAIM_SIZE, LOG_FORMAT_CLAIMING, LOG_FORMAT_VERSION, type LogKind, MAX_PAYLOAD_LENGTH, RECORD_HEADER_SIZE, encodeFileHeader,
+  encodeRecord, frameRecord, recordSize,
 } from './format.js'
 
 /** Frames up to this size reuse one scratch buffer; larger ones get a buffer of their own. */
@@ -38,6 +39,8 @@ export class LogWriter {
   /** The largest durable end any record of this file claims. */
   private claimed = 0
   private failure: unknown = undefined
+  /** The buffer reserve() handed out, until appendReserved(). */
+  private reserved: Uint8Array | undefined = undefined
 
   private constructor(file: WritableFile, salt: number, version: number) {
     this.file = file
@@ -65,6 +68,37 @@ export class LogWriter {
     this.write(buf.subarray(0, end))
   }
 
+  /**
+   * Where a payload goes in the buffer reserve() returns: a caller encodes its payload there and
+   * appendReserved() frames it, with no payload array of its own and no copy of it (a group
+   * commit's record is encoded straight into the frame).
+   */
+  get payloadOffset(): number {
+    return RECORD_HEADER_SIZE + (this.version === LOG_FORMAT_CLAIMING ? CLAIM_SIZE : 0)
+  }
+
+  /**
+   * A buffer with room for one record of `payloadLength` bytes; the caller writes the payload at
+   * payloadOffset, then calls appendReserved(payloadLength). Valid until the next call on this
+   * writer.
+   */
+  reserve(payloadLength: number): Uint8Array {
+    if (payloadLength > MAX_PAYLOAD_LENGTH) {
+      throw new InvalidArgumentError(`log record of ${payloadLength} bytes exceeds ${MAX_PAYLOAD_LENGTH}`)
+    }
+    this.reserved = this.frameBuffer(recordSize(payloadLength, this.version))
+    return this.reserved
+  }
+
+  /** Frames and appends (one file.append) the payload written into reserve()'s buffer. */
+  appendReserved(payloadLength: number): void {
+    const buf = this.reserved
+    assert(buf !== undefined && buf.length >= recordSize(payloadLength, this.version), 'LogWriter.appendReserved without reserve()')
+    this.reserved = undefined
+    const end = frameRecord(buf, 0, payloadLength, this.salt, this.claim())
+    this.write(buf.subarray(0, end))
+  }
+
   /** Frames several payloads, one record each, into ONE file.append (a group commit). */
   appendAll(payloads: Uint8Array[]): void {
     let total = 0
@@ -86,23 +120,34 @@ export class LogWriter {
    * microtask on that path.
    */
   sync(): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure)
+    return this.syncThen(NOTHING, RETHROW)
+  }
+
+  /**
+   * sync() with the caller's handlers run in the same reaction as the writer's own (one
+   * microtask after the fsync's completion, where sync().then() would take two): `onSynced` once
+   * the durable end has moved, `onFailed` once the failure is recorded (also when sync could not
+   * start). The result settles as the handler returns or throws.
+   */
+  syncThen<T>(onSynced: () => T, onFailed: (err: unknown) => T): Promise<T> {
+    if (this.failure !== undefined) return Promise.reject(this.failure).then(undefined, onFailed)
     const end = this.file.size
     let syncing: Promise<void>
     try {
       syncing = this.file.sync()
     } catch (err) {
       this.failure ??= err
-      return Promise.reject(err)
+      return Promise.reject(err).then(undefined, onFailed)
     }
     return syncing.then(
       () => {
         // Only a sync that succeeded moves the claim: after a failed fsync nothing is vouched for.
-        this.syncedEnd = Math.max(this.syncedEnd, end)
+        if (end > this.syncedEnd) this.syncedEnd = end
+        return onSynced()
       },
       (err: unknown) => {
         this.failure ??= err
-        throw err
+        return onFailed(err)
       },
     )
   }
@@ -121,7 +166,7 @@ export class LogWriter {
   async close(options: { claim?: boolean } = {}): Promise<void> {
     if (options.claim !== false && !this.closed && this.failure === undefined && this.version === LOG_FORMAT_CLAIMING && this.syncedEnd === this.file.size && this.syncedEnd > this.claimed) {
       const buf = this.frameBuffer(recordSize(0, this.version))
-      const end = encodeRecord(buf, 0, undefined, this.salt, this.claim())
+      const end = frameRecord(buf, 0, -1, this.salt, this.claim())
       this.write(buf.subarray(0, end))
       await this.sync()
     }
@@ -159,6 +204,11 @@ export class LogWriter {
     this.scratch = new Uint8Array(Math.min(cap, SCRATCH_LIMIT))
     return this.scratch
   }
+}
+
+const NOTHING = (): void => {}
+const RETHROW = (err: unknown): never => {
+  throw err
 }
 
 function checkPayload(payload: Uint8Array): void {
