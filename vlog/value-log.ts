@@ -298,9 +298,17 @@ export class ValueLog {
   }
 
   /** The active file and how much of it is durable, or undefined before the first file. */
-  get durableEnd(): { fileNumber: number; end: number } | undefined {
-    return this.active === undefined ? undefined : { fileNumber: this.active.number, end: this.syncedEnd }
+  get durableEnd(): { readonly fileNumber: number; readonly end: number } | undefined {
+    const a = this.active
+    if (a === undefined) return undefined
+    // The same object while nothing changed: every WAL record asks (a synced writer's path).
+    const c = this.claim
+    if (c !== undefined && c.fileNumber === a.number && c.end === this.syncedEnd) return c
+    return (this.claim = { fileNumber: a.number, end: this.syncedEnd })
   }
+
+  /** durableEnd's last answer. */
+  private claim: { readonly fileNumber: number; readonly end: number } | undefined = undefined
 
   /** True when entries were appended since the last sync. */
   get hasUnsynced(): boolean {

@@ -5,6 +5,7 @@ import { crc32, maskChecksum } from '../base/checksum.js'
 import { CorruptionError } from '../base/errors.js'
 import { checksum } from '../base/checksum.js'
 import { describeLog } from './describe.js'
+import { crcRange } from './format.js'
 import {
   FILE_HEADER_SIZE, RECORD_BAD_CHECKSUM, RECORD_BAD_HEADER_CHECKSUM, RECORD_BAD_TYPE, RECORD_HEADER_SIZE,
   RECORD_TRUNCATED_HEADER, RECORD_TRUNCATED_PAYLOAD, decodeFileHeader, decodeRecord, encodeFileHeader,
@@ -161,5 +162,16 @@ describe('log format version 2', () => {
     expect(findNextRecord(buf, o, SALT, 1)).toBe(-1)
     expect(decodeRecord(frame([payload], SALT), o, SALT, 2)).toBe(RECORD_BAD_TYPE)
     expect(describeLog(buf)).toMatch(/header wal v2[\s\S]*claims=8589934597[\s\S]*durable marker claims=77/)
+  })
+})
+
+describe('crcRange', () => {
+  it('equals zlib crc32 from any initial value, at every length up to 2 KiB', () => {
+    const buf = Uint8Array.from({ length: 2100 }, (_, i) => (i * 2654435761) >>> 24)
+    for (const initial of [0, 1, 0xdeadbeef, 0xffffffff]) {
+      for (let n = 0; n <= 2048; n += n < 64 ? 1 : 37) {
+        expect(crcRange(buf, 3, 3 + n, initial)).toBe(crc32(buf.subarray(3, 3 + n), initial))
+      }
+    }
   })
 })
