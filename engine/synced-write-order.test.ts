@@ -202,4 +202,23 @@ describe('synced writes of values up to INLINE_SYNCED_VALUE_BYTES (inline in the
     await re.close()
     void db
   })
+
+  it('a failed value-log write: the put is refused before its WAL record is written, and the engine fails', async () => {
+    const mem = new MemFileSystem()
+    mem.mkdir(DIR)
+    const fs = new IOFaultFileSystem(mem)
+    const db = await open(DIR, { ...base, fs })
+    await db.put('first', big('f'), { sync: true })
+    fs.arm({ kind: 'write', errno: 'EIO', at: 1, path: (p) => p.endsWith('.vlog') })
+    await expect(db.put('k', mid('k'), { sync: true })).rejects.toThrow(/EIO/)
+    await expect(db.put('c', 'x', { sync: true })).rejects.toBeInstanceOf(FailedError)
+    expect(db.getSync('k')).toBeUndefined() // never published
+    await db.close()
+    const re = await open(DIR, { ...base, fs: fs.powerLoss({ seed: 5 }) })
+    expect(re.getSync('first')?.equals(big('f'))).toBe(true)
+    expect(re.getSync('k')).toBeUndefined()
+    expect(re.getSync('c')).toBeUndefined()
+    expect(re.stats().recovery.skipped).toEqual([])
+    await re.close()
+  })
 })

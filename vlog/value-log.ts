@@ -50,6 +50,9 @@ interface ActiveFile {
  * Buffer.poolSize, so Buffer.allocUnsafe() of their value takes a slice of the pool.
  */
 const POOLED_ENTRY_MAX = 4096
+/** Appends up to this size reuse one buffer per value log; larger ones get their own. */
+const APPEND_SCRATCH_MAX = 1 << 20
+
 /** Shared by every value log of this thread: read() uses it synchronously, start to end. */
 let readScratch = new Uint8Array(POOLED_ENTRY_MAX)
 
@@ -234,7 +237,9 @@ export class ValueLog {
     const a = this.active!
     let total = 0
     for (const e of entries) total += entrySize(e.key, e.value)
-    const buf = new Uint8Array(total)
+    // One buffer reused across appends (file.append lets the caller reuse its data): a fresh
+    // zero-filled array per append cost a 16 KiB value's synced put several microseconds.
+    const buf = total <= APPEND_SCRATCH_MAX ? this.appendScratch(total) : new Uint8Array(total)
     const base = this.sizes.get(a.number)!
     const pointers: ValuePointer[] = []
     let at = 0
@@ -251,6 +256,14 @@ export class ValueLog {
     a.entries += entries.length
     this.sizes.set(a.number, base + total)
     return pointers
+  }
+
+  private scratch = new Uint8Array(0)
+
+  /** A view of `size` bytes of the reused append buffer (every byte is written by the caller). */
+  private appendScratch(size: number): Uint8Array {
+    if (this.scratch.length < size) this.scratch = new Uint8Array(Math.max(size, Math.min(APPEND_SCRATCH_MAX, this.scratch.length * 2)))
+    return this.scratch.subarray(0, size)
   }
 
   /** Makes every appended entry durable. */
