@@ -10,13 +10,9 @@ import { CorruptionError } from '../base/errors.js'
 import { ForwardingFileSystem } from '../base/forwarding-fs.js'
 import type { WritableFile } from '../base/fs.js'
 import { FailedError, IOFaultFileSystem, MemFileSystem, type Options, open } from './index.js'
-import { INLINE_SYNCED_VALUE_BYTES } from './write-path.js'
 
 const DIR = '/db'
-// Over INLINE_SYNCED_VALUE_BYTES: a synced put of one goes to the value log alone, whose fsync
-// runs beside the WAL's. Smaller synced values are also inlined in the WAL record (tests below).
-const big = (tag: string) => Buffer.alloc(INLINE_SYNCED_VALUE_BYTES + 4000, tag)
-const mid = (tag: string) => Buffer.alloc(16 * 1024, tag)
+const big = (tag: string) => Buffer.alloc(4000, tag)
 const base: Options = { valueThreshold: 1024, autoValueLogGC: 0 }
 
 /** Lets the event loop turn until `done()`; fails after a few seconds instead of hanging. */
@@ -141,78 +137,17 @@ describe('synced writes with large values', () => {
     expect(re.stats().recovery.skipped).toEqual([])
     await re.close()
   })
-})
 
-describe('synced writes of values up to INLINE_SYNCED_VALUE_BYTES (inline in the WAL record too)', () => {
-  const vlogPath = (mem: MemFileSystem) => `${DIR}/${mem.list(DIR).find((n) => n.endsWith('.vlog'))!}`
-
-  it('fsync the WAL alone, and survive a power loss that drops every unsynced byte of the value log', async () => {
-    const mem = new MemFileSystem()
-    const fs = new HeldSyncs(mem)
-    const db = await open(DIR, { ...base, fs })
-    await db.put('first', big('f'), { sync: true }) // creates the value-log file
-    const durableVlog = mem.readFile(vlogPath(mem)).length
-    fs.log.length = 0
-    await db.put('k', mid('k'), { sync: true })
-    await db.put('j', mid('j'), { sync: true })
-    expect(fs.log).toEqual(['wal start', 'wal end', 'wal start', 'wal end'])
-    // The live database reads the values through their pointers, from the unsynced value log.
-    expect(mem.readFile(vlogPath(mem)).length).toBeGreaterThan(durableVlog + 2 * 16 * 1024)
-    expect(db.getSync('k')?.equals(mid('k'))).toBe(true)
-    const after = mem.crash({ tearUnsynced: false })
-    expect(after.readFile(vlogPath(after)).length).toBe(durableVlog) // the values' only copy is the WAL's
-    const re = await open(DIR, { ...base, fs: after })
-    expect(re.getSync('first')?.equals(big('f'))).toBe(true)
-    expect(re.getSync('k')?.equals(mid('k'))).toBe(true)
-    expect(re.getSync('j')?.equals(mid('j'))).toBe(true)
-    expect(re.stats().recovery.skipped).toEqual([])
-    await re.close()
-  })
-
-  it('fsync the value log too when an earlier unsynced write left values whose only copy is there', async () => {
-    const mem = new MemFileSystem()
-    const fs = new HeldSyncs(mem)
-    const db = await open(DIR, { ...base, fs })
-    await db.put('first', big('f'), { sync: true })
-    await db.put('u', mid('u'), { sync: false }) // its WAL record points into the value log
-    fs.log.length = 0
-    await db.put('s', mid('s'), { sync: true })
-    expect(fs.log.filter((l) => l.endsWith('start')).sort()).toEqual(['vlog start', 'wal start'])
-    // The value log is synced now: the next synced put of an inline value fsyncs the WAL alone.
-    fs.log.length = 0
-    await db.put('t', mid('t'), { sync: true })
-    await db.put('small', 'x', { sync: true })
-    expect(fs.log).toEqual(['wal start', 'wal end', 'wal start', 'wal end'])
-    const re = await open(DIR, { ...base, fs: mem.crash({ tearUnsynced: false }) })
-    for (const k of ['u', 's', 't']) expect(re.getSync(k)?.equals(mid(k))).toBe(true)
-    expect(re.getSync('small')?.toString()).toBe('x')
-    expect(re.stats().recovery.skipped).toEqual([])
-    await re.close()
-  })
-
-  it('keep the WAL near memtableSize although the memtable holds only pointers, and survive a power loss', async () => {
-    const mem = new MemFileSystem()
-    const memtableSize = 256 * 1024
-    const db = await open(DIR, { ...base, fs: mem, memtableSize })
-    for (let i = 0; i < 80; i++) await db.put(`k${i}`, mid(`${i % 10}`), { sync: true }) // 1.3 MB of values
-    const wals = mem.list(DIR).filter((n) => n.endsWith('.wal'))
-    for (const w of wals) expect(mem.readFile(`${DIR}/${w}`).length).toBeLessThan(memtableSize * 1.25 + 20 * 1024)
-    const re = await open(DIR, { ...base, fs: mem.crash({ tearUnsynced: false }), memtableSize })
-    for (let i = 0; i < 80; i++) expect(re.getSync(`k${i}`)?.equals(mid(`${i % 10}`))).toBe(true)
-    await re.close()
-    void db
-  })
-
-  it('a failed value-log write: the put is refused before its WAL record is written, and the engine fails', async () => {
+  it('a failed value-log write: the synced put is refused before its WAL record is written, and the engine fails', async () => {
     const mem = new MemFileSystem()
     mem.mkdir(DIR)
     const fs = new IOFaultFileSystem(mem)
     const db = await open(DIR, { ...base, fs })
     await db.put('first', big('f'), { sync: true })
     fs.arm({ kind: 'write', errno: 'EIO', at: 1, path: (p) => p.endsWith('.vlog') })
-    await expect(db.put('k', mid('k'), { sync: true })).rejects.toThrow(/EIO/)
+    await expect(db.put('k', big('k'), { sync: true })).rejects.toThrow(/EIO/)
     await expect(db.put('c', 'x', { sync: true })).rejects.toBeInstanceOf(FailedError)
-    expect(db.getSync('k')).toBeUndefined() // never published
+    expect(db.getSync('k')).toBeUndefined()
     await db.close()
     const re = await open(DIR, { ...base, fs: fs.powerLoss({ seed: 5 }) })
     expect(re.getSync('first')?.equals(big('f'))).toBe(true)

@@ -14,7 +14,7 @@ import { filePath, walFileName } from '../base/filenames.js'
 import { entryPayload, replacePayload } from '../base/entry-value.js'
 import { Kind } from '../base/internal-key.js'
 import { emptyEdit } from '../manifest/index.js'
-import { type ValueLogEntry, type ValuePointer, encodePointer } from '../vlog/index.js'
+import { type ValueLogEntry, encodePointer } from '../vlog/index.js'
 import { LogWriter } from '../wal/index.js'
 import { checkFitsOneRecord } from './input.js'
 import type { CommitRecord, Oracle } from './oracle.js'
@@ -164,18 +164,7 @@ export class WritePath {
     const s = this.s
     if (s.lifecycle !== 'open' && s.lifecycle !== 'closing') return false
     if (s.versions.current.levels[0].length >= s.options.l0SlowdownTrigger) return false
-    return s.mem.count === 0 || (s.mem.byteSize + bytes <= s.memory.memtableLimit(s.versions.current) && !this.walFull())
-  }
-
-  /**
-   * Whether the WAL should be replaced although the memtable has room: synced groups' inline
-   * values (append()) grow the WAL by their bytes while the memtable holds only pointers, and a
-   * reopen replays the whole WAL into memory. Past 1.25 × memtableSize the memtable is rotated
-   * (an ordinary WAL stays below: it holds about what its memtable does).
-   */
-  private walFull(): boolean {
-    const limit = this.s.options.memtableSize
-    return this.s.wal.size >= limit + (limit >> 2)
+    return s.mem.count === 0 || s.mem.byteSize + bytes <= s.memory.memtableLimit(s.versions.current)
   }
 
   /** The group's writes, once nothing has to wait but a new value-log file and the fsync. */
@@ -214,20 +203,9 @@ export class WritePath {
       // later record is written before both fsyncs succeeded, and after a failed one the WAL
       // gets no closing marker (lifecycle.ts). The record's value-log claim is the durable end
       // before this group, so it never covers the group's own values.
-      // A synced group with few large bytes keeps them in its WAL record as well (inline): the
-      // value log gets them unsynced, the WAL's one fsync makes the group durable, and no second
-      // fsync is on the critical path at all. The memtable still gets pointers; the value log is
-      // synced before a table can replace the WAL (rotateMemtable's seal) and before any record
-      // that points at values with no other copy is acked (hasUnsyncedSoleCopies). Recovery
-      // replays such a record as the plain values it holds. Larger synced groups (many writers
-      // at once) write their values once and fsync both files at once, as above.
-      const inline = sync && large !== undefined && large.bytes <= INLINE_SYNCED_VALUE_BYTES && groupBytes(group) <= INLINE_GROUP_BYTES
-      if (large !== undefined && !inline) this.usePointers(large, this.appendValues(large, false))
-      // An inline group's record is encoded before its values become pointers.
-      const pointers = inline ? this.appendValues(large!, true) : undefined
+      if (large !== undefined) this.appendValues(large)
       this.appendRecord(group, firstSeq)
-      if (pointers !== undefined) this.usePointers(large!, pointers)
-      if (sync && s.vlog.hasUnsyncedSoleCopies) {
+      if (sync && s.vlog.hasUnsynced) {
         // Both settle before the group fails: neither file is closed under a running fsync.
         syncing = bothSettled(s.vlog.sync(), s.wal.sync())
       } else if (sync) {
@@ -362,26 +340,17 @@ export class WritePath {
         if ((kind !== Kind.Value && kind !== Kind.ValueWithHeader) || values[i].length < threshold) continue
         const value = entryPayload(kind, values[i])
         if (value.length < threshold) continue
-        large ??= { entries: [], where: [], bytes: 0 }
+        large ??= { entries: [], where: [] }
         large.entries.push({ key: keys[i], seq, value })
-        large.bytes += value.length
         large.where.push([ops, i])
       }
     }
     return large
   }
 
-  /**
-   * Appends the large values to the value log (`copied`: their WAL record holds them too) and
-   * returns their pointers; usePointers() then puts those in the batches, after the WAL record
-   * was encoded.
-   */
-  private appendValues(large: LargeValues, copied: boolean): ValuePointer[] {
-    return this.s.vlog.append(large.entries, copied)
-  }
-
-  /** Replaces the large values in the batches by their pointers (what the memtable gets). */
-  private usePointers(large: LargeValues, pointers: ValuePointer[]): void {
+  /** Appends the large values to the value log and replaces them in the batches by pointers. */
+  private appendValues(large: LargeValues): void {
+    const pointers = this.s.vlog.append(large.entries)
     let written = 0
     for (let j = 0; j < pointers.length; j++) {
       const [ops, i] = large.where[j]
@@ -412,7 +381,7 @@ export class WritePath {
         continue
       }
       // The memory budget may freeze memtables below memtableSize (engine/memory-budget.ts).
-      if (s.mem.count === 0 || (s.mem.byteSize + bytes <= s.memory.memtableLimit(s.versions.current) && !this.walFull())) return
+      if (s.mem.count === 0 || s.mem.byteSize + bytes <= s.memory.memtableLimit(s.versions.current)) return
       if (s.frozen.length >= o.maxImmutableMemtables || l0 >= o.l0StopTrigger) {
         // waitForProgress starts the lanes once stall() has counted this write: a pass started
         // before, while closing, would see no stalled write, pick nothing, and wake this write to
@@ -498,23 +467,6 @@ export class WritePath {
 interface LargeValues {
   entries: ValueLogEntry[]
   where: [BatchOps, number][]
-  /** Bytes of the values. */
-  bytes: number
-}
-
-/**
- * A synced group whose large values total at most this many bytes writes them inline in its WAL
- * record as well as to the value log (append()): one fsync instead of two at once. 64 KiB keeps a
- * lone writer's 16 KiB puts inline, while a crowd's group (64 × 16 KiB) writes its values once.
- */
-export const INLINE_SYNCED_VALUE_BYTES = 64 * 1024
-/** ... and whose batches hold at most this many bytes, so the inline values never push a record past the WAL's limit. */
-const INLINE_GROUP_BYTES = 4 * 1024 * 1024
-
-function groupBytes(group: PendingWrite[]): number {
-  let bytes = 0
-  for (let i = 0; i < group.length; i++) bytes += group[i].ops.bytes
-  return bytes
 }
 
 /** The group's batches: no array built for a lone writer's group beyond one element. */

@@ -66,14 +66,6 @@ export class ValueLog {
   /** Appends so far: a sync covers those made before it started. */
   private appends = 0
   /**
-   * The last append (by `appends`) whose entries have no other durable copy: a WAL record points
-   * at them. A synced write must fsync the value log while a sync has not covered it; entries
-   * appended with `copied` (their WAL record holds the values too) do not move it.
-   */
-  private lastSoleAppend = 0
-  /** `appends` as of the last sync that succeeded. */
-  private syncedAppends = 0
-  /**
    * The first failed write, create or fsync. Once set the value log refuses every append, sync and
    * new file: after a failed fsync the bytes it covered may be gone whatever a later one says.
    */
@@ -232,7 +224,7 @@ export class ValueLog {
    * Appends entries to the active file in one write; returns their pointers in order.
    * requires: an active file (startFile), and needsNewFile() was consulted for the total size.
    */
-  append(entries: ValueLogEntry[], copied = false): ValuePointer[] {
+  append(entries: ValueLogEntry[]): ValuePointer[] {
     this.checkUsable()
     const a = this.active!
     let total = 0
@@ -252,7 +244,6 @@ export class ValueLog {
     this.guardSync(() => a.file.append(buf))
     this.unsynced = true
     this.appends++
-    if (!copied) this.lastSoleAppend = this.appends
     a.entries += entries.length
     this.sizes.set(a.number, base + total)
     return pointers
@@ -277,7 +268,6 @@ export class ValueLog {
     // The flag is cleared only once the fsync has succeeded: a failed one fails the value log.
     await this.guard(() => a.file.sync())
     if (this.appends === appends) this.unsynced = false
-    if (appends > this.syncedAppends) this.syncedAppends = appends
     if (this.active === a) this.syncedEnd = Math.max(this.syncedEnd, end)
   }
 
@@ -326,14 +316,6 @@ export class ValueLog {
   /** True when entries were appended since the last sync. */
   get hasUnsynced(): boolean {
     return this.unsynced
-  }
-
-  /**
-   * True when entries appended since the last sync include some with no other copy (appended
-   * without `copied`): a WAL record made durable now would point at values that may not be.
-   */
-  get hasUnsyncedSoleCopies(): boolean {
-    return this.unsynced && this.lastSoleAppend > this.syncedAppends
   }
 
   async closeActive(): Promise<void> {

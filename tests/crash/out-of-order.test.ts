@@ -63,17 +63,14 @@ describe('out-of-order writeback', () => {
     for (let i = 0; i < 10; i++) await db.put(`acked-${i}`, value(i, 1500))
     const vlog = newest(mem, '.vlog')
     let full: Uint8Array | undefined
-    // Die at the value log's fsync of the next batch: its one ~80 KB write is in the page cache only.
-    // (Over INLINE_SYNCED_VALUE_BYTES: a smaller synced batch keeps its values in its WAL record as
-    // well and fsyncs the WAL alone; the acked puts above did, so their value-log copies are lost
-    // here too and they are read back from the WAL.)
+    // Die at the value log's fsync of the next batch: its one ~16.5 KB write is in the page cache only.
     mem.onOperation = (op) => {
       if (op.kind === 'sync' && op.path === vlog) {
         full = mem.readFile(vlog)
         mem.crashAfter(1)
       }
     }
-    const batch = Array.from({ length: 16 }, (_, i) => ({ type: 'put' as const, key: `batch-${i}`, value: value(i, 5000) }))
+    const batch = Array.from({ length: 16 }, (_, i) => ({ type: 'put' as const, key: `batch-${i}`, value: value(i, 1024) }))
     await expect(db.batch(batch)).rejects.toBeInstanceOf(CrashError)
     const after = mem.crash({ tearUnsynced: false })
     const synced = after.readFile(vlog).length
