@@ -474,11 +474,34 @@ function batchesOf(group: PendingWrite[]): BatchOps[] {
   return group.length === 1 ? [group[0].ops] : group.map((w) => w.ops)
 }
 
-/** Resolves once both have settled; rejects with the first one's error if it failed, else the second's. */
+/**
+ * Resolves once both have settled; rejects with the first one's error if it failed, else the
+ * second's. One reaction on each and none after (Promise.allSettled and a then took two more
+ * microtasks after the later fsync's completion).
+ */
 function bothSettled(a: Promise<void>, b: Promise<void>): Promise<void> {
-  return Promise.allSettled([a, b]).then(([x, y]) => {
-    if (x.status === 'rejected') throw x.reason
-    if (y.status === 'rejected') throw y.reason
+  return new Promise<void>((resolve, reject) => {
+    let left = 2
+    let errA: unknown
+    let errB: unknown
+    let failedA = false
+    let failedB = false
+    const settle = (): void => {
+      if (--left > 0) return
+      if (failedA) reject(errA)
+      else if (failedB) reject(errB)
+      else resolve()
+    }
+    a.then(settle, (err: unknown) => {
+      failedA = true
+      errA = err
+      settle()
+    })
+    b.then(settle, (err: unknown) => {
+      failedB = true
+      errB = err
+      settle()
+    })
   })
 }
 

@@ -50,6 +50,8 @@ interface ActiveFile {
  * Buffer.poolSize, so Buffer.allocUnsafe() of their value takes a slice of the pool.
  */
 const POOLED_ENTRY_MAX = 4096
+const RESOLVED: Promise<void> = Promise.resolve()
+
 /** Appends up to this size reuse one buffer per value log; larger ones get their own. */
 const APPEND_SCRATCH_MAX = 1 << 20
 
@@ -257,18 +259,35 @@ export class ValueLog {
     return this.scratch.subarray(0, size)
   }
 
-  /** Makes every appended entry durable. */
-  async sync(): Promise<void> {
-    this.checkUsable()
-    if (!this.unsynced) return
+  /**
+   * Makes every appended entry durable. Not an async function: a synced group with large values
+   * waits on this and the WAL's fsync together, and each async frame is another microtask between
+   * the fsync's completion and the writer's next put.
+   */
+  sync(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
     const a = this.active
-    if (a === undefined) return
+    if (!this.unsynced || a === undefined) return RESOLVED
     const end = this.sizes.get(a.number)!
     const appends = this.appends
-    // The flag is cleared only once the fsync has succeeded: a failed one fails the value log.
-    await this.guard(() => a.file.sync())
-    if (this.appends === appends) this.unsynced = false
-    if (this.active === a) this.syncedEnd = Math.max(this.syncedEnd, end)
+    let syncing: Promise<void>
+    try {
+      syncing = a.file.sync()
+    } catch (err) {
+      this.failure ??= err
+      return Promise.reject(err)
+    }
+    return syncing.then(
+      () => {
+        // The flag is cleared only once the fsync has succeeded: a failed one fails the value log.
+        if (this.appends === appends) this.unsynced = false
+        if (this.active === a) this.syncedEnd = Math.max(this.syncedEnd, end)
+      },
+      (err: unknown) => {
+        this.failure ??= err
+        throw err
+      },
+    )
   }
 
   /** The first failure of a write, create or fsync, if any (then every later write throws it). */
