@@ -44,7 +44,10 @@ export interface MemoryStats {
   total: number
   /**
    * Worker threads flushes and compactions run in (0: inline; 1: one shared, the default below a
-   * 256 MiB budget; 2). Outside the budget: each costs its own V8 heap and malloc arena.
+   * 256 MiB budget; 2). Outside the budget: each costs its own V8 heap and malloc arena while
+   * it runs. Each is started by a task and stopped after WORKER_IDLE_MS without one
+   * (compaction/compaction-runner.ts), so a read-only stretch holds none: this counts the
+   * threads there may be, not the ones running now.
    */
   workerThreads: number
 }
