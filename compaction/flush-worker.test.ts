@@ -125,3 +125,33 @@ it('an error in the worker comes back as a rejected flush, and the worker keeps 
     await runner.close()
   }
 })
+
+it('an idle worker is stopped after its idle time, and the next task starts a new one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sett-flush-worker-'))
+  dirs.push(dir)
+  const realFs = new RealFileSystem()
+  const runner = new WorkerCompactionRunner(realFs, undefined, 50)
+  try {
+    const mt = new Memtable({ shared: true, rng: makeRng(3) })
+    fill(mt, SEED, 1, 300)
+    const first = await runner.flush(flushTask(dir, mt, 1, 1e9))
+    expect(runner.running).toBe(true)
+    // Back-to-back tasks keep the one worker.
+    await runner.flush(flushTask(dir, mt, 2, 1e9))
+    expect(runner.started).toBe(1)
+    for (let i = 0; i < 100 && runner.running; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(runner.running).toBe(false)
+    const again = await runner.flush(flushTask(dir, mt, 3, 1e9))
+    expect(runner.started).toBe(2)
+    expect(tableBytes(realFs, dir, again.tables[0]).equals(tableBytes(realFs, dir, first.tables[0]))).toBe(true)
+    // A removal is a task too: it runs in a fresh worker once this one has stopped.
+    for (let i = 0; i < 100 && runner.running; i++) await new Promise((r) => setTimeout(r, 20))
+    runner.remove(filePath(dir, tableFileName(2)))
+    await runner.removed()
+    expect(runner.started).toBe(3)
+    expect(realFs.list(dir)).not.toContain(tableFileName(2))
+  } finally {
+    await runner.close()
+  }
+  expect(runner.running).toBe(false)
+})

@@ -83,6 +83,7 @@ export async function closeEngine(
     error = err
   }
   s.lifecycle = 'closed'
+  s.memory.dropSpare()
   subscriptions.closeAll()
   for (const it of [...s.iterators]) it.abandon()
   try {

@@ -4,12 +4,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { InvalidArgumentError } from '../base/errors.js'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { mulberry32 } from '../base/random.js'
 import { open } from './index.js'
-import { MIN_MEMTABLE_BYTES } from './memory-budget.js'
+import { BlockCache } from '../sstable/index.js'
+import { MIN_MEMTABLE_BYTES, MemoryBudget, SPARE_IDLE_MS, SPARE_KEEP_HORIZON_MS } from './memory-budget.js'
+import { resolveOptions } from './options.js'
 
 const MiB = 1024 * 1024
 const key = (i: number): string => `k${String(i).padStart(8, '0')}`
@@ -114,6 +116,57 @@ describe('memoryBudget', () => {
       for (const [k, v] of model) expect(db.getSync(k)?.toString()).toBe(v)
       expect(db.stats().flushes).toBeGreaterThan(2)
       await db.close()
+    }
+  })
+
+  it('hands a flushed memtable\'s arena to the next memtable, and lets it go when none comes for SPARE_IDLE_MS', () => {
+    vi.useFakeTimers()
+    try {
+      const options = resolveOptions({ fs: new MemFileSystem(), memtableSize: MiB })
+      const budget = new MemoryBudget(options, new BlockCache(MiB))
+      const fill = (m: ReturnType<MemoryBudget['newMemtable']>) => {
+        for (let i = 0; i < 1000; i++) m.add(Buffer.from(key(i)), i + 1, 1, Buffer.alloc(100, 7))
+      }
+      const stats = () => budget.stats(undefined as never, first, [], 0)
+      const first = budget.newMemtable(false)
+      fill(first)
+      budget.retire(first)
+      expect(budget.hasSpare).toBe(true)
+      const held = stats().frozenMemtables
+      expect(held).toBeGreaterThan(100_000)
+      // Taken by the next memtable before the timer fires.
+      vi.advanceTimersByTime(SPARE_IDLE_MS - 1)
+      const second = budget.newMemtable(false)
+      expect(budget.hasSpare).toBe(false)
+      expect(second.count).toBe(0)
+      fill(second)
+      budget.retire(second)
+      expect(budget.hasSpare).toBe(true)
+      // Writes at a rate that fills the active memtable within the horizon keep it.
+      const third = budget.newMemtable(false)
+      const active = budget.newMemtable(false)
+      budget.retire(third)
+      expect(budget.hasSpare).toBe(true)
+      const perTick = Math.ceil(MiB / (SPARE_KEEP_HORIZON_MS / SPARE_IDLE_MS) / 130) + 100
+      let n = 0
+      for (let tick = 0; tick < 5; tick++) {
+        for (let i = 0; i < perTick; i++, n++) active.add(Buffer.from(key(n)), n + 1, 1, Buffer.alloc(100, 7))
+        vi.advanceTimersByTime(SPARE_IDLE_MS)
+        expect(budget.hasSpare, `tick ${tick}`).toBe(true)
+      }
+      // Writes stop (or trickle): let go, and stats().memory no longer counts it.
+      const spareBytes = budget.stats(undefined as never, active, [], 0).frozenMemtables
+      active.add(Buffer.from(key(n)), n + 1, 1, Buffer.alloc(100, 7))
+      vi.advanceTimersByTime(SPARE_IDLE_MS)
+      expect(budget.hasSpare).toBe(false)
+      expect(stats().frozenMemtables).toBe(0)
+      // Not collected yet, it is taken back by the next memtable rather than joined by a fresh one.
+      const back = budget.newMemtable(false)
+      expect(back.residentBytes).toBe(spareBytes)
+      expect(back.count).toBe(0)
+      expect(budget.newMemtable(false).residentBytes).toBeLessThan(4096)
+    } finally {
+      vi.useRealTimers()
     }
   })
 })

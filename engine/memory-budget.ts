@@ -14,9 +14,20 @@
 // left to the garbage collector (memtable/arena.ts says why), unless an iterator still reads the
 // memtable: iterators pin the memtables they started on, and the last unpin recycles it.
 //
-// Owns: the pins, the spare arena, the cached index-and-filter total. Touches in EngineState:
-// the block cache's capacity. Must never: do I/O, wait, or decide when to flush (the write path
-// asks memtableLimit()).
+// Zeroed, a spare's pages are still resident (32 MiB at the default budget), and with no writes
+// coming it would stay so through every read-only stretch. So every SPARE_IDLE_MS the spare is
+// let go unless the active memtable grew at a rate that fills it within SPARE_KEEP_HORIZON_MS.
+// Letting go frees nothing at once: the buffer goes at the main thread's next full collection
+// (and once no worker holds it: compaction-runner.ts stops an idle worker), which a write-heavy
+// stretch may not see for a long time. A new memtable made before then would hold a fresh buffer
+// next to the uncollected one, three arenas resident instead of two (measured: overwrite 226 ->
+// 262 MiB with a plain 3 s timer). Hence the rate, and a WeakRef to the spare let go: while it
+// is not collected the next memtable takes it back (still zeroed), so letting go never costs
+// more than keeping.
+//
+// Owns: the pins, the spare arena and its idle timer, the cached index-and-filter total.
+// Touches in EngineState: the block cache's capacity. Must never: do I/O, wait, or decide when
+// to flush (the write path asks memtableLimit()).
 
 import type { Version } from '../manifest/index.js'
 import { type Arena, Memtable } from '../memtable/index.js'
@@ -25,6 +36,12 @@ import type { ResolvedOptions } from './options.js'
 
 /** The smallest memtable the budget shrinks memtables to: below it flushes cost more than they free. */
 export const MIN_MEMTABLE_BYTES = 256 * 1024
+
+/** How often a spare arena that no memtable took is looked at (see the top of this file). */
+export const SPARE_IDLE_MS = 3000
+
+/** A spare is kept while the active memtable, at the rate it grew, would be full within this. */
+export const SPARE_KEEP_HORIZON_MS = 30_000
 
 /** stats().memory: every part against the budget, in bytes. */
 export interface MemoryStats {
@@ -44,7 +61,10 @@ export interface MemoryStats {
   total: number
   /**
    * Worker threads flushes and compactions run in (0: inline; 1: one shared, the default below a
-   * 256 MiB budget; 2). Outside the budget: each costs its own V8 heap and malloc arena.
+   * 256 MiB budget; 2). Outside the budget: each costs its own V8 heap and malloc arena while
+   * it runs. Each is started by a task and stopped after WORKER_IDLE_MS without one
+   * (compaction/compaction-runner.ts), so a read-only stretch holds none: this counts the
+   * threads there may be, not the ones running now.
    */
   workerThreads: number
 }
@@ -57,6 +77,13 @@ export class MemoryBudget {
   private readonly retired = new Set<Memtable>()
   private spare: Arena | undefined
   private spareBytes = 0
+  private spareTimer: ReturnType<typeof setTimeout> | undefined
+  /** The spare let go last, until it is collected (see the top of this file). */
+  private letGo: WeakRef<Arena> | undefined
+  /** The memtable newMemtable() made last: the active one. */
+  private active: Memtable | undefined
+  /** The active memtable's byteSize when the spare was last looked at. */
+  private activeBytesSeen = 0
   private pinnedVersion: Version | undefined
   private pinnedBytes = 0
 
@@ -72,13 +99,14 @@ export class MemoryBudget {
    */
   newMemtable(shared: boolean): Memtable {
     const size = this.options.memtableSize
-    const arena = this.spare
-    this.spare = undefined
-    this.spareBytes = 0
+    const arena = this.spare ?? this.letGo?.deref()
+    this.dropSpare()
+    this.letGo = undefined
     const fits = arena !== undefined && arena.isShared === shared && arena.capacity >= Math.min(size + 1024 * 1024, 2 ** 31)
-    return new Memtable({
+    this.active = new Memtable({
       initialArenaSize: Math.min(size + 1024 * 1024, 2 ** 31), keyFilterBits: size / 8, shared, arena: fits ? arena : undefined,
     })
+    return this.active
   }
 
   /** An iterator starts reading these memtables. */
@@ -110,6 +138,39 @@ export class MemoryBudget {
     if (this.spare !== undefined) return
     this.spareBytes = mem.residentBytes
     this.spare = mem.recycleArena()
+    this.activeBytesSeen = this.active?.byteSize ?? 0
+    this.armSpareTimer()
+  }
+
+  private armSpareTimer(): void {
+    this.spareTimer = setTimeout(() => {
+      this.spareTimer = undefined
+      const used = this.active?.byteSize ?? 0
+      const grown = used - this.activeBytesSeen
+      this.activeBytesSeen = used
+      const fillsInMs = grown > 0 ? ((this.options.memtableSize - used) / grown) * SPARE_IDLE_MS : Infinity
+      if (fillsInMs <= SPARE_KEEP_HORIZON_MS) {
+        this.armSpareTimer()
+        return
+      }
+      this.letGo = this.spare && new WeakRef(this.spare)
+      this.dropSpare()
+    }, SPARE_IDLE_MS)
+    // An unused spare must not keep the embedding program alive.
+    this.spareTimer.unref()
+  }
+
+  /** Lets the spare arena go (taken by a memtable, no memtable coming for it, or at close). */
+  dropSpare(): void {
+    if (this.spareTimer !== undefined) clearTimeout(this.spareTimer)
+    this.spareTimer = undefined
+    this.spare = undefined
+    this.spareBytes = 0
+  }
+
+  /** Whether a flushed memtable's arena waits for the next memtable (tests). */
+  get hasSpare(): boolean {
+    return this.spare !== undefined
   }
 
   /** Index and filter bytes of `version`'s tables, recounted only when the version changes. */
