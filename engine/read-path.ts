@@ -80,8 +80,7 @@ export class ReadPath {
   resolveValue(kind: number, value: Uint8Array, key: Uint8Array): Buffer {
     if (kind === Kind.Value) return Buffer.from(value)
     if (kind === Kind.ValueWithHeader) return Buffer.from(entryPayload(kind, value))
-    const v = this.s.vlog.read(decodePointer(entryPayload(kind, value)), key)
-    return Buffer.from(v.buffer, v.byteOffset, v.length)
+    return this.s.vlog.read(decodePointer(entryPayload(kind, value)), key)
   }
 
   /** getEntry's answer: the visible version's value with its version, expiry and metadata byte. */

@@ -156,6 +156,34 @@ export function decodeEntry(buf: Uint8Array, at: number): DecodedEntry | number 
   }
 }
 
+/** checkEntry()'s answers that are not a value offset. */
+export const CHECK_BAD = -1
+export const CHECK_OTHER_KEY = -2
+
+/**
+ * decodeEntry() for a point read, allocating nothing but the checksum's view: the entry that fills
+ * `buf[0, length)` has a good checksum, ends exactly at `length` and holds `key`. Returns where its
+ * value starts, CHECK_BAD (cut short, an end marker, a bad checksum or another length) or
+ * CHECK_OTHER_KEY. The checks and their order are decodeEntry's, then the key.
+ */
+export function checkEntry(buf: Uint8Array, length: number, key: Uint8Array): number {
+  if (length < ENTRY_HEADER_SIZE || length > buf.length) return CHECK_BAD
+  const keyLength = (buf[4] | (buf[5] << 8) | (buf[6] << 16) | (buf[7] << 24)) >>> 0
+  const valueLength = (buf[8] | (buf[9] << 8) | (buf[10] << 16) | (buf[11] << 24)) >>> 0
+  if (ENTRY_HEADER_SIZE + keyLength + valueLength !== length) return CHECK_BAD
+  const stored = (buf[0] | (buf[1] << 8) | (buf[2] << 16) | (buf[3] << 24)) >>> 0
+  // An all-zero header is the end of a file, never an entry (decodeEntry: ENTRY_END).
+  if (stored === 0 && keyLength === 0 && valueLength === 0) {
+    let zero = true
+    for (let i = 12; i < ENTRY_HEADER_SIZE; i++) if (buf[i] !== 0) zero = false
+    if (zero) return CHECK_BAD
+  }
+  if (stored !== maskChecksum(crc32(buf.subarray(4, length)))) return CHECK_BAD
+  if (keyLength !== key.length) return CHECK_OTHER_KEY
+  for (let i = 0; i < keyLength; i++) if (buf[ENTRY_HEADER_SIZE + i] !== key[i]) return CHECK_OTHER_KEY
+  return ENTRY_HEADER_SIZE + keyLength
+}
+
 /**
  * The first offset at or after `from` where a whole entry with a good checksum starts, or -1.
  * Tells a torn tail (nothing valid after the bad bytes) from damage (a valid entry follows).

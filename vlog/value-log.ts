@@ -11,10 +11,9 @@
 import { CorruptionError } from '../base/errors.js'
 import { filePath, vlogFileName } from '../base/filenames.js'
 import type { FileSystem, ReadableFile, WritableFile } from '../base/fs.js'
-import { bytesEqual } from '../base/internal-key.js'
 import {
   ENTRY_END, ENTRY_HEADER_SIZE, ENTRY_TRUNCATED, type DecodedEntry, VLOG_HEADER_SIZE, type ValuePointer,
-  VLOG_FORMAT_MARKERS, checkFileHeader, claimPast, decodeEntry, encodeEntry, encodeFileHeader, encodeMarker, entrySize,
+  VLOG_FORMAT_MARKERS, CHECK_BAD, CHECK_OTHER_KEY, checkEntry, checkFileHeader, claimPast, decodeEntry, encodeEntry, encodeFileHeader, encodeMarker, entrySize,
   findValidEntry, markerClaim,
 } from './format.js'
 
@@ -354,9 +353,9 @@ export class ValueLog {
 
   /**
    * The value a pointer leads to, checked against its entry's checksum and `key`. The result is
-   * the caller's: a slice of Node's buffer pool (small entries) or a view of an array of its own.
+   * the caller's: a slice of Node's buffer pool (small entries) or a view of a buffer of its own.
    */
-  read(p: ValuePointer, key: Uint8Array): Uint8Array {
+  read(p: ValuePointer, key: Uint8Array): Buffer {
     // The path is built only for an error: on every read it cost as much as the checks.
     const size = this.sizes.get(p.fileNumber)
     if (size === undefined) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value pointer into a value-log file that is not live')
@@ -366,21 +365,32 @@ export class ValueLog {
     const file = this.reader(p.fileNumber)
     // Small entries are read into one scratch buffer and their value copied into Node's buffer
     // pool: a fresh ArrayBuffer per read cost more than the read's checksum (1 KiB values).
-    // Larger ones get an array of their own, which the value is a view of, with no copy.
-    const small = p.length <= POOLED_ENTRY_MAX && file.readInto !== undefined
+    // Larger ones are read into a Buffer of their own, which the value is a view of, with no copy;
+    // checkEntry() verifies them in place (decodeEntry's DataView, views and object were ~5
+    // short-lived objects per read).
+    const small = p.length <= POOLED_ENTRY_MAX
     let buf: Uint8Array
-    if (small) {
-      if (readScratch.length < p.length) readScratch = new Uint8Array(POOLED_ENTRY_MAX)
-      buf = readScratch.subarray(0, file.readInto!(p.offset, p.length, readScratch))
+    let got: number
+    if (file.readInto !== undefined) {
+      if (small) {
+        if (readScratch.length < p.length) readScratch = new Uint8Array(POOLED_ENTRY_MAX)
+        buf = readScratch
+      } else {
+        // Not zero-filled: every byte is read over, or the read comes up short and fails the check.
+        buf = Buffer.allocUnsafeSlow(p.length)
+      }
+      got = file.readInto(p.offset, p.length, buf)
     } else {
-      buf = file.read(p.offset, p.length)
+      const r = file.read(p.offset, p.length)
+      buf = Buffer.from(r.buffer, r.byteOffset, r.length)
+      got = r.length
     }
-    const e = decodeEntry(buf, 0)
-    if (typeof e === 'number' || e.length !== p.length) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry checksum mismatch')
-    if (!bytesEqual(e.key, key)) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry holds another key')
-    if (!small) return e.value
-    const out = Buffer.allocUnsafe(e.value.length)
-    out.set(e.value)
+    const at = got === p.length ? checkEntry(buf, p.length, key) : CHECK_BAD
+    if (at === CHECK_BAD) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry checksum mismatch')
+    if (at === CHECK_OTHER_KEY) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry holds another key')
+    if (buf !== readScratch) return (buf as Buffer).subarray(at, p.length)
+    const out = Buffer.allocUnsafe(p.length - at)
+    out.set(buf.subarray(at, p.length))
     return out
   }
 

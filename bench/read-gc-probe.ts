@@ -1,0 +1,110 @@
+// An A/B probe for readrandom of large values (issue #14): per-read wall and CPU time (all threads),
+// minor page faults, GCs (how many were major) and voluntary context switches, for the Sett of any
+// checkout (--root, so main's build and a branch's read the same database in turns) or
+// classic-level. Fill once with --fill [--compact], then run the reads as often as needed; the
+// database is reused, never deleted. Not a comparison of engines: bench/run.ts is.
+// Must never: write to the database after the fill (the reads of each run must meet the same files).
+//
+//   npx tsx bench/read-gc-probe.ts --db /tmp/x --num 50000 --value-size 16384 --fill --compact
+//   npx tsx bench/read-gc-probe.ts --db /tmp/x --num 50000 --value-size 16384 --root /work/main --secs 3
+//
+// Why GC counts: a process that has once run a mark-compact during a read loop of 16-64 KiB values
+// tends to stay in back-to-back incremental marking (V8 counts the reads' unswept young
+// ArrayBuffers against the old generation's limit), costing ~7 µs a read at 16 KiB; runs are
+// bimodal (0 major GCs, or 15-50 in 2-3 s), so compare runs with like counts.
+
+import { rmSync } from 'node:fs'
+import { PerformanceObserver } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+
+const { values: a } = parseArgs({
+  options: {
+    root: { type: 'string', default: process.cwd() },
+    db: { type: 'string' },
+    num: { type: 'string', default: '50000' },
+    'value-size': { type: 'string', default: '16384' },
+    fill: { type: 'boolean', default: false },
+    compact: { type: 'boolean', default: false },
+    /** With --fill: read in the same process afterwards (the bench's fresh case). */
+    read: { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'sett' },
+    secs: { type: 'string', default: '3' },
+  },
+})
+if (a.db === undefined) throw new Error('--db DIR is required')
+const root = a.root!
+const { ValueSource, writeKey } = await import(`${root}/bench/harness/keys.js`)
+const { Rng, shuffledIndices } = await import(`${root}/bench/harness/random.js`)
+const open = a.engine === 'sett'
+  ? (await import(`${root}/bench/engines/sett.js`)).openSett
+  : (await import(`${root}/bench/engines/classic-level.js`)).openClassicLevel
+const num = Number(a.num)
+const valueSize = Number(a['value-size'])
+if (a.fill) rmSync(a.db, { recursive: true, force: true })
+const db = await open({ dir: a.db, sync: false })
+const settle = async () => {
+  while (db.busy?.()) await new Promise((r) => setTimeout(r, 100))
+}
+if (a.fill) {
+  const values = new ValueSource(valueSize, 0.5, 1)
+  const order: number[] = shuffledIndices(num, new Rng(1))
+  for (let i = 0; i < num; i += 100) {
+    const keys: Buffer[] = []
+    const vals: Uint8Array[] = []
+    for (let j = i; j < Math.min(num, i + 100); j++) {
+      const k = Buffer.allocUnsafe(16)
+      writeKey(k, 0, 16, order[j])
+      keys.push(k)
+      vals.push(values.next())
+    }
+    await db.batch(keys, vals, keys.length, false)
+  }
+  await settle()
+  if (a.compact) {
+    await db.compact()
+    await settle()
+  }
+  console.log(`filled ${num} × ${valueSize} B${a.compact ? ', compacted' : ''}`)
+}
+if (!a.fill || a.read) {
+  const rng = new Rng(2)
+  const key = Buffer.allocUnsafe(16)
+  for (let i = 0; i < 5000; i++) {
+    writeKey(key, 0, 16, Math.floor(rng.next() * num))
+    db.get(key)
+  }
+  let gcs = 0
+  let majors = 0
+  let gcMs = 0
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcs++
+      gcMs += e.duration
+      if ((e as { detail?: { kind?: number } }).detail?.kind === 4) majors++ // NODE_PERFORMANCE_GC_MAJOR
+    }
+  })
+  obs.observe({ entryTypes: ['gc'] })
+  const ms = Number(a.secs) * 1000
+  const r0 = process.resourceUsage()
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  let n = 0
+  while (performance.now() - t0 < ms) {
+    for (let i = 0; i < 1000; i++) {
+      writeKey(key, 0, 16, Math.floor(rng.next() * num))
+      const v = db.get(key)
+      if (v === undefined || v.length !== valueSize) throw new Error('bad read')
+    }
+    n += 1000
+  }
+  const dt = performance.now() - t0
+  const c = process.cpuUsage(c0)
+  const r1 = process.resourceUsage()
+  await new Promise((r) => setTimeout(r, 10))
+  obs.disconnect()
+  const per = (x: number, digits = 1) => (x / n).toFixed(digits)
+  console.log(`${a.engine} ${root} ${valueSize} B: ${Math.round((n * 1000) / dt)} ops/s, wall ${per(dt * 1000)} µs, cpu ${per(c.user + c.system)} µs ` +
+    `(user ${per(c.user)}, sys ${per(c.system)}), faults/read ${per(r1.minorPageFault - r0.minorPageFault, 2)}, ` +
+    `gc ${gcs} (${majors} major, ${per(gcMs * 1000)} µs/read), voluntary switches/read ${per(r1.voluntaryContextSwitches - r0.voluntaryContextSwitches, 3)}`)
+}
+await db.close()
