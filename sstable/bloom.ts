@@ -16,14 +16,25 @@
 // Changing the hash, the seeds or the index rule changes which bits a key sets: that needs a new
 // filter version, never an edit of version 1.
 
-import * as bloomModule from 'bloom-filters'
+// Only the two modules used are imported: the package's index loads every filter and sketch it
+// has (cuckoo, count-min, IBLT, ...) with their dependencies, ~4.5 MiB of RSS in every thread that
+// opens a table (the main thread and each compaction worker) for code never run.
+import * as bloomFilterModule from 'bloom-filters/dist/bloom/bloom-filter.js'
+import * as hashingModule from 'bloom-filters/dist/hashing/hashing.js'
+import type * as bloomTypes from 'bloom-filters'
 import { CorruptionError } from '../base/errors.js'
 import { SEED1, hashOut1, hashOut2, murmur3, murmur3Pair } from '../base/hash.js'
 
-// bloom-filters is CommonJS. Its named imports pass tsc but fail in plain Node and tsx; from ESM
-// its exports sit on `default`, from code compiled to CommonJS on the namespace itself.
-const bloom = (bloomModule as unknown as { default?: typeof bloomModule }).default ?? bloomModule
-const { BloomFilter, Hashing } = bloom
+// bloom-filters is CommonJS and these modules export their class as `default`: from ESM it sits
+// on `default.default`, through a bundler's interop (vitest) on `default`, and from code compiled
+// to CommonJS on the namespace's `default`. The types come from the package's index (type-only).
+function defaultClass(m: unknown): unknown {
+  let x = m as { default?: unknown } | undefined
+  while (typeof x !== 'function' && x?.default !== undefined) x = x.default as { default?: unknown }
+  return x
+}
+const BloomFilter = defaultClass(bloomFilterModule) as typeof bloomTypes.BloomFilter
+const Hashing = defaultClass(hashingModule) as typeof bloomTypes.Hashing
 
 type HashableInput = Parameters<InstanceType<typeof Hashing>['getIndexes']>[0]
 
