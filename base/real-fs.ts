@@ -260,7 +260,11 @@ class RealReadableFile implements ReadableFile {
 
 /** Zeros written by preallocation, shared by every file (never written to). */
 let zeroBlock = new Uint8Array(0)
-const ZERO_BLOCK_MAX = 1 << 20
+// One page per write, not 1 MiB: the page cache (Linux 6.x, ext4's large folios) gives a large
+// write large folios, and a later 100 B append into one dirties and writes back the whole folio.
+// Zeros written 1 MiB at a time cost ~29 KiB of device writes per synced 100 B put (/proc/self/io
+// write_bytes), against 4.1 KiB for a plain append and for zeros written a page at a time.
+const ZERO_BLOCK_MAX = 4096
 /** Preallocated ends are rounded up to this (the page a writeback writes whole). */
 const PREALLOCATE_ALIGN = 4096
 
