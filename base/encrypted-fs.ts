@@ -27,7 +27,7 @@ import { CTR_MAX_FILE_BYTES, CTR_NONCE_SIZE, ctrApply, randomNonce } from './cip
 import { CorruptionError, IOError } from './errors.js'
 import { parseFileName } from './filenames.js'
 import { ForwardingFileSystem } from './forwarding-fs.js'
-import type { FileSystem, ReadableFile, WritableFile } from './fs.js'
+import type { CreateOptions, FileSystem, ReadableFile, WritableFile } from './fs.js'
 import type { DataKey } from './key-registry.js'
 
 export const ENCRYPTION_MAGIC = new TextEncoder().encode('sett-enc')
@@ -127,7 +127,9 @@ export class EncryptedFileSystem extends ForwardingFileSystem {
     }
   }
 
-  override create(path: string): WritableFile {
+  // CreateOptions.preallocate is ignored, on purpose: the zeros it writes would decrypt to noise,
+  // which a reader takes for a torn tail or damage, not for the all-zero end it is.
+  override create(path: string, _options?: CreateOptions): WritableFile {
     const active = this.keys.activeKey()
     const nonce = randomNonce()
     const file = this.inner.create(path)

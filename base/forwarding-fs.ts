@@ -1,7 +1,7 @@
 // ForwardingFileSystem: a FileSystem that hands every call to an inner one. Layers that change a
 // few calls (encryption, a fault injected on purpose) extend it and override only those.
 
-import type { FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
+import type { CreateOptions, FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
 
 export class ForwardingFileSystem implements FileSystem {
   readonly inner: FileSystem
@@ -14,8 +14,8 @@ export class ForwardingFileSystem implements FileSystem {
     return this.inner.openRead(path)
   }
 
-  create(path: string): WritableFile {
-    return this.inner.create(path)
+  create(path: string, options?: CreateOptions): WritableFile {
+    return this.inner.create(path, options)
   }
 
   openAppend(path: string): WritableFile {

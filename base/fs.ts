@@ -5,6 +5,8 @@
 // - Appended bytes are durable only after WritableFile.sync() resolves.
 // - A created, renamed or removed name is durable only after syncDir() of its directory resolves.
 // - rename() is atomic: after a crash either the old or the new name is seen, never a mix.
+// - A file created with CreateOptions.preallocate may hold written zeros past its `size`; after a
+//   crash (before close() or trim() was synced) they are an all-zero tail of the file.
 // Reads and appends are synchronous (a cached readSync costs ~1 µs, an async read ~50 µs);
 // sync() and syncDir() are asynchronous so concurrent writers can group behind one fsync.
 
@@ -35,8 +37,26 @@ export interface WritableFile {
   append(data: Uint8Array): void
   /** Makes every appended byte durable (fdatasync). */
   sync(): Promise<void>
-  /** Closes without syncing. */
+  /**
+   * Cuts a preallocated zero tail (CreateOptions.preallocate), so the file's length is `size`
+   * again; durable after the next sync(). Optional: a file that never preallocates lacks it.
+   */
+  trim?(): void
+  /** Closes without syncing (a preallocated zero tail is cut first, unsynced). */
   close(): Promise<void>
+}
+
+export interface CreateOptions {
+  /**
+   * Keep about this many bytes of written zeros ahead of the file's end, extended at sync() time
+   * (so the sync that makes an append durable covers the zeros after it): a later fdatasync of an
+   * append into bytes that are already allocated and written needs no journal commit for the
+   * inode's size. `size` stays the appended length; close() and trim() cut the zeros. After a
+   * crash the zero tail stays, so only files whose readers take an all-zero rest as their end may
+   * ask for it (the WAL). A file system may ignore it (encryption does: zeros would not decrypt
+   * to zeros). Default 0: none.
+   */
+  preallocate?: number
 }
 
 /**
@@ -54,7 +74,7 @@ export interface FileSystem {
   /** Opens an existing file for reading. Throws NotFoundError when it does not exist. */
   openRead(path: string): ReadableFile
   /** Creates a new file, or truncates an existing one, for appending. */
-  create(path: string): WritableFile
+  create(path: string, options?: CreateOptions): WritableFile
   /** Opens an existing file to append at its end. Throws NotFoundError when it does not exist. */
   openAppend(path: string): WritableFile
   /** Reads a whole file. Throws NotFoundError when it does not exist. */

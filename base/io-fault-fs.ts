@@ -16,7 +16,7 @@
 import { posix } from 'node:path'
 import { IOError } from './errors.js'
 import { ForwardingFileSystem } from './forwarding-fs.js'
-import type { FileSystem, WritableFile } from './fs.js'
+import type { CreateOptions, FileSystem, WritableFile } from './fs.js'
 import type { CrashOptions, MemFileSystem } from './mem-fs.js'
 
 export type IOFaultKind = 'write' | 'sync' | 'create' | 'rename' | 'syncDir'
@@ -77,10 +77,10 @@ export class IOFaultFileSystem extends ForwardingFileSystem {
     throw injectedError(kind, a.errno, path)
   }
 
-  override create(path: string): WritableFile {
+  override create(path: string, options?: CreateOptions): WritableFile {
     this.step('create', path)
     this.lost.delete(posix.normalize(path))
-    return this.wrap(this.inner.create(path), 0)
+    return this.wrap(this.inner.create(path, options), 0)
   }
 
   override openAppend(path: string): WritableFile {
@@ -145,6 +145,7 @@ export class IOFaultFileSystem extends ForwardingFileSystem {
         await file.sync()
         syncedTo = Math.max(syncedTo, end)
       },
+      trim: file.trim === undefined ? undefined : () => file.trim!(),
       close: () => file.close(),
     }
   }

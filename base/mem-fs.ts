@@ -13,6 +13,10 @@
 //   min(syncedLength, n), so a crash before the next sync of the file keeps no more than n bytes
 //   and may keep fewer. create() over an existing file truncates it to 0 the same way.
 // - sync() makes durable exactly the bytes appended before the call, at the moment of the call.
+// - create(path, { preallocate }) writes the zeros at sync() time as RealFileSystem does, and the
+//   appends after them overwrite zeros in place; each such write remembers the bytes it replaced,
+//   so a crash that loses it shows those (synced zeros) again. Both crash models apply: 'prefix'
+//   keeps the unsynced writes up to a random offset, 'any' keeps pieces of them.
 //
 // Faults:
 // - crashAfter(n): the n-th mutating operation from now fails with CrashError, without effect,
@@ -33,7 +37,8 @@
 import { posix } from 'node:path'
 import { InvalidArgumentError, IOError, LockError, NotFoundError } from './errors.js'
 import { mulberry32 } from './random.js'
-import type { FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
+import { assert } from './assert.js'
+import type { CreateOptions, FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
 
 /** Thrown by every call on a MemFileSystem after an injected crash: the process is dead. */
 export class CrashError extends Error {
@@ -88,12 +93,18 @@ export interface CrashOptions {
 /** The page size of the 'any' writeback model: the unit a kernel writes back on its own. */
 export const WRITEBACK_PAGE = 4096
 
+/** [start, end) of one unsynced write, and the bytes it replaced when it overwrote some. */
+type UnsyncedWrite = [number, number, Uint8Array?]
+
 class Inode {
   data: Uint8Array
   length = 0
   syncedLength = 0
-  /** The appends since the last sync, as [start, end) ranges: the pieces the 'any' model draws from. */
-  unsynced: [number, number][] = []
+  /**
+   * The writes since the last sync, as [start, end) ranges: the pieces the 'any' model draws
+   * from. A write over existing bytes (a preallocated zero tail) also holds the bytes it replaced.
+   */
+  unsynced: UnsyncedWrite[] = []
 
   constructor(capacity = 64) {
     this.data = new Uint8Array(capacity)
@@ -107,6 +118,36 @@ class Inode {
     this.length = need
   }
 
+  /** Writes `src` at `at`, over the bytes there (a preallocated tail) and past the end. */
+  write(at: number, src: Uint8Array): void {
+    if (at === this.length) return this.append(src)
+    assert(at >= 0 && at < this.length, `Inode.write at ${at} of ${this.length} bytes`)
+    const end = at + src.length
+    if (src.length === 0) return
+    const replaced = this.data.slice(at, Math.min(end, this.length))
+    if (end > this.data.length) this.grow(end)
+    this.data.set(src, at)
+    this.unsynced.push([at, end, replaced])
+    if (end > this.length) this.length = end
+  }
+
+  /** True when some unsynced write replaced bytes (the crash models must restore them). */
+  hasOverwrites(): boolean {
+    for (const w of this.unsynced) if (w[2] !== undefined) return true
+    return false
+  }
+
+  /** The bytes as of the last sync: [0, syncedLength) with every unsynced overwrite undone. */
+  syncedImage(): Uint8Array {
+    const image = this.data.slice(0, this.syncedLength)
+    for (let i = this.unsynced.length - 1; i >= 0; i--) {
+      const [start, , replaced] = this.unsynced[i]
+      if (replaced === undefined || start >= image.length) continue
+      image.set(replaced.subarray(0, image.length - start), start)
+    }
+    return image
+  }
+
   markSynced(): void {
     this.syncedLength = this.length
     this.unsynced = []
@@ -118,7 +159,8 @@ class Inode {
     if (n > this.length) this.data.fill(0, this.length, n)
     this.length = n
     this.syncedLength = Math.min(this.syncedLength, n)
-    this.unsynced = this.unsynced.filter(([start]) => start < n).map(([start, end]) => [start, Math.min(end, n)])
+    this.unsynced = this.unsynced.filter(([start]) => start < n).map(([start, end, replaced]): UnsyncedWrite =>
+      replaced === undefined ? [start, Math.min(end, n)] : [start, Math.min(end, n), replaced.subarray(0, Math.min(end, n) - start)])
   }
 
   private grow(need: number): void {
@@ -146,7 +188,7 @@ function survivingPieces(inode: Inode, random: () => number): Inode {
   let length = inode.syncedLength
   for (const [, end] of kept) length = Math.max(length, end)
   const copy = new Inode(Math.max(64, length))
-  copy.data.set(inode.data.subarray(0, inode.syncedLength))
+  copy.data.set(inode.hasOverwrites() ? inode.syncedImage() : inode.data.subarray(0, inode.syncedLength))
   for (const [start, end] of kept) copy.data.set(inode.data.subarray(start, end), start)
   copy.length = length
   copy.syncedLength = length
@@ -255,7 +297,7 @@ export class MemFileSystem implements FileSystem {
         copy.data.set(inode.data.subarray(0, inode.length))
         copy.length = inode.length
         copy.syncedLength = inode.syncedLength
-        copy.unsynced = inode.unsynced.map(([a, b]) => [a, b])
+        copy.unsynced = inode.unsynced.map((w): UnsyncedWrite => [...w])
         copies.set(inode, copy)
       }
       return copy
@@ -269,6 +311,7 @@ export class MemFileSystem implements FileSystem {
   }
 
   private survivingCopy(inode: Inode, tear: boolean, random: () => number): Inode {
+    if (inode.hasOverwrites()) return this.survivingOverwrites(inode, tear, random)
     const unsynced = inode.length - inode.syncedLength
     let keep = inode.syncedLength
     if (tear && unsynced > 0) keep += Math.floor(random() * (unsynced + 1))
@@ -280,6 +323,36 @@ export class MemFileSystem implements FileSystem {
     if (keep > inode.syncedLength && random() < 0.25) {
       const from = Math.max(inode.syncedLength, keep - 1 - Math.floor(random() * 8))
       for (let i = from; i < keep; i++) copy.data[i] = Math.floor(random() * 256)
+    }
+    return copy
+  }
+
+  /**
+   * survivingCopy() of a file with writes over existing bytes (a preallocated zero tail): the
+   * unsynced writes survive up to a random offset K (between the first byte any of them wrote and
+   * the last), as a prefix would; past K every byte is as of the last sync.
+   */
+  private survivingOverwrites(inode: Inode, tear: boolean, random: () => number): Inode {
+    let lo = inode.syncedLength
+    let hi = inode.syncedLength
+    for (const [start, end] of inode.unsynced) {
+      lo = Math.min(lo, start)
+      hi = Math.max(hi, end)
+    }
+    const keep = tear ? lo + Math.floor(random() * (hi - lo + 1)) : lo
+    const image = inode.syncedImage()
+    const length = Math.max(inode.syncedLength, keep)
+    const copy = new Inode(Math.max(64, length))
+    copy.data.set(inode.data.subarray(0, keep))
+    if (keep < image.length) copy.data.set(image.subarray(keep), keep)
+    copy.length = length
+    copy.syncedLength = length
+    // A torn sector: the last few bytes written but never synced hold garbage.
+    if (keep > lo && random() < 0.25) {
+      const from = Math.max(lo, keep - 1 - Math.floor(random() * 8))
+      for (let i = from; i < keep; i++) {
+        if (inode.unsynced.some(([start, end]) => i >= start && i < end)) copy.data[i] = Math.floor(random() * 256)
+      }
     }
     return copy
   }
@@ -325,20 +398,22 @@ export class MemFileSystem implements FileSystem {
     return new MemReadableFile(this, p, this.inodeOf(p))
   }
 
-  create(path: string): WritableFile {
+  create(path: string, options?: CreateOptions): WritableFile {
     const p = normalize(path)
+    const preallocate = options?.preallocate ?? 0
+    if (!Number.isInteger(preallocate) || preallocate < 0) throw new InvalidArgumentError(`create ${p}: bad preallocate ${preallocate}`)
     this.gate('create', p)
     const existing = this.current.get(p)
     if (existing !== undefined) {
       existing.resize(0)
-      return new MemWritableFile(this, p, existing)
+      return new MemWritableFile(this, p, existing, preallocate)
     }
     this.requireParent(p)
     if (this.dirs.has(p)) throw new IOError(`create ${p}: is a directory`)
     const inode = new Inode()
     this.current.set(p, inode)
     this.queue(posix.dirname(p), { kind: 'create', path: p, inode })
-    return new MemWritableFile(this, p, inode)
+    return new MemWritableFile(this, p, inode, preallocate)
   }
 
   openAppend(path: string): WritableFile {
@@ -540,33 +615,55 @@ class MemReadableFile implements ReadableFile {
   }
 }
 
+/** Preallocated ends are rounded up to this, as in RealFileSystem. */
+const PREALLOCATE_ALIGN = 4096
+
 class MemWritableFile implements WritableFile {
   private closed = false
+  /** The appended length when preallocating (the inode also holds the zeros past it); else -1. */
+  private logical: number
 
   constructor(
     private readonly fs: MemFileSystem,
     readonly path: string,
     private readonly inode: Inode,
-  ) {}
+    private readonly preallocate = 0,
+  ) {
+    this.logical = preallocate > 0 ? inode.length : -1
+  }
 
   get size(): number {
-    return this.inode.length
+    return this.logical < 0 ? this.inode.length : this.logical
   }
 
   append(data: Uint8Array): void {
     this.fs.gate('append', this.path)
     if (this.closed) throw new IOError(`append ${this.path}: file is closed`)
-    this.inode.append(data)
+    if (this.logical < 0) return this.inode.append(data)
+    this.inode.write(this.logical, data)
+    this.logical += data.length
   }
 
   async sync(): Promise<void> {
     this.fs.gate('sync', this.path)
     if (this.closed) throw new IOError(`sync ${this.path}: file is closed`)
+    if (this.logical >= 0 && this.inode.length - this.logical < this.preallocate / 2) {
+      const target = Math.ceil((this.logical + this.preallocate) / PREALLOCATE_ALIGN) * PREALLOCATE_ALIGN
+      this.inode.append(new Uint8Array(target - this.inode.length))
+    }
     this.inode.markSynced()
+  }
+
+  trim(): void {
+    if (this.logical < 0 || this.inode.length === this.logical) return
+    this.fs.gate('truncate', this.path)
+    if (this.closed) throw new IOError(`trim ${this.path}: file is closed`)
+    this.inode.resize(this.logical)
   }
 
   async close(): Promise<void> {
     this.fs.checkAlive()
+    if (!this.closed) this.trim()
     this.closed = true
   }
 }

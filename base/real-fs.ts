@@ -12,7 +12,7 @@ import * as fs from 'node:fs'
 import { resolve } from 'node:path'
 import fsExt from 'fs-native-extensions'
 import { InvalidArgumentError, IOError, LockError, NotFoundError } from './errors.js'
-import type { FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
+import type { CreateOptions, FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
 
 function wrap(err: unknown, what: string): Error {
   const code = (err as NodeJS.ErrnoException | null)?.code
@@ -79,9 +79,11 @@ export class RealFileSystem implements FileSystem {
     }
   }
 
-  create(path: string): WritableFile {
+  create(path: string, options?: CreateOptions): WritableFile {
+    const preallocate = options?.preallocate ?? 0
+    if (!Number.isInteger(preallocate) || preallocate < 0) throw new InvalidArgumentError(`create ${path}: bad preallocate ${preallocate}`)
     const fd = io(`create ${path}`, () => fs.openSync(path, 'w'))
-    return new RealWritableFile(path, fd, 0)
+    return new RealWritableFile(path, fd, 0, preallocate)
   }
 
   openAppend(path: string): WritableFile {
@@ -256,13 +258,30 @@ class RealReadableFile implements ReadableFile {
   }
 }
 
+/** Zeros written by preallocation, shared by every file (never written to). */
+let zeroBlock = new Uint8Array(0)
+// One page per write, not 1 MiB: the page cache (Linux 6.x, ext4's large folios) gives a large
+// write large folios, and a later 100 B append into one dirties and writes back the whole folio.
+// Zeros written 1 MiB at a time cost ~29 KiB of device writes per synced 100 B put (/proc/self/io
+// write_bytes), against 4.1 KiB for a plain append and for zeros written a page at a time.
+const ZERO_BLOCK_MAX = 4096
+/** Preallocated ends are rounded up to this (the page a writeback writes whole). */
+const PREALLOCATE_ALIGN = 4096
+
 class RealWritableFile implements WritableFile {
+  // The file's length on disk: `length` plus the zero tail preallocation wrote past it.
+  private allocated: number
+
   constructor(
     readonly path: string,
     private fd: number,
     // Bytes in the file; appends write at this position (pwrite), so no O_APPEND is needed.
     private length: number,
-  ) {}
+    // Zeros to keep ahead of `length` (CreateOptions.preallocate); 0 once a zero write failed.
+    private preallocate = 0,
+  ) {
+    this.allocated = length
+  }
 
   get size(): number {
     return this.length
@@ -279,17 +298,55 @@ class RealWritableFile implements WritableFile {
       throw wrap(err, `append ${this.path}`)
     }
     this.length += data.length
+    if (this.length > this.allocated) this.allocated = this.length
   }
 
   sync(): Promise<void> {
     if (this.fd < 0) return Promise.reject(new IOError(`sync ${this.path}: file is closed`))
+    // Extended here, not at append: this fdatasync covers the zeros together with the appends
+    // before it (one journal commit for the new size per extension), and a file that is never
+    // synced until its close (an unsynced bulk load's WAL) is not written twice.
+    if (this.preallocate > 0 && this.allocated - this.length < this.preallocate / 2) this.extend()
     return fdatasync(this.fd, `sync ${this.path}`)
+  }
+
+  /**
+   * Writes zeros from the end on disk to about `preallocate` bytes past `length`. A failed zero
+   * write (a full disk) only ends preallocation for this file: no appended byte depends on it,
+   * the zeros that did reach the file are an all-zero tail like the rest, and a write of records
+   * that also fails will fail on its own.
+   */
+  private extend(): void {
+    const target = Math.ceil((this.length + this.preallocate) / PREALLOCATE_ALIGN) * PREALLOCATE_ALIGN
+    if (zeroBlock.length === 0) zeroBlock = new Uint8Array(ZERO_BLOCK_MAX)
+    try {
+      while (this.allocated < target) {
+        this.allocated += fs.writeSync(this.fd, zeroBlock, 0, Math.min(zeroBlock.length, target - this.allocated), this.allocated)
+      }
+    } catch {
+      this.preallocate = 0
+    }
+  }
+
+  trim(): void {
+    if (this.fd < 0) throw new IOError(`trim ${this.path}: file is closed`)
+    if (this.allocated === this.length) return
+    const fd = this.fd
+    io(`trim ${this.path}`, () => fs.ftruncateSync(fd, this.length))
+    this.allocated = this.length
   }
 
   close(): Promise<void> {
     if (this.fd < 0) return Promise.resolve()
     const fd = this.fd
+    let trimFailure: unknown
+    try {
+      this.trim()
+    } catch (err) {
+      trimFailure = err
+    }
     this.fd = -1
-    return closeFd(fd, `close ${this.path}`)
+    const closing = closeFd(fd, `close ${this.path}`)
+    return trimFailure === undefined ? closing : closing.then(() => Promise.reject(trimFailure))
   }
 }

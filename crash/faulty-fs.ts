@@ -2,7 +2,7 @@
 // durability step, so the engine believes data is safe when it is not. The harness must catch it.
 
 import { ForwardingFileSystem } from '../base/forwarding-fs.js'
-import type { FileSystem, WritableFile } from '../base/fs.js'
+import type { CreateOptions, FileSystem, WritableFile } from '../base/fs.js'
 
 export type Fault =
   /** syncDir() does nothing: new names (tables, manifest, CURRENT, WAL, value logs) never become durable. */
@@ -30,12 +30,13 @@ export class FaultyFileSystem extends ForwardingFileSystem {
       },
       append: (data) => file.append(data),
       sync: async () => {},
+      trim: file.trim === undefined ? undefined : () => file.trim!(),
       close: () => file.close(),
     }
   }
 
-  override create(path: string): WritableFile {
-    return this.wrap(this.inner.create(path))
+  override create(path: string, options?: CreateOptions): WritableFile {
+    return this.wrap(this.inner.create(path, options))
   }
   override openAppend(path: string): WritableFile {
     return this.wrap(this.inner.openAppend(path))

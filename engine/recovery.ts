@@ -39,7 +39,7 @@ import { EntryColumns, Memtable } from '../memtable/index.js'
 import { entryPayload, isPointerKind } from '../base/entry-value.js'
 import { Kind } from '../base/internal-key.js'
 import { type ValueLog, type ValuePointer, decodePointer, decodePointerInto } from '../vlog/index.js'
-import { LogWriter, claimedSynced, firstRecordIsWhole, readLog } from '../wal/index.js'
+import { LogWriter, WAL_PREALLOCATE, claimedSynced, firstRecordIsWhole, readLog } from '../wal/index.js'
 import type { ResolvedOptions } from './options.js'
 import { decodeBatchEntries } from './write-batch.js'
 
@@ -269,7 +269,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   const walNumber = versions.newFileNumber()
   const manifestNumber = versions.newFileNumber()
   // The new WAL's name is durable before the manifest that names it (see the log-number check).
-  const wal = LogWriter.create(fs.create(filePath(dir, walFileName(walNumber))), 'wal')
+  const wal = LogWriter.create(fs.create(filePath(dir, walFileName(walNumber)), { preallocate: WAL_PREALLOCATE }), 'wal')
   await wal.sync()
   await fs.syncDir(dir)
   // The oldest WAL whose memtable is kept stays live, and every later one (the new one included).

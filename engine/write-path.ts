@@ -15,7 +15,7 @@ import { entryPayload, replacePayload } from '../base/entry-value.js'
 import { Kind } from '../base/internal-key.js'
 import { emptyEdit } from '../manifest/index.js'
 import { type ValueLogEntry, encodePointer } from '../vlog/index.js'
-import { LogWriter } from '../wal/index.js'
+import { LogWriter, WAL_PREALLOCATE } from '../wal/index.js'
 import { checkFitsOneRecord } from './input.js'
 import type { CommitRecord, Oracle } from './oracle.js'
 import { type EngineState, YIELD_AFTER_MS } from './state.js'
@@ -423,7 +423,7 @@ export class WritePath {
       await s.wal.sync()
       await s.wal.close()
       number = s.versions.newFileNumber()
-      s.wal = LogWriter.create(s.fs.create(filePath(s.dir, walFileName(number))), 'wal')
+      s.wal = LogWriter.create(s.fs.create(filePath(s.dir, walFileName(number)), { preallocate: WAL_PREALLOCATE }), 'wal')
       await s.wal.sync()
       await s.fs.syncDir(s.dir)
     } catch (err) {

@@ -6,6 +6,7 @@
 // A WAL is written in format version 2: each record carries the file's durable end as of the last
 // successful sync(), and close() of a fully synced log appends (and syncs) a marker claiming all of
 // it, so a reader can tell damage to synced bytes from a crash's out-of-order writeback.
+// A WAL's file is created with WAL_PREALLOCATE: zeros past the records until close() cuts them.
 // A failed append or sync poisons the writer: every later append and sync throws that first error,
 // since after a failed fsync the records it covered may be gone whatever a later fsync reports.
 
@@ -17,6 +18,13 @@ import {
   CLAIM_SIZE, LOG_FORMAT_CLAIMING, LOG_FORMAT_VERSION, type LogKind, MAX_PAYLOAD_LENGTH, RECORD_HEADER_SIZE, encodeFileHeader,
   encodeRecord, frameRecord, recordSize,
 } from './format.js'
+
+/**
+ * What a WAL asks its file to preallocate (CreateOptions.preallocate): zeros kept ahead of its end,
+ * so a synced write's fdatasync lands in bytes already allocated and written and needs no journal
+ * commit for a new size (the reader takes an all-zero rest of file as the log's end).
+ */
+export const WAL_PREALLOCATE = 1 << 20
 
 /** Frames up to this size reuse one scratch buffer; larger ones get a buffer of their own. */
 const SCRATCH_LIMIT = 8 << 20
@@ -168,6 +176,16 @@ export class LogWriter {
       const buf = this.frameBuffer(recordSize(0, this.version))
       const end = frameRecord(buf, 0, -1, this.salt, this.claim())
       this.write(buf.subarray(0, end))
+      // A preallocated zero tail is cut before the marker's sync, which makes the cut durable too
+      // (one fdatasync, not two): a cleanly closed log ends at its marker, as one never preallocated.
+      try {
+        this.file.trim?.()
+      } catch (err) {
+        this.failure ??= err
+        this.closed = true
+        await this.file.close().catch(() => {})
+        throw err
+      }
       await this.sync()
     }
     this.closed = true

@@ -24,6 +24,21 @@ async function persist(fs: MemFileSystem, path: string, bytes: Uint8Array): Prom
   await f.close()
 }
 
+/** Where the non-zero bytes of a file end (its records, before a preallocated zero tail). */
+function recordsEnd(bytes: Uint8Array): number {
+  let n = bytes.length
+  while (n > 0 && bytes[n - 1] === 0) n--
+  return n
+}
+
+/** Replaces the bytes of `path` of a crashed-and-restarted file system, durably. */
+async function rewrite(fs: MemFileSystem, path: string, bytes: Uint8Array): Promise<void> {
+  const f = fs.create(path)
+  f.append(bytes)
+  await f.sync()
+  await f.close()
+}
+
 async function expectKeys(fs: MemFileSystem, options: Options, present: Record<string, string>, absent: string[]): Promise<void> {
   const db = await open(DIR, { ...options, fs })
   try {
@@ -40,16 +55,21 @@ describe('out-of-order writeback', () => {
     const db = await open(DIR, { fs: mem })
     await db.put('a', 'synced', { sync: true })
     const wal = newest(mem, '.wal')
-    const synced = mem.readFile(wal).length
+    // The WAL is preallocated (zeros past its records): offsets are where the records end.
+    const synced = recordsEnd(mem.readFile(wal))
     await db.put('b', 'lost', { sync: false })
-    const afterB = mem.readFile(wal).length
+    const afterB = recordsEnd(mem.readFile(wal))
     await db.put('c', 'reached the disk first', { sync: false })
     const full = mem.readFile(wal)
-    expect(full.length).toBeGreaterThan(afterB)
+    const fullEnd = recordsEnd(full)
+    expect(fullEnd).toBeGreaterThan(afterB)
     const after = mem.crash({ tearUnsynced: false })
-    expect(after.readFile(wal).length).toBe(synced)
-    // b's write never reached the disk (zeros), c's did.
-    await persist(after, wal, Buffer.concat([new Uint8Array(afterB - synced), full.subarray(afterB)]))
+    const survived = after.readFile(wal)
+    expect(recordsEnd(survived)).toBe(synced)
+    expect(survived.length).toBeGreaterThan(fullEnd) // the synced zero tail is still there
+    // b's write never reached the disk (zeros), c's did, inside the zero tail.
+    survived.set(full.subarray(afterB, fullEnd), afterB)
+    await rewrite(after, wal, survived)
     for (const paranoid of [true, false]) {
       await expectKeys(await cloneFs(after), { paranoid }, { a: 'synced' }, ['b', 'c'])
     }
@@ -97,11 +117,16 @@ describe('a power loss during recovery', () => {
       await db.put(`k${i}`, present[`k${i}`], { sync: true })
     }
     const wal = newest(mem, '.wal')
-    const synced = mem.readFile(wal).length
+    const synced = recordsEnd(mem.readFile(wal))
     await db.put('unsynced', 'x'.repeat(300), { sync: false })
     const full = mem.readFile(wal)
+    const fullEnd = recordsEnd(full)
     const torn = mem.crash({ tearUnsynced: false })
-    await persist(torn, wal, full.subarray(synced, synced + Math.floor((full.length - synced) / 2)))
+    // Half of the record reached the disk, inside the WAL's preallocated zero tail.
+    const survived = torn.readFile(wal)
+    expect(survived.length).toBeGreaterThan(fullEnd)
+    survived.set(full.subarray(synced, synced + Math.floor((fullEnd - synced) / 2)), synced)
+    await rewrite(torn, wal, survived)
 
     const probe = await cloneFs(torn)
     const before = probe.opCount
