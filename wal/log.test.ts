@@ -396,22 +396,7 @@ describe('LogWriter + readLog, format version 2 (records claim the durable end)'
       const w = LogWriter.create(fs.create(PATH), 'wal')
       await w.sync()
       await fs.syncDir('/')
-      const written: Uint8Array[] = []
-      const starts = [w.size]
-      let synced = 0
-      for (let i = 0; i < 1 + ((random() * 14) | 0); i++) {
-        const group = Array.from({ length: 1 + ((random() * 3) | 0) }, () => randomBytes(random, (random() * 3000) | 0))
-        if (group.length === 1) w.append(group[0])
-        else w.appendAll(group)
-        for (const p of group) {
-          written.push(p)
-          starts.push(starts[starts.length - 1] + recordSize(p.length, 2))
-        }
-        if (random() < 0.3) {
-          await w.sync()
-          synced = written.length
-        }
-      }
+      const { written, starts, synced } = await writeRandomGroups(random, w, 2)
       const after = fs.crash({ seed: (SEED + round) >>> 0, writeback: 'any' })
       const o = read(after, PATH, 'wal', true)
       const ctx = `seed ${SEED} round ${round}`
@@ -575,22 +560,7 @@ describe('LogWriter + readLog on a preallocated file (a zero tail after the reco
       const w = LogWriter.create(fs.create(PATH, { preallocate: PREALLOCATE }), 'wal', { version })
       await w.sync()
       await fs.syncDir('/')
-      const written: Uint8Array[] = []
-      const starts = [w.size]
-      let synced = 0
-      for (let i = 0; i < 1 + ((random() * 14) | 0); i++) {
-        const group = Array.from({ length: 1 + ((random() * 3) | 0) }, () => randomBytes(random, (random() * 3000) | 0))
-        if (group.length === 1) w.append(group[0])
-        else w.appendAll(group)
-        for (const p of group) {
-          written.push(p)
-          starts.push(starts[starts.length - 1] + recordSize(p.length, version))
-        }
-        if (random() < 0.3) {
-          await w.sync()
-          synced = written.length
-        }
-      }
+      const { written, starts, synced } = await writeRandomGroups(random, w, version)
       const writeback = round % 2 === 0 ? 'any' : 'prefix'
       const after = fs.crash({ seed: (SEED + round) >>> 0, writeback })
       const o = read(after, PATH, 'wal', true)
@@ -603,3 +573,27 @@ describe('LogWriter + readLog on a preallocated file (a zero tail after the reco
     }
   })
 })
+
+/**
+ * Appends 1..14 random groups of 1..3 payloads (up to 3,000 B each) to `w`, syncing after about a
+ * third of them: what was written, where each record starts, and how many records were synced.
+ */
+async function writeRandomGroups(random: () => number, w: LogWriter, version: number): Promise<{ written: Uint8Array[]; starts: number[]; synced: number }> {
+  const written: Uint8Array[] = []
+  const starts = [w.size]
+  let synced = 0
+  for (let i = 0; i < 1 + ((random() * 14) | 0); i++) {
+    const group = Array.from({ length: 1 + ((random() * 3) | 0) }, () => randomBytes(random, (random() * 3000) | 0))
+    if (group.length === 1) w.append(group[0])
+    else w.appendAll(group)
+    for (const p of group) {
+      written.push(p)
+      starts.push(starts[starts.length - 1] + recordSize(p.length, version))
+    }
+    if (random() < 0.3) {
+      await w.sync()
+      synced = written.length
+    }
+  }
+  return { written, starts, synced }
+}
