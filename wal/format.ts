@@ -138,9 +138,7 @@ const CRC_TABLE = (() => {
 
 /** The masked headerCrc of the length and type bytes at `o` (bytes o..o+4), starting from `salt`. */
 export function headerChecksum(buf: Uint8Array, o: number, salt: number): number {
-  let c = ~salt
-  for (let i = o; i < o + 5; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8)
-  return maskChecksum(~c >>> 0)
+  return maskChecksum(crcRange(buf, o, o + 5, salt))
 }
 
 /** Bytes a record holding `payloadLength` bytes takes on disk in a log of `version`. */

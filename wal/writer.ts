@@ -70,7 +70,7 @@ export class LogWriter {
 
   /** Frames one record and appends it with one file.append. `payload` may be reused on return. */
   append(payload: Uint8Array): void {
-    checkPayload(payload)
+    checkPayloadLength(payload.length)
     const buf = this.frameBuffer(recordSize(payload.length, this.version))
     const end = encodeRecord(buf, 0, payload, this.salt, this.claim())
     this.write(buf.subarray(0, end))
@@ -91,9 +91,7 @@ export class LogWriter {
    * writer.
    */
   reserve(payloadLength: number): Uint8Array {
-    if (payloadLength > MAX_PAYLOAD_LENGTH) {
-      throw new InvalidArgumentError(`log record of ${payloadLength} bytes exceeds ${MAX_PAYLOAD_LENGTH}`)
-    }
+    checkPayloadLength(payloadLength)
     this.reserved = this.frameBuffer(recordSize(payloadLength, this.version))
     return this.reserved
   }
@@ -111,7 +109,7 @@ export class LogWriter {
   appendAll(payloads: Uint8Array[]): void {
     let total = 0
     for (const p of payloads) {
-      checkPayload(p)
+      checkPayloadLength(p.length)
       total += recordSize(p.length, this.version)
     }
     if (total === 0) return
@@ -229,8 +227,8 @@ const RETHROW = (err: unknown): never => {
   throw err
 }
 
-function checkPayload(payload: Uint8Array): void {
-  if (payload.length > MAX_PAYLOAD_LENGTH) {
-    throw new InvalidArgumentError(`log record of ${payload.length} bytes exceeds ${MAX_PAYLOAD_LENGTH}`)
+function checkPayloadLength(length: number): void {
+  if (length > MAX_PAYLOAD_LENGTH) {
+    throw new InvalidArgumentError(`log record of ${length} bytes exceeds ${MAX_PAYLOAD_LENGTH}`)
   }
 }
