@@ -158,6 +158,21 @@ export class LogWriter {
     )
   }
 
+  /**
+   * The log is about to be closed: its file's preallocated zero tail is cut and no more zeros are
+   * written (WritableFile.trim), so the sync before close() (a rotation's, a clean close's) does
+   * not write a tail that close() would cut again. Durable with that sync.
+   */
+  endPreallocation(): void {
+    if (this.closed || this.failure !== undefined) return
+    try {
+      this.file.trim?.()
+    } catch (err) {
+      this.failure ??= err
+      throw err
+    }
+  }
+
   /** The first failed append or sync, if any. */
   get failed(): unknown {
     return this.failure
