@@ -136,6 +136,29 @@ describe('verifyDatabase', () => {
     expect(result.notes).toContainEqual({ file: vlog, offset: synced, message: expect.stringContaining('torn tail') })
   })
 
+  it('info of an open database counts a WAL and value-log file up to their records, not their preallocated zeros', async () => {
+    const mem = new MemFileSystem()
+    const db = await open(DIR, { fs: mem, valueThreshold: 64 })
+    for (let i = 0; i < 50; i++) await db.put(`k${i}`, (i % 2 === 0 ? 'x' : 'y').repeat(i % 2 === 0 ? 20 : 300), { sync: true })
+    const [wal] = named(mem, '.wal')
+    const [vlog] = named(mem, '.vlog')
+    const walFile = mem.readFile(wal)
+    const vlogFile = mem.readFile(vlog)
+    const info = inspectDatabase(DIR, { fs: mem })
+    const walEnd = info.wals[0].bytes
+    const vlogEnd = info.valueLogs[0].bytes
+    expect(walFile.length).toBeGreaterThan(walEnd)
+    expect(vlogFile.length).toBeGreaterThan(vlogEnd)
+    expect(walFile.subarray(walEnd).every((b) => b === 0)).toBe(true)
+    expect(walFile[walEnd - 1]).not.toBe(0) // the last record's payload ends in a pointer's non-zero byte
+    expect(scanValueLog(vlog, vlogFile).validLength).toBe(vlogEnd)
+    await db.close()
+    // Closed: the zeros are gone and the sizes are the files'.
+    const closed = inspectDatabase(DIR, { fs: mem })
+    expect(closed.wals.map((w) => w.bytes)).toEqual(named(mem, '.wal').map((p) => mem.readFile(p).length))
+    expect(closed.valueLogs[0].bytes).toBe(mem.readFile(vlog).length)
+  })
+
   it('lists files that are not live as leftovers, not problems', async () => {
     const fs = await smallDatabase()
     const f = fs.create(`${DIR}/000099.tmp`)
