@@ -57,7 +57,8 @@ const RESOLVED: Promise<void> = Promise.resolve()
 /**
  * What the active file asks its file system to preallocate (CreateOptions.preallocate): a synced
  * large-value write's fdatasync then lands in bytes already allocated and written, and needs no
- * journal commit for a new file size (the same as the WAL's, wal/writer.ts WAL_PREALLOCATE).
+ * journal commit for a new file size (the same as the WAL's, wal/writer.ts WAL_PREALLOCATE). The
+ * most kept: the tail starts at 64 KiB and grows with the file (base/fs.ts preallocatedAhead).
  */
 export const VLOG_PREALLOCATE = 1 << 20
 

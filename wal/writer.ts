@@ -22,7 +22,8 @@ import {
 /**
  * What a WAL asks its file to preallocate (CreateOptions.preallocate): zeros kept ahead of its end,
  * so a synced write's fdatasync lands in bytes already allocated and written and needs no journal
- * commit for a new size (the reader takes an all-zero rest of file as the log's end).
+ * commit for a new size (the reader takes an all-zero rest of file as the log's end). The most
+ * kept: the tail starts at 64 KiB and grows with the file (base/fs.ts preallocatedAhead).
  */
 export const WAL_PREALLOCATE = 1 << 20
 
