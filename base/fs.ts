@@ -39,7 +39,9 @@ export interface WritableFile {
   sync(): Promise<void>
   /**
    * Cuts a preallocated zero tail (CreateOptions.preallocate), so the file's length is `size`
-   * again; durable after the next sync(). Optional: a file that never preallocates lacks it.
+   * again, and ends preallocation for this file: a later sync() writes no zeros, so the sync
+   * after a trim makes the cut durable rather than writing a new tail. For a file about to be
+   * closed. Optional: a file that never preallocates lacks it.
    */
   trim?(): void
   /** Closes without syncing (a preallocated zero tail is cut first, unsynced). */
@@ -53,10 +55,24 @@ export interface CreateOptions {
    * append into bytes that are already allocated and written needs no journal commit for the
    * inode's size. `size` stays the appended length; close() and trim() cut the zeros. After a
    * crash the zero tail stays, so only files whose readers take an all-zero rest as their end may
-   * ask for it (the WAL). A file system may ignore it (encryption does: zeros would not decrypt
-   * to zeros). Default 0: none.
+   * ask for it (the WAL, the value log). A file system may ignore it (encryption does: zeros
+   * would not decrypt to zeros). Default 0: none. The tail grows with the file (preallocatedAhead):
+   * a small file does not carry `preallocate` bytes of zeros.
    */
   preallocate?: number
+}
+
+/** The smallest zero tail a preallocating file keeps (unless `preallocate` is smaller). */
+export const PREALLOCATE_MIN = 64 * 1024
+
+/**
+ * How many zeros a file of `length` bytes created with `preallocate` keeps ahead of its end: as
+ * many as it holds, at least PREALLOCATE_MIN and at most `preallocate` (64 KiB, 128 KiB, ... as it
+ * grows). A sync extends the tail when fewer than half of these are left. Shared by every
+ * FileSystem, so the in-memory one writes the zeros the real one does.
+ */
+export function preallocatedAhead(length: number, preallocate: number): number {
+  return Math.min(preallocate, Math.max(PREALLOCATE_MIN, length))
 }
 
 /**

@@ -38,7 +38,7 @@ import { posix } from 'node:path'
 import { InvalidArgumentError, IOError, LockError, NotFoundError } from './errors.js'
 import { mulberry32 } from './random.js'
 import { assert } from './assert.js'
-import type { CreateOptions, FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
+import { type CreateOptions, type FileLock, type FileSystem, type LockMode, type ReadableFile, type WritableFile, preallocatedAhead } from './fs.js'
 
 /** Thrown by every call on a MemFileSystem after an injected crash: the process is dead. */
 export class CrashError extends Error {
@@ -627,7 +627,8 @@ class MemWritableFile implements WritableFile {
     private readonly fs: MemFileSystem,
     readonly path: string,
     private readonly inode: Inode,
-    private readonly preallocate = 0,
+    /** Zeros to keep ahead at most; 0 once trim() ended preallocation. */
+    private preallocate = 0,
   ) {
     this.logical = preallocate > 0 ? inode.length : -1
   }
@@ -647,15 +648,18 @@ class MemWritableFile implements WritableFile {
   async sync(): Promise<void> {
     this.fs.gate('sync', this.path)
     if (this.closed) throw new IOError(`sync ${this.path}: file is closed`)
-    if (this.logical >= 0 && this.inode.length - this.logical < this.preallocate / 2) {
-      const target = Math.ceil((this.logical + this.preallocate) / PREALLOCATE_ALIGN) * PREALLOCATE_ALIGN
+    const ahead = this.logical >= 0 ? preallocatedAhead(this.logical, this.preallocate) : 0
+    if (ahead > 0 && this.inode.length - this.logical < ahead / 2) {
+      const target = Math.ceil((this.logical + ahead) / PREALLOCATE_ALIGN) * PREALLOCATE_ALIGN
       this.inode.append(new Uint8Array(target - this.inode.length))
     }
     this.inode.markSynced()
   }
 
   trim(): void {
-    if (this.logical < 0 || this.inode.length === this.logical) return
+    if (this.logical < 0) return
+    this.preallocate = 0
+    if (this.inode.length === this.logical) return
     this.fs.gate('truncate', this.path)
     if (this.closed) throw new IOError(`trim ${this.path}: file is closed`)
     this.inode.resize(this.logical)

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ENCRYPTION_HEADER_SIZE, EncryptedFileSystem } from './encrypted-fs.js'
-import type { FileSystem } from './fs.js'
+import { type FileSystem, PREALLOCATE_MIN, preallocatedAhead } from './fs.js'
 import { KeyRegistry } from './key-registry.js'
 import { MemFileSystem } from './mem-fs.js'
 import { RealFileSystem } from './real-fs.js'
@@ -61,7 +61,7 @@ describe.each(kinds)('%s create(path, { preallocate })', (_name, make) => {
     expect(fs.openRead(path).size).toBe(size)
   })
 
-  it('trim() cuts the zeros at once; a later sync extends again; a file that never synced has none', async () => {
+  it('trim() cuts the zeros at once and ends preallocation (a later sync writes none); a file that never synced has none', async () => {
     const { fs, dir, physical } = make()
     const path = join(dir, 'b.wal')
     const f = fs.create(path, { preallocate: PREALLOCATE })
@@ -69,10 +69,13 @@ describe.each(kinds)('%s create(path, { preallocate })', (_name, make) => {
     await f.sync()
     f.trim!()
     expect(physical(path).length).toBe(10)
+    // The sync after a trim (a close marker's) makes the cut durable: it must not write a new tail.
+    await f.sync()
+    expect(physical(path).length).toBe(10)
     f.append(bytes(10, 8))
     expect(physical(path).length).toBe(20)
     await f.sync()
-    expect(physical(path).length).toBeGreaterThan(20)
+    expect(physical(path).length).toBe(20)
     await f.close()
     expect(physical(path)).toEqual(new Uint8Array([...bytes(10, 9), ...bytes(10, 8)]))
 
@@ -80,6 +83,31 @@ describe.each(kinds)('%s create(path, { preallocate })', (_name, make) => {
     g.append(bytes(10, 7))
     await g.close()
     expect(physical(join(dir, 'c.wal')).length).toBe(10)
+  })
+
+  it('the tail starts at PREALLOCATE_MIN and grows with the file up to preallocate', async () => {
+    const { fs, dir, physical } = make()
+    const path = join(dir, 'grow.wal')
+    const f = fs.create(path, { preallocate: 1 << 20 })
+    f.append(bytes(100, 1))
+    await f.sync()
+    // A tiny file carries 64 KiB of zeros, not 1 MiB (a tiny database's space amplification).
+    expect(physical(path).length).toBe(Math.ceil((100 + PREALLOCATE_MIN) / 4096) * 4096)
+    const tails: number[] = []
+    for (let i = 0; i < 200; i++) {
+      f.append(bytes(16 * 1024, 2))
+      await f.sync()
+      const length = physical(path).length
+      expect(length % 4096).toBe(0)
+      const ahead = length - f.size
+      // Never fewer than half the wanted tail after a sync, never more than it (plus the rounding).
+      expect(ahead).toBeGreaterThanOrEqual(preallocatedAhead(f.size, 1 << 20) / 2)
+      expect(ahead).toBeLessThan(preallocatedAhead(f.size, 1 << 20) + 4096)
+      tails.push(ahead)
+    }
+    expect(Math.max(...tails)).toBeGreaterThan(1 << 19) // grown to the cap
+    await f.close()
+    expect(physical(path).length).toBe(f.size)
   })
 
   it('without the option, a file is exactly its appends', async () => {
@@ -98,13 +126,13 @@ describe('RealFileSystem preallocation on disk', () => {
     const fs = new RealFileSystem()
     const path = join(tmp, 'blocks.wal')
     const f = fs.create(path, { preallocate: 1 << 20 })
-    f.append(bytes(100, 1))
+    f.append(bytes(1 << 20, 1)) // large enough for the whole 1 MiB tail (it grows with the file)
     await f.sync()
     const st = statSync(path)
-    expect(st.size).toBeGreaterThanOrEqual(1 << 20)
-    expect(st.blocks * 512).toBeGreaterThanOrEqual(1 << 20) // written, not a hole
+    expect(st.size).toBeGreaterThanOrEqual(2 << 20)
+    expect(st.blocks * 512).toBeGreaterThanOrEqual(2 << 20) // written, not a hole
     await f.close()
-    expect(statSync(path).size).toBe(100)
+    expect(statSync(path).size).toBe(1 << 20)
   })
 })
 

@@ -12,7 +12,7 @@ import * as fs from 'node:fs'
 import { resolve } from 'node:path'
 import fsExt from 'fs-native-extensions'
 import { InvalidArgumentError, IOError, LockError, NotFoundError } from './errors.js'
-import type { CreateOptions, FileLock, FileSystem, LockMode, ReadableFile, WritableFile } from './fs.js'
+import { type CreateOptions, type FileLock, type FileSystem, type LockMode, type ReadableFile, type WritableFile, preallocatedAhead } from './fs.js'
 
 function wrap(err: unknown, what: string): Error {
   const code = (err as NodeJS.ErrnoException | null)?.code
@@ -277,7 +277,8 @@ class RealWritableFile implements WritableFile {
     private fd: number,
     // Bytes in the file; appends write at this position (pwrite), so no O_APPEND is needed.
     private length: number,
-    // Zeros to keep ahead of `length` (CreateOptions.preallocate); 0 once a zero write failed.
+    // Zeros to keep ahead of `length` at most (CreateOptions.preallocate); 0 once a zero write
+    // failed or trim() ended preallocation.
     private preallocate = 0,
   ) {
     this.allocated = length
@@ -306,7 +307,7 @@ class RealWritableFile implements WritableFile {
     // Extended here, not at append: this fdatasync covers the zeros together with the appends
     // before it (one journal commit for the new size per extension), and a file that is never
     // synced until its close (an unsynced bulk load's WAL) is not written twice.
-    if (this.preallocate > 0 && this.allocated - this.length < this.preallocate / 2) this.extend()
+    if (this.preallocate > 0 && this.allocated - this.length < preallocatedAhead(this.length, this.preallocate) / 2) this.extend()
     return fdatasync(this.fd, `sync ${this.path}`)
   }
 
@@ -317,7 +318,7 @@ class RealWritableFile implements WritableFile {
    * that also fails will fail on its own.
    */
   private extend(): void {
-    const target = Math.ceil((this.length + this.preallocate) / PREALLOCATE_ALIGN) * PREALLOCATE_ALIGN
+    const target = Math.ceil((this.length + preallocatedAhead(this.length, this.preallocate)) / PREALLOCATE_ALIGN) * PREALLOCATE_ALIGN
     if (zeroBlock.length === 0) zeroBlock = new Uint8Array(ZERO_BLOCK_MAX)
     try {
       while (this.allocated < target) {
@@ -330,6 +331,7 @@ class RealWritableFile implements WritableFile {
 
   trim(): void {
     if (this.fd < 0) throw new IOError(`trim ${this.path}: file is closed`)
+    this.preallocate = 0
     if (this.allocated === this.length) return
     const fd = this.fd
     io(`trim ${this.path}`, () => fs.ftruncateSync(fd, this.length))

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { NotFoundError, inspectDatabase, open, verifyDatabase } from './index.js'
+import { scanValueLog } from './inspect.js'
 
 const DIR = '/db'
 
@@ -114,18 +115,48 @@ describe('verifyDatabase', () => {
     const db = await open(DIR, { fs: mem, valueThreshold: 64 })
     await db.put('big1', 'x'.repeat(200), { sync: true })
     const [vlog] = named(mem, '.vlog')
-    const synced = mem.readFile(vlog).length
+    // Where the entries end: the file holds a preallocated zero tail past them.
+    const entriesEnd = () => scanValueLog(vlog, mem.readFile(vlog)).validLength
+    const synced = entriesEnd()
     await db.put('big2', 'y'.repeat(300), { sync: false })
-    const afterBig2 = mem.readFile(vlog).length
+    const afterBig2 = entriesEnd()
     await db.put('big3', 'z'.repeat(300), { sync: false })
     const full = mem.readFile(vlog)
+    const afterBig3 = entriesEnd()
     const fs = mem.crash({ tearUnsynced: false })
-    const f = fs.openAppend(vlog)
-    f.append(Buffer.concat([new Uint8Array(afterBig2 - synced), full.subarray(afterBig2)]))
+    // big2 lost (its zeros back), big3 reached the disk.
+    const image = fs.readFile(vlog)
+    expect(image.length).toBeGreaterThan(afterBig3)
+    image.set(full.subarray(afterBig2, afterBig3), afterBig2)
+    const f = fs.create(vlog)
+    f.append(image)
     await f.sync()
     const result = verifyDatabase(DIR, { fs })
     expect(result.problems).toEqual([])
     expect(result.notes).toContainEqual({ file: vlog, offset: synced, message: expect.stringContaining('torn tail') })
+  })
+
+  it('info of an open database counts a WAL and value-log file up to their records, not their preallocated zeros', async () => {
+    const mem = new MemFileSystem()
+    const db = await open(DIR, { fs: mem, valueThreshold: 64 })
+    for (let i = 0; i < 50; i++) await db.put(`k${i}`, (i % 2 === 0 ? 'x' : 'y').repeat(i % 2 === 0 ? 20 : 300), { sync: true })
+    const [wal] = named(mem, '.wal')
+    const [vlog] = named(mem, '.vlog')
+    const walFile = mem.readFile(wal)
+    const vlogFile = mem.readFile(vlog)
+    const info = inspectDatabase(DIR, { fs: mem })
+    const walEnd = info.wals[0].bytes
+    const vlogEnd = info.valueLogs[0].bytes
+    expect(walFile.length).toBeGreaterThan(walEnd)
+    expect(vlogFile.length).toBeGreaterThan(vlogEnd)
+    expect(walFile.subarray(walEnd).every((b) => b === 0)).toBe(true)
+    expect(walFile[walEnd - 1]).not.toBe(0) // the last record's payload ends in a pointer's non-zero byte
+    expect(scanValueLog(vlog, vlogFile).validLength).toBe(vlogEnd)
+    await db.close()
+    // Closed: the zeros are gone and the sizes are the files'.
+    const closed = inspectDatabase(DIR, { fs: mem })
+    expect(closed.wals.map((w) => w.bytes)).toEqual(named(mem, '.wal').map((p) => mem.readFile(p).length))
+    expect(closed.valueLogs[0].bytes).toBe(mem.readFile(vlog).length)
   })
 
   it('lists files that are not live as leftovers, not problems', async () => {

@@ -22,7 +22,7 @@ import { RealFileSystem } from '../base/real-fs.js'
 import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js'
 import { BlockCache, TableReader, type TableProperties } from '../sstable/index.js'
 import {
-  ENTRY_END, VLOG_FORMAT_MARKERS, VLOG_HEADER_SIZE, checkFileHeader, claimPast, decodeEntry, decodePointer, findValidEntry,
+  ENTRY_END, ENTRY_HEADER_SIZE, VLOG_FORMAT_MARKERS, VLOG_HEADER_SIZE, checkFileHeader, claimPast, decodeEntry, decodePointer, findValidEntry,
 } from '../vlog/index.js'
 import { readLog } from '../wal/index.js'
 import { fileSystemForReading } from './encryption.js'
@@ -63,12 +63,13 @@ export interface DatabaseInfo {
   nextFileNumber: number
   logNumber: number
   levels: { level: number; bytes: number; tables: TableInfo[] }[]
+  /** `bytes`: up to the last entry (a preallocated zero tail is not counted). */
   valueLogs: { number: number; bytes: number; discardBytes: number; discardRatio: number }[]
-  /** WALs not yet flushed to tables (number >= logNumber). */
+  /** WALs not yet flushed to tables (number >= logNumber); `bytes`: up to the last record (a zero tail is not counted). */
   wals: { number: number; bytes: number }[]
   /** Files in the directory that are not live (recovery removes them on the next open). */
   leftovers: string[]
-  /** Bytes of every live file: tables, value logs, WALs, the manifest. */
+  /** Bytes of every live file: tables, value logs, WALs, the manifest (preallocated zero tails not counted). */
   totalBytes: number
   /**
    * An estimate of the user data: raw key and value bytes of every table entry (pointers count
@@ -202,18 +203,55 @@ function liveWals(names: string[], logNumber: number): number[] {
 
 /** The highest sequence number in a WAL's good records (damage is verify's business: stop there). */
 export function walLastSeq(fs: FileSystem, path: string, newest: boolean): number {
+  return readWal(fs, path, newest).lastSeq
+}
+
+/**
+ * walLastSeq's read, and the WAL's bytes: where its records end when the rest of the file is its
+ * clean end (a live or crashed WAL's preallocated zero tail is not data), else the file's size.
+ */
+function readWal(fs: FileSystem, path: string, newest: boolean): { lastSeq: number; bytes: number } {
   let last = 0
   const file = fs.openRead(path)
+  let bytes = file.size
   try {
-    readLog(file, 'wal', { tolerateTornTail: newest }, (rec) => {
+    const r = readLog(file, 'wal', { tolerateTornTail: newest }, (rec) => {
       last = Math.max(last, decodeBatchRecord(rec.payload, path, rec.offset, () => undefined))
     })
+    if (r.tornTailAt === undefined && r.validLength > 0) bytes = r.validLength
   } catch (err) {
     if (!(err instanceof CorruptionError)) throw err
   } finally {
     file.close()
   }
-  return last
+  return { lastSeq: last, bytes }
+}
+
+/**
+ * The bytes of a value-log file not counting a preallocated zero tail (the active file's, or the
+ * newest one's after a crash): where its entries end when all after them is zeros, else its size.
+ * Walks entry headers only when the file ends in zeros (a closed file ends in a marker).
+ */
+function valueLogBytes(fs: FileSystem, path: string): number {
+  const f = fs.openRead(path)
+  try {
+    const size = f.size
+    if (size <= VLOG_HEADER_SIZE || f.read(size - 1, 1)[0] !== 0) return size
+    let at = VLOG_HEADER_SIZE
+    while (at + ENTRY_HEADER_SIZE <= size) {
+      const head = f.read(at, ENTRY_HEADER_SIZE)
+      if (head.every((b) => b === 0)) break
+      const view = new DataView(head.buffer, head.byteOffset, ENTRY_HEADER_SIZE)
+      at += ENTRY_HEADER_SIZE + view.getUint32(4, true) + view.getUint32(8, true)
+    }
+    if (at >= size) return size
+    for (let from = at; from < size; from += 64 * 1024) {
+      if (!f.read(from, Math.min(64 * 1024, size - from)).every((b) => b === 0)) return size
+    }
+    return at
+  } finally {
+    f.close()
+  }
 }
 
 /**
@@ -252,20 +290,18 @@ export function inspectDatabase(dir: string, options: InspectOptions = {}): Data
   }))
   const valueLogs = [...v.valueLogs].sort((a, b) => a[0] - b[0]).map(([n, discardBytes]) => {
     const path = filePath(dir, vlogFileName(n))
-    const bytes = fs.exists(path) ? fileSize(fs, path) : 0
+    const bytes = fs.exists(path) ? valueLogBytes(fs, path) : 0
     totalBytes += bytes
     liveKeyValueBytes += Math.max(0, bytes - VLOG_HEADER_SIZE - discardBytes)
     return { number: n, bytes, discardBytes, discardRatio: bytes > 0 ? discardBytes / bytes : 0 }
   })
   const walNumbers = liveWals(names, v.logNumber)
-  const wals = walNumbers.map((n) => {
-    const bytes = fileSize(fs, filePath(dir, walFileName(n)))
-    totalBytes += bytes
-    return { number: n, bytes }
-  })
   let lastSeq = v.lastSeq
-  walNumbers.forEach((n, i) => {
-    lastSeq = Math.max(lastSeq, walLastSeq(fs, filePath(dir, walFileName(n)), i === walNumbers.length - 1))
+  const wals = walNumbers.map((n, i) => {
+    const read = readWal(fs, filePath(dir, walFileName(n)), i === walNumbers.length - 1)
+    totalBytes += read.bytes
+    lastSeq = Math.max(lastSeq, read.lastSeq)
+    return { number: n, bytes: read.bytes }
   })
   return {
     dir,

@@ -76,6 +76,9 @@ export async function closeEngine(
     lanes.failQueued(new ClosedError('database closed during compactRange'), new ClosedError('database closed during dropPrefix'))
     // After a failure nothing more is fsynced: it would vouch for bytes that may be gone.
     if (s.failure.failed === undefined && !s.options.readOnly) {
+      // Both files close next: these syncs write no zero tail that close would cut again.
+      s.vlog.endPreallocation()
+      s.wal.endPreallocation()
       await s.vlog.sync()
       await s.wal.sync()
     }

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { CorruptionError } from '../base/errors.js'
 import { ForwardingFileSystem } from '../base/forwarding-fs.js'
 import type { WritableFile } from '../base/fs.js'
+import { scanValueLog } from './inspect.js'
 import { FailedError, IOFaultFileSystem, MemFileSystem, type Options, open } from './index.js'
 
 const DIR = '/db'
@@ -108,7 +109,8 @@ describe('synced writes with large values', () => {
     await db.put('c', 'small, in the WAL only', { sync: true }) // claims the WAL synced through b's record
     const vlog = mem.list(DIR).find((n) => n.endsWith('.vlog'))!
     const path = `${DIR}/${vlog}`
-    const cutAt = mem.readFile(path).length - 2000 // inside b's entry
+    // Inside b's entry: 2000 bytes before the entries' end (the file also holds a preallocated zero tail).
+    const cutAt = scanValueLog(path, mem.readFile(path)).validLength - 2000
     // Kill -9, no close (a close would add markers): the next process sees every byte written.
     const restarted = mem.restart()
     restarted.truncateFile(path, cutAt)

@@ -45,7 +45,7 @@ export class ValueLogMaintenance {
       discards: () => s.versions.valueLogs,
       rotateValueLog: () => writes.runExclusive(async () => {
         try {
-          await s.vlog.seal()
+          await s.vlog.seal(true)
           await s.vlog.closeActive()
         } catch (err) {
           throw s.failure.fail(err)

@@ -3,6 +3,7 @@
 // write; a rotated or closed WAL is cut to its records.
 
 import { describe, expect, it } from 'vitest'
+import { PREALLOCATE_MIN } from '../base/fs.js'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { readLog } from '../wal/index.js'
 import { open } from './index.js'
@@ -51,6 +52,41 @@ describe('WAL preallocation', () => {
         expect(shape.length, w).toBe(shape.recordsEnd)
       }
     }
+  })
+
+  it('an unsynced WAL writes no zero tail in the syncs of its rotation or of a clean close', async () => {
+    const mem = new MemFileSystem()
+    const db = await open(DIR, { fs: mem, memtableSize: 256 * 1024 })
+    // The only zeros such a WAL may hold are those its creation's sync wrote (PREALLOCATE_MIN);
+    // a rotation's or close's sync extending it would leave more, seen when close cuts them.
+    const seen: { path: string; zeros: number; recordsEnd: number }[] = []
+    mem.onOperation = (op) => {
+      if ((op.kind === 'sync' || op.kind === 'truncate') && op.path.endsWith('.wal')) {
+        const shape = walShape(mem, op.path)
+        seen.push({ path: op.path, zeros: shape.length - shape.recordsEnd, recordsEnd: shape.recordsEnd })
+      }
+    }
+    for (let i = 0; i < 3000; i += 100) {
+      const b = db.batch()
+      for (let j = i; j < i + 100; j++) b.put(`key-${j}`, 'v'.repeat(200))
+      await b.write()
+    }
+    await db.close()
+    mem.onOperation = undefined
+    const full = seen.filter((s) => s.recordsEnd > 128 * 1024)
+    expect(new Set(full.map((s) => s.path)).size).toBeGreaterThan(1) // rotated, then closed
+    for (const s of seen) expect(s.zeros, s.path).toBeLessThanOrEqual(PREALLOCATE_MIN + 4096)
+  })
+
+  it('a tiny database carries a small zero tail, not the whole WAL_PREALLOCATE', async () => {
+    const mem = new MemFileSystem()
+    const db = await open(DIR, { fs: mem })
+    for (let i = 0; i < 100; i++) await db.put(`key-${i}`, 'v'.repeat(100), { sync: true })
+    const [wal] = wals(mem)
+    const shape = walShape(mem, wal)
+    expect(shape.length - shape.recordsEnd).toBeGreaterThan(0)
+    expect(shape.length).toBeLessThanOrEqual(128 * 1024)
+    await db.close()
   })
 
   it('a rotated WAL is cut to its records (seen as its flush retires it); the live one keeps its zeros until close', async () => {

@@ -420,6 +420,8 @@ export class WritePath {
     let number: number
     try {
       await s.vlog.seal()
+      // No zero tail for a WAL about to close: an unsynced WAL's first sync would write one.
+      s.wal.endPreallocation()
       await s.wal.sync()
       await s.wal.close()
       number = s.versions.newFileNumber()

@@ -7,6 +7,9 @@
 // file is ever appended to; on open the newest file's torn tail is cut and appends go to a new file.
 // Files are written in format version 2: seal() appends a durable marker after a sync, so damage
 // to synced bytes is told from a crash's out-of-order writeback (vlog/format.ts).
+// The active file is created with VLOG_PREALLOCATE (written zeros ahead of its end, as the WAL's):
+// an all-zero rest of a file is its clean end, and the tail is cut before the file stops being
+// the active one, in the sync that closes it, so only the newest file can have one after a crash.
 
 import { CorruptionError } from '../base/errors.js'
 import { filePath, vlogFileName } from '../base/filenames.js'
@@ -50,6 +53,14 @@ interface ActiveFile {
  */
 const POOLED_ENTRY_MAX = 4096
 const RESOLVED: Promise<void> = Promise.resolve()
+
+/**
+ * What the active file asks its file system to preallocate (CreateOptions.preallocate): a synced
+ * large-value write's fdatasync then lands in bytes already allocated and written, and needs no
+ * journal commit for a new file size (the same as the WAL's, wal/writer.ts WAL_PREALLOCATE). The
+ * most kept: the tail starts at 64 KiB and grows with the file (base/fs.ts preallocatedAhead).
+ */
+export const VLOG_PREALLOCATE = 1 << 20
 
 /** Appends up to this size reuse one buffer per value log; larger ones get their own. */
 const APPEND_SCRATCH_MAX = 1 << 20
@@ -116,7 +127,12 @@ export class ValueLog {
           // A file ending in a marker (a clean close) is claimed up to it: no new marker needed.
           let endsWithMarker = false
           const valid = this.scanFile(f, () => (endsWithMarker = false), true, size, () => (endsWithMarker = true))
-          if (valid < size) {
+          let zeroTail = false
+          if (valid < size && allZeroFrom(f, valid, size)) {
+            // The preallocated zeros past the last append (VLOG_PREALLOCATE): the clean end of
+            // the file, cut by sealNewest(), not a torn tail.
+            zeroTail = true
+          } else if (valid < size) {
             const rest = f.read(0, size)
             if (version >= VLOG_FORMAT_MARKERS) {
               const { marker } = claimPast(rest, valid)
@@ -130,7 +146,7 @@ export class ValueLog {
             torn = { file: path, offset: valid }
           }
           size = valid
-          this.newest = { number: n, path, version, size, endsWithMarker, torn: torn !== undefined }
+          this.newest = { number: n, path, version, size, endsWithMarker, cut: torn !== undefined || zeroTail }
         }
       } finally {
         f.close()
@@ -141,12 +157,12 @@ export class ValueLog {
   }
 
   /** What recover() found of the newest file, for sealNewest(). */
-  private newest: { number: number; path: string; version: number; size: number; endsWithMarker: boolean; torn: boolean } | undefined
+  private newest: { number: number; path: string; version: number; size: number; endsWithMarker: boolean; cut: boolean } | undefined
 
   /**
    * Makes the newest file's recovered state durable before anything relies on it: cuts the torn
-   * tail recover() found, syncs the file (a process killed before a power loss leaves unsynced
-   * bytes that recovery read), and in version 2 appends and syncs a marker claiming all of it.
+   * tail or zero tail recover() found, syncs the file (a process killed before a power loss leaves
+   * unsynced bytes that recovery read), and in version 2 appends and syncs a marker claiming all of it.
    * Idempotent: a crash anywhere in it leaves a file the next recover() reads the same or shorter
    * (only by unsynced bytes no table or WAL replay has relied on yet).
    */
@@ -154,7 +170,7 @@ export class ValueLog {
     const t = this.newest
     if (t === undefined) return
     this.newest = undefined
-    if (t.torn) this.fs.truncate(t.path, t.size)
+    if (t.cut) this.fs.truncate(t.path, t.size)
     const w = this.fs.openAppend(t.path)
     try {
       await w.sync()
@@ -173,11 +189,13 @@ export class ValueLog {
    * Syncs the active file and appends (and syncs) a durable marker claiming what is synced, when
    * anything new was synced since the last one: bytes a WAL record no longer vouches for (its WAL
    * is about to be replaced by a table, or the file closed) stay told apart from a torn tail.
+   * `closing`: the file is about to be closed (closeActive() next): endPreallocation() first.
    */
-  async seal(): Promise<void> {
+  async seal(closing = false): Promise<void> {
     const a = this.active
     // After a failure nothing can be vouched for: no marker (close() still closes).
     if (a === undefined || this.failure !== undefined) return
+    if (closing) this.endPreallocation()
     await this.sync()
     if (this.active !== a || this.syncedEnd <= this.sealedEnd) return
     const marker = encodeMarker(this.syncedEnd)
@@ -186,6 +204,15 @@ export class ValueLog {
     this.unsynced = true
     await this.sync()
     if (this.active === a) this.sealedEnd = this.syncedEnd
+  }
+
+  /**
+   * The active file is about to be closed: its preallocated zero tail is cut and no more zeros
+   * are written, so the syncs before its close write none and the next one makes the cut durable.
+   */
+  endPreallocation(): void {
+    const a = this.active
+    if (a !== undefined && this.failure === undefined) this.guardSync(() => a.file.trim?.())
   }
 
   /** True when `bytes` more cannot go to the active file (or there is none). */
@@ -206,10 +233,10 @@ export class ValueLog {
    * before appending to it.
    */
   async startFile(number: number): Promise<void> {
-    await this.seal()
+    await this.seal(true)
     await this.closeActive()
     const file = await this.guard(async () => {
-      const f = this.fs.create(this.path(number))
+      const f = this.fs.create(this.path(number), { preallocate: VLOG_PREALLOCATE })
       f.append(encodeFileHeader())
       await f.sync()
       await this.fs.syncDir(this.dir)
@@ -345,6 +372,9 @@ export class ValueLog {
       await a.file.close()
       return
     }
+    // The zero tail is cut before this sync (if seal(true) did not already), which makes the cut
+    // durable before any newer file exists: only the newest file may end in zeros after a crash.
+    this.endPreallocation()
     await this.guard(() => a.file.sync())
     this.active = undefined
     this.unsynced = false
@@ -437,7 +467,11 @@ export class ValueLog {
       const valid = this.scanFile(f, (e, at) => {
         if (onEntry(e, at) === false) stopped = true
       }, false, size, undefined, from, () => stopped)
-      if (!stopped && valid < size) throw new CorruptionError(f.path, valid, 'value-log entry is damaged')
+      if (!stopped && valid < size) {
+        // An all-zero rest is the clean end (the active file's preallocated tail, VLOG_PREALLOCATE).
+        if (allZeroFrom(f, valid, size)) return valid
+        throw new CorruptionError(f.path, valid, 'value-log entry is damaged')
+      }
       return valid
     } finally {
       f.close()
@@ -488,9 +522,20 @@ export class ValueLog {
     for (const r of this.readers.values()) r.close()
     this.readers.clear()
     try {
-      await this.seal()
+      await this.seal(true)
     } finally {
       await this.closeActive()
     }
   }
+}
+
+/** True when every byte of `f` in [from, end) is zero; reads at most 64 KiB at a time. */
+function allZeroFrom(f: ReadableFile, from: number, end: number): boolean {
+  for (let at = from; at < end; ) {
+    const piece = f.read(at, Math.min(end - at, 64 * 1024))
+    if (piece.length === 0) return false
+    for (let i = 0; i < piece.length; i++) if (piece[i] !== 0) return false
+    at += piece.length
+  }
+  return true
 }

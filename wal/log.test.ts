@@ -533,9 +533,13 @@ describe('LogWriter + readLog on a preallocated file (a zero tail after the reco
     const end = w.size
     let syncs = 0
     fs.onOperation = (op) => {
-      if (op.kind === 'sync') syncs++
+      if (op.kind !== 'sync') return
+      syncs++
+      // The cut comes before the sync, and the sync writes no new zeros after it.
+      expect(fs.readFile(PATH).length).toBe(end + recordSize(0, 2))
     }
     await w.close()
+    fs.onOperation = undefined
     expect(syncs).toBe(1)
     expect(fs.readFile(PATH).length).toBe(end + recordSize(0, 2))
     // The cut survives a power loss: it was synced with the marker.

@@ -22,7 +22,8 @@ import {
 /**
  * What a WAL asks its file to preallocate (CreateOptions.preallocate): zeros kept ahead of its end,
  * so a synced write's fdatasync lands in bytes already allocated and written and needs no journal
- * commit for a new size (the reader takes an all-zero rest of file as the log's end).
+ * commit for a new size (the reader takes an all-zero rest of file as the log's end). The most
+ * kept: the tail starts at 64 KiB and grows with the file (base/fs.ts preallocatedAhead).
  */
 export const WAL_PREALLOCATE = 1 << 20
 
@@ -156,6 +157,21 @@ export class LogWriter {
         return onFailed(err)
       },
     )
+  }
+
+  /**
+   * The log is about to be closed: its file's preallocated zero tail is cut and no more zeros are
+   * written (WritableFile.trim), so the sync before close() (a rotation's, a clean close's) does
+   * not write a tail that close() would cut again. Durable with that sync.
+   */
+  endPreallocation(): void {
+    if (this.closed || this.failure !== undefined) return
+    try {
+      this.file.trim?.()
+    } catch (err) {
+      this.failure ??= err
+      throw err
+    }
   }
 
   /** The first failed append or sync, if any. */
