@@ -4,11 +4,10 @@
 //
 // Compression is done here, into an array the caller chooses (the table builder's output buffer,
 // reused for every block): lz4-napi's compressSync returned a fresh Buffer per block whose Rust
-// allocation V8 neither counts nor frees before the Buffer's finalizer runs on a later turn, so a
-// flush or compaction piled those up in the worker's malloc arena, which stays resident after the
-// worker exits (measured: 100k calls on 4 KiB blocks took the RSS to 233 MiB with 10 MiB
-// reported external; a fill's worker arena held ~20 MiB through the reads after it). Not loading
-// the addon also keeps it out of the main thread (issue #14).
+// allocation V8 neither counts nor frees before the Buffer's finalizer runs on a later turn, so
+// a long run of blocks piles them up in the calling thread's malloc arena (measured: 100k
+// synchronous calls on 4 KiB blocks took the RSS to 233 MiB with 10 MiB reported external). Not
+// loading the addon also takes ~4 MiB off the RSS of a process that imports the engine (issue #14).
 //
 // Decompression is done here, in JS, into an array the caller chooses: lz4-napi can only return
 // a fresh Buffer per call (there is no decompress-into API in 2.x), and a random read that misses
