@@ -7,7 +7,7 @@
 // open() (stats().recovery.replayMs: reading, checking and decoding the WAL, building the
 // memtable), whose entries/s is the replay rate; the rest is the manifest and the new files' fsyncs.
 //
-//   npm run bench:reopen                          # defaults (memoryBudget 128 MiB: 32 MiB memtable)
+//   npm run bench:reopen                          # defaults (memoryBudget 128 MiB: 16 MiB memtable)
 //   npm run bench:reopen -- --memtable-size 64    # the old default memtable (~400,000 entries)
 //   node dist/bench/reopen.js --memory-budget 64  # from the built package
 

@@ -21,7 +21,7 @@ describe('memoryBudget', () => {
     const db = await open('/db', { fs: new MemFileSystem(), memoryBudget: 64 * MiB })
     const m = db.stats().memory
     expect(m.budget).toBe(64 * MiB)
-    expect(m.memtableLimit).toBe(16 * MiB)
+    expect(m.memtableLimit).toBe(8 * MiB)
     expect(m.blockCacheCapacity).toBe(16 * MiB)
     await db.close()
     await expect(open('/db2', { fs: new MemFileSystem(), memoryBudget: 1000 })).rejects.toBeInstanceOf(InvalidArgumentError)

@@ -14,7 +14,7 @@
 // left to the garbage collector (memtable/arena.ts says why), unless an iterator still reads the
 // memtable: iterators pin the memtables they started on, and the last unpin recycles it.
 //
-// Zeroed, a spare's pages are still resident (32 MiB at the default budget), and with no writes
+// Zeroed, a spare's pages are still resident (16 MiB at the default budget), and with no writes
 // coming it would stay so through every read-only stretch. So every SPARE_IDLE_MS the spare is
 // let go unless the active memtable grew at a rate that fills it within SPARE_KEEP_HORIZON_MS.
 // Letting go frees nothing at once: the buffer goes at the main thread's next full collection

@@ -50,9 +50,13 @@ export interface Options {
    */
   memoryBudget?: number
   /**
-   * Bytes of entries a memtable holds before it is frozen and flushed to an L0 table. Default a
-   * quarter of memoryBudget, at most 64 MiB (32 MiB at the default budget). Larger speeds bulk
-   * loads; recovery replays up to this much WAL. The memory budget may flush memtables earlier.
+   * Bytes of entries a memtable holds before it is frozen and flushed to an L0 table. Default an
+   * eighth of memoryBudget, at most 64 MiB (16 MiB at the default budget): up to three arenas of
+   * this size may be resident at once (the active one, one frozen or kept for the next memtable,
+   * and one let go that V8 has not collected yet), and at a quarter (32 MiB) they were most of
+   * the 1M × 100 B workloads' RSS past 200 MiB (issue #14). Larger speeds bulk loads a little;
+   * recovery replays up to this much WAL, and a transaction's writes must fit in it. The memory
+   * budget may flush memtables earlier.
    */
   memtableSize?: number
   /**
@@ -157,10 +161,10 @@ export const MAX_VALUE_SIZE = 64 * 1024 * 1024
 
 const MiB = 1024 * 1024
 
-/** A quarter of the budget, at most `max`, in whole KiB (when the budget itself is a number). */
-function defaultShare(budget: unknown, max: number): number {
+/** budget / `parts`, at most `max`, in whole KiB (when the budget itself is a number). */
+function defaultShare(budget: unknown, parts: number, max: number): number {
   if (typeof budget !== 'number') return max
-  return Math.min(max, Math.max(1024, Math.floor(budget / 4 / 1024) * 1024))
+  return Math.min(max, Math.max(1024, Math.floor(budget / parts / 1024) * 1024))
 }
 
 export function resolveOptions(options: Options = {}): ResolvedOptions {
@@ -172,12 +176,12 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     errorIfExists: options.errorIfExists ?? false,
     readOnly: options.readOnly ?? false,
     sync: options.sync ?? false,
-    memtableSize: options.memtableSize ?? defaultShare(budget, 64 * MiB),
+    memtableSize: options.memtableSize ?? defaultShare(budget, 8, 64 * MiB),
     maxImmutableMemtables: options.maxImmutableMemtables ?? 1,
     blockSize: options.blockSize ?? 4096,
     bloomBitsPerKey: options.bloomBitsPerKey ?? 10,
     compression: options.compression ?? 'lz4',
-    blockCacheSize: options.blockCacheSize ?? defaultShare(budget, Infinity),
+    blockCacheSize: options.blockCacheSize ?? defaultShare(budget, 4, Infinity),
     tableTargetSize: options.tableTargetSize ?? 8 * MiB,
     l0CompactionTrigger: options.l0CompactionTrigger ?? 4,
     l0SlowdownTrigger: options.l0SlowdownTrigger ?? 8,

@@ -20,7 +20,7 @@
 //
 // Block trailer: compression type (1 B: 0 none, 1 lz4) + masked CRC-32 (u32) over the stored
 // bytes followed by the type byte. A handle's length excludes the trailer. An lz4 block is
-// lz4-napi's block output: u32 uncompressed length + one raw LZ4 block.
+// a u32 LE uncompressed length + one raw LZ4 block (lz4-napi's block output; lz4.ts writes the same).
 //
 // Footer: index offset u64, index length u32, filter offset u64, filter length u32 (0 when
 // the table has no filter), properties offset u64, properties length u32, format version u32,

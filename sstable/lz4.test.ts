@@ -1,12 +1,14 @@
-// The JS LZ4 block decoder against lz4-napi's encoder and decoder: any input round-trips, into a
-// fresh array, at an offset, or in the same buffer past the stored bytes; a damaged block either
-// decodes to exactly its header's length or is a CorruptionError, never another error or a
-// write outside its output range.
+// The JS LZ4 block encoder and decoder against lz4-napi's (the reference the tables written
+// before the JS encoder came from): any input round-trips through either decoder, into a fresh
+// array, at an offset, or in the same buffer past the stored bytes; the encoder stays within its
+// bound and about as small as lz4-napi's; old lz4-napi blocks still decode; a damaged block
+// either decodes to exactly its header's length or is a CorruptionError, never another error or
+// a write outside its output range.
 
-import { uncompressSync } from 'lz4-napi'
+import { compressSync, uncompressSync } from 'lz4-napi'
 import { describe, expect, it } from 'vitest'
 import { CorruptionError } from '../base/errors.js'
-import { lz4CompressBlock, lz4DecodeInto, lz4DecompressBlock } from './lz4.js'
+import { lz4CompressBlock, lz4CompressBound, lz4CompressInto, lz4DecodeInto, lz4DecompressBlock } from './lz4.js'
 
 // (fast-check is not installed here: a seeded generator, so a failure reproduces.)
 function rng(seed: number): (n: number) => number {
@@ -77,6 +79,48 @@ describe('lz4 decoder', () => {
       }
     }
     expect(refused).toBeGreaterThan(100)
+  })
+
+  it('decodes the blocks lz4-napi wrote (tables from before the JS encoder)', () => {
+    for (let run = 0; run < 200; run++) {
+      const raw = compressible(rng(5000 + run))
+      const stored = new Uint8Array(compressSync(raw))
+      expect(Buffer.compare(Buffer.from(lz4DecompressBlock('t', 0, stored)), raw)).toBe(0)
+    }
+  })
+
+  it('encodes within its bound, at an offset, without touching bytes around its output', () => {
+    const r = rng(77)
+    // Every short length (the all-literal and first-match edges), then random ones up to 70 KiB:
+    // offsets near and past 65,535, incompressible bytes, runs.
+    const lengths = [...Array.from({ length: 40 }, (_, i) => i), 4096, 4097, 65_536, 70_000]
+    for (let run = 0; run < 300; run++) lengths.push(r(9000))
+    for (const [i, n] of lengths.entries()) {
+      const raw = i % 3 === 0 ? Uint8Array.from({ length: n }, () => r(256))
+        : i % 3 === 1 ? new Uint8Array(n).fill(r(256)) : compressible(rng(i)).subarray(0, n)
+      const at = r(9)
+      const bound = lz4CompressBound(raw.length)
+      const out = new Uint8Array(at + bound + 8).fill(0xee)
+      const len = lz4CompressInto(raw, out, at)
+      expect(len).toBeLessThanOrEqual(bound)
+      expect(out.subarray(0, at).every((b) => b === 0xee)).toBe(true)
+      expect(out.subarray(at + len).every((b) => b === 0xee)).toBe(true)
+      const stored = out.slice(at, at + len)
+      expect(Buffer.compare(Buffer.from(lz4DecompressBlock('t', 0, stored)), Buffer.from(raw))).toBe(0)
+      expect(Buffer.compare(uncompressSync(Buffer.from(stored)), Buffer.from(raw))).toBe(0)
+    }
+    expect(() => lz4CompressInto(new Uint8Array(100), new Uint8Array(100), 0)).toThrow(/cannot hold/)
+  })
+
+  it('compresses about as well as lz4-napi', () => {
+    let js = 0
+    let napi = 0
+    for (let run = 0; run < 200; run++) {
+      const raw = compressible(rng(9000 + run))
+      js += lz4CompressBlock(raw).length
+      napi += compressSync(raw).length
+    }
+    expect(js).toBeLessThan(napi * 1.05)
   })
 
   it('refuses a block shorter than its length header', () => {

@@ -1,22 +1,141 @@
-// LZ4 for data blocks. Compression goes through lz4-napi's synchronous block API (~3.6 µs to
-// compress 4 KiB); its block output, stored as is, is a u32 little-endian uncompressed length
-// followed by one raw LZ4 block. Decompression is done here, in JS, into an array the caller
-// chooses: lz4-napi can only return a fresh Buffer per call (there is no decompress-into API in
-// 2.x), and a random read that misses the block cache then left 4 KiB of native memory behind
-// per call until V8 collected the Buffer's wrapper, which it does only once ~64 MiB of such
-// memory has piled up (measured: the main thread's malloc heap at cache + ~65 MiB during random
-// gets). Decoding into a reused buffer leaves nothing behind; a 4 KiB block of 100 B values
-// decodes in ~2.3 µs, lz4-napi's uncompressSync took ~3.6 µs on the same block.
+// LZ4 for data blocks, both ways in JS. The stored form of a block is a u32 little-endian
+// uncompressed length followed by one raw LZ4 block (what lz4-napi's compressSync wrote, which
+// older tables hold; the decoder reads either).
+//
+// Compression is done here, into an array the caller chooses (the table builder's output buffer,
+// reused for every block): lz4-napi's compressSync returned a fresh Buffer per block whose Rust
+// allocation V8 neither counts nor frees before the Buffer's finalizer runs on a later turn, so
+// a long run of blocks piles them up in the calling thread's malloc arena (measured: 100k
+// synchronous calls on 4 KiB blocks took the RSS to 233 MiB with 10 MiB reported external). Not
+// loading the addon also takes ~4 MiB off the RSS of a process that imports the engine (issue #14).
+//
+// Decompression is done here, in JS, into an array the caller chooses: lz4-napi can only return
+// a fresh Buffer per call (there is no decompress-into API in 2.x), and a random read that misses
+// the block cache then left 4 KiB of native memory behind per call until V8 collected the
+// Buffer's wrapper, which it does only once ~64 MiB of such memory has piled up (measured: the
+// main thread's malloc heap at cache + ~65 MiB during random gets). Decoding into a reused buffer
+// leaves nothing behind; a 4 KiB block of 100 B values decodes in ~2.3 µs, lz4-napi's
+// uncompressSync took ~3.6 µs on the same block.
 //
 // Must never: read or write outside the stored block or the output range it is given, or return
-// a block of another length than its header says; every such case is a CorruptionError.
+// a block of another length than its header says; every such case is a CorruptionError. The
+// compressor must never write past the bound lz4CompressBound() gives for its input.
 
-import { compressSync } from 'lz4-napi'
 import { CorruptionError } from '../base/errors.js'
 
-/** The stored form of `raw`: u32 LE length + LZ4 block. Owned by the caller. */
+/** Most bytes the stored form of `n` raw bytes takes (LZ4_compressBound, plus the u32 length). */
+export function lz4CompressBound(n: number): number {
+  return 4 + n + Math.floor(n / 255) + 16
+}
+
+/** The stored form of `raw`: u32 LE length + LZ4 block, in an array of its own. */
 export function lz4CompressBlock(raw: Uint8Array): Uint8Array {
-  return compressSync(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength))
+  const out = new Uint8Array(lz4CompressBound(raw.length))
+  return out.slice(0, lz4CompressInto(raw, out, 0))
+}
+
+/** A match's shortest length, and the block's tail that LZ4 keeps as literals (the format's rules). */
+const MIN_MATCH = 4
+const LAST_LITERALS = 5
+const MF_LIMIT = 12
+const MAX_OFFSET = 65535
+const HASH_LOG = 12
+/**
+ * Positions (+ 1, 0: none) of the last 4-byte sequence seen per hash, for the block being
+ * compressed. One per thread: compression is synchronous. 4096 slots: a 4 KiB block has at most
+ * as many positions, and larger ones only find fewer matches.
+ */
+const table = new Int32Array(1 << HASH_LOG)
+
+/**
+ * Writes the stored form of `raw` (u32 LE length + LZ4 block) into dst at `at`, and returns its
+ * length. requires: dst has lz4CompressBound(raw.length) bytes from `at`. Greedy LZ4 (one hash
+ * probe per position, skipping faster through bytes that do not match, as LZ4's fast mode):
+ * measured within a few per cent of lz4-napi's ratio on 4 KiB blocks of 100 B values.
+ */
+export function lz4CompressInto(raw: Uint8Array, dst: Uint8Array, at: number): number {
+  const n = raw.length
+  if (dst.length - at < lz4CompressBound(n)) throw new Error(`lz4CompressInto: ${dst.length - at} bytes cannot hold ${n} compressed`)
+  dst[at] = n & 255
+  dst[at + 1] = (n >>> 8) & 255
+  dst[at + 2] = (n >>> 16) & 255
+  dst[at + 3] = (n >>> 24) & 255
+  let o = at + 4
+  let anchor = 0
+  if (n >= MF_LIMIT + 1) {
+    table.fill(0)
+    const view = new DataView(raw.buffer, raw.byteOffset, n)
+    const mfLimit = n - MF_LIMIT
+    const matchLimit = n - LAST_LITERALS
+    let ip = 0
+    let misses = 0
+    while (ip < mfLimit) {
+      const seq = view.getInt32(ip, true)
+      const h = Math.imul(seq, 2654435761) >>> (32 - HASH_LOG)
+      const ref = table[h] - 1
+      table[h] = ip + 1
+      if (ref < 0 || ip - ref > MAX_OFFSET || view.getInt32(ref, true) !== seq) {
+        // Each 64 misses in a row step one byte further: incompressible stretches go fast.
+        ip += 1 + (misses++ >> 6)
+        continue
+      }
+      misses = 0
+      // Back over equal bytes before the match (not past the last sequence's end), then forward.
+      let start = ip
+      let from = ref
+      while (start > anchor && from > 0 && raw[start - 1] === raw[from - 1]) {
+        start--
+        from--
+      }
+      let e = ip + MIN_MATCH
+      let r = ref + MIN_MATCH
+      while (e < matchLimit && raw[e] === raw[r]) {
+        e++
+        r++
+      }
+      o = writeSequence(raw, anchor, start, dst, o, ip - ref, e - start)
+      anchor = e
+      ip = e
+      // The position two back gets a slot too: the next match often starts near this one's end.
+      if (ip < mfLimit) table[Math.imul(view.getInt32(ip - 2, true), 2654435761) >>> (32 - HASH_LOG)] = ip - 1
+    }
+  }
+  // The last sequence: literals only.
+  return writeLiterals(raw, anchor, n, dst, o, 0) - at
+}
+
+/** One sequence: literals raw[anchor, start), then a match `length` bytes long at `offset` back. */
+function writeSequence(raw: Uint8Array, anchor: number, start: number, dst: Uint8Array, o: number, offset: number, length: number): number {
+  const ml = length - MIN_MATCH
+  o = writeLiterals(raw, anchor, start, dst, o, ml >= 15 ? 15 : ml)
+  dst[o++] = offset & 255
+  dst[o++] = offset >>> 8
+  if (ml >= 15) o = writeLength(dst, o, ml - 15)
+  return o
+}
+
+/** A token (literal length, and `matchNibble` in its low bits), the literal length's extra bytes, and the literals. */
+function writeLiterals(raw: Uint8Array, from: number, to: number, dst: Uint8Array, o: number, matchNibble: number): number {
+  const lit = to - from
+  dst[o++] = ((lit >= 15 ? 15 : lit) << 4) | matchNibble
+  if (lit >= 15) o = writeLength(dst, o, lit - 15)
+  if (lit > BULK_COPY) {
+    dst.set(raw.subarray(from, to), o)
+    o += lit
+  } else {
+    for (let i = from; i < to; i++) dst[o++] = raw[i]
+  }
+  return o
+}
+
+/** The bytes past a 15 nibble: 255s, then the rest. */
+function writeLength(dst: Uint8Array, o: number, rest: number): number {
+  while (rest >= 255) {
+    dst[o++] = 255
+    rest -= 255
+  }
+  dst[o++] = rest
+  return o
 }
 
 /** The decoded length a stored lz4 block's header claims (checked against the decode). */

@@ -15,7 +15,7 @@ import {
   BLOCK_TRAILER_SIZE, Compression, FORMAT_VERSION, type BlockHandle, type TableProperties,
   encodeBlockTrailer, encodeFooter, encodeHandle, encodeHeader, encodeProperties,
 } from './format.js'
-import { lz4CompressBlock } from './lz4.js'
+import { lz4CompressBound, lz4CompressInto } from './lz4.js'
 import { resolveTableWriterOptions, type ResolvedTableWriterOptions, type TableWriterOptions } from './options.js'
 import { separator, successor, type SeparatorKey } from './separator.js'
 
@@ -164,22 +164,24 @@ export class TableBuilder {
 
   /** Writes `raw` (compressed when asked and worth it) and its trailer in one append. */
   private writeBlock(raw: Uint8Array, compress: boolean): BlockHandle {
-    let stored = raw
+    // Room for either form and the trailer: the block is compressed straight into `out`.
+    const room = lz4CompressBound(raw.length) + BLOCK_TRAILER_SIZE
+    if (this.out.length < room) this.out = new Uint8Array(room * 2)
+    let length = 0
     let type: number = Compression.None
     if (compress) {
-      const c = lz4CompressBlock(raw)
+      length = lz4CompressInto(raw, this.out, 0)
       // Keep compression only when it saves at least 1/8: decompressing costs on every read.
-      if (raw.length - c.length >= raw.length / 8) {
-        stored = c
-        type = Compression.Lz4
-      }
+      if (raw.length - length >= raw.length / 8) type = Compression.Lz4
     }
-    const n = stored.length + BLOCK_TRAILER_SIZE
-    if (this.out.length < n) this.out = new Uint8Array(n * 2)
-    this.out.set(stored, 0)
-    encodeBlockTrailer(stored, type, this.out, stored.length)
-    const handle = { offset: this.offset, length: stored.length }
-    this.write(this.out.subarray(0, n))
+    if (type === Compression.None) {
+      this.out.set(raw, 0)
+      length = raw.length
+    }
+    const stored = this.out.subarray(0, length)
+    encodeBlockTrailer(stored, type, this.out, length)
+    const handle = { offset: this.offset, length }
+    this.write(this.out.subarray(0, length + BLOCK_TRAILER_SIZE))
     return handle
   }
 

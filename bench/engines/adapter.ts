@@ -65,6 +65,8 @@ export interface EngineAdapter {
   /** True while the engine still has background work it knows of (flushes, compactions). */
   busy?(): boolean
   stats?(): EngineStats
+  /** The engine's own account of the memory it holds, part by part in bytes (the bench records it at peak RSS). */
+  memory?(): Record<string, number>
   close(): Promise<void>
 }
 

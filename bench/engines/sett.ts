@@ -76,6 +76,7 @@ export async function openSett(options: EngineOpenOptions): Promise<EngineAdapte
         levels: s.levels.map((l) => l.files),
       }
     },
+    memory: () => ({ ...db.stats().memory }),
     close: () => db.close(),
   }
 }

@@ -88,6 +88,8 @@ export interface StepResult {
   liveKeys: number
   spaceAmp: number | null
   rssPeakBytes: number
+  /** What the process held at the sample that set rssPeakBytes (where the peak's memory went). */
+  memoryAtPeak: MemoryAtPeak
   /** Peak RSS of the whole child process so far (getrusage), which includes earlier steps. */
   maxRssBytes: number
   loopDelayP99Ms: number
@@ -105,6 +107,19 @@ export interface StepResult {
   rawSync: RawSyncRate | null
 }
 
+/**
+ * process.memoryUsage() at the peak RSS sample, and the engine's own account of its parts then
+ * (Sett: stats().memory), all in bytes. RSS minus heapTotal minus external is roughly Node's
+ * mapped code, malloc's heap and the worker threads' heaps.
+ */
+export interface MemoryAtPeak {
+  rss: number
+  heapTotal: number
+  heapUsed: number
+  external: number
+  arrayBuffers: number
+  engine: Record<string, number> | null
+}
 
 export interface GroupResult {
   engine: string
@@ -225,7 +240,20 @@ async function runStep(
   }
 
   const timeline: [number, number][] = [[0, 0]]
-  let rssPeak = process.memoryUsage.rss()
+  let rssPeak = 0
+  let memoryAtPeak: MemoryAtPeak | undefined
+  // The cheap rss() every sample; the full breakdown (it walks the heap spaces) only at a new peak.
+  const sampleRss = (): void => {
+    const rss = process.memoryUsage.rss()
+    if (rss <= rssPeak) return
+    rssPeak = rss
+    const u = process.memoryUsage()
+    memoryAtPeak = {
+      rss, heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers,
+      engine: adapter.memory?.() ?? null,
+    }
+  }
+  sampleRss()
   loop.enable()
   const start = performance.now()
   let t0 = start
@@ -250,8 +278,7 @@ async function runStep(
         if (t1 - lastTick >= cfg.progressMs) {
           const elapsed = t1 - start
           timeline.push([elapsed, done])
-          const rss = process.memoryUsage.rss()
-          if (rss > rssPeak) rssPeak = rss
+          sampleRss()
           emit({ type: 'progress', workload, phase: 'run', done, total, opsPerSec: ((done - tickDone) * 1000) / (t1 - lastTick), elapsedMs: elapsed })
           lastTick = t1
           tickDone = done
@@ -342,8 +369,7 @@ async function runStep(
       if (t1 - lastTick >= cfg.progressMs) {
         const elapsed = t1 - start - (interleaved?.pausedMs ?? 0)
         timeline.push([elapsed, done])
-        const rss = process.memoryUsage.rss()
-        if (rss > rssPeak) rssPeak = rss
+        sampleRss()
         emit({ type: 'progress', workload, phase: 'run', done, total, opsPerSec: ((done - tickDone) * 1000) / (t1 - lastTick), elapsedMs: elapsed })
         lastTick = t1
         tickDone = done
@@ -390,8 +416,7 @@ async function runStep(
         quietSince = now
       }
       const quiet = now - quietSince
-      const rss = process.memoryUsage.rss()
-      if (rss > rssPeak) rssPeak = rss
+      sampleRss()
       // A busy() that never clears (work the engine will not pick) must not hold the run forever.
       if (quiet >= cfg.settleIdleMs && (!(adapter.busy?.() ?? false) || quiet >= 5 * cfg.settleIdleMs)) break
       if (now - s0 >= cfg.settleMaxMs) {
@@ -440,6 +465,7 @@ async function runStep(
     liveKeys: keys.live,
     spaceAmp: keys.live > 0 ? spaceAmplification(dir.allocatedBytes, keys.live, keySize, valueSize) : null,
     rssPeakBytes: rssPeak,
+    memoryAtPeak: memoryAtPeak!,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     loopDelayP99Ms: loop.count > 0 ? loop.percentile(99) / 1e6 : 0,
     loopDelayMaxMs: loop.count > 0 ? loop.max / 1e6 : 0,
