@@ -6,6 +6,7 @@ import { CorruptionError } from '../base/errors.js'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { makeRng } from '../tests/support/rng.js'
 import { ENTRY_HEADER_SIZE, VLOG_HEADER_SIZE, ValueLog, type ValuePointer, decodePointer, encodePointer } from './index.js'
+import { encodeEntry, entrySize } from './format.js'
 
 const options = { maxFileSize: 64 * 1024, maxEntries: 1000, maxOpenFiles: 2 }
 const enc = (s: string) => new TextEncoder().encode(s)
@@ -160,6 +161,47 @@ describe('ValueLog', () => {
     await expect(new ValueLog(fs, '/db', options).recover([3])).rejects.toMatchObject({
       code: 'SETT_CORRUPTION', file: '/db/000003.vlog', offset: written[9].p.offset,
     })
+  })
+})
+
+describe('ValueLog appends larger than its reused buffer (1 MiB)', () => {
+  it('writes them in pieces that make the same bytes as one write, with pointers that read back', async () => {
+    const fs = new MemFileSystem()
+    fs.mkdir('/db')
+    const vlog = new ValueLog(fs, '/db', { maxFileSize: 64 << 20, maxEntries: 100_000, maxOpenFiles: 2 })
+    await vlog.startFile(1)
+    const rng = makeRng(7)
+    // Sizes that straddle the 1 MiB pieces, one entry larger than a piece alone, and a small
+    // append between the large ones (the reused buffer must not keep bytes of the last piece).
+    const sizes = [
+      [65536, 70000, 1000, 300_000, 500_000, 65536, 65536],
+      [(1 << 20) + 5, 10],
+      [100],
+      [1 << 20, 1 << 20, 1],
+      [(1 << 20) - 40, 400_000, 2_000_000, 3],
+    ]
+    const written: { key: Uint8Array; value: Uint8Array; p: ValuePointer }[] = []
+    let seq = 1
+    for (const group of sizes) {
+      const entries = group.map((n) => ({ key: enc(`k${seq}`), seq: seq++, value: rng.bytes(n) }))
+      const pointers = vlog.append(entries)
+      entries.forEach((e, i) => written.push({ key: e.key, value: e.value, p: pointers[i] }))
+    }
+    await vlog.sync()
+    // The file holds the entries back to back after its header, as one write of each append did.
+    let total = 0
+    for (const w of written) total += entrySize(w.key, w.value)
+    const expected = new Uint8Array(total)
+    let at = 0
+    written.forEach((w, i) => {
+      expect(w.p).toEqual({ fileNumber: 1, offset: VLOG_HEADER_SIZE + at, length: entrySize(w.key, w.value) })
+      encodeEntry(expected, at, w.key, i + 1, 0, w.value)
+      at += entrySize(w.key, w.value)
+    })
+    const bytes = fs.readFile('/db/' + fs.list('/db').find((n) => n.endsWith('.vlog')))
+    expect(Buffer.from(bytes.subarray(VLOG_HEADER_SIZE, VLOG_HEADER_SIZE + total)).equals(expected)).toBe(true)
+    for (const w of written) expect(Buffer.from(vlog.read(w.p, w.key)).equals(w.value)).toBe(true)
+    await vlog.close()
   })
 })
 
