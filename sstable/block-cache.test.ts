@@ -86,4 +86,29 @@ describe('BlockCache', () => {
     cache.set(3, 5, fakeBlock(10, 2))
     expect(cache.count).toBe(1)
   })
+
+  it('shares one table\'s slots among its readers, and takes a block from slots kept past dropTable', () => {
+    const cache = new BlockCache(100)
+    const a = cache.slots(7, 4)
+    expect(cache.slots(7)).toBe(a)
+    expect(a.blocks.length).toBe(4)
+    const b1 = fakeBlock(10, 1)
+    cache.put(a, 2, b1)
+    expect(cache.get(7, 2)).toBe(b1)
+    expect(cache.lookup(a, 2)).toBe(b1)
+    cache.dropTable(7)
+    expect([cache.size, cache.count, cache.lookup(a, 2)]).toEqual([0, 0, undefined])
+    // A reader that outlived the drop (an iterator on an old version) caches again, and the next
+    // dropTable finds those blocks too.
+    cache.put(a, 3, fakeBlock(10, 2))
+    expect(cache.slots(7)).toBe(a)
+    expect(cache.count).toBe(1)
+    cache.dropTable(7)
+    expect([cache.size, cache.count]).toEqual([0, 0])
+    // The same block set again under another key moves there.
+    const b2 = fakeBlock(10, 3)
+    cache.set(8, 0, b2)
+    cache.set(8, 1, b2)
+    expect([cache.get(8, 0), cache.get(8, 1), cache.count, cache.size]).toEqual([undefined, b2, 1, 10])
+  })
 })

@@ -1,6 +1,9 @@
 // A least-recently-used cache of decoded blocks, bounded by bytes and shared by every open
-// table. Keyed by (table id, block offset); a table's id is its file number, never reused, so an
-// entry can never name another table's block.
+// table. Keyed by (table id, block number); a table's id is its file number, never reused, so an
+// entry can never name another table's block. Each table's blocks sit in an array indexed by
+// block number (TableSlots), which its reader holds: a lookup is an array read, not two Map
+// lookups, and a cached block is its own LRU node (Block.prev/next), with no object of the
+// cache's per block.
 //
 // Eviction only drops the cache's reference: a Block handed out earlier (and any value view into
 // it) stays readable for as long as someone holds it, so nothing is pinned or reference-counted.
@@ -17,15 +20,17 @@
 import { InvalidArgumentError } from '../base/errors.js'
 import type { Block } from './block-iter.js'
 
-class Node {
-  prev: Node | null = null
-  next: Node | null = null
-  constructor(
-    readonly tableId: number,
-    readonly offset: number,
-    readonly block: Block,
-    readonly charge: number,
-  ) {}
+/**
+ * One table's cached blocks by block number: what TableReader holds to look its blocks up
+ * without a Map. Registered in the cache under the table id until dropTable(id).
+ */
+export class TableSlots {
+  readonly blocks: Array<Block | undefined>
+  /** Whether the cache's table map holds these slots (false after dropTable, until the next set). */
+  registered = true
+  constructor(readonly tableId: number, count: number) {
+    this.blocks = new Array<Block | undefined>(count).fill(undefined)
+  }
 }
 
 /**
@@ -48,10 +53,10 @@ function roundingFor(size: number): number {
 }
 
 export class BlockCache {
-  private readonly tables = new Map<number, Map<number, Node>>()
+  private readonly tables = new Map<number, TableSlots>()
   // Most recently used at head, eviction from tail.
-  private head: Node | null = null
-  private tail: Node | null = null
+  private head: Block | null = null
+  private tail: Block | null = null
   private bytes = 0
   private blocks = 0
   /** Offers turned away since the last one taken while full. */
@@ -90,26 +95,55 @@ export class BlockCache {
     return this.blocks
   }
 
-  get(tableId: number, offset: number): Block | undefined {
-    const node = this.tables.get(tableId)?.get(offset)
-    if (node === undefined) {
+  /**
+   * The slots of table `tableId`, with room for block numbers below `count`: the same object for
+   * every reader of that table in this thread, until dropTable(tableId).
+   */
+  slots(tableId: number, count = 0): TableSlots {
+    let t = this.tables.get(tableId)
+    if (t === undefined) {
+      t = new TableSlots(tableId, count)
+      this.tables.set(tableId, t)
+    }
+    while (t.blocks.length < count) t.blocks.push(undefined)
+    return t
+  }
+
+  get(tableId: number, key: number): Block | undefined {
+    const t = this.tables.get(tableId)
+    if (t === undefined) {
+      this.misses++
+      return undefined
+    }
+    return this.lookup(t, key)
+  }
+
+  /** get() through the table's slots (TableReader's path: no Map lookup). */
+  lookup(slots: TableSlots, key: number): Block | undefined {
+    const block = slots.blocks[key]
+    if (block === undefined) {
       this.misses++
       return undefined
     }
     this.hits++
-    if (node !== this.head) {
-      this.unlink(node)
-      this.pushHead(node)
+    if (block !== this.head) {
+      this.unlink(block)
+      this.pushHead(block)
     }
-    return node.block
+    return block
   }
 
   /**
    * A block just read from its table: kept as set() would keep it while there is room, and
    * otherwise only once in ADMIT_EVERY offers (see the top of this file).
    */
-  offer(tableId: number, offset: number, block: Block): void {
-    if (this.admits(block.charge)) this.set(tableId, offset, block)
+  offer(tableId: number, key: number, block: Block): void {
+    if (this.admits(block.charge)) this.set(tableId, key, block)
+  }
+
+  /** offer() through the table's slots. */
+  offerTo(slots: TableSlots, key: number, block: Block): void {
+    if (this.admits(block.charge)) this.put(slots, key, block)
   }
 
   /**
@@ -127,21 +161,32 @@ export class BlockCache {
   }
 
   /** Adds (or replaces) a block; one larger than the whole capacity is not kept. */
-  set(tableId: number, offset: number, block: Block): void {
+  set(tableId: number, key: number, block: Block): void {
+    this.put(this.slots(tableId), key, block)
+  }
+
+  /** set() through the table's slots. */
+  put(slots: TableSlots, key: number, block: Block): void {
     const charge = block.charge
-    const old = this.tables.get(tableId)?.get(offset)
+    const blocks = slots.blocks
+    const old = blocks[key]
     if (old !== undefined) this.remove(old)
+    // A block is in the cache once at most (the same object set again moves).
+    if (block.owner != null) this.remove(block)
     if (charge > this.capacityBytes) return
     while (this.bytes + charge > this.capacityBytes && this.tail !== null) this.remove(this.tail)
-    // Looked up after eviction, which may have dropped this table's map.
-    let table = this.tables.get(tableId)
-    if (table === undefined) {
-      table = new Map()
-      this.tables.set(tableId, table)
+    // A reader may outlive dropTable (an iterator on an old version): its slots come back.
+    if (!slots.registered) {
+      const current = this.tables.get(slots.tableId)
+      if (current !== undefined && current !== slots) return
+      slots.registered = true
+      this.tables.set(slots.tableId, slots)
     }
-    const node = new Node(tableId, offset, block, charge)
-    table.set(offset, node)
-    this.pushHead(node)
+    while (blocks.length <= key) blocks.push(undefined)
+    blocks[key] = block
+    block.owner = slots
+    block.key = key
+    this.pushHead(block)
     this.bytes += charge
     this.blocks++
   }
@@ -176,25 +221,24 @@ export class BlockCache {
 
   /** Drops every block of a table (call when its file is deleted). */
   dropTable(tableId: number): void {
-    const table = this.tables.get(tableId)
-    if (table === undefined) return
-    for (const node of table.values()) {
-      this.unlink(node)
-      this.bytes -= node.charge
-      this.blocks--
+    const t = this.tables.get(tableId)
+    if (t === undefined) return
+    const blocks = t.blocks
+    for (let i = 0; i < blocks.length; i++) {
+      const block = blocks[i]
+      if (block !== undefined) this.forget(block)
     }
+    t.registered = false
     this.tables.delete(tableId)
   }
 
   clear(): void {
+    while (this.tail !== null) this.forget(this.tail)
+    for (const t of this.tables.values()) t.registered = false
     this.tables.clear()
-    this.head = this.tail = null
-    this.bytes = 0
-    this.blocks = 0
   }
 
-  private remove(node: Node): void {
-    const block = node.block
+  private remove(block: Block): void {
     if (block.escaped === false && this.spares.length < SPARE_BUFFERS) {
       const data = block.data
       // Only a buffer the block owns whole (takeBuffer's) is handed out again.
@@ -202,27 +246,31 @@ export class BlockCache {
         this.spares.push(data.buffer as ArrayBuffer)
       }
     }
-    this.unlink(node)
-    const table = this.tables.get(node.tableId)!
-    table.delete(node.offset)
-    if (table.size === 0) this.tables.delete(node.tableId)
-    this.bytes -= node.charge
+    this.forget(block)
+  }
+
+  /** Takes the block out of the LRU list and its slots, without recycling its buffer. */
+  private forget(block: Block): void {
+    this.unlink(block)
+    block.owner!.blocks[block.key] = undefined
+    block.owner = null
+    this.bytes -= block.charge
     this.blocks--
   }
 
-  private unlink(node: Node): void {
-    if (node.prev !== null) node.prev.next = node.next
-    else this.head = node.next
-    if (node.next !== null) node.next.prev = node.prev
-    else this.tail = node.prev
-    node.prev = node.next = null
+  private unlink(block: Block): void {
+    if (block.prev !== null) block.prev.next = block.next
+    else this.head = block.next
+    if (block.next !== null) block.next.prev = block.prev
+    else this.tail = block.prev
+    block.prev = block.next = null
   }
 
-  private pushHead(node: Node): void {
-    node.next = this.head
-    node.prev = null
-    if (this.head !== null) this.head.prev = node
-    this.head = node
-    if (this.tail === null) this.tail = node
+  private pushHead(block: Block): void {
+    block.next = this.head
+    block.prev = null
+    if (this.head !== null) this.head.prev = block
+    this.head = block
+    if (this.tail === null) this.tail = block
   }
 }

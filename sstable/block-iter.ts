@@ -12,24 +12,37 @@
 
 import { CorruptionError } from '../base/errors.js'
 import { readTrailer, trailerKind, trailerSeq } from '../base/internal-key.js'
+import type { TableSlots } from './block-cache.js'
 import type { Lz4Decoder } from './lz4.js'
 
 /** The trailer that sorts first among all entries of one user key: (MAX_SEQ, 0xff). */
 export const SEEK_FIRST_TRAILER = 2 ** 53 - 1
 
-/** A decoded block whose restart array has been checked. Immutable; shared through the cache. */
+/**
+ * A decoded block whose restart array has been checked. Its bytes are immutable; shared through
+ * the cache. The restart array is read in place from `data` (restart(i)), not copied: a block in
+ * the cache then costs two JS objects (the block and its bytes' view) rather than four, which
+ * matters most with small blocks (tens of thousands of them in a 32 MiB cache).
+ */
 export class Block {
   /**
    * Set once the block is handed to anyone who may keep a view into it past a point lookup (an
    * iterator, a plain get): the block cache then never reuses its bytes (block-cache.ts).
    */
   escaped = false
+  // The block cache's bookkeeping (block-cache.ts), kept here so that a cached block needs no
+  // node object of its own: its LRU neighbours, the table slots holding it and its key there.
+  prev: Block | null = null
+  next: Block | null = null
+  owner: TableSlots | null = null
+  key = 0
 
   private constructor(
     readonly data: Uint8Array,
     /** Where the entries end and the restart array begins. */
     readonly restartsOffset: number,
-    readonly restarts: Uint32Array,
+    /** Entries of the restart array (at least 1). */
+    readonly restartCount: number,
     /** Bytes `data`'s buffer really holds, when that is more than data's length (a recycled buffer). */
     private readonly held: number,
   ) {}
@@ -44,15 +57,20 @@ export class Block {
     const n = readU32(data, data.length - 4)
     if (n < 1 || n > (data.length - 4) / 4) malformed(file, blockOffset, `restart count ${n} does not fit`)
     const restartsOffset = data.length - 4 - 4 * n
-    const restarts = new Uint32Array(n)
+    let prev = -1
     for (let i = 0; i < n; i++) {
       const r = readU32(data, restartsOffset + 4 * i)
-      if (i === 0 ? r !== 0 : r <= restarts[i - 1] || r >= restartsOffset) {
+      if (i === 0 ? r !== 0 : r <= prev || r >= restartsOffset) {
         malformed(file, blockOffset, `restart ${i} at ${r} is out of order or range`)
       }
-      restarts[i] = r
+      prev = r
     }
-    return new Block(data, restartsOffset, restarts, held)
+    return new Block(data, restartsOffset, n, held)
+  }
+
+  /** Restart i's entry offset. requires: 0 <= i < restartCount. */
+  restart(i: number): number {
+    return readU32(this.data, this.restartsOffset + 4 * i)
   }
 
   /** Bytes charged to the block cache: what the block's buffer holds. */
@@ -171,8 +189,7 @@ export class BlockIter {
 
   last(): void {
     if (this.limit === 0) return this.invalidate()
-    const restarts = this.block!.restarts
-    this.fillCache(restarts.length - 1, this.limit, undefined, 0)
+    this.fillCache(this.block!.restartCount - 1, this.limit, undefined, 0)
     this.positionFromCache(this.cacheCount - 1)
   }
 
@@ -189,12 +206,12 @@ export class BlockIter {
     if (this.cachePos > 0) return this.positionFromCache(this.cachePos - 1)
     if (this.cur === 0) return this.invalidate()
     const cur = this.cur
-    const restarts = this.block!.restarts
+    const block = this.block!
     let lo = 0
-    let hi = restarts.length - 1
+    let hi = block.restartCount - 1
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1
-      if (restarts[mid] < cur) lo = mid
+      if (block.restart(mid) < cur) lo = mid
       else hi = mid - 1
     }
     const end = this.fillCache(lo, cur, undefined, 0)
@@ -208,7 +225,7 @@ export class BlockIter {
     if (this.limit === 0) return this.invalidate()
     const trailer = seq * 256 + 0xff
     const r = this.lastRestartBefore(userKey, trailer)
-    this.scanFrom(this.block!.restarts[r < 0 ? 0 : r], userKey, trailer)
+    this.scanFrom(r <= 0 ? 0 : this.block!.restart(r), userKey, trailer)
   }
 
   /**
@@ -358,8 +375,8 @@ export class BlockIter {
     if (this.limit === 0) return this.invalidate()
     const r = this.lastRestartBefore(userKey, SEEK_FIRST_TRAILER)
     if (r < 0) return this.invalidate()
-    const restarts = this.block!.restarts
-    const end = r + 1 < restarts.length ? restarts[r + 1] : this.limit
+    const block = this.block!
+    const end = r + 1 < block.restartCount ? block.restart(r + 1) : this.limit
     this.fillCache(r, end, userKey, SEEK_FIRST_TRAILER)
     if (this.cacheCount === 0) this.corrupt(`restart ${r} sorts before the target but its interval is empty`)
     this.positionFromCache(this.cacheCount - 1)
@@ -367,9 +384,8 @@ export class BlockIter {
 
   /** Index of the last restart whose key sorts before (userKey, trailer), -1 when none does. */
   private lastRestartBefore(userKey: Uint8Array, trailer: number): number {
-    const restarts = this.block!.restarts
     let lo = 0
-    let hi = restarts.length - 1
+    let hi = this.block!.restartCount - 1
     if (this.compareRestart(0, userKey, trailer) >= 0) return -1
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1
@@ -381,7 +397,7 @@ export class BlockIter {
 
   // Compares the key stored whole at restart i with the target, without copying it.
   private compareRestart(i: number, userKey: Uint8Array, trailer: number): number {
-    const p = this.block!.restarts[i]
+    const p = this.block!.restart(i)
     this.readHeader(p)
     if (this.hShared !== 0) this.corrupt(`restart ${i} (offset ${p}) shares a prefix`)
     return compareKeyAt(this.data, this.varEnd, this.hUnshared, userKey, trailer)
@@ -396,7 +412,7 @@ export class BlockIter {
     this.cacheCount = 0
     this.keyLength = 0
     let keyBytes = 0
-    let p = this.block!.restarts[r]
+    let p = this.block!.restart(r)
     while (p < end) {
       this.decodeAt(p)
       if (userKey !== undefined && compareKeyAt(this.key, 0, this.keyLength, userKey, trailer) >= 0) break

@@ -24,7 +24,7 @@ describe('block model', () => {
       const rng = seededRandom(seed)
       const entries = randomEntries(rng, 150)
       const block = buildBlock(entries, restartInterval)
-      expect(block.restarts.length).toBe(Math.ceil(entries.length / restartInterval))
+      expect(block.restartCount).toBe(Math.ceil(entries.length / restartInterval))
       const it = new BlockIter('test')
       it.reset(block, 0)
       const fail = (msg: string | undefined): void => expect(msg, `seed ${seed}`).toBeUndefined()

@@ -1,5 +1,5 @@
 // The pinned index of an open table: decoded once at open from the index block into packed
-// arrays (separator keys, block offsets and lengths), and the search for the block that can hold
+// arrays (separator keys and block offsets; a block's length is the distance to the next offset), and the search for the block that can hold
 // a key.
 //
 // The search runs on every point lookup and seek, so it avoids comparing key bytes where it can.
@@ -113,7 +113,7 @@ export function decodeIndex(
   file: ReadableFile,
   footer: Footer,
   props: TableProperties,
-): { keys: Uint8Array; keyStart: Uint32Array; offsets: Float64Array; lengths: Float64Array } {
+): { keys: Uint8Array; keyStart: Uint32Array; offsets: Float64Array } {
   const path = file.path
   const at = footer.index.offset
   const block = Block.parse(path, at, readBlockContents(file, footer.index))
@@ -161,12 +161,9 @@ export function decodeIndex(
   }
   const keys = new Uint8Array(keyBytes)
   for (let i = 0; i < keyParts.length; i++) keys.set(keyParts[i], starts[i])
-  return {
-    keys,
-    keyStart: Uint32Array.from(starts),
-    offsets: Float64Array.from(offsets),
-    lengths: Float64Array.from(lengths),
-  }
+  // One offset more than blocks: where the last one's trailer ends (block lengths follow from it).
+  offsets.push(expectOffset)
+  return { keys, keyStart: Uint32Array.from(starts), offsets: Float64Array.from(offsets) }
 }
 
 function compareIndexKeys(a: Uint8Array, b: Uint8Array): number {

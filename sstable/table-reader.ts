@@ -11,7 +11,7 @@
 import { ClosedError, CorruptionError } from '../base/errors.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
-import type { BlockCache } from './block-cache.js'
+import type { BlockCache, TableSlots } from './block-cache.js'
 import { Block, BlockIter } from './block-iter.js'
 import { TableBloomFilter } from './bloom.js'
 import { type ReadAhead, readBlockContents, readBlockLazily } from './block-read.js'
@@ -31,7 +31,12 @@ import { verifyTable } from './verify.js'
 export interface OpenedTable {
   footer: Footer
   properties: TableProperties
-  index: { keys: Uint8Array; keyStart: Uint32Array; offsets: Float64Array; lengths: Float64Array }
+  /**
+   * The index: key i is keys[keyStart[i], keyStart[i + 1]); data block i starts at offsets[i],
+   * and its trailer ends at offsets[i + 1] (one more offset than blocks: the last is where the
+   * data blocks end).
+   */
+  index: { keys: Uint8Array; keyStart: Uint32Array; offsets: Float64Array }
   /** The filter block's contents, or undefined when the table has none. */
   filter: Uint8Array | undefined
 }
@@ -48,8 +53,11 @@ export class TableReader {
   // sorts at or after every key of data block i and before every key of block i + 1.
   private readonly indexKeys: Uint8Array
   private readonly keyStart: Uint32Array
+  // Block i's offset, and (at i + 1) where its trailer ends: the lengths are not stored, since
+  // every block ends where the next one starts (decodeIndex checks that they tile the data).
   private readonly blockOffsets: Float64Array
-  private readonly blockLengths: Float64Array
+  /** This table's blocks in the block cache, by block number. */
+  private readonly slots: TableSlots
   /** Finds the block for a key in the index above (table-index.ts). */
   private readonly search: TableIndex
 
@@ -62,7 +70,7 @@ export class TableReader {
     private readonly filter: TableBloomFilter | undefined,
     footer: Footer,
     properties: TableProperties,
-    index: { keys: Uint8Array; keyStart: Uint32Array; offsets: Float64Array; lengths: Float64Array },
+    index: OpenedTable['index'],
   ) {
     this.footer = footer
     this.version = footer.version
@@ -70,8 +78,9 @@ export class TableReader {
     this.indexKeys = index.keys
     this.keyStart = index.keyStart
     this.blockOffsets = index.offsets
-    this.blockLengths = index.lengths
-    this.search = new TableIndex(index.keys, index.keyStart, index.offsets.length)
+    const count = index.offsets.length - 1
+    this.search = new TableIndex(index.keys, index.keyStart, count)
+    this.slots = cache.slots(id, count)
     this.getIter = new BlockIter(path)
   }
 
@@ -106,7 +115,7 @@ export class TableReader {
   exportOpened(): OpenedTable {
     return {
       footer: this.footer, properties: this.properties, filter: this.filter?.encode(),
-      index: { keys: this.indexKeys, keyStart: this.keyStart, offsets: this.blockOffsets, lengths: this.blockLengths },
+      index: { keys: this.indexKeys, keyStart: this.keyStart, offsets: this.blockOffsets },
     }
   }
 
@@ -183,19 +192,20 @@ export class TableReader {
    * engine's memory budget counts them; engine/memory-budget.ts).
    */
   get pinnedBytes(): number {
-    const index = this.indexKeys.byteLength + this.keyStart.byteLength + this.blockOffsets.byteLength + this.blockLengths.byteLength
-    // The index search keeps one 8-byte word per index key.
-    return index + this.blockOffsets.length * 8 + (this.filter === undefined ? 0 : this.filter.bits / 8)
+    const index = this.indexKeys.byteLength + this.keyStart.byteLength + this.blockOffsets.byteLength
+    // The index search keeps one 8-byte word per index key, the cache slots one pointer per block.
+    return index + this.blockCount * 16 + (this.filter === undefined ? 0 : this.filter.bits / 8)
   }
 
   // ---- for the iterator, verify and describe ----
 
   get blockCount(): number {
-    return this.blockOffsets.length
+    return this.blockOffsets.length - 1
   }
 
   blockHandle(i: number): BlockHandle {
-    return { offset: this.blockOffsets[i], length: this.blockLengths[i] }
+    const offset = this.blockOffsets[i]
+    return { offset, length: this.blockOffsets[i + 1] - offset - BLOCK_TRAILER_SIZE }
   }
 
   /** Index key i (an internal key). A view valid for the reader's life. */
@@ -214,7 +224,7 @@ export class TableReader {
    */
   loadBlock(i: number, ahead?: ReadAhead): Block {
     const offset = this.blockOffsets[i]
-    const cached = this.cache.get(this.id, offset)
+    const cached = this.cache.lookup(this.slots, i)
     if (cached !== undefined) {
       // Its reader may keep views into it: the cache must never reuse its bytes.
       cached.escaped = true
@@ -227,7 +237,7 @@ export class TableReader {
     const block = Block.parse(this.path, offset, contents)
     block.escaped = true
     // A transient read-ahead's block is overwritten by its next read: never cached.
-    if (ahead?.transient !== true) this.cache.offer(this.id, offset, block)
+    if (ahead?.transient !== true) this.cache.offerTo(this.slots, i, block)
     return block
   }
 
@@ -241,7 +251,7 @@ export class TableReader {
   private seekTransient(i: number, userKey: Uint8Array, readSeq: number): void {
     const it = this.getIter
     const offset = this.blockOffsets[i]
-    const cached = this.cache.get(this.id, offset)
+    const cached = this.cache.lookup(this.slots, i)
     if (cached !== undefined) {
       it.reset(cached, offset)
       return it.seekGE(userKey, readSeq)
@@ -264,7 +274,7 @@ export class TableReader {
     const own = new Uint8Array(buf, 0, n)
     own.set(contents)
     const block = Block.parse(this.path, offset, own, buf.byteLength)
-    this.cache.set(this.id, offset, block)
+    this.cache.put(this.slots, i, block)
     it.reset(block, offset)
     it.seekGE(userKey, readSeq)
   }
@@ -275,7 +285,6 @@ export class TableReader {
 
   /** Where the last data block's trailer ends: read-ahead never reads past it. */
   private get dataEnd(): number {
-    const n = this.blockOffsets.length
-    return n === 0 ? 0 : this.blockOffsets[n - 1] + this.blockLengths[n - 1] + BLOCK_TRAILER_SIZE
+    return this.blockOffsets[this.blockOffsets.length - 1]
   }
 }
