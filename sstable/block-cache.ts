@@ -242,7 +242,7 @@ export class BlockCache {
     if (block.escaped === false && this.spares.length < SPARE_BUFFERS) {
       const data = block.data
       // Only a buffer the block owns whole (takeBuffer's) is handed out again.
-      if (data.byteOffset === 0 && data.buffer.byteLength === block.charge && !(data.buffer instanceof SharedArrayBuffer)) {
+      if (data.byteOffset === 0 && data.buffer.byteLength === block.bufferBytes && !(data.buffer instanceof SharedArrayBuffer)) {
         this.spares.push(data.buffer as ArrayBuffer)
       }
     }

@@ -12,7 +12,7 @@ import { ClosedError, CorruptionError } from '../base/errors.js'
 import type { FileSystem, ReadableFile } from '../base/fs.js'
 import type { InternalIterator, LookupResult } from '../base/internal-iterator.js'
 import type { BlockCache, TableSlots } from './block-cache.js'
-import { Block, BlockIter } from './block-iter.js'
+import { BLOCK_OVERHEAD, Block, BlockIter } from './block-iter.js'
 import { TableBloomFilter } from './bloom.js'
 import { type ReadAhead, readBlockContents, readBlockLazily } from './block-read.js'
 import {
@@ -259,7 +259,7 @@ export class TableReader {
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
     const read = readBlockLazily(this.file, this.blockHandle(i))
     const n = read instanceof Uint8Array ? read.byteLength : read.length
-    if (!this.cache.admits(n)) {
+    if (!this.cache.admits(n + BLOCK_OVERHEAD)) {
       if (!(read instanceof Uint8Array)) return it.seekGEDecoding(read, offset, userKey, readSeq)
       it.reset(Block.parse(this.path, offset, read), offset)
       return it.seekGE(userKey, readSeq)
