@@ -12,7 +12,6 @@
 
 import { CorruptionError } from '../base/errors.js'
 import { readTrailer, trailerKind, trailerSeq } from '../base/internal-key.js'
-import type { TableSlots } from './block-cache.js'
 import type { Lz4Decoder } from './lz4.js'
 
 /**
@@ -23,6 +22,14 @@ import type { Lz4Decoder } from './lz4.js'
  * not see.
  */
 export const BLOCK_OVERHEAD = 256
+
+/**
+ * What holds a cached block by its key (block-cache.ts's TableSlots), named here by its shape so
+ * that this file, which the cache imports, does not import the cache back.
+ */
+export interface BlockSlots {
+  readonly blocks: Array<Block | undefined>
+}
 
 /** The trailer that sorts first among all entries of one user key: (MAX_SEQ, 0xff). */
 export const SEEK_FIRST_TRAILER = 2 ** 53 - 1
@@ -43,7 +50,7 @@ export class Block {
   // node object of its own: its LRU neighbours, the table slots holding it and its key there.
   prev: Block | null = null
   next: Block | null = null
-  owner: TableSlots | null = null
+  owner: BlockSlots | null = null
   key = 0
 
   private constructor(
