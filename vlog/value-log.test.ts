@@ -56,6 +56,22 @@ describe('ValueLog', () => {
     await vlog.close()
   })
 
+  it('hands out large values that stay intact through later reads (they pass through a shared scratch buffer too)', async () => {
+    const fs = new MemFileSystem()
+    fs.mkdir('/db')
+    const vlog = new ValueLog(fs, '/db', { ...options, maxFileSize: 1 << 22 })
+    await vlog.startFile(3)
+    const rng = makeRng(2)
+    const written = Array.from({ length: 12 }, (_, i) => {
+      const e = { key: enc(`big${i}`), seq: i + 1, value: rng.bytes(4096 + rng.int(70000)) }
+      return { ...e, p: vlog.append([e])[0] }
+    })
+    const kept = written.map((w) => vlog.read(w.p, w.key))
+    for (let i = 0; i < 30; i++) vlog.read(written[(i * 5) % written.length].p, written[(i * 5) % written.length].key)
+    kept.forEach((v, i) => expect(Buffer.from(v).equals(written[i].value)).toBe(true))
+    await vlog.close()
+  })
+
   it('keeps the most recently used readers open, closing the least recently used one first', async () => {
     const fs = new MemFileSystem()
     fs.mkdir('/db')
