@@ -8,10 +8,18 @@
 //   npx tsx bench/read-gc-probe.ts --db /tmp/x --num 50000 --value-size 16384 --fill --compact
 //   npx tsx bench/read-gc-probe.ts --db /tmp/x --num 50000 --value-size 16384 --root /work/main --secs 3
 //
-// Why GC counts: a process that has once run a mark-compact during a read loop of 16-64 KiB values
-// tends to stay in back-to-back incremental marking (V8 counts the reads' unswept young
-// ArrayBuffers against the old generation's limit), costing ~7 µs a read at 16 KiB; runs are
-// bimodal (0 major GCs, or 15-50 in 2-3 s), so compare runs with like counts.
+// Why GC counts: runs are bimodal (0 major GCs, or 15-50 in 2-3 s), so compare runs with like
+// counts. What V8 does in the bad mode (node 20, --trace-gc-verbose --trace-incremental-marking):
+// once a mark-compact runs during the read loop, it sizes the old generation's next limit with a
+// growing factor from GC speed / old-generation allocation speed; any small but nonzero old-space
+// allocation (a few hundred bytes per ms: promotions, JIT code, a Map rehashed per read) gives a
+// speed ratio in the hundreds and the minimum factor, 1.1, so the limit is the heap plus 8 MB
+// plus the young generation. 64 KiB reads allocate 16 MB of young ArrayBuffers between
+// scavenges (V8 forces one at twice the semi-space size), and those count against the limit
+// (and the 64 MB external-memory soft limit while the concurrent ArrayBuffer sweeper lags), so
+// marking restarts right after each mark-compact, whose own promotions keep the factor at 1.1.
+// A bare loop of Buffer.allocUnsafeSlow(64 KiB) falls into it too once it runs fast enough,
+// without Sett opened.
 
 import { rmSync } from 'node:fs'
 import { GCProfiler } from 'node:v8'
