@@ -8,13 +8,21 @@
 //   npx tsx bench/read-gc-probe.ts --db /tmp/x --num 50000 --value-size 16384 --fill --compact
 //   npx tsx bench/read-gc-probe.ts --db /tmp/x --num 50000 --value-size 16384 --root /work/main --secs 3
 //
-// Why GC counts: a process that has once run a mark-compact during a read loop of 16-64 KiB values
-// tends to stay in back-to-back incremental marking (V8 counts the reads' unswept young
-// ArrayBuffers against the old generation's limit), costing ~7 µs a read at 16 KiB; runs are
-// bimodal (0 major GCs, or 15-50 in 2-3 s), so compare runs with like counts.
+// Why GC counts: runs are bimodal (0 major GCs, or 15-50 in 2-3 s), so compare runs with like
+// counts. What V8 does in the bad mode (node 20, --trace-gc-verbose --trace-incremental-marking):
+// once a mark-compact runs during the read loop, it sizes the old generation's next limit with a
+// growing factor from GC speed / old-generation allocation speed; any small but nonzero old-space
+// allocation (a few hundred bytes per ms: promotions, JIT code, a Map rehashed per read) gives a
+// speed ratio in the hundreds and the minimum factor, 1.1, so the limit is the heap plus 8 MB
+// plus the young generation. 64 KiB reads allocate 16 MB of young ArrayBuffers between
+// scavenges (V8 forces one at twice the semi-space size), and those count against the limit
+// (and the 64 MB external-memory soft limit while the concurrent ArrayBuffer sweeper lags), so
+// marking restarts right after each mark-compact, whose own promotions keep the factor at 1.1.
+// A bare loop of Buffer.allocUnsafeSlow(64 KiB) falls into it too once it runs fast enough,
+// without Sett opened.
 
 import { rmSync } from 'node:fs'
-import { PerformanceObserver } from 'node:perf_hooks'
+import { GCProfiler } from 'node:v8'
 import { parseArgs } from 'node:util'
 
 const { values: a } = parseArgs({
@@ -73,17 +81,11 @@ if (!a.fill || a.read) {
     writeKey(key, 0, 16, Math.floor(rng.next() * num))
     db.get(key)
   }
-  let gcs = 0
-  let majors = 0
-  let gcMs = 0
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gcs++
-      gcMs += e.duration
-      if ((e as { detail?: { kind?: number } }).detail?.kind === 4) majors++ // NODE_PERFORMANCE_GC_MAJOR
-    }
-  })
-  obs.observe({ entryTypes: ['gc'] })
+  // GCProfiler keeps its records in C++ until stop(): a PerformanceObserver's entries piled up in
+  // the heap during the synchronous loop and were promoted by each GC, itself an old-generation
+  // allocation that shrinks V8's heap growing factor (see the top of this file).
+  const profiler = new GCProfiler()
+  profiler.start()
   const ms = Number(a.secs) * 1000
   const r0 = process.resourceUsage()
   const c0 = process.cpuUsage()
@@ -100,8 +102,10 @@ if (!a.fill || a.read) {
   const dt = performance.now() - t0
   const c = process.cpuUsage(c0)
   const r1 = process.resourceUsage()
-  await new Promise((r) => setTimeout(r, 10))
-  obs.disconnect()
+  const gcStats = profiler.stop().statistics
+  const gcs = gcStats.length
+  const majors = gcStats.filter((g) => g.gcType === 'MarkSweepCompact').length
+  const gcMs = gcStats.reduce((t, g) => t + g.cost / 1000, 0)
   const per = (x: number, digits = 1) => (x / n).toFixed(digits)
   console.log(`${a.engine} ${root} ${valueSize} B: ${Math.round((n * 1000) / dt)} ops/s, wall ${per(dt * 1000)} µs, cpu ${per(c.user + c.system)} µs ` +
     `(user ${per(c.user)}, sys ${per(c.system)}), faults/read ${per(r1.minorPageFault - r0.minorPageFault, 2)}, ` +

@@ -57,6 +57,42 @@ describe('ValueLog', () => {
     await vlog.close()
   })
 
+  it('hands out large values that stay intact through later reads (they pass through a shared scratch buffer too)', async () => {
+    const fs = new MemFileSystem()
+    fs.mkdir('/db')
+    const vlog = new ValueLog(fs, '/db', { ...options, maxFileSize: 1 << 22 })
+    await vlog.startFile(3)
+    const rng = makeRng(2)
+    const written = Array.from({ length: 12 }, (_, i) => {
+      const e = { key: enc(`big${i}`), seq: i + 1, value: rng.bytes(4096 + rng.int(70000)) }
+      return { ...e, p: vlog.append([e])[0] }
+    })
+    const kept = written.map((w) => vlog.read(w.p, w.key))
+    for (let i = 0; i < 30; i++) vlog.read(written[(i * 5) % written.length].p, written[(i * 5) % written.length].key)
+    kept.forEach((v, i) => expect(Buffer.from(v).equals(written[i].value)).toBe(true))
+    await vlog.close()
+  })
+
+  it('keeps the most recently used readers open, closing the least recently used one first', async () => {
+    const fs = new MemFileSystem()
+    fs.mkdir('/db')
+    const { vlog, written } = await filled(fs, [3, 5, 9], 5)
+    const opened: string[] = []
+    const openRead = fs.openRead.bind(fs)
+    fs.openRead = (path: string) => {
+      opened.push(path.slice(path.lastIndexOf('/') + 1))
+      return openRead(path)
+    }
+    const readFrom = (n: number) => {
+      const w = written.find((x) => x.p.fileNumber === n)!
+      expect(Buffer.from(vlog.read(w.p, w.key)).equals(w.value)).toBe(true)
+    }
+    // maxOpenFiles is 2: 3 was used after 5, so opening 9 closes 5, and 3 is read without a reopen.
+    for (const n of [3, 5, 3, 3, 9, 3, 9, 5]) readFrom(n)
+    expect(opened).toEqual(['000003.vlog', '000005.vlog', '000009.vlog', '000005.vlog'])
+    await vlog.close()
+  })
+
   it('reports a flipped bit in an entry as corruption naming the file, never as data', async () => {
     const fs = new MemFileSystem()
     fs.mkdir('/db')

@@ -86,10 +86,16 @@ export class ValueLog {
   private syncedEnd = 0
   /** The active file's length after its last durable marker (seal()). */
   private sealedEnd = 0
-  /** Open readers, least recently used first (Map keeps insertion order). */
-  private readonly readers = new Map<number, ReadableFile>()
-  /** The file number reader() last moved to the end of `readers` (-1: none). */
-  private lastReader = -1
+  /**
+   * Open readers and when each was last used (a tick of `uses`). The Map is changed only when a
+   * file is opened or closed, never per read: moving an entry to the end on every read that
+   * switched files rehashed the Map's table every few reads, and those tables, referenced from an
+   * old object, were promoted, a steady old-generation allocation that made V8 size the old
+   * generation's limit at its minimum growth (readers of 64 KiB values then ran one mark-compact
+   * after another).
+   */
+  private readonly readers = new Map<number, { file: ReadableFile; used: number }>()
+  private uses = 0
   /** Live files and their sizes in bytes. */
   readonly sizes = new Map<number, number>()
 
@@ -467,25 +473,27 @@ export class ValueLog {
   }
 
   private reader(number: number): ReadableFile {
-    let r = this.readers.get(number)
+    const r = this.readers.get(number)
     if (r !== undefined) {
-      // Already the most recently used (reads mostly stay in one file): no reordering.
-      if (number !== this.lastReader) {
-        this.readers.delete(number)
-        this.readers.set(number, r)
-        this.lastReader = number
-      }
-      return r
+      r.used = ++this.uses
+      return r.file
     }
-    this.lastReader = number
-    r = this.fs.openRead(this.path(number))
-    this.readers.set(number, r)
+    const file = this.fs.openRead(this.path(number))
+    this.readers.set(number, { file, used: ++this.uses })
     if (this.readers.size > this.options.maxOpenFiles) {
-      const [oldest, f] = this.readers.entries().next().value as [number, ReadableFile]
+      // The least recently used goes: a walk of at most maxOpenFiles entries, only when a file opens.
+      let oldest = -1
+      let oldestUse = Infinity
+      for (const [n, e] of this.readers) {
+        if (e.used < oldestUse) {
+          oldest = n
+          oldestUse = e.used
+        }
+      }
+      this.readers.get(oldest)!.file.close()
       this.readers.delete(oldest)
-      f.close()
     }
-    return r
+    return file
   }
 
   /**
@@ -554,14 +562,14 @@ export class ValueLog {
 
   /** Deletes a retired file. requires: no manifest entry and no reader can reach it. */
   remove(number: number): void {
-    this.readers.get(number)?.close()
+    this.readers.get(number)?.file.close()
     this.readers.delete(number)
     this.sizes.delete(number)
     this.fs.remove(this.path(number))
   }
 
   async close(): Promise<void> {
-    for (const r of this.readers.values()) r.close()
+    for (const r of this.readers.values()) r.file.close()
     this.readers.clear()
     try {
       await this.seal(true)
