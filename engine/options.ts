@@ -32,18 +32,18 @@ export interface Options {
   /**
    * Bytes of memory the engine's own parts may hold together: the memtable, the frozen memtables
    * waiting for flush, the block cache, and every open table's index and bloom filter (kept in
-   * memory for the table's life). Default 128 MiB: a quarter of the smallest box Sett targets
-   * (512 MiB edge devices). The whole process's peak RSS is more: 157–266 MiB in the 1M × 100 B
+   * memory for the table's life). Default 128 MiB: a quarter of the smallest box Sett targets (512
+   * MiB edge devices). The whole process's peak RSS is more: 157–266 MiB in the 1M × 100 B
    * workloads of `npm run bench` (73 MiB in fillsync; 2026-12-02, built package), of which the
    * budget's parts are ~100 MiB at most; the rest is Node's own ~45 MiB of mapped code, the main
-   * thread's V8 heap (its young generation alone grows to 32 MiB under load), the worker's heap and malloc arena, and blocks
-   * evicted from the cache that V8 has not collected yet. The memtables get their share first
-   * ((1 + maxImmutableMemtables) × memtableSize), index and filter blocks take what they need,
-   * and the block cache gets the rest up to blockCacheSize; as the index and filter blocks grow, the block cache shrinks down to a
-   * sixteenth of the budget, and then the memtables get smaller (more, smaller flushes): writes
-   * slow down rather than go past the budget. stats().memory shows each part. Below 256 MiB
-   * (so at the default), flushes share the compaction worker thread (a thread's heap and malloc
-   * arena cost ~40 MiB).
+   * thread's V8 heap (its young generation alone grows to 32 MiB under load), the worker's heap and
+   * malloc arena, and blocks evicted from the cache that V8 has not collected yet. The memtables
+   * get their share first ((1 + maxImmutableMemtables) × memtableSize), index and filter blocks
+   * take what they need, and the block cache gets the rest up to blockCacheSize; as the index and
+   * filter blocks grow, the block cache shrinks down to a sixteenth of the budget, and then the
+   * memtables get smaller (more, smaller flushes): writes slow down rather than go past the budget.
+   * stats().memory shows each part. Below 256 MiB (so at the default), flushes share the compaction
+   * worker thread (a thread's heap and malloc arena cost ~40 MiB).
    * Not counted: the JavaScript heaps of the program and of the worker threads, malloc's slack,
    * transactions' and change-feed subscribers' buffers (those have bounds of their own), and
    * value-log GC's batch.
