@@ -22,7 +22,8 @@ import { RealFileSystem } from '../base/real-fs.js'
 import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js'
 import { BlockCache, TableReader, type TableProperties } from '../sstable/index.js'
 import {
-  ENTRY_END, ENTRY_HEADER_SIZE, VLOG_FORMAT_MARKERS, VLOG_HEADER_SIZE, checkFileHeader, claimPast, decodeEntry, decodePointer, findValidEntry,
+  ENTRY_END, ENTRY_HEADER_SIZE, VLOG_FORMAT_MARKERS, VLOG_HEADER_SIZE, allZeroFrom, checkFileHeader, claimPast, decodeEntry, decodePointer,
+  entryLengthAt, findValidEntry,
 } from '../vlog/index.js'
 import { readLog } from '../wal/index.js'
 import { fileSystemForReading } from './encryption.js'
@@ -241,13 +242,9 @@ function valueLogBytes(fs: FileSystem, path: string): number {
     while (at + ENTRY_HEADER_SIZE <= size) {
       const head = f.read(at, ENTRY_HEADER_SIZE)
       if (head.every((b) => b === 0)) break
-      const view = new DataView(head.buffer, head.byteOffset, ENTRY_HEADER_SIZE)
-      at += ENTRY_HEADER_SIZE + view.getUint32(4, true) + view.getUint32(8, true)
+      at += entryLengthAt(head, 0)
     }
-    if (at >= size) return size
-    for (let from = at; from < size; from += 64 * 1024) {
-      if (!f.read(from, Math.min(64 * 1024, size - from)).every((b) => b === 0)) return size
-    }
+    if (at >= size || !allZeroFrom(f, at, size)) return size
     return at
   } finally {
     f.close()

@@ -184,15 +184,20 @@ export function checkEntry(buf: Uint8Array, length: number, key: Uint8Array): nu
   return ENTRY_HEADER_SIZE + keyLength
 }
 
+/** The whole length (header, key and value) that the entry header at `at` of `buf` claims; unchecked. */
+export function entryLengthAt(buf: Uint8Array, at: number): number {
+  const view = new DataView(buf.buffer, buf.byteOffset + at, ENTRY_HEADER_SIZE)
+  return ENTRY_HEADER_SIZE + view.getUint32(4, true) + view.getUint32(8, true)
+}
+
 /**
  * The first offset at or after `from` where a whole entry with a good checksum starts, or -1.
  * Tells a torn tail (nothing valid after the bad bytes) from damage (a valid entry follows).
  */
 export function findValidEntry(buf: Uint8Array, from: number): number {
   for (let at = from; at + ENTRY_HEADER_SIZE <= buf.length; at++) {
-    const view = new DataView(buf.buffer, buf.byteOffset + at, ENTRY_HEADER_SIZE)
     // Cheap tests first: most offsets fail on a length that cannot fit.
-    if (at + ENTRY_HEADER_SIZE + view.getUint32(4, true) + view.getUint32(8, true) > buf.length) continue
+    if (at + entryLengthAt(buf, at) > buf.length) continue
     if (typeof decodeEntry(buf, at) !== 'number') return at
   }
   return -1

@@ -5,6 +5,6 @@
 export {
   type ValuePointer, type DecodedEntry, encodePointer, decodePointer, decodePointerInto, MAX_POINTER_LENGTH, VLOG_FORMAT_VERSION, VLOG_HEADER_SIZE,
   ENTRY_HEADER_SIZE, entrySize, checkFileHeader, decodeEntry, findValidEntry, ENTRY_END, ENTRY_TRUNCATED, ENTRY_BAD,
-  VLOG_FORMAT_MARKERS, claimPast, markerClaim,
+  VLOG_FORMAT_MARKERS, claimPast, markerClaim, entryLengthAt,
 } from './format.js'
-export { ValueLog, type ValueLogOptions, type ValueLogEntry } from './value-log.js'
+export { ValueLog, type ValueLogOptions, type ValueLogEntry, allZeroFrom } from './value-log.js'

@@ -17,7 +17,7 @@ import type { FileSystem, ReadableFile, WritableFile } from '../base/fs.js'
 import {
   ENTRY_END, ENTRY_HEADER_SIZE, ENTRY_TRUNCATED, type DecodedEntry, VLOG_HEADER_SIZE, type ValuePointer,
   VLOG_FORMAT_MARKERS, CHECK_BAD, CHECK_OTHER_KEY, checkEntry, checkFileHeader, claimPast, decodeEntry, encodeEntry, encodeFileHeader, encodeMarker, entrySize,
-  findValidEntry, markerClaim,
+  entryLengthAt, findValidEntry, markerClaim,
 } from './format.js'
 
 export interface ValueLogOptions {
@@ -541,8 +541,7 @@ export class ValueLog {
     while (at < size && stop?.() !== true) {
       const head = f.read(at, Math.min(ENTRY_HEADER_SIZE, size - at))
       if (head.length < ENTRY_HEADER_SIZE) return at
-      const view = new DataView(head.buffer, head.byteOffset, ENTRY_HEADER_SIZE)
-      const length = ENTRY_HEADER_SIZE + view.getUint32(4, true) + view.getUint32(8, true)
+      const length = entryLengthAt(head, 0)
       if (at + length > size) {
         if (head.every((b) => b === 0)) return at
         return at
@@ -580,7 +579,7 @@ export class ValueLog {
 }
 
 /** True when every byte of `f` in [from, end) is zero; reads at most 64 KiB at a time. */
-function allZeroFrom(f: ReadableFile, from: number, end: number): boolean {
+export function allZeroFrom(f: ReadableFile, from: number, end: number): boolean {
   for (let at = from; at < end; ) {
     const piece = f.read(at, Math.min(end - at, 64 * 1024))
     if (piece.length === 0) return false
