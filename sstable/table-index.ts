@@ -1,6 +1,6 @@
 // The pinned index of an open table: decoded once at open from the index block into packed
-// arrays (separator keys and block offsets; a block's length is the distance to the next offset), and the search for the block that can hold
-// a key.
+// arrays (separator keys and block offsets; a block's length is the distance to the next offset),
+// and the search for the block that can hold a key.
 //
 // The search runs on every point lookup and seek, so it avoids comparing key bytes where it can.
 // The index keys of a table often share a long prefix (decimal keys share their leading zeros),
