@@ -17,18 +17,21 @@
 // Output tables are cut only between user keys, so a key's versions never span two tables and
 // the manifest can describe a table by user-key bounds alone; they are cut at the target size,
 // or earlier when they would overlap too much of the level below the output (grandparents.ts).
+// A flush may also separate values: with `wholeValueLog`, each kept value of at least its
+// threshold (a large value a synced write kept inline) goes to one new whole value-log file
+// (version 3), which is synced before the tables, and the table holds a pointer to it instead.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { filePath, tableFileName } from '../base/filenames.js'
+import { filePath, tableFileName, vlogFileName } from '../base/filenames.js'
 import type { FileSystem } from '../base/fs.js'
 import { type DroppedPrefix, isDropped } from '../base/dropped-prefixes.js'
-import { entryPayload, isDeadEntry, isPointerKind } from '../base/entry-value.js'
-import { MAX_SEQ, bytesEqual } from '../base/internal-key.js'
+import { entryPayload, isDeadEntry, isPointerKind, replacePayload } from '../base/entry-value.js'
+import { Kind, MAX_SEQ, bytesEqual } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import type { TableMeta } from '../manifest/index.js'
 import { GRANDPARENT_OVERLAP_FACTOR, GrandparentLimiter, type GrandparentTable } from './grandparents.js'
 import { type OpenedTable, TableBuilder, type TableWriterOptions } from '../sstable/index.js'
-import { decodePointer } from '../vlog/index.js'
+import { WholeFileWriter, decodePointer, encodePointer } from '../vlog/index.js'
 
 export interface CompactionJobOptions {
   fs: FileSystem
@@ -48,6 +51,11 @@ export interface CompactionJobOptions {
   retention?: Retention
   /** Tables of the level below the output, in key order, for cutting outputs at their overlap. */
   grandparents?: readonly GrandparentTable[]
+  /**
+   * Separate kept values of at least `threshold` bytes (payload) into whole value-log file
+   * `fileNumber`, created only if one is met (flushes of memtables that may hold inline values).
+   */
+  wholeValueLog?: { fileNumber: number; threshold: number }
 }
 
 /** The engine's rules for what outlives a compaction, as plain data a worker can receive. */
@@ -76,6 +84,8 @@ export interface CompactionResult {
    * every change only from there on (engine/change-feed.ts). The manifest keeps the maximum.
    */
   mergeHorizon: number
+  /** The whole value-log file written (wholeValueLog), synced and named durably; undefined if none. */
+  wholeValueLog?: { fileNumber: number; size: number; entries: number }
   /** From the worker: each output table opened and checked there, for TableReader.fromOpened(). */
   opened?: OpenedTable[]
 }
@@ -95,6 +105,8 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
   const retention = options.retention ?? DEFAULT_RETENTION
   const { now, droppedPrefixes } = retention
   const versionsToKeep = Math.max(1, retention.versionsToKeep)
+  const separate = options.wholeValueLog
+  let values: WholeFileWriter | undefined
 
   const finishTable = async (): Promise<void> => {
     if (!builder || !file) return
@@ -120,70 +132,101 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
     : undefined
   const yieldAfterMs = options.yieldAfterMs ?? 0
   let lastYield = performance.now()
-  for (input.first(); input.valid(); input.next()) {
-    result.entriesIn++
-    // The clock is read every 256 entries: cheap, and 256 entries take well under a millisecond.
-    if (yieldAfterMs > 0 && (result.entriesIn & 255) === 0 && performance.now() - lastYield >= yieldAfterMs) {
-      await yieldToEventLoop()
-      lastYield = performance.now()
-    }
-    const key = input.userKey()
-    const seq = input.seq()
-    const kind = input.kind()
-    const newKey = currentKey === undefined || !bytesEqual(key, currentKey)
-    if (newKey) {
-      newerSeq = MAX_SEQ + 1
-      keptSettled = 0
-      deadSettled = false
-      // Between user keys is the only place a table may end.
-      const overlapCut = limiter?.shouldCutBefore(key) ?? false
-      if (builder && builder.estimatedSize >= options.targetFileSize) {
-        limiter?.reset()
-        await finishTable()
-      } else if (builder && overlapCut) {
-        await finishTable()
+  try {
+    for (input.first(); input.valid(); input.next()) {
+      result.entriesIn++
+      // The clock is read every 256 entries: cheap, and 256 entries take well under a millisecond.
+      if (yieldAfterMs > 0 && (result.entriesIn & 255) === 0 && performance.now() - lastYield >= yieldAfterMs) {
+        await yieldToEventLoop()
+        lastYield = performance.now()
       }
-      currentKey = key.slice()
-    }
-    // A second entry with the same key and seq is an older copy of one that value-log GC moved
-    // (the copy met first is the newer): always garbage, whatever the snapshots.
-    const duplicate = newerSeq === seq
-    newerSeq = seq
-    const settled = seq <= smallestSnapshot
-    const dead = isDeadEntry(kind, input.value(), now)
-    let drop = duplicate || (settled && (deadSettled || keptSettled >= versionsToKeep))
-    if (!drop && settled) {
-      keptSettled++
-      if (dead) {
-        deadSettled = true
-        drop = options.dropTombstones
-        // Dropping the newest visible version when it is a deletion (or has expired) erases the
-        // deletion itself, which an incremental backup could then no longer see
-        // (engine/backup.ts): the highest such seq is the tombstone horizon.
-        if (drop && seq > result.tombstoneHorizon) result.tombstoneHorizon = seq
+      const key = input.userKey()
+      const seq = input.seq()
+      const kind = input.kind()
+      const newKey = currentKey === undefined || !bytesEqual(key, currentKey)
+      if (newKey) {
+        newerSeq = MAX_SEQ + 1
+        keptSettled = 0
+        deadSettled = false
+        // Between user keys is the only place a table may end.
+        const overlapCut = limiter?.shouldCutBefore(key) ?? false
+        if (builder && builder.estimatedSize >= options.targetFileSize) {
+          limiter?.reset()
+          await finishTable()
+        } else if (builder && overlapCut) {
+          await finishTable()
+        }
+        currentKey = key.slice()
       }
-    }
-    // Merging a key's history loses the change this version was: a feed from before it can give
-    // only the key's newest state.
-    if (drop && !duplicate && seq > result.mergeHorizon) result.mergeHorizon = seq
-    if (!drop && droppedPrefixes.length > 0) drop = isDropped(droppedPrefixes, key, seq)
-    if (drop) {
-      result.entriesDropped++
-      if (isPointerKind(kind)) {
-        const p = decodePointer(entryPayload(kind, input.value()))
-        result.valueLogDiscards.set(p.fileNumber, (result.valueLogDiscards.get(p.fileNumber) ?? 0) + p.length)
+      // A second entry with the same key and seq is an older copy of one that value-log GC moved
+      // (the copy met first is the newer): always garbage, whatever the snapshots.
+      const duplicate = newerSeq === seq
+      newerSeq = seq
+      const settled = seq <= smallestSnapshot
+      const dead = isDeadEntry(kind, input.value(), now)
+      let drop = duplicate || (settled && (deadSettled || keptSettled >= versionsToKeep))
+      if (!drop && settled) {
+        keptSettled++
+        if (dead) {
+          deadSettled = true
+          drop = options.dropTombstones
+          // Dropping the newest visible version when it is a deletion (or has expired) erases the
+          // deletion itself, which an incremental backup could then no longer see
+          // (engine/backup.ts): the highest such seq is the tombstone horizon.
+          if (drop && seq > result.tombstoneHorizon) result.tombstoneHorizon = seq
+        }
       }
-      continue
+      // Merging a key's history loses the change this version was: a feed from before it can give
+      // only the key's newest state.
+      if (drop && !duplicate && seq > result.mergeHorizon) result.mergeHorizon = seq
+      if (!drop && droppedPrefixes.length > 0) drop = isDropped(droppedPrefixes, key, seq)
+      if (drop) {
+        result.entriesDropped++
+        if (isPointerKind(kind)) {
+          const p = decodePointer(entryPayload(kind, input.value()))
+          result.valueLogDiscards.set(p.fileNumber, (result.valueLogDiscards.get(p.fileNumber) ?? 0) + p.length)
+        }
+        continue
+      }
+      if (!builder) {
+        fileNumber = options.newFileNumber()
+        file = fs.create(filePath(dir, tableFileName(fileNumber)))
+        builder = new TableBuilder(file, options.table)
+      }
+      let storedKind = kind
+      let stored = input.value()
+      if (separate !== undefined && (kind === Kind.Value || kind === Kind.ValueWithHeader) && stored.length >= separate.threshold) {
+        const payload = entryPayload(kind, stored)
+        if (payload.length >= separate.threshold) {
+          values ??= new WholeFileWriter(fs, filePath(dir, vlogFileName(separate.fileNumber)), separate.fileNumber)
+          const pointer = encodePointer(values.add(key, seq, payload))
+          if (kind === Kind.ValueWithHeader) {
+            storedKind = Kind.ValuePointerWithHeader
+            stored = replacePayload(kind, stored, pointer)
+          } else {
+            storedKind = Kind.ValuePointer
+            stored = pointer
+          }
+        }
+      }
+      builder.add(key, seq, storedKind, stored)
     }
-    if (!builder) {
-      fileNumber = options.newFileNumber()
-      file = fs.create(filePath(dir, tableFileName(fileNumber)))
-      builder = new TableBuilder(file, options.table)
-    }
-    builder.add(key, seq, kind, input.value())
+  } catch (err) {
+    // The caller removes what was written; the open file is closed here (a worker's would leak).
+    await values?.abandon().catch(() => undefined)
+    throw err
+  }
+  if (values !== undefined) {
+    // Synced before the table that points into it (both before the edit that makes them live).
+    const size = await values.finish().catch(async (err: unknown) => {
+      await values!.abandon().catch(() => undefined)
+      throw err
+    })
+    result.wholeValueLog = { fileNumber: values.fileNumber, size, entries: values.entries }
+    result.bytesWritten += size
   }
   await finishTable()
   // New names become durable before any manifest edit refers to them.
-  if (tables.length > 0) await fs.syncDir(dir)
+  if (tables.length > 0 || values !== undefined) await fs.syncDir(dir)
   return result
 }

@@ -20,10 +20,17 @@ export interface FlushTask {
   table: TableWriterOptions
   smallestSnapshot: number
   retention?: Retention
+  /**
+   * Where the memtable's inline values of at least `threshold` bytes go (a synced write keeps its
+   * large values in the WAL record and the memtable): whole value-log file `fileNumber`, written
+   * only if the memtable holds such a value. Undefined: every value stays as the memtable has it.
+   */
+  wholeValueLog?: { fileNumber: number; threshold: number }
 }
 
 /**
- * Writes the memtable as one L0 table (none when it is empty), synced, its name synced too.
+ * Writes the memtable as one L0 table (none when it is empty), synced, its name synced too, and
+ * its large inline values to one whole value-log file before it (task.wholeValueLog).
  * Versions no snapshot can see are dropped; tombstones are kept (deeper levels may hold the key).
  */
 export async function runFlushTask(task: FlushTask, fs: FileSystem, yieldAfterMs = 0): Promise<CompactionResult> {
@@ -33,6 +40,7 @@ export async function runFlushTask(task: FlushTask, fs: FileSystem, yieldAfterMs
     return await runCompactionJob(input, {
       fs, dir: task.dir, table: task.table, targetFileSize: Infinity,
       smallestSnapshot: task.smallestSnapshot, dropTombstones: false, yieldAfterMs, retention: task.retention,
+      wholeValueLog: task.wholeValueLog,
       newFileNumber: () => {
         if (taken) throw new Error('flush task: a flush writes one table')
         taken = true

@@ -11,7 +11,7 @@
 // after close has begun waiting, or once the engine has failed.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { filePath, tableFileName, walFileName } from '../base/filenames.js'
+import { filePath, tableFileName, vlogFileName, walFileName } from '../base/filenames.js'
 import { rangeWithinPrefix } from '../base/dropped-prefixes.js'
 import { entryPayload, isPointerKind } from '../base/entry-value.js'
 import {
@@ -24,11 +24,16 @@ import { decodePointer } from '../vlog/index.js'
 import { type EngineState, YIELD_AFTER_MS } from './state.js'
 import { type ProgressCallback, progressReporter } from './progress.js'
 
-/** A flush's L0 tables, the value-log bytes it made garbage, and the history it merged away. */
+/**
+ * A flush's L0 tables, the value-log bytes it made garbage, the history it merged away, and the
+ * whole value-log file it wrote the memtable's inline large values to, if any (durable, but live
+ * only once an edit adds it: addedWholeValueLogs, then ValueLog.addWholeFile).
+ */
 export interface Level0Tables {
   tables: FileMetadata[]
   valueLogDiscards: Map<number, number>
   mergeHorizon: number
+  wholeValueLog?: { fileNumber: number; size: number }
 }
 
 /** A dropPrefix()/dropAll() call waiting for the compaction lane to record it. */
@@ -104,11 +109,16 @@ export class BackgroundWork {
     const s = this.s
     if (mem.count === 0) return { tables: [], valueLogDiscards: new Map(), mergeHorizon: 0 }
     const fileNumber = s.versions.newFileNumber()
+    // A number for the whole value-log file, used only if the memtable holds inline large values
+    // (synced writes keep them there: engine/write-path.ts); otherwise it is simply skipped.
+    const valueLogNumber = s.versions.newFileNumber()
     const result = await s.flushRunner.flush({
       dir: s.dir, memtable: mem.freeze(), fileNumber, table: s.tableOptions,
       smallestSnapshot: s.smallestSnapshot(), retention: s.retention(),
+      wholeValueLog: { fileNumber: valueLogNumber, threshold: s.options.valueThreshold },
     }).catch((err: unknown) => {
       this.removeLeftover(fileNumber)
+      this.removeWholeValueLog(valueLogNumber)
       throw err
     })
     const tables = result.tables.map((t, i) => {
@@ -116,7 +126,19 @@ export class BackgroundWork {
       this.openTable(f, result.opened?.[i])
       return f
     })
-    return { tables, valueLogDiscards: result.valueLogDiscards, mergeHorizon: result.mergeHorizon }
+    const wholeValueLog = result.wholeValueLog && { fileNumber: result.wholeValueLog.fileNumber, size: result.wholeValueLog.size }
+    if (wholeValueLog !== undefined) s.counters.valueLogBytesWritten += wholeValueLog.size
+    return { tables, valueLogDiscards: result.valueLogDiscards, mergeHorizon: result.mergeHorizon, wholeValueLog }
+  }
+
+  /** Removes a failed flush's whole value-log file, if it got as far as creating one. */
+  private removeWholeValueLog(fileNumber: number): void {
+    const path = filePath(this.s.dir, vlogFileName(fileNumber))
+    try {
+      if (this.s.fs.exists(path)) this.s.runner.remove(path)
+    } catch {
+      // No edit names it: the next open removes it as a leftover.
+    }
   }
 
   /** Starts the two lanes as needed (see the header). */
@@ -245,9 +267,11 @@ export class BackgroundWork {
   private async flushOldest(): Promise<void> {
     const s = this.s
     const oldest = s.frozen[s.frozen.length - 1]
-    const { tables, valueLogDiscards, mergeHorizon } = await this.writeLevel0(oldest.mem)
+    const { tables, valueLogDiscards, mergeHorizon, wholeValueLog } = await this.writeLevel0(oldest.mem)
     const edit = emptyEdit()
     for (const table of tables) edit.addedTables.push({ level: 0, table })
+    // The whole value-log file becomes live in the same edit as the table that points into it.
+    if (wholeValueLog !== undefined) edit.addedWholeValueLogs = [wholeValueLog.fileNumber]
     edit.valueLogDiscards = valueLogDiscards
     if (mergeHorizon > s.versions.mergeHorizon) edit.mergeHorizon = mergeHorizon
     // The oldest WAL still needed is the next frozen memtable's, or the live one's.
@@ -255,6 +279,7 @@ export class BackgroundWork {
     edit.nextFileNumber = s.versions.nextFileNumber
     edit.lastSeq = s.versions.lastSeq
     await s.appendEdit(edit)
+    if (wholeValueLog !== undefined) s.vlog.addWholeFile(wholeValueLog.fileNumber, wholeValueLog.size)
     s.versions.apply(edit)
     s.frozen.pop()
     s.memory.retire(oldest.mem)

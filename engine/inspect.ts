@@ -22,7 +22,7 @@ import { RealFileSystem } from '../base/real-fs.js'
 import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js'
 import { BlockCache, TableReader, type TableProperties } from '../sstable/index.js'
 import {
-  ENTRY_END, ENTRY_HEADER_SIZE, VLOG_FORMAT_MARKERS, VLOG_HEADER_SIZE, allZeroFrom, checkFileHeader, claimPast, decodeEntry, decodePointer,
+  ENTRY_END, ENTRY_HEADER_SIZE, VLOG_FORMAT_MARKERS, VLOG_FORMAT_WHOLE, VLOG_HEADER_SIZE, checkWholeFile, allZeroFrom, checkFileHeader, claimPast, decodeEntry, decodePointer,
   entryLengthAt, findValidEntry,
 } from '../vlog/index.js'
 import { readLog } from '../wal/index.js'
@@ -65,7 +65,8 @@ export interface DatabaseInfo {
   logNumber: number
   levels: { level: number; bytes: number; tables: TableInfo[] }[]
   /** `bytes`: up to the last entry (a preallocated zero tail is not counted). */
-  valueLogs: { number: number; bytes: number; discardBytes: number; discardRatio: number }[]
+  /** `whole`: a whole file a flush wrote (version 3, manifest tag 12). */
+  valueLogs: { number: number; bytes: number; discardBytes: number; discardRatio: number; whole: boolean }[]
   /** WALs not yet flushed to tables (number >= logNumber); `bytes`: up to the last record (a zero tail is not counted). */
   wals: { number: number; bytes: number }[]
   /** Files in the directory that are not live (recovery removes them on the next open). */
@@ -290,7 +291,7 @@ export function inspectDatabase(dir: string, options: InspectOptions = {}): Data
     const bytes = fs.exists(path) ? valueLogBytes(fs, path) : 0
     totalBytes += bytes
     liveKeyValueBytes += Math.max(0, bytes - VLOG_HEADER_SIZE - discardBytes)
-    return { number: n, bytes, discardBytes, discardRatio: bytes > 0 ? discardBytes / bytes : 0 }
+    return { number: n, bytes, discardBytes, discardRatio: bytes > 0 ? discardBytes / bytes : 0, whole: v.wholeValueLogs.has(n) }
   })
   const walNumbers = liveWals(names, v.logNumber)
   let lastSeq = v.lastSeq
@@ -397,13 +398,22 @@ export class Checker {
     })
   }
 
-  /** A value-log file; returns its size up to the last good entry. */
+  /**
+   * A value-log file; returns its size up to the last good entry. `newest`: the newest file that
+   * is not a whole one (newestAppendable()), the only one that may end in a torn tail. A whole
+   * file (version 3) must be whole, with its closing marker, whatever `newest` says.
+   */
   valueLog(path: string, newest: boolean): number | undefined {
     let valid: number | undefined
     this.check(path, () => {
       const f = this.fs.openRead(path)
       try {
         const data = f.read(0, f.size)
+        if (checkFileHeader(path, data) === VLOG_FORMAT_WHOLE) {
+          checkWholeFile(path, data)
+          valid = data.length
+          return
+        }
         const r = scanValueLog(path, data)
         if (r.badAt !== undefined) {
           // Only the newest file can end in a crash's torn tail. In version 1 a bad entry with a
@@ -424,6 +434,31 @@ export class Checker {
       }
     })
     return valid
+  }
+}
+
+/**
+ * The index in `paths` (value-log files, oldest first) of the newest one that is not a whole file
+ * (version 3), or -1: the one file that may end in a crash's torn tail. A file whose header does
+ * not read counts as appendable (its own check reports it).
+ */
+export function newestAppendable(fs: FileSystem, paths: string[]): number {
+  for (let i = paths.length - 1; i >= 0; i--) if (valueLogVersion(fs, paths[i]) !== VLOG_FORMAT_WHOLE) return i
+  return -1
+}
+
+/** The format version in a value-log file's header, or undefined when it cannot be read. */
+export function valueLogVersion(fs: FileSystem, path: string): number | undefined {
+  try {
+    const f = fs.openRead(path)
+    try {
+      return checkFileHeader(path, f.read(0, VLOG_HEADER_SIZE))
+    } finally {
+      f.close()
+    }
+  } catch (err) {
+    if (err instanceof CorruptionError || err instanceof NotFoundError) return undefined
+    throw err
   }
 }
 
@@ -489,8 +524,9 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
     const parsed = names.map((n) => parseFileName(n)).filter((p) => p !== undefined)
     const byKind = (kind: string): number[] => parsed.filter((p) => p.kind === kind).map((p) => p.number).sort((a, b) => a - b)
     for (const n of byKind('table')) c.table(filePath(dir, tableFileName(n)), n)
-    const vlogs = byKind('vlog')
-    vlogs.forEach((n, i) => c.valueLog(filePath(dir, vlogFileName(n)), i === vlogs.length - 1))
+    const vlogs = byKind('vlog').map((n) => filePath(dir, vlogFileName(n)))
+    const newestVlog = newestAppendable(fs, vlogs)
+    vlogs.forEach((path, i) => c.valueLog(path, i === newestVlog))
     const wals = byKind('wal')
     const newestAt = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
     wals.forEach((n, i) => c.wal(filePath(dir, walFileName(n)), i >= newestAt, undefined))
@@ -502,8 +538,9 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
   for (const f of v.current.allFiles()) c.table(filePath(dir, tableFileName(f.fileNumber)), f.fileNumber, f)
   const vlogs = [...v.valueLogs.keys()].sort((a, b) => a - b)
   const sizes = new Map<number, number>()
+  const newestVlog = newestAppendable(fs, vlogs.map((n) => filePath(dir, vlogFileName(n))))
   vlogs.forEach((n, i) => {
-    const valid = c.valueLog(filePath(dir, vlogFileName(n)), i === vlogs.length - 1)
+    const valid = c.valueLog(filePath(dir, vlogFileName(n)), i === newestVlog)
     if (valid !== undefined) sizes.set(n, valid)
   })
   // A WAL pointer can be checked only against value-log files that read cleanly.

@@ -14,7 +14,9 @@
 // create, by a rotation or by an earlier recovery); any other bad record is corruption, refused
 // when `paranoid`, otherwise replay stops there — that WAL's later records and every later WAL
 // are left out, so what is replayed is a prefix of the writes (RocksDB's point-in-time recovery)
-// — and the damage is reported. Likewise the newest value-log file may end in a torn tail, and a
+// — and the damage is reported. Likewise the newest value-log file may end in a torn tail (never a
+// whole one, version 3, which a flush synced before its edit listed it; one that no edit lists is a
+// flush's leftover, removed with the others), and a
 // newest-WAL record pointing past what survived of it is part of the torn tail (without sync the
 // OS may have written the WAL's bytes but not the value log's; with sync the two fsyncs run at
 // once, so the WAL's may finish first) unless a later record of that WAL claims it was synced:
@@ -92,7 +94,8 @@ export interface RecoveryContext {
   /** A new empty memtable (shared with the flush worker when there is one). */
   newMemtable(): Memtable
   /** Writes a memtable as L0 tables; returns what to add to the version and the garbage made. */
-  flush(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number>; mergeHorizon: number }>
+  /** ... and the whole value-log file of its inline large values, if it wrote one (not yet live). */
+  flush(mem: Memtable): Promise<{ tables: FileMetadata[]; valueLogDiscards: Map<number, number>; mergeHorizon: number; wholeValueLog?: { fileNumber: number; size: number } }>
   valueLog: ValueLog
   /** Replay the WALs into memtables kept in memory (RecoveredState.memtables) and write nothing. */
   readOnly: boolean
@@ -252,8 +255,13 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveredState> {
   if (report.skipped.length > 0) {
     // Damage was skipped: write the replayed prefix to tables now, so the damaged WAL is retired.
     for (const { mem: m } of memtables.splice(0)) {
-      const { tables, valueLogDiscards, mergeHorizon } = await ctx.flush(m)
+      const { tables, valueLogDiscards, mergeHorizon, wholeValueLog } = await ctx.flush(m)
       for (const table of tables) edit.addedTables.push({ level: 0, table })
+      if (wholeValueLog !== undefined) {
+        // Live from the new manifest on; read through the tables only after open returns.
+        ;(edit.addedWholeValueLogs ??= []).push(wholeValueLog.fileNumber)
+        ctx.valueLog.addWholeFile(wholeValueLog.fileNumber, wholeValueLog.size)
+      }
       edit.mergeHorizon = Math.max(edit.mergeHorizon ?? 0, mergeHorizon)
       for (const [n, bytes] of valueLogDiscards) edit.valueLogDiscards!.set(n, (edit.valueLogDiscards!.get(n) ?? 0) + bytes)
     }

@@ -10,9 +10,9 @@ import { filePath, manifestFileName, parseFileName, tableFileName, vlogFileName,
 import type { FileSystem } from '../base/fs.js'
 import { VersionSet, decodeVersionEdit, readCurrent } from '../manifest/index.js'
 import { BlockCache, TableReader } from '../sstable/index.js'
-import { VLOG_HEADER_SIZE } from '../vlog/index.js'
+import { VLOG_FORMAT_WHOLE, VLOG_HEADER_SIZE } from '../vlog/index.js'
 import { readLog } from '../wal/index.js'
-import { Checker, walLastSeq } from './inspect.js'
+import { Checker, newestAppendable, valueLogVersion, walLastSeq } from './inspect.js'
 import { lastWalWithRecords } from './recovery.js'
 
 /** The old manifest as far as it reads. */
@@ -40,6 +40,8 @@ export interface SurveyedValueLog {
   bytes: number
   /** 'lost': the header is unreadable; 'damaged': an entry in it is (values after it still read). */
   status: 'intact' | 'damaged' | 'lost'
+  /** A whole file a flush wrote (version 3): never torn, live only once an edit names it. */
+  whole: boolean
   damage?: { offset: number; message: string }
 }
 
@@ -132,17 +134,23 @@ export function surveyTable(fs: FileSystem, dir: string, number: number): Survey
   }
 }
 
-/** Checks every value-log file (the newest may end in a torn tail, as verify allows). */
+/**
+ * Checks every value-log file (the newest that is not a whole one may end in a torn tail, as
+ * verify allows; a whole one must be whole).
+ */
 export function surveyValueLogs(fs: FileSystem, dir: string, numbers: number[]): SurveyedValueLog[] {
+  const paths = numbers.map((n) => filePath(dir, vlogFileName(n)))
+  const newest = newestAppendable(fs, paths)
   return numbers.map((number, i) => {
-    const path = filePath(dir, vlogFileName(number))
+    const path = paths[i]
     const c = new Checker(fs, dir)
-    c.valueLog(path, i === numbers.length - 1)
+    c.valueLog(path, i === newest)
     const bytes = fileSize(fs, path)
+    const whole = valueLogVersion(fs, path) === VLOG_FORMAT_WHOLE
     const problem = c.problems[0]
-    if (problem === undefined) return { number, bytes, status: 'intact' }
+    if (problem === undefined) return { number, bytes, status: 'intact', whole }
     const damage = { offset: problem.offset, message: problem.message }
-    return { number, bytes, status: problem.offset < VLOG_HEADER_SIZE ? 'lost' : 'damaged', damage }
+    return { number, bytes, status: problem.offset < VLOG_HEADER_SIZE ? 'lost' : 'damaged', whole, damage }
   })
 }
 

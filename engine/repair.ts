@@ -17,6 +17,9 @@
 // from the first WAL holding a sequence above every recovered table's, since flushes go in WAL
 // order (a WAL of value-log GC relocations alone, which carry old sequences, is then counted as
 // flushed: the manifest is the only record of it). A WAL that fails its checksums is set aside.
+// Value-log files: those the manifest lists, or without a manifest that reads to its end every one
+// in the directory, except a whole file (version 3, a flush's) that no manifest names and no used
+// table points into: a flush's leftover, never resurrected (the next open removes it).
 //
 // Durability: new tables are written and synced and the directory synced (the compaction job),
 // CURRENT's old bytes copied into lost/ and synced, then the new manifest and CURRENT published
@@ -197,6 +200,11 @@ async function repairLocked(dir: string, inner: FileSystem, fs: FileSystem, name
     return it
   })
   const vlogEnds = new Map(vlogs.filter((v) => v.status !== 'lost').map((v) => [v.number, v.bytes]))
+  // Whole value-log files (version 3) that no manifest names: a flush that crashed before its edit
+  // left them, or one whose edit the damaged manifest lost. Only the second kind has a table that
+  // points into it (the flush writes the file first), so one is kept only if a used table does.
+  const unnamedWhole = new Set(vlogs.filter((v) => v.whole && !(old?.versions.valueLogs.has(v.number) ?? false)).map((v) => v.number))
+  const pointedAt = new Set<number>()
   let entries = 0
   let keys = 0
   let maxSeq = 0
@@ -213,6 +221,7 @@ async function repairLocked(dir: string, inner: FileSystem, fs: FileSystem, name
       const p = decodePointer(entryPayload(it.kind(), it.value()))
       const end = vlogEnds.get(p.fileNumber)
       if (end === undefined || p.offset + p.length > end) danglingPointers++
+      if (unnamedWhole.size > 0) pointedAt.add(p.fileNumber)
     }
     if ((entries & 1023) === 0) progress.advance(1024 * bytesPerEntry)
   })
@@ -251,8 +260,14 @@ async function repairLocked(dir: string, inner: FileSystem, fs: FileSystem, name
   // incremental backup from before the recovered data could miss them, so none is allowed.
   edit.tombstoneHorizon = trusted ? trusted.tombstoneHorizon : Math.max(old?.versions.tombstoneHorizon ?? 0, maxSeq)
   if (!trusted && maxSeq > 0) notes.push(`incremental backups must start from a full backup taken after this repair (tombstone horizon set to ${maxSeq})`)
-  const keptVlogs = vlogs.filter((v) => v.status !== 'lost').map((v) => v.number)
-  edit.addedValueLogs = keptVlogs
+  const leftOut = vlogs.filter((v) => v.status !== 'lost' && unnamedWhole.has(v.number) && !pointedAt.has(v.number))
+  const keptVlogs = vlogs.filter((v) => v.status !== 'lost' && !leftOut.includes(v)).map((v) => v.number)
+  const whole = new Set(vlogs.filter((v) => v.whole).map((v) => v.number))
+  edit.addedValueLogs = keptVlogs.filter((n) => !whole.has(n))
+  edit.addedWholeValueLogs = keptVlogs.filter((n) => whole.has(n))
+  if (leftOut.length > 0) {
+    notes.push(`left out ${leftOut.map((v) => vlogFileName(v.number)).join(', ')}: whole value-log files no manifest names and no table points into (a flush's leftovers; the next open removes them)`)
+  }
   edit.valueLogDiscards = new Map(keptVlogs.map((n) => [n, (old?.versions.valueLogs.get(n) ?? 0) + (result.valueLogDiscards.get(n) ?? 0)]))
   edit.droppedPrefixes = old?.versions.droppedPrefixes.slice()
   for (const table of result.tables) edit.addedTables.push({ level: NUM_LEVELS - 1, table })

@@ -1,4 +1,6 @@
-// A synced group fsyncs the value log and the WAL at once (write-path.ts), so the WAL's record can
+// A synced group of more than SYNCED_INLINE_MAX bytes (smaller ones keep their large values inline
+// in the WAL: synced-inline.test.ts) fsyncs the value log and the WAL at once (write-path.ts), so
+// the WAL's record can
 // reach the disk before its values do. What that asks of the rest of the engine: the put is
 // acknowledged only once both are durable; recovery takes a record whose values did not survive
 // for the unsynced tail it is, unless a later WAL record claims the record synced (then the value
@@ -11,9 +13,11 @@ import { ForwardingFileSystem } from '../base/forwarding-fs.js'
 import type { WritableFile } from '../base/fs.js'
 import { scanValueLog } from './inspect.js'
 import { FailedError, IOFaultFileSystem, MemFileSystem, type Options, open } from './index.js'
+import { SYNCED_INLINE_MAX } from './write-path.js'
 
 const DIR = '/db'
-const big = (tag: string) => Buffer.alloc(4000, tag)
+/** A value whose synced put is a group too large to keep inline: it goes to the value log. */
+const big = (tag: string) => Buffer.alloc(SYNCED_INLINE_MAX + 4000, tag)
 const base: Options = { valueThreshold: 1024, autoValueLogGC: 0 }
 
 /** Lets the event loop turn until `done()`; fails after a few seconds instead of hanging. */
@@ -56,7 +60,7 @@ class HeldSyncs extends ForwardingFileSystem {
   }
 }
 
-describe('synced writes with large values', () => {
+describe('synced writes with large values, in groups too large to keep inline', () => {
   it('fsync the value log and the WAL at once, and resolve only when both are done', async () => {
     const mem = new MemFileSystem()
     const fs = new HeldSyncs(mem)

@@ -36,8 +36,12 @@ describe('value-log preallocation', () => {
       for (let i = 0; i < 120; i++) {
         const v = Buffer.from(rng.bytes(2000 + rng.int(6000)))
         const k = key(i % 70) // overwrites: garbage for GC
-        await db.put(k, v, { sync: true })
+        // Unsynced, then a synced small put that syncs the value log too: a synced put would
+        // keep its large value inline in the WAL, never in the active value-log file.
+        await db.put(k, v, { sync: false })
+        await db.put('synced', String(i), { sync: true })
         acked.set(k, v)
+        acked.set('synced', Buffer.from(String(i)))
       }
       const files = vlogs(mem)
       expect(files.length).toBeGreaterThan(1)

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { CorruptionError } from '../base/errors.js'
 import { makeRng } from '../tests/support/rng.js'
-import { type VersionEdit, decodeVersionEdit, emptyEdit, encodeVersionEdit } from './index.js'
+import { type VersionEdit, VersionSet, decodeVersionEdit, emptyEdit, encodeVersionEdit } from './index.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const enc = (s: string) => new TextEncoder().encode(s)
@@ -17,6 +17,32 @@ describe('version edit codec', () => {
       addedTables: [{ level: 0, table: { fileNumber: 12, size: 1234, smallestKey: enc('a'), largestKey: enc('m'), minSeq: 1, maxSeq: 40, entryCount: 40 } }],
     }
     expect(hex(encodeVersionEdit(edit))).toBe('010b' + '05000cd209' + '0161016d' + '012828')
+  })
+
+  it('encodes edit format 3’s worked example: the flush above with its whole value-log file 13 (tag 12)', () => {
+    const edit: VersionEdit = {
+      ...emptyEdit(),
+      logNumber: 11,
+      addedTables: [{ level: 0, table: { fileNumber: 12, size: 1234, smallestKey: enc('a'), largestKey: enc('m'), minSeq: 1, maxSeq: 40, entryCount: 40 } }],
+      addedWholeValueLogs: [13],
+    }
+    const bytes = encodeVersionEdit(edit)
+    expect(hex(bytes)).toBe('010b' + '05000cd209' + '0161016d' + '012828' + '0c0d')
+    expect(decodeVersionEdit(bytes, 'm', 0)).toEqual(edit)
+  })
+
+  it('a version set keeps whole value-log files apart in its snapshot, and forgets one tag 7 deletes', () => {
+    const v = new VersionSet(() => undefined)
+    v.apply({ ...emptyEdit(), addedValueLogs: [4] })
+    v.apply({ ...emptyEdit(), addedWholeValueLogs: [9], valueLogDiscards: new Map([[9, 100]]) })
+    expect([...v.valueLogs]).toEqual([[4, 0], [9, 100]])
+    expect(v.nextFileNumber).toBe(10)
+    const snap = decodeVersionEdit(encodeVersionEdit(v.snapshotEdit()), 'm', 0)
+    expect(snap.addedValueLogs).toEqual([4])
+    expect(snap.addedWholeValueLogs).toEqual([9])
+    v.apply({ ...emptyEdit(), deletedValueLogs: [9] })
+    expect([...v.wholeValueLogs]).toEqual([])
+    expect(v.snapshotEdit().addedWholeValueLogs).toBeUndefined()
   })
 
   it('round-trips random edits', () => {

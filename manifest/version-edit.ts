@@ -20,6 +20,8 @@
 //                           this prefix and seq <= the given one are gone (an empty prefix: all)
 //   tag 11 mergeHorizon     varint seq      highest seq of a version a flush or compaction dropped
 //                           under a newer one of its key (manifest format 2; see docs/format.md)
+//   tag 12 addedWholeValueLog varint fileNumber   a whole value-log file (version 3) a flush
+//                           wrote; in the edit that adds the flush's table (edit format 3)
 
 import { CorruptionError } from '../base/errors.js'
 import { ByteReader } from '../base/byte-reader.js'
@@ -37,6 +39,7 @@ const TAG_VALUE_LOG_DISCARD = 8
 const TAG_TOMBSTONE_HORIZON = 9
 const TAG_DROPPED_PREFIX = 10
 const TAG_MERGE_HORIZON = 11
+const TAG_ADDED_WHOLE_VALUE_LOG = 12
 
 /** What the manifest records of one table. */
 export interface TableMeta {
@@ -56,6 +59,8 @@ export interface VersionEdit {
   deletedTables: { level: number; fileNumber: number }[]
   addedTables: { level: number; table: TableMeta }[]
   addedValueLogs?: number[]
+  /** Whole value-log files (version 3) a flush wrote: live once this edit is durable. */
+  addedWholeValueLogs?: number[]
   deletedValueLogs?: number[]
   /** Value-log file number → bytes this edit's compaction made garbage in it. */
   valueLogDiscards?: Map<number, number>
@@ -96,6 +101,7 @@ export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
     num(t.minSeq), num(t.maxSeq), num(t.entryCount)
   }
   for (const n of edit.addedValueLogs ?? []) (num(TAG_ADDED_VALUE_LOG), num(n))
+  for (const n of edit.addedWholeValueLogs ?? []) (num(TAG_ADDED_WHOLE_VALUE_LOG), num(n))
   for (const n of edit.deletedValueLogs ?? []) (num(TAG_DELETED_VALUE_LOG), num(n))
   for (const [n, bytes] of edit.valueLogDiscards ?? []) (num(TAG_VALUE_LOG_DISCARD), num(n), num(bytes))
   for (const d of edit.droppedPrefixes ?? []) {
@@ -154,6 +160,9 @@ export function decodeVersionEdit(data: Uint8Array, file: string, offset: number
       }
       case TAG_ADDED_VALUE_LOG:
         ;(edit.addedValueLogs ??= []).push(num())
+        break
+      case TAG_ADDED_WHOLE_VALUE_LOG:
+        ;(edit.addedWholeValueLogs ??= []).push(num())
         break
       case TAG_DELETED_VALUE_LOG:
         ;(edit.deletedValueLogs ??= []).push(num())

@@ -138,6 +138,8 @@ export class VersionSet {
   private mergeHorizonRecorded = false
   /** Live value-log files → bytes of garbage in each (discard statistics). */
   readonly valueLogs = new Map<number, number>()
+  /** Which of valueLogs are whole files a flush wrote (version 3, manifest tag 12). */
+  readonly wholeValueLogs = new Set<number>()
   /** dropPrefix()/dropAll() records still in force (see base/dropped-prefixes.ts). */
   droppedPrefixes: DroppedPrefix[] = []
   private readonly onObsolete: (file: FileMetadata) => void
@@ -171,10 +173,18 @@ export class VersionSet {
       if (!this.valueLogs.has(n)) this.valueLogs.set(n, 0)
       this.nextFileNumber = Math.max(this.nextFileNumber, n + 1)
     }
+    for (const n of edit.addedWholeValueLogs ?? []) {
+      if (!this.valueLogs.has(n)) this.valueLogs.set(n, 0)
+      this.wholeValueLogs.add(n)
+      this.nextFileNumber = Math.max(this.nextFileNumber, n + 1)
+    }
     for (const [n, bytes] of edit.valueLogDiscards ?? []) {
       if (this.valueLogs.has(n)) this.valueLogs.set(n, this.valueLogs.get(n)! + bytes)
     }
-    for (const n of edit.deletedValueLogs ?? []) this.valueLogs.delete(n)
+    for (const n of edit.deletedValueLogs ?? []) {
+      this.valueLogs.delete(n)
+      this.wholeValueLogs.delete(n)
+    }
     for (const d of edit.droppedPrefixes ?? []) this.droppedPrefixes = addDrop(this.droppedPrefixes, d)
     const levels = this.current.levels.map((l) => l.slice())
     // A table an edit moves (deleted from one level, added to another) keeps its metadata
@@ -256,7 +266,8 @@ export class VersionSet {
     this.current.levels.forEach((files, level) => {
       for (const table of files) edit.addedTables.push({ level, table })
     })
-    edit.addedValueLogs = [...this.valueLogs.keys()]
+    edit.addedValueLogs = [...this.valueLogs.keys()].filter((n) => !this.wholeValueLogs.has(n))
+    if (this.wholeValueLogs.size > 0) edit.addedWholeValueLogs = [...this.wholeValueLogs]
     edit.valueLogDiscards = new Map([...this.valueLogs].filter(([, bytes]) => bytes > 0))
     if (this.droppedPrefixes.length > 0) edit.droppedPrefixes = this.droppedPrefixes.slice()
     return edit

@@ -18,6 +18,15 @@
 // valid marker claims a durable end past X (or a WAL record claims one: engine/recovery.ts);
 // otherwise it is a crash's torn tail, even with valid entries after it (out-of-order writeback).
 // Version-1 files hold no markers and read as before.
+//
+// Version 3, the whole file (vlog/whole-file.ts): written in one go by a flush, never appended to
+// afterwards and never the active file. The same entries, then one closing marker whose durableEnd
+// is its own offset, and nothing after it:
+//   whole   = header (version 3) entry* closing
+//   closing = a marker (as in version 2) with durableEnd = the offset the marker starts at
+// The file is synced (and its name) before the manifest edit that adds it (tag 12) is written, so
+// a listed version-3 file is always whole: it never has a torn tail, and one that no edit lists is
+// a flush's leftover.
 
 import { checksum, crc32, maskChecksum } from '../base/checksum.js'
 import { CorruptionError } from '../base/errors.js'
@@ -27,6 +36,8 @@ export const VLOG_MAGIC = Uint8Array.of(0x73, 0x65, 0x74, 0x74, 0x2d, 0x76, 0x6c
 export const VLOG_FORMAT_VERSION = 1
 /** Files that may hold durable markers. */
 export const VLOG_FORMAT_MARKERS = 2
+/** Whole files written by a flush, ending in a closing marker (vlog/whole-file.ts). */
+export const VLOG_FORMAT_WHOLE = 3
 export const VLOG_HEADER_SIZE = 16
 export const ENTRY_HEADER_SIZE = 21
 
@@ -55,11 +66,13 @@ export function checkFileHeader(file: string, buf: Uint8Array): number {
   }
   for (let i = 0; i < 8; i++) if (buf[i] !== VLOG_MAGIC[i]) throw new CorruptionError(file, 0, 'not a value-log file')
   const version = view.getUint32(8, true)
-  if (version !== VLOG_FORMAT_VERSION && version !== VLOG_FORMAT_MARKERS) throw new CorruptionError(file, 0, `unknown value-log version ${version}`)
+  if (version !== VLOG_FORMAT_VERSION && version !== VLOG_FORMAT_MARKERS && version !== VLOG_FORMAT_WHOLE) throw new CorruptionError(file, 0, `unknown value-log version ${version}`)
   return version
 }
 
 const MARKER_VALUE_SIZE = 8
+/** Bytes of a marker entry (a version-3 file's closing marker among them). */
+export const MARKER_SIZE = ENTRY_HEADER_SIZE + MARKER_VALUE_SIZE
 const NO_KEY = new Uint8Array(0)
 
 /** A version-2 durable marker claiming the file was synced through `durableEnd`. */

@@ -6,7 +6,10 @@
 // manifest no longer lists it and no reader can still follow a pointer into it). Only the active
 // file is ever appended to; on open the newest file's torn tail is cut and appends go to a new file.
 // Files are written in format version 2: seal() appends a durable marker after a sync, so damage
-// to synced bytes is told from a crash's out-of-order writeback (vlog/format.ts).
+// to synced bytes is told from a crash's out-of-order writeback (vlog/format.ts). Whole files
+// (version 3, written by a flush: vlog/whole-file.ts) join the set through addWholeFile() once
+// their manifest edit is durable; they are read and collected like any other, never appended to,
+// and never count as the newest file that may end in a torn tail.
 // The active file is created with VLOG_PREALLOCATE (written zeros ahead of its end, as the WAL's):
 // an all-zero rest of a file is its clean end, and the tail is cut before the file stops being
 // the active one, in the sync that closes it, so only the newest file can have one after a crash.
@@ -16,7 +19,7 @@ import { filePath, vlogFileName } from '../base/filenames.js'
 import type { FileSystem, ReadableFile, WritableFile } from '../base/fs.js'
 import {
   ENTRY_END, ENTRY_HEADER_SIZE, ENTRY_TRUNCATED, type DecodedEntry, VLOG_HEADER_SIZE, type ValuePointer,
-  VLOG_FORMAT_MARKERS, CHECK_BAD, CHECK_OTHER_KEY, checkEntry, checkFileHeader, claimPast, decodeEntry, encodeEntry, encodeFileHeader, encodeMarker, entrySize,
+  VLOG_FORMAT_MARKERS, VLOG_FORMAT_WHOLE, CHECK_BAD, CHECK_OTHER_KEY, checkEntry, checkFileHeader, claimPast, decodeEntry, encodeEntry, encodeFileHeader, encodeMarker, entrySize,
   entryLengthAt, findValidEntry, markerClaim,
 } from './format.js'
 
@@ -110,56 +113,77 @@ export class ValueLog {
   }
 
   /**
-   * Takes over the files the manifest lists. The newest may end in a torn tail (a crash during
-   * an append): its valid length becomes the file's size here; sealNewest() makes that durable
-   * once the caller has checked the WAL's claims against it. What counts as torn depends on the
-   * file's version: in version 1, a bad entry with no valid entry anywhere after it; in version 2,
-   * a bad entry that no durable marker after it claims (later valid entries are unsynced writes
-   * that reached the disk first). Anything else is damage: CorruptionError. Returns where the
-   * tail ends, if it is torn.
+   * Takes over the files the manifest lists. The newest file that is not a whole one (version 3)
+   * may end in a torn tail (a crash during an append): its valid length becomes the file's size
+   * here; sealNewest() makes that durable once the caller has checked the WAL's claims against it.
+   * What counts as torn depends on the file's version: in version 1, a bad entry with no valid
+   * entry anywhere after it; in version 2, a bad entry that no durable marker after it claims
+   * (later valid entries are unsynced writes that reached the disk first); a whole file, whatever
+   * its number, was synced before the manifest listed it and cannot be torn. Anything else is
+   * damage: CorruptionError. Returns where the tail ends, if it is torn.
    */
   async recover(numbers: number[]): Promise<{ file: string; offset: number } | undefined> {
     const sorted = numbers.slice().sort((a, b) => a - b)
     let torn: { file: string; offset: number } | undefined
     this.newest = undefined
+    const versions = new Map<number, number>()
     for (const n of sorted) {
       const path = this.path(n)
       if (!this.fs.exists(path)) throw new CorruptionError(path, 0, 'value-log file listed in the manifest is missing')
       const f = this.fs.openRead(path)
-      let size = f.size
       try {
-        const version = checkFileHeader(path, f.read(0, VLOG_HEADER_SIZE))
-        if (n === sorted[sorted.length - 1]) {
-          // A file ending in a marker (a clean close) is claimed up to it: no new marker needed.
-          let endsWithMarker = false
-          const valid = this.scanFile(f, () => (endsWithMarker = false), true, size, () => (endsWithMarker = true))
-          let zeroTail = false
-          if (valid < size && allZeroFrom(f, valid, size)) {
-            // The preallocated zeros past the last append (VLOG_PREALLOCATE): the clean end of
-            // the file, cut by sealNewest(), not a torn tail.
-            zeroTail = true
-          } else if (valid < size) {
-            const rest = f.read(0, size)
-            if (version >= VLOG_FORMAT_MARKERS) {
-              const { marker } = claimPast(rest, valid)
-              if (marker !== undefined) {
-                throw new CorruptionError(path, valid, `value-log entry is damaged; the marker at ${marker.offset} says the file was synced through ${marker.claim}`)
-              }
-            } else {
-              const next = findValidEntry(rest, valid + 1)
-              if (next >= 0) throw new CorruptionError(path, valid, `value-log entry is damaged; a valid entry follows at ${next}`)
-            }
-            torn = { file: path, offset: valid }
-          }
-          size = valid
-          this.newest = { number: n, path, version, size, endsWithMarker, cut: torn !== undefined || zeroTail }
-        }
+        // Files that are not the newest are read only through pointers (and by verify): their
+        // header is checked here, the rest when read.
+        versions.set(n, checkFileHeader(path, f.read(0, VLOG_HEADER_SIZE)))
+        this.sizes.set(n, f.size)
       } finally {
         f.close()
       }
+    }
+    const appendable = sorted.filter((n) => versions.get(n) !== VLOG_FORMAT_WHOLE)
+    if (appendable.length === 0) return undefined
+    const n = appendable[appendable.length - 1]
+    const version = versions.get(n)!
+    const path = this.path(n)
+    const f = this.fs.openRead(path)
+    try {
+      let size = f.size
+      // A file ending in a marker (a clean close) is claimed up to it: no new marker needed.
+      let endsWithMarker = false
+      const valid = this.scanFile(f, () => (endsWithMarker = false), true, size, () => (endsWithMarker = true))
+      let zeroTail = false
+      if (valid < size && allZeroFrom(f, valid, size)) {
+        // The preallocated zeros past the last append (VLOG_PREALLOCATE): the clean end of
+        // the file, cut by sealNewest(), not a torn tail.
+        zeroTail = true
+      } else if (valid < size) {
+        const rest = f.read(0, size)
+        if (version >= VLOG_FORMAT_MARKERS) {
+          const { marker } = claimPast(rest, valid)
+          if (marker !== undefined) {
+            throw new CorruptionError(path, valid, `value-log entry is damaged; the marker at ${marker.offset} says the file was synced through ${marker.claim}`)
+          }
+        } else {
+          const next = findValidEntry(rest, valid + 1)
+          if (next >= 0) throw new CorruptionError(path, valid, `value-log entry is damaged; a valid entry follows at ${next}`)
+        }
+        torn = { file: path, offset: valid }
+      }
+      size = valid
+      this.newest = { number: n, path, version, size, endsWithMarker, cut: torn !== undefined || zeroTail }
       this.sizes.set(n, size)
+    } finally {
+      f.close()
     }
     return torn
+  }
+
+  /**
+   * Adds a whole file (version 3) a flush wrote, of `size` bytes, to the live set. requires: the
+   * manifest edit that lists it is durable, and nothing reads a pointer into it before this.
+   */
+  addWholeFile(number: number, size: number): void {
+    this.sizes.set(number, size)
   }
 
   /** What recover() found of the newest file, for sealNewest(). */

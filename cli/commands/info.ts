@@ -93,7 +93,7 @@ export function describe(info: DatabaseInfo, all: boolean): string {
   else {
     out += columns(info.valueLogs.map((v) => [
       `${String(v.number).padStart(6, '0')}.vlog`, formatBytes(v.bytes),
-      `discard ${formatBytes(v.discardBytes)}`, `ratio ${formatPercent(v.discardRatio)}`,
+      `discard ${formatBytes(v.discardBytes)}`, `ratio ${formatPercent(v.discardRatio)}`, ...(v.whole ? ['whole (written by a flush)'] : []),
     ]))
   }
   out += '\nWALs:\n'
