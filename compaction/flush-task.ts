@@ -1,4 +1,5 @@
-// A flush task: a frozen memtable to write as one L0 table, as plain data that can cross to the
+// A flush task: a frozen memtable to write as one L0 table (and its inline large values, which
+// synced writes keep there, as one whole value-log file), as plain data that can cross to the
 // worker thread, and the one function that runs it. Inline and in the worker, the same code walks
 // the same skiplist bytes, so both write the same table; in the worker the memtable's arena is a
 // SharedArrayBuffer read in place, never copied.
