@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../base/errors.js'
+import { hashOut1, hashOut2, murmur3Pair } from '../base/hash.js'
 import { Kind, MAX_SEQ } from '../base/internal-key.js'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { RealFileSystem } from '../base/real-fs.js'
@@ -64,6 +65,11 @@ function checkTable(seed: number, keyCount: number, options: TableWriterOptions,
       e === undefined ? 'none' : `${e.seq}#${e.kind}=${hex(e.value)}`
     expect(fmt(got), `${why}: get ${hex(userKey)} at ${readSeq}`).toBe(fmt(want))
     if (want !== undefined) expect(reader.mayContain(userKey)).toBe(true)
+    // The hashed lookup (one hash for every filter a read meets) answers the same, transient too.
+    murmur3Pair(userKey)
+    const [h1, h2] = [hashOut1, hashOut2]
+    expect(fmt(reader.getHashed(userKey, readSeq, h1, h2)), `${why}: getHashed ${hex(userKey)}`).toBe(fmt(want))
+    expect(fmt(reader.getHashed(userKey, readSeq, h1, h2, true)), `${why}: getHashed transient ${hex(userKey)}`).toBe(fmt(want))
   }
 
   // Seeks followed by random walks.
