@@ -100,6 +100,10 @@ describe('table model', () => {
     [{ blockSize: 512, restartInterval: 1, compression: 'none', bloomBitsPerKey: 0 }, 0],
     [{ blockSize: 4096, compression: 'lz4', bloomBitsPerKey: 4 }, 1 << 20],
     [{}, 1 << 20],
+    // No cache: every transient get walks a block as it decodes it (type 2 by chunks, type 1 whole).
+    [{ blockSize: 4096, compression: 'lz4' }, 0],
+    [{ blockSize: 4096, compression: 'lz4', formatVersion: 1 }, 0],
+    [{ blockSize: 1024, compression: 'lz4', restartInterval: 1, formatVersion: 1 }, 1 << 20],
   ]
   configs.forEach(([options, cacheBytes], n) => {
     it(`matches a sorted array: ${JSON.stringify(options)}, cache ${cacheBytes} B`, () => {
