@@ -7,6 +7,7 @@
 // Must never: write anything (no memtable insert, no WAL append, no manifest edit), wait on I/O
 // (every step is synchronous, so a read sees one consistent state), or import the write path.
 
+import { hashOut1, hashOut2, murmur3Pair } from '../base/hash.js'
 import { isAbsent } from '../base/visibility.js'
 import { entryExpiresAt, entryMeta, entryPayload, hasHeader } from '../base/entry-value.js'
 import { KIND_FOR_SEEK, Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
@@ -42,22 +43,27 @@ export class ReadPath {
    */
   lookup(key: Uint8Array, seq: number): LookupResult | undefined {
     const s = this.s
-    let r = s.mem.get(key, seq)
+    // Hashed once: the memtables' key filters and the tables' bloom filters probe the same
+    // murmur3 pair (base/hash.ts), and a miss otherwise hashed the key once per filter it met.
+    murmur3Pair(key)
+    const h1 = hashOut1
+    const h2 = hashOut2
+    let r = s.mem.getHashed(key, seq, h1, h2)
     if (r) return r
     for (const f of s.frozen) {
-      r = f.mem.get(key, seq)
+      r = f.mem.getHashed(key, seq, h1, h2)
       if (r) return r
     }
     const levels = s.versions.current.levels
     for (const f of levels[0]) {
       if (f.minSeq > seq || !f.overlaps(key, key)) continue
-      r = f.reader!.get(key, seq, true)
+      r = f.reader!.getHashed(key, seq, h1, h2, true)
       if (r) return r
     }
     for (let level = 1; level < NUM_LEVELS; level++) {
       const f = s.versions.current.findTable(level, key)
       if (f === undefined) continue
-      r = f.reader!.get(key, seq, true)
+      r = f.reader!.getHashed(key, seq, h1, h2, true)
       if (r) return r
     }
     return undefined

@@ -44,8 +44,16 @@ export class KeyFilter {
   /** false only when `userKey` was certainly never added. */
   mayContain(userKey: Uint8Array): boolean {
     murmur3Pair(userKey)
-    let h = hashOut1
-    const step = hashOut2 | 1
+    return this.mayContainHashes(hashOut1, hashOut2)
+  }
+
+  /**
+   * mayContain() of the key whose murmur3Pair is (h1, h2): a point lookup hashes its key once and
+   * probes every memtable's and table's filter with the same pair (engine/read-path.ts).
+   */
+  mayContainHashes(h1: number, h2: number): boolean {
+    let h = h1
+    const step = h2 | 1
     for (let i = 0; i < PROBES; i++) {
       const bit = h & this.mask
       if ((this.words[bit >>> 5] & (1 << (bit & 31))) === 0) return false

@@ -167,6 +167,19 @@ export class Memtable {
    */
   get(userKey: Uint8Array, readSeq: number): LookupResult | undefined {
     if (this.filter !== undefined && !this.filter.mayContain(userKey)) return undefined
+    return this.lookupPastFilter(userKey, readSeq)
+  }
+
+  /**
+   * get() of a key whose murmur3Pair (base/hash.ts) is (h1, h2), given so that a lookup through
+   * many filters hashes its key once. requires: (h1, h2) is that pair.
+   */
+  getHashed(userKey: Uint8Array, readSeq: number, h1: number, h2: number): LookupResult | undefined {
+    if (this.filter !== undefined && !this.filter.mayContainHashes(h1, h2)) return undefined
+    return this.lookupPastFilter(userKey, readSeq)
+  }
+
+  private lookupPastFilter(userKey: Uint8Array, readSeq: number): LookupResult | undefined {
     const list = this.list
     const n = list.seekGE(userKey, readSeq * 256 + KIND_FOR_SEEK)
     if (n === 0 || !list.keyEquals(n, userKey)) return undefined

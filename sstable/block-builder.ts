@@ -8,7 +8,8 @@
 // `key` is the internal key (user key || 8-byte trailer of base/internal-key.ts); `shared` is
 // the length of the prefix it has in common with the previous entry's key. Every
 // `restartInterval`-th entry stores its whole key, so a reader can binary-search the restarts
-// and decode forward from one without the entries before it (LevelDB's block format).
+// and decode forward from one without the entries before it (LevelDB's block format); so does
+// the first entry `restartBytes` or more past the last restart, when that comes sooner.
 
 import { assert, assertionsEnabled } from '../base/assert.js'
 import { TRAILER_SIZE, compareInternal, decodeInternalKey, writeTrailer } from '../base/internal-key.js'
@@ -25,7 +26,7 @@ export class BlockBuilder {
   private scratch = new Uint8Array(64)
 
   /** requires: restartInterval >= 1. */
-  constructor(private readonly restartInterval: number, initialCapacity = 4096) {
+  constructor(private readonly restartInterval: number, initialCapacity = 4096, private readonly restartBytes = Infinity) {
     assert(restartInterval >= 1, 'restartInterval >= 1')
     this.buf = new Uint8Array(Math.max(64, initialCapacity))
   }
@@ -56,7 +57,7 @@ export class BlockBuilder {
     if (assertionsEnabled) assert(this.count === 0 || this.compareToLast(key, keyLength) > 0, 'block entries in internal order')
 
     let shared = 0
-    if (this.sinceRestart < this.restartInterval) {
+    if (this.sinceRestart < this.restartInterval && this.size - this.restarts[this.restarts.length - 1] < this.restartBytes) {
       const n = Math.min(keyLength, this.lastKeyLength)
       while (shared < n && key[shared] === this.lastKey[shared]) shared++
     } else {

@@ -13,6 +13,10 @@
 import { CorruptionError } from '../base/errors.js'
 import { readTrailer, trailerKind, trailerSeq } from '../base/internal-key.js'
 import type { Lz4Decoder } from './lz4.js'
+import type { Lz4ChunkDecoder } from './lz4-chunks.js'
+
+/** A compressed block being decoded on demand (block-read.ts readBlockLazily). */
+type LazyBlock = Lz4Decoder | Lz4ChunkDecoder
 
 /**
  * Memory a decoded block costs beyond its bytes, charged to the block cache with them: the Block,
@@ -150,7 +154,7 @@ export class BlockIter {
   // compareEntry's second result: user-key bytes that matched the target.
   private matched = 0
   /** Set only during seekGEDecoding: the decoder of the block being walked. */
-  private decoder: Lz4Decoder | undefined = undefined
+  private decoder: LazyBlock | undefined = undefined
   /** seekGEDecoding's walk met what it could not read as an entry (see there). */
   private scanOverrun = false
 
@@ -251,7 +255,8 @@ export class BlockIter {
 
   /**
    * seekGE in a block still being decoded (a point lookup's block that the cache will not keep:
-   * TableReader.get): walks the entries from the block's start, decoding only as far as the entry
+   * TableReader.get): walks the entries from the block's start (a type 2 block's: from the start
+   * of the chunk its key is in, Lz4ChunkDecoder.scanStartFor), decoding only as far as the entry
    * it stops at, so the rest of the block is never decoded. The block's stored bytes were
    * checksummed whole before `decoder` started. Only get()'s accessors (valid, userKeyEquals,
    * seq, kind, value) may follow, and the value is a view into the decoder's output.
@@ -261,7 +266,7 @@ export class BlockIter {
    * (that one, or a malformed block) sends the lookup to the whole-block path, which decodes and
    * checks everything (Block.parse) and seeks as seekGE does, throwing on what is really malformed.
    */
-  seekGEDecoding(decoder: Lz4Decoder, blockOffset: number, userKey: Uint8Array, seq: number): void {
+  seekGEDecoding(decoder: LazyBlock, blockOffset: number, userKey: Uint8Array, seq: number): void {
     const base = decoder.outputStart
     const length = decoder.length
     this.block = undefined
@@ -274,7 +279,7 @@ export class BlockIter {
     this.limit = base + length - 4
     this.decoder = decoder
     try {
-      if (length >= 8) this.scanFrom(base, userKey, seq * 256 + 0xff)
+      if (length >= 8) this.scanFrom(decoder.scanStartFor(userKey, seq * 256 + 0xff), userKey, seq * 256 + 0xff)
     } finally {
       this.decoder = undefined
     }
@@ -348,7 +353,7 @@ export class BlockIter {
    * seekGEDecoding's readHeader: decodes the entry at `p` (header, key and value) and reads its
    * header; false when it does not read as an entry (no exception).
    */
-  private decodeEntry(decoder: Lz4Decoder, p: number): boolean {
+  private decodeEntry(decoder: LazyBlock, p: number): boolean {
     const base = decoder.outputStart
     const headerEnd = p + 15 < this.limit ? p + 15 : this.limit
     if (base + decoder.decoded < headerEnd) decoder.decodeTo(headerEnd - base)

@@ -10,17 +10,24 @@
 // (readBlockLazily) returns a view into a second buffer of this thread, valid only until the
 // next transient read, for point lookups that copy out what they need at once (a miss then
 // allocates nothing: engine/memory-budget.ts says why that matters). A point lookup also decodes
-// only as much of the block as it needs (its entry is often halfway through).
+// only as much of the block as it needs (its entry is often halfway through; in a type 2 block,
+// lz4-chunks.ts, it starts at the chunk its entry is in).
 
 import { CorruptionError } from '../base/errors.js'
 import type { ReadableFile } from '../base/fs.js'
 import { BLOCK_TRAILER_SIZE, Compression, checkBlockTrailer, type BlockHandle } from './format.js'
 import { Lz4Decoder, lz4DecodeInto, lz4DecodedLength, lz4DecompressBlock } from './lz4.js'
+import { Lz4ChunkDecoder, lz4ChunksDecodeInto, lz4ChunksDecompressBlock } from './lz4-chunks.js'
+
+/** What readBlockLazily hands a point lookup for a compressed block: a decoder that has decoded nothing yet. */
+export type LazyBlock = Lz4Decoder | Lz4ChunkDecoder
 
 // Stored bytes, then the decoded block.
 let scratch = new Uint8Array(64 * 1024)
 // readBlockLazily's: stored bytes, then the decoded block (or its first part) the caller reads.
 let transient = new Uint8Array(64 * 1024)
+// The compression type of the block readIn last checked.
+let readType = 0
 // Larger blocks (big inline values) are read into arrays of their own, so that one huge block
 // does not leave a huge scratch buffer behind for the life of the thread.
 const SCRATCH_MAX = 1024 * 1024
@@ -35,12 +42,19 @@ export function readBlockContents(file: ReadableFile, h: BlockHandle): Uint8Arra
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2))
   const at = readIn(file, h, scratch)
   if (at === 0) return scratch.slice(0, h.length)
-  if (at < 0) return lz4DecompressBlock(file.path, h.offset, scratch.subarray(0, h.length))
-  return scratch.slice(at, lz4DecodeInto(file.path, h.offset, scratch, 0, h.length, scratch, at) + at)
+  if (at < 0) return decompress(readType, file.path, h.offset, scratch.subarray(0, h.length))
+  const decode = readType === Compression.Lz4 ? lz4DecodeInto : lz4ChunksDecodeInto
+  return scratch.slice(at, decode(file.path, h.offset, scratch, 0, h.length, scratch, at) + at)
+}
+
+/** A compressed block's stored bytes (type 1 or 2), decoded into an array of their own. */
+function decompress(type: number, path: string, offset: number, stored: Uint8Array): Uint8Array {
+  return type === Compression.Lz4 ? lz4DecompressBlock(path, offset, stored) : lz4ChunksDecompressBlock(path, offset, stored)
 }
 
 /** readBlockLazily's decoder (one per thread, as the transient buffer it decodes into). */
 const lazyDecoder = new Lz4Decoder()
+const lazyChunkDecoder = new Lz4ChunkDecoder()
 
 /**
  * Block h for a point lookup that may need only part of it, in a buffer of this thread that the
@@ -50,14 +64,15 @@ const lazyDecoder = new Lz4Decoder()
  * same buffer, past the stored bytes, on demand: BlockIter.seekGEDecoding), any other block as
  * its contents.
  */
-export function readBlockLazily(file: ReadableFile, h: BlockHandle): Uint8Array | Lz4Decoder {
+export function readBlockLazily(file: ReadableFile, h: BlockHandle): Uint8Array | LazyBlock {
   const size = h.length + BLOCK_TRAILER_SIZE
   if (file.readInto === undefined || size > SCRATCH_MAX) return decodeBlockContents(file.path, h, file.read(h.offset, size), false)
   if (transient.length < size) transient = new Uint8Array(Math.max(size, transient.length * 2))
   const at = readIn(file, h, transient)
   if (at === 0) return transient.subarray(0, h.length)
-  if (at < 0) return lz4DecompressBlock(file.path, h.offset, transient.subarray(0, h.length))
-  return lazyDecoder.start(file.path, h.offset, transient, 0, h.length, transient, at)
+  if (at < 0) return decompress(readType, file.path, h.offset, transient.subarray(0, h.length))
+  const d = readType === Compression.Lz4 ? lazyDecoder : lazyChunkDecoder
+  return d.start(file.path, h.offset, transient, 0, h.length, transient, at)
 }
 
 /**
@@ -70,8 +85,9 @@ function readIn(file: ReadableFile, h: BlockHandle, buf: Uint8Array): number {
   const size = h.length + BLOCK_TRAILER_SIZE
   const n = file.readInto!(h.offset, size, buf)
   const type = checkBlockTrailer(file.path, h.offset, buf.subarray(0, n), h.length)
+  readType = type
   if (type === Compression.None) return 0
-  if (type !== Compression.Lz4) throw new CorruptionError(file.path, h.offset, `unknown compression type ${type}`)
+  if (type !== Compression.Lz4 && type !== Compression.Lz4Chunks) throw new CorruptionError(file.path, h.offset, `unknown compression type ${type}`)
   const want = lz4DecodedLength(file.path, h.offset, buf, 0, h.length)
   if (size + want > SCRATCH_MAX) return -1
   if (buf.length < size + want) grow(buf, size + want, size)
@@ -93,7 +109,7 @@ function grow(old: Uint8Array, need: number, keep: number): void {
  */
 export function decodeBlockContents(path: string, h: BlockHandle, raw: Uint8Array, copy: boolean): Uint8Array {
   const type = checkBlockTrailer(path, h.offset, raw, h.length)
-  if (type === Compression.Lz4) return lz4DecompressBlock(path, h.offset, raw.subarray(0, h.length))
+  if (type === Compression.Lz4 || type === Compression.Lz4Chunks) return decompress(type, path, h.offset, raw.subarray(0, h.length))
   if (type === Compression.None) return copy ? raw.slice(0, h.length) : raw.subarray(0, h.length)
   throw new CorruptionError(path, h.offset, `unknown compression type ${type}`)
 }
@@ -195,10 +211,11 @@ export class ReadAhead {
     if (!this.transient) return decodeBlockContents(file.path, h, raw, true)
     const type = checkBlockTrailer(file.path, h.offset, raw, h.length)
     if (type === Compression.None) return raw.subarray(0, h.length)
-    if (type !== Compression.Lz4) throw new CorruptionError(file.path, h.offset, `unknown compression type ${type}`)
+    if (type !== Compression.Lz4 && type !== Compression.Lz4Chunks) throw new CorruptionError(file.path, h.offset, `unknown compression type ${type}`)
     const want = lz4DecodedLength(file.path, h.offset, raw, 0, h.length)
-    if (want > SCRATCH_MAX) return lz4DecompressBlock(file.path, h.offset, raw.subarray(0, h.length))
+    if (want > SCRATCH_MAX) return decompress(type, file.path, h.offset, raw.subarray(0, h.length))
     if (this.out.length < want) this.out = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(want, 2 * this.out.length, 8192)))
-    return this.out.subarray(0, lz4DecodeInto(file.path, h.offset, raw, 0, h.length, this.out, 0))
+    const decode = type === Compression.Lz4 ? lz4DecodeInto : lz4ChunksDecodeInto
+    return this.out.subarray(0, decode(file.path, h.offset, raw, 0, h.length, this.out, 0))
   }
 }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest'
 import { CorruptionError } from '../base/errors.js'
-import { murmur3 } from '../base/hash.js'
+import { hashOut1, hashOut2, murmur3, murmur3Pair } from '../base/hash.js'
 import { FILTER_HEADER_SIZE, TableBloomFilter, expectedFalsePositiveRate, hashCountFor, hashUserKey } from './bloom.js'
 import { seededRandom } from '../tests/support/table-data.js'
 
@@ -48,6 +48,26 @@ describe('murmur3', () => {
 })
 
 describe('TableBloomFilter', () => {
+  it('answers the same through mayContainHashes as through mayContain (random keys, sizes, k)', () => {
+    const rng = seededRandom(29)
+    const answers = new Set<boolean>()
+    for (let round = 0; round < 30; round++) {
+      const n = 1 + Math.floor(rng() * 500)
+      // Few bits per key in some rounds: many false positives, so both answers are exercised.
+      const f = TableBloomFilter.forKeys(n, 1 + Math.floor(rng() * 14))
+      const keys = Array.from({ length: n }, () => rng.bytes(Math.floor(rng() * 41)))
+      for (const k of keys) f.addKey(k)
+      for (let i = 0; i < 1000; i++) {
+        const k = rng() < 0.5 ? keys[Math.floor(rng() * n)] : rng.bytes(Math.floor(rng() * 41))
+        murmur3Pair(k)
+        const may = f.mayContainHashes(hashOut1, hashOut2)
+        answers.add(may)
+        expect(may, `round ${round}`).toBe(f.mayContain(k))
+      }
+    }
+    expect([...answers].sort()).toEqual([false, true])
+  })
+
   it('uses k = round(bitsPerKey * ln 2)', () => {
     expect(hashCountFor(10)).toBe(7)
     expect(hashCountFor(1)).toBe(1)

@@ -134,10 +134,18 @@ export class TableBloomFilter extends BloomFilter {
    */
   mayContain(userKey: Uint8Array): boolean {
     murmur3Pair(userKey)
+    return this.mayContainHashes(hashOut1, hashOut2)
+  }
+
+  /**
+   * mayContain() of the key whose hash pair (hashUserKey, base/hash.ts murmur3Pair) is (h1, h2):
+   * a point lookup hashes its key once for every filter it probes (engine/read-path.ts).
+   */
+  mayContainHashes(h1: number, h2: number): boolean {
     const m = this._size
     const bits = this._filter.array
-    let x = hashOut1 % m
-    let step = hashOut2 % m
+    let x = h1 % m
+    let step = h2 % m
     if (step === 0) step = 1
     for (let i = this._nbHashes; i > 0; i--) {
       if ((bits[x >>> 3] & (1 << (x & 7))) === 0) return false

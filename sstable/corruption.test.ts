@@ -164,21 +164,23 @@ describe('corruption', () => {
     expect(() => reader.verify()).toThrow(/key range/)
   })
 
-  it('reports an lz4 block whose length header lies, even with a correct checksum', () => {
-    const { bytes } = makeTable({ blockSize: 4096, compression: 'lz4' })
-    const fs0 = fsWith(bytes)
-    const reader = TableReader.open(fs0, PATH, 1, new BlockCache(0))
-    let lz4Block: BlockHandle | undefined
-    for (let i = 0; i < reader.blockCount && lz4Block === undefined; i++) {
-      const h = reader.blockHandle(i)
-      if (bytes[h.offset + h.length] === 1) lz4Block = h
+  it('reports an lz4 block whose length header lies, even with a correct checksum (type 1 and 2)', () => {
+    for (const [formatVersion, type] of [[1, 1], [2, 2]] as const) {
+      const { bytes } = makeTable({ blockSize: 4096, compression: 'lz4', formatVersion })
+      const fs0 = fsWith(bytes)
+      const reader = TableReader.open(fs0, PATH, 1, new BlockCache(0))
+      let lz4Block: BlockHandle | undefined
+      for (let i = 0; i < reader.blockCount && lz4Block === undefined; i++) {
+        const h = reader.blockHandle(i)
+        if (bytes[h.offset + h.length] === type) lz4Block = h
+      }
+      expect(lz4Block, `a compressed block of type ${type}`).toBeDefined()
+      const h = lz4Block!
+      const copy = bytes.slice()
+      copy[h.offset] ^= 0x01 // the uncompressed length, low byte
+      encodeBlockTrailer(copy.subarray(h.offset, h.offset + h.length), type, copy, h.offset + h.length)
+      const damaged = TableReader.open(fsWith(copy), PATH, 1, new BlockCache(0))
+      expect(() => damaged.verify()).toThrow(type === 1 ? /lz4 block/ : /lz4 chunks/)
     }
-    expect(lz4Block, 'a compressed block').toBeDefined()
-    const h = lz4Block!
-    const copy = bytes.slice()
-    copy[h.offset] ^= 0x01 // the uncompressed length, low byte
-    encodeBlockTrailer(copy.subarray(h.offset, h.offset + h.length), 1, copy, h.offset + h.length)
-    const damaged = TableReader.open(fsWith(copy), PATH, 1, new BlockCache(0))
-    expect(() => damaged.verify()).toThrow(/lz4 block/)
   })
 })

@@ -34,7 +34,7 @@ export function describeTable(fs: FileSystem, path: string): string {
     const region = (h: BlockHandle): string => `[${h.offset}, ${h.offset + h.length + BLOCK_TRAILER_SIZE})`
     const compression = (h: BlockHandle): string => {
       const type = file.read(h.offset + h.length, 1)[0]
-      return type === Compression.Lz4 ? 'lz4' : type === Compression.None ? 'none' : `type ${type}`
+      return type === Compression.Lz4 ? 'lz4' : type === Compression.Lz4Chunks ? 'lz4 chunks' : type === Compression.None ? 'none' : `type ${type}`
     }
     lines.push(`table ${path}: ${p.fileSize} bytes, format version ${reader.version}`)
     lines.push(`header      [0, ${HEADER_SIZE})`)

@@ -18,9 +18,10 @@
 //             |   properties; version; checksum; magic     |
 //   file end  +--------------------------------------------+
 //
-// Block trailer: compression type (1 B: 0 none, 1 lz4) + masked CRC-32 (u32) over the stored
-// bytes followed by the type byte. A handle's length excludes the trailer. An lz4 block is
-// a u32 LE uncompressed length + one raw LZ4 block (lz4-napi's block output; lz4.ts writes the same).
+// Block trailer: compression type (1 B: 0 none, 1 lz4, 2 lz4 chunks: version 2) + masked CRC-32
+// (u32) over the stored bytes followed by the type byte. A handle's length excludes the trailer.
+// An lz4 block is a u32 LE uncompressed length + one raw LZ4 block (lz4-napi's block output;
+// lz4.ts writes the same); an lz4-chunks block is laid out in lz4-chunks.ts.
 //
 // Footer: index offset u64, index length u32, filter offset u64, filter length u32 (0 when
 // the table has no filter), properties offset u64, properties length u32, format version u32,
@@ -36,16 +37,19 @@ import { readVarint, varintLength, writeVarint } from '../base/varint.js'
 
 /** On disk: "sett-sst" in ASCII, at the start of the header and the end of the footer. */
 export const TABLE_MAGIC = Uint8Array.of(0x73, 0x65, 0x74, 0x74, 0x2d, 0x73, 0x73, 0x74)
-/** On disk. Version 1: the layout above. */
-export const FORMAT_VERSION = 1
-export const SUPPORTED_VERSIONS: readonly number[] = [1]
+/**
+ * On disk. Version 1: the layout above. Version 2: the same, and data blocks may be stored as
+ * type 2, lz4 chunks (lz4-chunks.ts); new tables are written as version 2.
+ */
+export const FORMAT_VERSION = 2
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2]
 
 export const HEADER_SIZE = 16
 export const FOOTER_SIZE = 52
 export const BLOCK_TRAILER_SIZE = 5
 
 /** On disk: the compression type byte of a block trailer. */
-export const Compression = { None: 0, Lz4: 1 } as const
+export const Compression = { None: 0, Lz4: 1, Lz4Chunks: 2 } as const
 export type CompressionType = (typeof Compression)[keyof typeof Compression]
 
 /** Where a block sits: `length` counts the stored bytes, not the 5-byte trailer after them. */

@@ -60,21 +60,34 @@ export function lz4CompressInto(raw: Uint8Array, dst: Uint8Array, at: number): n
   dst[at + 1] = (n >>> 8) & 255
   dst[at + 2] = (n >>> 16) & 255
   dst[at + 3] = (n >>> 24) & 255
-  let o = at + 4
-  let anchor = 0
+  return 4 + lz4CompressRangeInto(raw, 0, n, dst, at + 4, true)
+}
+
+/**
+ * Writes raw[from, to) as one raw LZ4 block (no length header) into dst at `at`, and returns its
+ * length: matches never reach before `from`, so the block decodes on its own. `fresh`: forget the
+ * positions an earlier call saw (the first range of a buffer; later ranges of the same buffer may
+ * pass false, which skips clearing the hash table: positions before `from` are ignored anyway).
+ * requires: dst has lz4CompressBound(to - from) - 4 bytes from `at`; a call with fresh false
+ * follows one on the same `raw`.
+ */
+export function lz4CompressRangeInto(raw: Uint8Array, from: number, to: number, dst: Uint8Array, at: number, fresh: boolean): number {
+  const n = to - from
+  let o = at
+  let anchor = from
   if (n >= MF_LIMIT + 1) {
-    table.fill(0)
-    const view = new DataView(raw.buffer, raw.byteOffset, n)
-    const mfLimit = n - MF_LIMIT
-    const matchLimit = n - LAST_LITERALS
-    let ip = 0
+    if (fresh) table.fill(0)
+    const view = new DataView(raw.buffer, raw.byteOffset, to)
+    const mfLimit = to - MF_LIMIT
+    const matchLimit = to - LAST_LITERALS
+    let ip = from
     let misses = 0
     while (ip < mfLimit) {
       const seq = view.getInt32(ip, true)
       const h = Math.imul(seq, 2654435761) >>> (32 - HASH_LOG)
       const ref = table[h] - 1
       table[h] = ip + 1
-      if (ref < 0 || ip - ref > MAX_OFFSET || view.getInt32(ref, true) !== seq) {
+      if (ref < from || ip - ref > MAX_OFFSET || view.getInt32(ref, true) !== seq) {
         // Each 64 misses in a row step one byte further: incompressible stretches go fast.
         ip += 1 + (misses++ >> 6)
         continue
@@ -82,10 +95,10 @@ export function lz4CompressInto(raw: Uint8Array, dst: Uint8Array, at: number): n
       misses = 0
       // Back over equal bytes before the match (not past the last sequence's end), then forward.
       let start = ip
-      let from = ref
-      while (start > anchor && from > 0 && raw[start - 1] === raw[from - 1]) {
+      let back = ref
+      while (start > anchor && back > from && raw[start - 1] === raw[back - 1]) {
         start--
-        from--
+        back--
       }
       let e = ip + MIN_MATCH
       let r = ref + MIN_MATCH
@@ -101,7 +114,7 @@ export function lz4CompressInto(raw: Uint8Array, dst: Uint8Array, at: number): n
     }
   }
   // The last sequence: literals only.
-  return writeLiterals(raw, anchor, n, dst, o, 0) - at
+  return writeLiterals(raw, anchor, to, dst, o, 0) - at
 }
 
 /** One sequence: literals raw[anchor, start), then a match `length` bytes long at `offset` back. */
@@ -207,7 +220,14 @@ export class Lz4Decoder {
 
   /** Starts decoding src[from, end) into dst at `at`, as lz4DecodeInto would (same requirements). */
   start(file: string, offset: number, src: Uint8Array, from: number, end: number, dst: Uint8Array, at: number): this {
-    const want = lz4DecodedLength(file, offset, src, from, end)
+    return this.startRaw(file, offset, src, from + 4, end, dst, at, lz4DecodedLength(file, offset, src, from, end))
+  }
+
+  /**
+   * start() of a raw LZ4 block src[from, end) with no length header, that must decode to exactly
+   * `want` bytes (one chunk of a type 2 block: lz4-chunks.ts).
+   */
+  startRaw(file: string, offset: number, src: Uint8Array, from: number, end: number, dst: Uint8Array, at: number, want: number): this {
     const outEnd = at + want
     if (outEnd > dst.length) throw new Error(`lz4DecodeInto: ${want} bytes do not fit at ${at} of ${dst.length}`)
     const same = src === dst
@@ -217,13 +237,23 @@ export class Lz4Decoder {
     this.src = src
     this.dst = dst
     this.same = same
-    this.p = from + 4
+    this.p = from
     this.end = end
     this.at = at
     this.o = at
     this.outEnd = outEnd
     if (this.p === end && want !== 0) bad(file, offset, 'runs past its end')
     return this
+  }
+
+  /** Whether every stored byte is decoded (the output then has exactly its length). */
+  get finished(): boolean {
+    return this.p === this.end
+  }
+
+  /** Where a seek in this block starts scanning: the first entry (a type 2 block may skip ahead). */
+  scanStartFor(_userKey: Uint8Array, _trailer: number): number {
+    return this.at
   }
 
   /**

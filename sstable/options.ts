@@ -18,6 +18,12 @@ export interface TableWriterOptions {
   bloomBitsPerKey?: number
   /** Compression of data blocks. Default 'lz4'; a block that shrinks by less than 1/8 is stored raw. */
   compression?: 'lz4' | 'none'
+  /**
+   * Table format version to write (docs/format.md, Tables). Default 2: lz4 data blocks as chunks
+   * (lz4-chunks.ts), with a restart at least every 1 KiB. 1 writes what version 1 readers
+   * read (one LZ4 block per data block, restarts by count only): for tests of old tables.
+   */
+  formatVersion?: 1 | 2
 }
 
 export type ResolvedTableWriterOptions = Required<TableWriterOptions>
@@ -27,6 +33,7 @@ export const DEFAULT_TABLE_WRITER_OPTIONS: Readonly<ResolvedTableWriterOptions> 
   restartInterval: 16,
   bloomBitsPerKey: 10,
   compression: 'lz4',
+  formatVersion: 2,
 }
 
 function checkInteger(name: string, v: number, min: number, max: number): void {
@@ -43,6 +50,7 @@ export function resolveTableWriterOptions(options: TableWriterOptions = {}): Res
     restartInterval: options.restartInterval ?? d.restartInterval,
     bloomBitsPerKey: options.bloomBitsPerKey ?? d.bloomBitsPerKey,
     compression: options.compression ?? d.compression,
+    formatVersion: options.formatVersion ?? d.formatVersion,
   }
   checkInteger('blockSize', o.blockSize, 1, 1 << 30)
   checkInteger('restartInterval', o.restartInterval, 1, 1 << 16)
@@ -51,6 +59,9 @@ export function resolveTableWriterOptions(options: TableWriterOptions = {}): Res
   }
   if (o.compression !== 'lz4' && o.compression !== 'none') {
     throw new InvalidArgumentError(`compression must be 'lz4' or 'none', got ${String(o.compression)}`)
+  }
+  if (o.formatVersion !== 1 && o.formatVersion !== 2) {
+    throw new InvalidArgumentError(`formatVersion must be 1 or 2, got ${String(o.formatVersion)}`)
   }
   return o
 }

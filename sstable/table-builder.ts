@@ -12,10 +12,11 @@ import { Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
 import { BlockBuilder } from './block-builder.js'
 import { TableBloomFilter, hashUserKey } from './bloom.js'
 import {
-  BLOCK_TRAILER_SIZE, Compression, FORMAT_VERSION, type BlockHandle, type TableProperties,
+  BLOCK_TRAILER_SIZE, Compression, type BlockHandle, type TableProperties,
   encodeBlockTrailer, encodeFooter, encodeHandle, encodeHeader, encodeProperties,
 } from './format.js'
 import { lz4CompressBound, lz4CompressInto } from './lz4.js'
+import { CHUNK_BYTES, lz4ChunksBound, lz4CompressChunksInto } from './lz4-chunks.js'
 import { resolveTableWriterOptions, type ResolvedTableWriterOptions, type TableWriterOptions } from './options.js'
 import { separator, successor, type SeparatorKey } from './separator.js'
 
@@ -54,8 +55,12 @@ export class TableBuilder {
   constructor(private readonly file: WritableFile, options?: TableWriterOptions) {
     this.options = resolveTableWriterOptions(options)
     if (file.size !== 0) throw new InvalidArgumentError(`table file ${file.path} is not empty (${file.size} bytes)`)
-    this.data = new BlockBuilder(this.options.restartInterval, Math.min(this.options.blockSize, 1 << 16) + 1024)
-    this.write(encodeHeader())
+    // A restart also once CHUNK_BYTES have passed since the last: a chunk (lz4-chunks.ts) can
+    // only start at one, and with 100-byte values 16 entries would make 2 KiB chunks (with larger
+    // values even more).
+    const chunks = this.options.formatVersion >= 2
+    this.data = new BlockBuilder(this.options.restartInterval, Math.min(this.options.blockSize, 1 << 16) + 1024, chunks ? CHUNK_BYTES : Infinity)
+    this.write(encodeHeader(this.options.formatVersion))
   }
 
   /** Bytes written so far plus the pending block: used to cut output tables at a target size. */
@@ -119,7 +124,7 @@ export class TableBuilder {
     const index = this.writeBlock(this.index.finish(), false)
     const empty = this.count === 0
     const stored = {
-      version: FORMAT_VERSION,
+      version: this.options.formatVersion,
       smallestKey: this.smallestKey,
       largestKey: this.lastUser.slice(0, this.lastUserLength),
       entryCount: this.count,
@@ -131,7 +136,7 @@ export class TableBuilder {
       dataBlockCount: this.dataBlocks,
     }
     const properties = this.writeBlock(encodeProperties(stored), false)
-    this.write(encodeFooter({ index, filter, properties, version: FORMAT_VERSION }))
+    this.write(encodeFooter({ index, filter, properties, version: this.options.formatVersion }))
     const { version: _version, ...rest } = stored
     return { ...rest, fileSize: this.offset }
   }
@@ -162,17 +167,22 @@ export class TableBuilder {
     this.dataBlocks++
   }
 
-  /** Writes `raw` (compressed when asked and worth it) and its trailer in one append. */
+  /**
+   * Writes `raw` (compressed when asked and worth it: data blocks only, as lz4 chunks) and its
+   * trailer in one append.
+   */
   private writeBlock(raw: Uint8Array, compress: boolean): BlockHandle {
     // Room for either form and the trailer: the block is compressed straight into `out`.
-    const room = lz4CompressBound(raw.length) + BLOCK_TRAILER_SIZE
+    const restarts = compress ? (raw[raw.length - 4] | (raw[raw.length - 3] << 8) | (raw[raw.length - 2] << 16) | (raw[raw.length - 1] << 24)) >>> 0 : 0
+    const room = Math.max(lz4CompressBound(raw.length), lz4ChunksBound(raw.length, restarts)) + BLOCK_TRAILER_SIZE
     if (this.out.length < room) this.out = new Uint8Array(room * 2)
     let length = 0
     let type: number = Compression.None
     if (compress) {
-      length = lz4CompressInto(raw, this.out, 0)
+      const chunks = this.options.formatVersion >= 2
+      length = chunks ? lz4CompressChunksInto(raw, this.out, 0) : lz4CompressInto(raw, this.out, 0)
       // Keep compression only when it saves at least 1/8: decompressing costs on every read.
-      if (raw.length - length >= raw.length / 8) type = Compression.Lz4
+      if (raw.length - length >= raw.length / 8) type = chunks ? Compression.Lz4Chunks : Compression.Lz4
     }
     if (type === Compression.None) {
       this.out.set(raw, 0)

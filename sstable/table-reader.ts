@@ -152,6 +152,21 @@ export class TableReader {
   get(userKey: Uint8Array, readSeq: number, transient = false): LookupResult | undefined {
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
     if (this.filter !== undefined && !this.filter.mayContain(userKey)) return undefined
+    return this.lookupPastFilter(userKey, readSeq, transient)
+  }
+
+  /**
+   * get() of a key whose hash pair (base/hash.ts murmur3Pair) is (h1, h2): a lookup that probes
+   * many tables' filters hashes its key once (engine/read-path.ts). requires: (h1, h2) is that pair.
+   */
+  getHashed(userKey: Uint8Array, readSeq: number, h1: number, h2: number, transient = false): LookupResult | undefined {
+    if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
+    if (this.filter !== undefined && !this.filter.mayContainHashes(h1, h2)) return undefined
+    return this.lookupPastFilter(userKey, readSeq, transient)
+  }
+
+  /** get() past the filter. */
+  private lookupPastFilter(userKey: Uint8Array, readSeq: number, transient: boolean): LookupResult | undefined {
     const it = this.getIter
     const n = this.blockCount
     for (let i = this.findBlock(userKey, readSeq * 256 + 0xff); i < n; i++) {

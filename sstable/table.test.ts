@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../base/errors.js'
+import { hashOut1, hashOut2, murmur3Pair } from '../base/hash.js'
 import { Kind, MAX_SEQ } from '../base/internal-key.js'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { RealFileSystem } from '../base/real-fs.js'
@@ -64,6 +65,11 @@ function checkTable(seed: number, keyCount: number, options: TableWriterOptions,
       e === undefined ? 'none' : `${e.seq}#${e.kind}=${hex(e.value)}`
     expect(fmt(got), `${why}: get ${hex(userKey)} at ${readSeq}`).toBe(fmt(want))
     if (want !== undefined) expect(reader.mayContain(userKey)).toBe(true)
+    // The hashed lookup (one hash for every filter a read meets) answers the same, transient too.
+    murmur3Pair(userKey)
+    const [h1, h2] = [hashOut1, hashOut2]
+    expect(fmt(reader.getHashed(userKey, readSeq, h1, h2)), `${why}: getHashed ${hex(userKey)}`).toBe(fmt(want))
+    expect(fmt(reader.getHashed(userKey, readSeq, h1, h2, true)), `${why}: getHashed transient ${hex(userKey)}`).toBe(fmt(want))
   }
 
   // Seeks followed by random walks.
@@ -94,6 +100,10 @@ describe('table model', () => {
     [{ blockSize: 512, restartInterval: 1, compression: 'none', bloomBitsPerKey: 0 }, 0],
     [{ blockSize: 4096, compression: 'lz4', bloomBitsPerKey: 4 }, 1 << 20],
     [{}, 1 << 20],
+    // No cache: every transient get walks a block as it decodes it (type 2 by chunks, type 1 whole).
+    [{ blockSize: 4096, compression: 'lz4' }, 0],
+    [{ blockSize: 4096, compression: 'lz4', formatVersion: 1 }, 0],
+    [{ blockSize: 1024, compression: 'lz4', restartInterval: 1, formatVersion: 1 }, 1 << 20],
   ]
   configs.forEach(([options, cacheBytes], n) => {
     it(`matches a sorted array: ${JSON.stringify(options)}, cache ${cacheBytes} B`, () => {
