@@ -21,10 +21,17 @@ import type { DataKey } from '../base/key-registry.js'
 import type { CompactionResult } from './compaction-job.js'
 import { type CompactionTask, runCompactionTask } from './compaction-task.js'
 import { type FlushTask, runFlushTask } from './flush-task.js'
-import { type WorkerReply, type WorkerRequest, rebuildError } from './worker-errors.js'
+import type { OpenedTable } from '../sstable/index.js'
+import { type WorkerMemory, type WorkerReply, type WorkerRequest, rebuildError } from './worker-errors.js'
 
 export interface CompactionRunner {
   readonly inWorker: boolean
+  /**
+   * What the running worker's V8 heap and external memory held after its last task (0 inline or
+   * with no worker running): the part of a worker's cost that is visible from JavaScript. Its
+   * malloc arena and its share of Node's threads are not in it.
+   */
+  readonly workerHeapBytes: number
   run(task: CompactionTask): Promise<CompactionResult>
   flush(task: FlushTask): Promise<CompactionResult>
   /**
@@ -44,6 +51,7 @@ const INLINE_YIELD_MS = 4
 
 export class InlineCompactionRunner implements CompactionRunner {
   readonly inWorker = false
+  readonly workerHeapBytes = 0
   private readonly fs: FileSystem
 
   constructor(fs: FileSystem) {
@@ -99,7 +107,12 @@ export class WorkerCompactionRunner implements CompactionRunner {
   private readonly fs: FileSystem
   private worker: Worker | undefined
   private nextId = 1
-  private readonly pending = new Map<number, { resolve: (r: CompactionResult | undefined) => void; reject: (e: unknown) => void }>()
+  /** Tasks sent and not answered yet, with the opened tables their answer has sent so far. */
+  private readonly pending = new Map<number, {
+    resolve: (r: CompactionResult | undefined) => void
+    reject: (e: unknown) => void
+    opened: OpenedTable[]
+  }>()
   private readonly removals = new Set<Promise<unknown>>()
   /** An encrypted database's data keys, sent with each task (the worker has no registry of its own). */
   private readonly dataKeys: (() => readonly DataKey[]) | undefined
@@ -117,9 +130,17 @@ export class WorkerCompactionRunner implements CompactionRunner {
     this.idleMs = idleMs
   }
 
+  /** The running worker's last report (see CompactionRunner.workerHeapBytes). */
+  private lastMemory: WorkerMemory | undefined
+
   /** Whether a worker thread is running now (stats().memory). */
   get running(): boolean {
     return this.worker !== undefined
+  }
+
+  get workerHeapBytes(): number {
+    const m = this.worker === undefined ? undefined : this.lastMemory
+    return m === undefined ? 0 : m.heapTotal + m.external
   }
 
   private start(): Worker {
@@ -131,6 +152,12 @@ export class WorkerCompactionRunner implements CompactionRunner {
     const worker = new Worker(workerEntry(), { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
     this.started++
     worker.on('message', (reply: WorkerReply) => {
+      if ('part' in reply) {
+        const p = this.pending.get(reply.id)
+        if (p) p.opened.push(reply.part)
+        return
+      }
+      if (this.worker === worker) this.lastMemory = reply.memory
       const p = this.pending.get(reply.id)
       if (!p) return
       this.pending.delete(reply.id)
@@ -138,8 +165,12 @@ export class WorkerCompactionRunner implements CompactionRunner {
         worker.unref()
         this.stopWhenIdle()
       }
-      if (reply.ok) p.resolve(reply.result)
-      else p.reject(rebuildError(reply.error))
+      if (reply.ok) {
+        if (reply.result && p.opened.length > 0) reply.result.opened = p.opened
+        p.resolve(reply.result)
+      } else {
+        p.reject(rebuildError(reply.error))
+      }
     })
     const fail = (err: unknown) => {
       // A worker stopped while idle had nothing pending; the pending tasks are a newer one's.
@@ -176,7 +207,7 @@ export class WorkerCompactionRunner implements CompactionRunner {
   private send(request: WorkerRequest): Promise<CompactionResult | undefined> {
     const worker = this.start()
     return new Promise((resolve, reject) => {
-      this.pending.set(request.id, { resolve, reject })
+      this.pending.set(request.id, { resolve, reject, opened: [] })
       // Keep the process alive while a task is in flight; idle, the worker must not hold it open.
       worker.ref()
       worker.postMessage(request)
@@ -195,6 +226,7 @@ export class WorkerCompactionRunner implements CompactionRunner {
       if (this.pending.size > 0 || !this.worker) return
       const w = this.worker
       this.worker = undefined
+      this.lastMemory = undefined
       const exited: Promise<unknown> = w.terminate().catch(() => undefined).finally(() => this.stopping.delete(exited))
       this.stopping.add(exited)
     }, this.idleMs)

@@ -11,7 +11,7 @@ import type { CompactionResult } from './compaction-job.js'
 import { openOutputs, runCompactionTask } from './compaction-task.js'
 import { runFlushTask } from './flush-task.js'
 import { describeError } from './worker-errors.js'
-import type { WorkerReply, WorkerRequest } from './worker-errors.js'
+import type { WorkerMemory, WorkerReply, WorkerRequest } from './worker-errors.js'
 
 const fs = new RealFileSystem()
 
@@ -48,9 +48,35 @@ async function serve(request: WorkerRequest): Promise<CompactionResult | undefin
   return result
 }
 
+/**
+ * This thread's isolate: process.memoryUsage() in a worker counts its own heap (rss is the
+ * process's), and external memory leaves out SharedArrayBuffers, so a memtable arena it flushes
+ * is not counted twice (stats().memory counts its written pages).
+ */
+function memory(): WorkerMemory {
+  const u = process.memoryUsage()
+  return { heapTotal: u.heapTotal, external: u.external }
+}
+
+/**
+ * Sends a result, its opened tables one message each first. One message of every output's index
+ * and filter (measured up to 4 MiB) is one malloc'd block, freed on the engine's thread once read,
+ * and glibc raises its mmap and trim thresholds to the size of any such block freed
+ * (engine/memory-budget.ts, MIN_ARENA_BYTES): malloc's heaps then stay resident. A table's own
+ * message is a few hundred KiB at the default table size.
+ */
+function reply(id: number, result: CompactionResult | undefined): void {
+  const opened = result?.opened
+  if (result && opened) {
+    for (const part of opened) parentPort!.postMessage({ id, part } satisfies WorkerReply)
+    result.opened = undefined
+  }
+  parentPort!.postMessage({ id, ok: true, result, memory: memory() } satisfies WorkerReply)
+}
+
 parentPort!.on('message', (request: WorkerRequest) => {
   serve(request).then(
-    (result) => parentPort!.postMessage({ id: request.id, ok: true, result } satisfies WorkerReply),
-    (err: unknown) => parentPort!.postMessage({ id: request.id, ok: false, error: describeError(err) } satisfies WorkerReply),
+    (result) => reply(request.id, result),
+    (err: unknown) => parentPort!.postMessage({ id: request.id, ok: false, error: describeError(err), memory: memory() } satisfies WorkerReply),
   )
 })

@@ -134,13 +134,18 @@ it('an idle worker is stopped after its idle time, and the next task starts a ne
   try {
     const mt = new Memtable({ shared: true, rng: makeRng(3) })
     fill(mt, SEED, 1, 300)
+    expect(runner.workerHeapBytes).toBe(0)
     const first = await runner.flush(flushTask(dir, mt, 1, 1e9))
     expect(runner.running).toBe(true)
+    // The worker reports its own heap with each reply (a fresh isolate holds a few MiB), and a
+    // stopped one counts nothing.
+    expect(runner.workerHeapBytes).toBeGreaterThan(1024 * 1024)
     // Back-to-back tasks keep the one worker.
     await runner.flush(flushTask(dir, mt, 2, 1e9))
     expect(runner.started).toBe(1)
     for (let i = 0; i < 100 && runner.running; i++) await new Promise((r) => setTimeout(r, 20))
     expect(runner.running).toBe(false)
+    expect(runner.workerHeapBytes).toBe(0)
     const again = await runner.flush(flushTask(dir, mt, 3, 1e9))
     expect(runner.started).toBe(2)
     expect(tableBytes(realFs, dir, again.tables[0]).equals(tableBytes(realFs, dir, first.tables[0]))).toBe(true)

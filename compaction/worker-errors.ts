@@ -7,6 +7,7 @@ import type { DataKey } from '../base/key-registry.js'
 import type { CompactionResult } from './compaction-job.js'
 import type { CompactionTask } from './compaction-task.js'
 import type { FlushTask } from './flush-task.js'
+import type { OpenedTable } from '../sstable/index.js'
 
 /** For an encrypted database, every data key (the newest is the one new tables use) comes with each task. */
 export type WorkerRequest =
@@ -22,9 +23,20 @@ export interface ErrorDescription {
   offset?: number
 }
 
+/** What the worker's own V8 heap and external memory (ArrayBuffers included) held after a request, in bytes. */
+export interface WorkerMemory {
+  heapTotal: number
+  external: number
+}
+
+/**
+ * A task's answer. A result's opened tables come first, one message each (`part`), then the
+ * result without them: compaction/compaction-worker.ts says why.
+ */
 export type WorkerReply =
-  | { id: number; ok: true; result?: CompactionResult }
-  | { id: number; ok: false; error: ErrorDescription }
+  | { id: number; part: OpenedTable }
+  | { id: number; ok: true; result?: CompactionResult; memory: WorkerMemory }
+  | { id: number; ok: false; error: ErrorDescription; memory: WorkerMemory }
 
 export function describeError(err: unknown): ErrorDescription {
   if (err instanceof CorruptionError) return { name: err.name, message: err.message, code: err.code, file: err.file, offset: err.offset }

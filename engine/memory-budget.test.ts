@@ -10,7 +10,7 @@ import { MemFileSystem } from '../base/mem-fs.js'
 import { mulberry32 } from '../base/random.js'
 import { open } from './index.js'
 import { BlockCache } from '../sstable/index.js'
-import { MIN_MEMTABLE_BYTES, MemoryBudget, SPARE_IDLE_MS, SPARE_KEEP_HORIZON_MS } from './memory-budget.js'
+import { MIN_ARENA_BYTES, MIN_MEMTABLE_BYTES, MemoryBudget, SPARE_IDLE_MS, SPARE_KEEP_HORIZON_MS, arenaSizeFor } from './memory-budget.js'
 import { resolveOptions } from './options.js'
 
 const MiB = 1024 * 1024
@@ -127,7 +127,7 @@ describe('memoryBudget', () => {
       const fill = (m: ReturnType<MemoryBudget['newMemtable']>) => {
         for (let i = 0; i < 1000; i++) m.add(Buffer.from(key(i)), i + 1, 1, Buffer.alloc(100, 7))
       }
-      const stats = () => budget.stats(undefined as never, first, [], 0)
+      const stats = () => budget.stats(undefined as never, first, [], 0, 0)
       const first = budget.newMemtable(false)
       fill(first)
       budget.retire(first)
@@ -155,7 +155,7 @@ describe('memoryBudget', () => {
         expect(budget.hasSpare, `tick ${tick}`).toBe(true)
       }
       // Writes stop (or trickle): let go, and stats().memory no longer counts it.
-      const spareBytes = budget.stats(undefined as never, active, [], 0).frozenMemtables
+      const spareBytes = budget.stats(undefined as never, active, [], 0, 0).frozenMemtables
       active.add(Buffer.from(key(n)), n + 1, 1, Buffer.alloc(100, 7))
       vi.advanceTimersByTime(SPARE_IDLE_MS)
       expect(budget.hasSpare).toBe(false)
@@ -168,5 +168,18 @@ describe('memoryBudget', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  it('gives every memtable an arena above glibc\'s largest dynamic mmap threshold, or its size and a MiB when larger', () => {
+    for (const memtableSize of [256 * 1024, 16 * MiB, 64 * MiB]) {
+      const budget = new MemoryBudget(resolveOptions({ fs: new MemFileSystem(), memtableSize }), new BlockCache(MiB))
+      const m = budget.newMemtable(false)
+      expect(m.arenaCapacity, String(memtableSize)).toBe(Math.max(MIN_ARENA_BYTES, memtableSize + MiB))
+      expect(m.arenaCapacity).toBeGreaterThan(32 * MiB)
+      // Reserved, not written: only the arena's header counts.
+      expect(m.residentBytes).toBeLessThan(4096)
+      expect(arenaSizeFor(memtableSize)).toBe(m.arenaCapacity)
+    }
+    expect(arenaSizeFor(4096 * MiB)).toBe(2 ** 31)
   })
 })

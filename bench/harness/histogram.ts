@@ -27,6 +27,14 @@ export class LatencyHistogram {
     if (v > this.max) this.max = v
   }
 
+  /** Empties it for the next workload (the runner keeps one: see runner.ts, reusedMonitors). */
+  reset(): void {
+    this.counts.fill(0)
+    this.count = 0
+    this.sum = 0
+    this.max = 0
+  }
+
   get mean(): number {
     return this.count === 0 ? 0 : this.sum / this.count
   }

@@ -18,7 +18,7 @@ function step(workload: WorkloadName, opsPerSec: number, over: Partial<StepResul
     writeBytesDuringOps: 0, writeBytes: 0, cancelledWriteBytes: 0, readBytes: 0, settleMs: 0, settleTimedOut: false, writebackMs: 0,
     writeAmp: workload.startsWith('fill') ? 2 : null, dir: { files: 1, apparentBytes: 1, allocatedBytes: 1 }, liveKeys: 1,
     spaceAmp: 1.5, rssPeakBytes: 100 << 20, maxRssBytes: 100 << 20, loopDelayP99Ms: 1, loopDelayMaxMs: 2,
-    memoryAtPeak: { rss: 100 << 20, heapTotal: 20 << 20, heapUsed: 10 << 20, external: 5 << 20, arrayBuffers: 4 << 20, engine: null },
+    memoryAtPeak: { rss: 100 << 20, heapTotal: 20 << 20, heapUsed: 10 << 20, external: 5 << 20, arrayBuffers: 4 << 20, status: null, engine: null },
     stalls: null, stallMs: null, engine: null,
     timeline: [[0, 0], [500, opsPerSec / 2], [1000, opsPerSec]],
     rawSync: null,

@@ -9,6 +9,7 @@
 // millisecond (engines that work on the main thread, like Sett's flushes, run then), so the
 // event-loop delay it reports has a floor of about 1 ms.
 
+import { readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
@@ -118,7 +119,37 @@ export interface MemoryAtPeak {
   heapUsed: number
   external: number
   arrayBuffers: number
+  /**
+   * From /proc/self/status (Linux; null elsewhere): the anonymous part of the RSS (heaps, malloc,
+   * buffers), the file-backed part (Node's binary and libraries), shared memory, and the threads
+   * then (the main thread, libuv's pool, V8's helpers, and an engine's worker threads).
+   */
+  status: ProcStatus | null
   engine: Record<string, number> | null
+}
+
+export interface ProcStatus {
+  rssAnon: number
+  rssFile: number
+  rssShmem: number
+  threads: number
+}
+
+/** The memory lines of /proc/self/status, in bytes (null where there is no such file). */
+export function readProcStatus(): ProcStatus | null {
+  let text: string
+  try {
+    text = readFileSync('/proc/self/status', 'latin1')
+  } catch {
+    return null
+  }
+  const field = (name: string, scale: number): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)
+    return m ? Number(m[1]) * scale : 0
+  }
+  return {
+    rssAnon: field('RssAnon', 1024), rssFile: field('RssFile', 1024), rssShmem: field('RssShmem', 1024), threads: field('Threads', 1),
+  }
 }
 
 export interface GroupResult {
@@ -171,6 +202,23 @@ export async function runGroup(
   return results
 }
 
+let monitors: { hist: LatencyHistogram; loop: ReturnType<typeof monitorEventLoopDelay> } | undefined
+
+/**
+ * The latency histogram and the event-loop delay monitor, emptied, made once per process and
+ * reused by every step. Each is one malloc'd block (monitorEventLoopDelay's ~4 MiB, the latency
+ * histogram's 288 KiB), and glibc raises its mmap and trim thresholds to the size of any such
+ * block freed (engine/memory-budget.ts, MIN_ARENA_BYTES): a fresh pair per workload, collected
+ * at the next, held ~15 MiB of malloc's heaps resident that the bench then reported as the
+ * engine's RSS.
+ */
+function reusedMonitors(): NonNullable<typeof monitors> {
+  monitors ??= { hist: new LatencyHistogram(), loop: monitorEventLoopDelay({ resolution: 1 }) }
+  monitors.hist.reset()
+  monitors.loop.reset()
+  return monitors
+}
+
 async function runStep(
   adapter: EngineAdapter, workload: WorkloadName, setup: boolean, cfg: RunConfig,
   keys: KeySpace, values: ValueSource, emit: (e: RunEvent) => void,
@@ -190,8 +238,7 @@ async function runStep(
   const capMs = workload === 'fillseq' || workload === 'fillrandom' || !(cfg.durationMs > 0) ? Infinity : cfg.durationMs
   const batched = workload === 'fillseq' || workload === 'fillrandom' || workload === 'overwrite'
   const unit: LatencySummary['unit'] = workload === 'readseq' || workload === 'readreverse' ? 'entry' : batched && cfg.batch > 1 ? 'batch' : 'op'
-  const hist = new LatencyHistogram()
-  const loop = monitorEventLoopDelay({ resolution: 1 })
+  const { hist, loop } = reusedMonitors()
   const stats0 = adapter.stats?.()
   const io0 = readProcIo()
 
@@ -249,7 +296,7 @@ async function runStep(
     rssPeak = rss
     const u = process.memoryUsage()
     memoryAtPeak = {
-      rss, heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers,
+      rss, heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers, status: readProcStatus(),
       engine: adapter.memory?.() ?? null,
     }
   }
