@@ -62,7 +62,7 @@ function memory(): WorkerMemory {
  * Sends a result, its opened tables one message each first. One message of every output's index
  * and filter (measured up to 4 MiB) is one malloc'd block, freed on the engine's thread once read,
  * and glibc raises its mmap and trim thresholds to the size of any such block freed
- * (engine/memory-budget.ts, MIN_ARENA_BYTES): malloc's heaps then stay resident. A table's own
+ * (engine/memory-budget.ts, GLIBC_THRESHOLDS): malloc's heaps then stay resident. A table's own
  * message is a few hundred KiB at the default table size.
  */
 function reply(id: number, result: CompactionResult | undefined): void {

@@ -10,7 +10,7 @@ import { MemFileSystem } from '../base/mem-fs.js'
 import { mulberry32 } from '../base/random.js'
 import { open } from './index.js'
 import { BlockCache } from '../sstable/index.js'
-import { MIN_ARENA_BYTES, MIN_MEMTABLE_BYTES, MemoryBudget, SPARE_IDLE_MS, SPARE_KEEP_HORIZON_MS, arenaSizeFor } from './memory-budget.js'
+import { MIN_MEMTABLE_BYTES, MemoryBudget, SPARE_IDLE_MS, SPARE_KEEP_HORIZON_MS, arenaSizeFor } from './memory-budget.js'
 import { resolveOptions } from './options.js'
 
 const MiB = 1024 * 1024
@@ -170,13 +170,11 @@ describe('memoryBudget', () => {
     }
   })
 
-  it('gives every memtable an arena above glibc\'s largest dynamic mmap threshold, or its size and a MiB when larger', () => {
+  it('gives every memtable an arena of its size and a MiB, capped at 2 GiB, with only its header resident', () => {
     for (const memtableSize of [256 * 1024, 16 * MiB, 64 * MiB]) {
       const budget = new MemoryBudget(resolveOptions({ fs: new MemFileSystem(), memtableSize }), new BlockCache(MiB))
       const m = budget.newMemtable(false)
-      expect(m.arenaCapacity, String(memtableSize)).toBe(Math.max(MIN_ARENA_BYTES, memtableSize + MiB))
-      expect(m.arenaCapacity).toBeGreaterThan(32 * MiB)
-      // Reserved, not written: only the arena's header counts.
+      expect(m.arenaCapacity, String(memtableSize)).toBe(memtableSize + MiB)
       expect(m.residentBytes).toBeLessThan(4096)
       expect(arenaSizeFor(memtableSize)).toBe(m.arenaCapacity)
     }

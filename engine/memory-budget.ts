@@ -12,9 +12,8 @@
 //
 // Arenas: a flushed memtable's arena is zeroed and kept for the next memtable instead of being
 // left to the garbage collector (memtable/arena.ts says why), unless an iterator still reads the
-// memtable: iterators pin the memtables they started on, and the last unpin recycles it. Each
-// arena is at least MIN_ARENA_BYTES of address space, of which only the written pages are
-// resident, so that glibc maps it on its own and never counts it in its thresholds (see there).
+// memtable: iterators pin the memtables they started on, and the last unpin recycles it. An arena
+// is its memtable's size and a MiB, no more (GLIBC_THRESHOLDS below says why not more).
 //
 // Zeroed, a spare's pages are still resident (16 MiB at the default budget), and with no writes
 // coming it would stay so through every read-only stretch. So every SPARE_IDLE_MS the spare is
@@ -45,25 +44,21 @@ export const SPARE_IDLE_MS = 3000
 /** A spare is kept while the active memtable, at the rate it grew, would be full within this. */
 export const SPARE_KEEP_HORIZON_MS = 30_000
 
-/**
- * The smallest arena a memtable gets: just above glibc's DEFAULT_MMAP_THRESHOLD_MAX (32 MiB on
- * 64-bit). ArrayBuffers come from malloc, and glibc raises its mmap threshold to the size of any
- * mmapped chunk freed below that maximum (and its trim threshold to twice that): one 17 MiB
- * arena collected and, from then on, every allocation under 17 MiB came from malloc's heaps,
- * which were trimmed only once 34 MiB at their top were free. Measured (1M × 100 B, default
- * budget), that held ~40 MiB more RSS in every read and YCSB workload than the same run with the
- * threshold pinned (MALLOC_MMAP_THRESHOLD_, which only the embedding program can set). An arena
- * above the maximum is always mmapped, its untouched pages cost nothing (calloc of fresh mmapped
- * memory writes no zeros), and freeing it gives its pages back at once and moves no threshold:
- * 10-20 MiB less peak RSS in those workloads. What is left of the 40 is other blocks freed in
- * that range (V8's optimizing compiler frees ~1.2 MiB zones; the worker's table buffers).
- * Elsewhere (musl, macOS) the larger arena is only address space.
- */
-export const MIN_ARENA_BYTES = 32 * 1024 * 1024 + 64 * 1024
+// GLIBC_THRESHOLDS. ArrayBuffers come from malloc, and glibc raises its mmap threshold to the
+// size of any mmapped chunk freed below DEFAULT_MMAP_THRESHOLD_MAX (32 MiB on 64-bit), and its
+// trim threshold to twice that: one 17 MiB arena collected and, from then on, every allocation
+// under 17 MiB came from malloc's heaps, trimmed only once 34 MiB at their top were free.
+// Measured (1M x 100 B, default budget), that held ~40 MiB more RSS in every read and YCSB
+// workload than the same run with the threshold pinned (MALLOC_MMAP_THRESHOLD_=131072, which only
+// the embedding program can set). Arenas of 32 MiB + 64 KiB of address space (always mmapped,
+// untouched pages free) took 10-20 MiB off those peaks, but made every open allocate 32 MiB of
+// external memory: the power-loss crash tests, which open thousands of small databases, ran 4.5x
+// slower (10.6 s -> 47.7 s), and full-sequence read benches showed ~100 ms event-loop pauses
+// (V8 collecting under external-memory pressure is the likely reason; not checked). Not taken.
 
-/** The arena a memtable of `memtableSize` gets: room for the entry that crosses the limit, and at least MIN_ARENA_BYTES. */
+/** The arena a memtable of `memtableSize` gets: room for the entry that crosses the limit. */
 export function arenaSizeFor(memtableSize: number): number {
-  return Math.min(Math.max(memtableSize + 1024 * 1024, MIN_ARENA_BYTES), 2 ** 31)
+  return Math.min(memtableSize + 1024 * 1024, 2 ** 31)
 }
 
 /** stats().memory: every part against the budget, in bytes. */

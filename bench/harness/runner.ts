@@ -208,7 +208,7 @@ let monitors: { hist: LatencyHistogram; loop: ReturnType<typeof monitorEventLoop
  * The latency histogram and the event-loop delay monitor, emptied, made once per process and
  * reused by every step. Each is one malloc'd block (monitorEventLoopDelay's ~4 MiB, the latency
  * histogram's 288 KiB), and glibc raises its mmap and trim thresholds to the size of any such
- * block freed (engine/memory-budget.ts, MIN_ARENA_BYTES): a fresh pair per workload, collected
+ * block freed (engine/memory-budget.ts, GLIBC_THRESHOLDS): a fresh pair per workload, collected
  * at the next, held ~15 MiB of malloc's heaps resident that the bench then reported as the
  * engine's RSS.
  */
