@@ -438,12 +438,12 @@ export class Checker {
 }
 
 /**
- * The index in `paths` (value-log files, oldest first) of the newest one that is not a whole file
- * (version 3), or -1: the one file that may end in a crash's torn tail. A file whose header does
- * not read counts as appendable (its own check reports it).
+ * The index in `versions` (valueLogVersion() of each value-log file, oldest first) of the newest
+ * file that is not a whole one (version 3), or -1: the one file that may end in a crash's torn
+ * tail. A file whose header does not read counts as appendable (its own check reports it).
  */
-export function newestAppendable(fs: FileSystem, paths: string[]): number {
-  for (let i = paths.length - 1; i >= 0; i--) if (valueLogVersion(fs, paths[i]) !== VLOG_FORMAT_WHOLE) return i
+export function newestAppendable(versions: readonly (number | undefined)[]): number {
+  for (let i = versions.length - 1; i >= 0; i--) if (versions[i] !== VLOG_FORMAT_WHOLE) return i
   return -1
 }
 
@@ -525,7 +525,7 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
     const byKind = (kind: string): number[] => parsed.filter((p) => p.kind === kind).map((p) => p.number).sort((a, b) => a - b)
     for (const n of byKind('table')) c.table(filePath(dir, tableFileName(n)), n)
     const vlogs = byKind('vlog').map((n) => filePath(dir, vlogFileName(n)))
-    const newestVlog = newestAppendable(fs, vlogs)
+    const newestVlog = newestAppendable(vlogs.map((path) => valueLogVersion(fs, path)))
     vlogs.forEach((path, i) => c.valueLog(path, i === newestVlog))
     const wals = byKind('wal')
     const newestAt = lastWalWithRecords(fs, wals.map((n) => filePath(dir, walFileName(n))))
@@ -538,7 +538,7 @@ export function verifyDatabase(dir: string, options: InspectOptions = {}): Verif
   for (const f of v.current.allFiles()) c.table(filePath(dir, tableFileName(f.fileNumber)), f.fileNumber, f)
   const vlogs = [...v.valueLogs.keys()].sort((a, b) => a - b)
   const sizes = new Map<number, number>()
-  const newestVlog = newestAppendable(fs, vlogs.map((n) => filePath(dir, vlogFileName(n))))
+  const newestVlog = newestAppendable(vlogs.map((n) => valueLogVersion(fs, filePath(dir, vlogFileName(n)))))
   vlogs.forEach((n, i) => {
     const valid = c.valueLog(filePath(dir, vlogFileName(n)), i === newestVlog)
     if (valid !== undefined) sizes.set(n, valid)

@@ -140,13 +140,14 @@ export function surveyTable(fs: FileSystem, dir: string, number: number): Survey
  */
 export function surveyValueLogs(fs: FileSystem, dir: string, numbers: number[]): SurveyedValueLog[] {
   const paths = numbers.map((n) => filePath(dir, vlogFileName(n)))
-  const newest = newestAppendable(fs, paths)
+  const versions = paths.map((path) => valueLogVersion(fs, path))
+  const newest = newestAppendable(versions)
   return numbers.map((number, i) => {
     const path = paths[i]
     const c = new Checker(fs, dir)
     c.valueLog(path, i === newest)
     const bytes = fileSize(fs, path)
-    const whole = valueLogVersion(fs, path) === VLOG_FORMAT_WHOLE
+    const whole = versions[i] === VLOG_FORMAT_WHOLE
     const problem = c.problems[0]
     if (problem === undefined) return { number, bytes, status: 'intact', whole }
     const damage = { offset: problem.offset, message: problem.message }
