@@ -111,6 +111,28 @@ it('a worker flush of a memtable that is not shared runs inline and writes the s
   }
 })
 
+it('a memtable over mapped pages (a large arena) flushes in the worker to the same table as one over malloc\'s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sett-flush-worker-'))
+  dirs.push(dir)
+  const realFs = new RealFileSystem()
+  const runner = new WorkerCompactionRunner(realFs)
+  try {
+    const mapped = new Memtable({ shared: true, initialArenaSize: 8 << 20, rng: makeRng(3) })
+    const small = new Memtable({ shared: true, initialArenaSize: 4096, rng: makeRng(3) })
+    fill(mapped, SEED, 1, 2000)
+    fill(small, SEED, 1, 2000)
+    expect(mapped.freeze().buffer.byteLength).toBeGreaterThanOrEqual(8 << 20)
+    expect(mapped.freeze().buffer).toBeInstanceOf(SharedArrayBuffer)
+    const rm = await runner.flush(flushTask(dir, mapped, 1, 1e9))
+    const rs = await runner.flush(flushTask(dir, small, 2, 1e9))
+    expect(runner.running).toBe(true)
+    expect(rm.tables[0].entryCount).toBeGreaterThan(0)
+    expect(tableBytes(realFs, dir, rm.tables[0]).equals(tableBytes(realFs, dir, rs.tables[0]))).toBe(true)
+  } finally {
+    await runner.close()
+  }
+})
+
 it('an error in the worker comes back as a rejected flush, and the worker keeps serving', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sett-flush-worker-'))
   dirs.push(dir)

@@ -13,18 +13,27 @@
 // worker without a copy (structuredClone of 64 MiB would itself hold the event loop for tens of
 // ms). Sharing is safe because nothing writes to a frozen memtable's arena again.
 //
+// A large arena's bytes are pages V8 maps itself (base/mapped-buffer.ts), not malloc's, so that
+// freeing one moves none of glibc's malloc thresholds. Small arenas (tests, tiny memtables) stay
+// malloc's: a freed one moves the thresholds only to its own small size, and V8 counts them as
+// external memory, which makes it collect dropped ones sooner.
+//
 // recycle() hands a flushed memtable's buffer to the next memtable, zeroed, instead of leaving it
 // to the garbage collector: a buffer another thread has seen is freed only once both threads have
 // collected it, and an idle worker may not for a long time, so each flushed memtable used to stay
 // resident (its touched pages) long after its flush. requires: nothing reads the old arena again.
 
 import { InvalidArgumentError } from '../base/errors.js'
+import { MAPPED_PAGE, mappedBuffer } from '../base/mapped-buffer.js'
 
 /** Offsets are uint32, so the arena cannot pass 4 GiB. */
 export const MAX_ARENA_SIZE = 2 ** 32 - 8
 
 /** A fresh arena's size when the caller gives none: small, since most memtables are tiny in tests. */
 export const DEFAULT_ARENA_SIZE = 1 << 20
+
+/** Arenas at least this large are pages of their own (see the top of this file). */
+export const PAGE_MAPPED_MIN = 4 << 20
 
 /** Alignment of every allocation: the largest view (Float64Array) needs 8. */
 const ALIGN = 8
@@ -42,7 +51,7 @@ export class Arena {
   /** A fresh arena; `shared` allocates SharedArrayBuffers (see the top of this file). */
   static create(initialSize: number = DEFAULT_ARENA_SIZE, shared = false): Arena {
     const size = Math.min(MAX_ARENA_SIZE, Math.max(64, alignUp(initialSize)))
-    return new Arena(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size), ALIGN)
+    return new Arena(allocateBuffer(size, shared), ALIGN)
   }
 
   /**
@@ -101,7 +110,7 @@ export class Arena {
     let size = this.buf.byteLength
     while (size < needed) size *= 2
     if (size > MAX_ARENA_SIZE) size = MAX_ARENA_SIZE
-    const buf = this.isShared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)
+    const buf = allocateBuffer(size, this.isShared)
     const u8 = new Uint8Array(buf)
     // Only the used prefix carries data; the rest of a new ArrayBuffer is already zero.
     u8.set(this.u8.subarray(0, this.used))
@@ -111,6 +120,12 @@ export class Arena {
     this.u32 = new Uint32Array(buf)
     this.f64 = new Float64Array(buf)
   }
+}
+
+/** `size` zeroed bytes (or up to a MAPPED_PAGE more): mapped when large (see the top of this file). */
+function allocateBuffer(size: number, shared: boolean): ArrayBuffer | SharedArrayBuffer {
+  const mapped = size >= PAGE_MAPPED_MIN && size + MAPPED_PAGE <= MAX_ARENA_SIZE ? mappedBuffer(size, shared) : undefined
+  return mapped ?? (shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size))
 }
 
 function alignUp(n: number): number {

@@ -1,9 +1,13 @@
 // KeyFilter: a bloom filter over the user keys of one memtable, so a point read skips a memtable
 // that cannot hold its key without walking the skiplist (RocksDB's whole-key memtable filter).
 // A miss costs a hash and three bit tests instead of a ~20-level search through cold memory.
-// Sized once from the memtable's expected bytes; it only ever gets fuller, never resized.
+// Sized once from the memtable's expected bytes; it only ever gets fuller, never resized. One as
+// large as malloc would map on its own (256 KiB at the default memtable size) is a mapped buffer
+// instead (base/mapped-buffer.ts): one is freed with every flushed memtable, and each such free
+// would raise glibc's malloc thresholds to its size.
 
 import { hashOut1, hashOut2, murmur3Pair, murmur3PairAt } from '../base/hash.js'
+import { MALLOC_MMAP_THRESHOLD, mappedBuffer } from '../base/mapped-buffer.js'
 
 const PROBES = 3
 
@@ -15,7 +19,9 @@ export class KeyFilter {
   constructor(bits: number) {
     let n = 1024
     while (n < bits && n < 2 ** 31) n *= 2
-    this.words = new Uint32Array(n / 32)
+    const bytes = n / 8
+    const mapped = bytes >= MALLOC_MMAP_THRESHOLD ? mappedBuffer(bytes, false) : undefined
+    this.words = mapped === undefined ? new Uint32Array(n / 32) : new Uint32Array(mapped, 0, n / 32)
     this.mask = n - 1
   }
 

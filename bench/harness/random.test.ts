@@ -39,9 +39,11 @@ describe('Rng', () => {
   })
 
   it('shuffles into a permutation, the same one for the same seed', () => {
-    const p = shuffledIndices(1000, new Rng(1))
+    const p = [...shuffledIndices(1000, new Rng(1))]
     expect([...p].sort((x, y) => x - y)).toEqual(Array.from({ length: 1000 }, (_, i) => i))
-    expect([...shuffledIndices(1000, new Rng(1))]).toEqual([...p])
+    // The second call shuffles the first one's array again: it must start from 0 … n-1 afresh.
+    expect([...shuffledIndices(1000, new Rng(2))]).not.toEqual(p)
+    expect([...shuffledIndices(1000, new Rng(1))]).toEqual(p)
     let inPlace = 0
     for (let i = 0; i < p.length; i++) if (p[i] === i) inPlace++
     expect(inPlace).toBeLessThan(10) // a real shuffle leaves about one element in place

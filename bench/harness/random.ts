@@ -56,9 +56,18 @@ export class Rng {
   }
 }
 
-/** Fisher–Yates: a uniformly random order of 0 … n-1. */
+/** The array shuffledIndices() returned last, for the next call of the same length. */
+let lastOrder: Uint32Array | undefined
+
+/**
+ * Fisher–Yates: a uniformly random order of 0 … n-1, in the array the last call of the same n
+ * returned (its order is overwritten): a fresh 4 MB array per fill, freed after it, raised glibc's
+ * malloc thresholds to 4 MB for the rest of the child (engine/memory-budget.ts, GLIBC_THRESHOLDS),
+ * so the harness's own garbage showed up in the engine's peak RSS.
+ */
 export function shuffledIndices(n: number, rng: Rng): Uint32Array {
-  const a = new Uint32Array(n)
+  const a = lastOrder?.length === n ? lastOrder : new Uint32Array(n)
+  lastOrder = a
   for (let i = 0; i < n; i++) a[i] = i
   for (let i = n - 1; i > 0; i--) {
     const j = rng.nextInt(i + 1)
