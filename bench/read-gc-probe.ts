@@ -8,6 +8,8 @@
 //   npx tsx bench/read-gc-probe.ts --db /tmp/x --num 50000 --value-size 16384 --fill --compact
 //   npx tsx bench/read-gc-probe.ts --db /tmp/x --num 50000 --value-size 16384 --root /work/main --secs 3
 //
+// Why faults: every large read's Buffer is malloc'd, and glibc trimming its heap after each
+// scavenge's bulk free made 2-10 faults per 64 KiB read (vlog/value-log.ts, MALLOC_THRESHOLDS).
 // Why GC counts: runs are bimodal (0 major GCs, or 15-50 in 2-3 s), so compare runs with like
 // counts. What V8 does in the bad mode (node 20, --trace-gc-verbose --trace-incremental-marking):
 // once a mark-compact runs during the read loop, it sizes the old generation's next limit with a
@@ -107,8 +109,16 @@ if (!a.fill || a.read) {
   const majors = gcStats.filter((g) => g.gcType === 'MarkSweepCompact').length
   const gcMs = gcStats.reduce((t, g) => t + g.cost / 1000, 0)
   const per = (x: number, digits = 1) => (x / n).toFixed(digits)
+  // Per 1k reads and per collection, by kind: the question of issue #14 is how many major GCs a run
+  // does and what each costs, against classic-level's in the same run.
+  const kinds = (kind: string) => {
+    const g = gcStats.filter((x) => x.gcType === kind)
+    const ms = g.reduce((t, x) => t + x.cost / 1000, 0)
+    return `${((g.length * 1000) / n).toFixed(2)}/1k reads, ${g.length === 0 ? '-' : (ms / g.length).toFixed(2)} ms each`
+  }
   console.log(`${a.engine} ${root} ${valueSize} B: ${Math.round((n * 1000) / dt)} ops/s, wall ${per(dt * 1000)} µs, cpu ${per(c.user + c.system)} µs ` +
     `(user ${per(c.user)}, sys ${per(c.system)}), faults/read ${per(r1.minorPageFault - r0.minorPageFault, 2)}, ` +
-    `gc ${gcs} (${majors} major, ${per(gcMs * 1000)} µs/read), voluntary switches/read ${per(r1.voluntaryContextSwitches - r0.voluntaryContextSwitches, 3)}`)
+    `gc ${gcs} (${majors} major, ${per(gcMs * 1000)} µs/read), voluntary switches/read ${per(r1.voluntaryContextSwitches - r0.voluntaryContextSwitches, 3)}; ` +
+    `scavenges ${kinds('Scavenge')}; mark-compacts ${kinds('MarkSweepCompact')}`)
 }
 await db.close()

@@ -7,8 +7,8 @@
 // files; unsynced writes keep the value log.
 
 import { describe, expect, it } from 'vitest'
-import { ForwardingFileSystem } from '../base/forwarding-fs.js'
 import type { WritableFile } from '../base/fs.js'
+import { SyncHookFileSystem } from '../tests/support/sync-hook-fs.js'
 import { VLOG_FORMAT_WHOLE, WholeFileWriter, checkFileHeader } from '../vlog/index.js'
 import { IOFaultFileSystem, MemFileSystem, type Options, open, repair, restore, verifyDatabase } from './index.js'
 
@@ -26,32 +26,13 @@ function vlogFiles(fs: MemFileSystem): { name: string; version: number }[] {
 }
 
 /** Counts the syncs of each kind of file. */
-class CountedSyncs extends ForwardingFileSystem {
+class CountedSyncs extends SyncHookFileSystem {
   readonly syncs = new Map<string, number>()
 
-  override create(path: string, options?: Parameters<ForwardingFileSystem['create']>[1]): WritableFile {
-    return this.wrap(super.create(path, options))
-  }
-
-  override openAppend(path: string): WritableFile {
-    return this.wrap(super.openAppend(path))
-  }
-
-  private wrap(f: WritableFile): WritableFile {
+  protected override onSync(f: WritableFile, sync: () => Promise<void>): Promise<void> {
     const kind = f.path.replace(/^.*\.|^.*\//, '')
-    return {
-      path: f.path,
-      get size() {
-        return f.size
-      },
-      append: (d) => f.append(d),
-      close: () => f.close(),
-      trim: f.trim && (() => f.trim!()),
-      sync: () => {
-        this.syncs.set(kind, (this.syncs.get(kind) ?? 0) + 1)
-        return f.sync()
-      },
-    }
+    this.syncs.set(kind, (this.syncs.get(kind) ?? 0) + 1)
+    return sync()
   }
 }
 

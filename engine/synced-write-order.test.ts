@@ -9,8 +9,8 @@
 
 import { describe, expect, it } from 'vitest'
 import { CorruptionError } from '../base/errors.js'
-import { ForwardingFileSystem } from '../base/forwarding-fs.js'
 import type { WritableFile } from '../base/fs.js'
+import { SyncHookFileSystem } from '../tests/support/sync-hook-fs.js'
 import { scanValueLog } from './inspect.js'
 import { FailedError, IOFaultFileSystem, MemFileSystem, type Options, open } from './index.js'
 import { SYNCED_INLINE_MAX } from './write-path.js'
@@ -28,35 +28,17 @@ async function until(done: () => boolean): Promise<void> {
 }
 
 /** Holds each sync of a file whose path matches until released; logs when syncs start and end. */
-class HeldSyncs extends ForwardingFileSystem {
+class HeldSyncs extends SyncHookFileSystem {
   readonly log: string[] = []
   hold: ((path: string) => boolean) | undefined
   readonly held: (() => void)[] = []
 
-  override create(path: string): WritableFile {
-    return this.wrap(super.create(path))
-  }
-
-  override openAppend(path: string): WritableFile {
-    return this.wrap(super.openAppend(path))
-  }
-
-  private wrap(f: WritableFile): WritableFile {
+  protected override async onSync(f: WritableFile, sync: () => Promise<void>): Promise<void> {
     const kind = f.path.endsWith('.vlog') ? 'vlog' : f.path.endsWith('.wal') ? 'wal' : 'other'
-    return {
-      path: f.path,
-      get size() {
-        return f.size
-      },
-      append: (d) => f.append(d),
-      close: () => f.close(),
-      sync: async () => {
-        this.log.push(`${kind} start`)
-        if (this.hold?.(f.path)) await new Promise<void>((r) => this.held.push(r))
-        await f.sync()
-        this.log.push(`${kind} end`)
-      },
-    }
+    this.log.push(`${kind} start`)
+    if (this.hold?.(f.path)) await new Promise<void>((r) => this.held.push(r))
+    await sync()
+    this.log.push(`${kind} end`)
   }
 }
 

@@ -4,41 +4,23 @@
 // of the group may show before the fsync succeeded, and nothing ever after a failed one.
 
 import { describe, expect, it } from 'vitest'
-import { ForwardingFileSystem } from '../base/forwarding-fs.js'
 import type { WritableFile } from '../base/fs.js'
+import { SyncHookFileSystem } from '../tests/support/sync-hook-fs.js'
 import { MemFileSystem, type DB, type Options, open } from './index.js'
 
 const DIR = '/db'
 
 /** Holds every WAL and value-log sync while `hold` is set, until each is released or failed. */
-class HeldSyncs extends ForwardingFileSystem {
+class HeldSyncs extends SyncHookFileSystem {
   hold = false
   readonly held: { release: () => void; fail: (err: Error) => void }[] = []
 
-  override create(path: string): WritableFile {
-    return this.wrap(super.create(path))
-  }
-
-  override openAppend(path: string): WritableFile {
-    return this.wrap(super.openAppend(path))
-  }
-
-  private wrap(f: WritableFile): WritableFile {
+  protected override async onSync(f: WritableFile, sync: () => Promise<void>): Promise<void> {
     const logs = f.path.endsWith('.wal') || f.path.endsWith('.vlog')
-    return {
-      path: f.path,
-      get size() {
-        return f.size
-      },
-      append: (d) => f.append(d),
-      close: () => f.close(),
-      sync: async () => {
-        if (logs && this.hold) {
-          await new Promise<void>((release, fail) => this.held.push({ release, fail }))
-        }
-        await f.sync()
-      },
+    if (logs && this.hold) {
+      await new Promise<void>((release, fail) => this.held.push({ release, fail }))
     }
+    await sync()
   }
 }
 

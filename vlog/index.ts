@@ -8,4 +8,4 @@ export {
   VLOG_FORMAT_MARKERS, VLOG_FORMAT_WHOLE, MARKER_SIZE, claimPast, markerClaim, entryLengthAt,
 } from './format.js'
 export { WholeFileWriter, checkWholeFile } from './whole-file.js'
-export { ValueLog, type ValueLogOptions, type ValueLogEntry, allZeroFrom } from './value-log.js'
+export { ValueLog, type ValueLogOptions, type ValueLogEntry, allZeroFrom, MALLOC_RAISE_AFTER, mallocThresholdsRaised } from './value-log.js'

@@ -71,6 +71,41 @@ const APPEND_SCRATCH_MAX = 1 << 20
 /** Shared by every value log of this thread: read() uses it synchronously, start to end. */
 let readScratch = new Uint8Array(POOLED_ENTRY_MAX)
 
+/**
+ * MALLOC_THRESHOLDS. Every large read returns a fresh Buffer (malloc'd); the collector frees them
+ * in bulk, tens of MiB per scavenge, and glibc, whose trim threshold is 128 KiB until it frees an
+ * mmapped chunk, gives the top of its heap back to the kernel (brk) on those frees and takes it
+ * again on the next reads, each page faulted in and zeroed anew. Measured (bench/read-gc-probe.ts,
+ * 20k x 64 KiB compacted, strace -c): 19k-37k brk calls and 2-10 faults per read in ~270k reads,
+ * sys time 23-35 µs per read against ~12 µs without. glibc raises its mmap threshold to the size
+ * of an mmapped chunk freed (at most 32 MiB on 64-bit) and its trim threshold to twice that, so
+ * once this thread has read MALLOC_RAISE_AFTER bytes of large entries, read() allocates and drops
+ * one untouched ArrayBuffer of MALLOC_RAISE_BYTES (mmapped, never resident): from its collection
+ * on, the heap keeps up to 64 MiB free at its top (~400 brk calls, no faults, in the same run).
+ * The same raise happens already whenever a memtable arena (17 MiB) is collected
+ * (engine/memory-budget.ts, GLIBC_THRESHOLDS, which says what it costs the RSS of small-value
+ * workloads: those never read large entries, so they never take this one). Elsewhere than glibc
+ * it is one short-lived allocation of untouched pages.
+ */
+export const MALLOC_RAISE_BYTES = 32 * 1024 * 1024 - 64 * 1024
+/** Bytes of large entries read before the raise: more than a heap of that size gives back once. */
+export const MALLOC_RAISE_AFTER = 64 * 1024 * 1024
+let largeReadBytes = 0
+let mallocRaised = false
+
+/** Whether this thread has made the MALLOC_THRESHOLDS allocation (for its test). */
+export function mallocThresholdsRaised(): boolean {
+  return mallocRaised
+}
+
+function countLargeRead(length: number): void {
+  largeReadBytes += length
+  if (largeReadBytes < MALLOC_RAISE_AFTER) return
+  mallocRaised = true
+  // Dropped at once: only its free() matters, at the collection after this read.
+  void new ArrayBuffer(MALLOC_RAISE_BYTES)
+}
+
 export class ValueLog {
   private readonly fs: FileSystem
   private readonly dir: string
@@ -487,6 +522,7 @@ export class ValueLog {
       buf = Buffer.from(r.buffer, r.byteOffset, r.length)
       got = r.length
     }
+    if (!small && !mallocRaised) countLargeRead(p.length)
     const at = got === p.length ? checkEntry(buf, p.length, key) : CHECK_BAD
     if (at === CHECK_BAD) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry checksum mismatch')
     if (at === CHECK_OTHER_KEY) throw new CorruptionError(this.path(p.fileNumber), p.offset, 'value-log entry holds another key')
