@@ -55,6 +55,8 @@ export const SPARE_KEEP_HORIZON_MS = 30_000
 // external memory: the power-loss crash tests, which open thousands of small databases, ran 4.5x
 // slower (10.6 s -> 47.7 s), and full-sequence read benches showed ~100 ms event-loop pauses
 // (V8 collecting under external-memory pressure is the likely reason; not checked). Not taken.
+// What was taken instead (dcfab82): arenas of 4 MiB or more and large memtable key filters are
+// pages V8 maps itself (base/mapped-buffer.ts), so freeing one moves no threshold.
 
 /** The arena a memtable of `memtableSize` gets: room for the entry that crosses the limit. */
 export function arenaSizeFor(memtableSize: number): number {
