@@ -170,13 +170,23 @@ async function exactCatchUp(cut: Cut, scan: InternalScan, deliver: (c: Change[])
   let cursor = cut.since
   while (cursor < cut.until) {
     const heap = new MaxHeap()
+    // The lowest version this pass let go. Once one is let go, none at or above it may be taken
+    // (a pop can make room again later): the pass covers only (cursor, ceiling).
+    let ceiling = Infinity
     await walk(cut, scan, (key, seq, kind, value) => {
-      if (kind < 0 || seq <= cursor || (heap.full(cut.budget) && seq > heap.top().seq)) return
+      if (kind < 0 || seq <= cursor || seq >= ceiling) return
+      if (heap.full(cut.budget) && seq > heap.top().seq) {
+        ceiling = seq
+        return
+      }
       heap.push({ key: key.slice(), seq, kind, value: value.slice() })
-      while (heap.size > 1 && heap.bytes > cut.budget) heap.pop()
+      while (heap.size > 1 && heap.bytes > cut.budget) {
+        ceiling = heap.top().seq
+        heap.pop()
+      }
     })
-    // Everything in (cursor, hi] is in the heap: what was let go had higher versions.
-    const hi = heap.full(cut.budget) || heap.popped ? heap.top().seq : cut.until
+    // Everything in (cursor, hi] is in the heap: every version let go is at or above the ceiling.
+    const hi = ceiling === Infinity ? cut.until : ceiling - 1
     const entries: (Held | DroppedPrefix)[] = heap.drain()
     entries.push(...dropsIn(cut, cursor, hi))
     const seqOf = (x: Held | DroppedPrefix) => x.seq
@@ -221,7 +231,6 @@ async function mergedCatchUp(cut: Cut, scan: InternalScan, deliver: (c: Change[]
 class MaxHeap {
   private readonly a: Held[] = []
   bytes = 0
-  popped = false
 
   get size(): number {
     return this.a.length
@@ -251,7 +260,6 @@ class MaxHeap {
   pop(): void {
     const a = this.a
     this.bytes -= heldBytes(a[0])
-    this.popped = true
     const last = a.pop()!
     if (a.length === 0) return
     a[0] = last
