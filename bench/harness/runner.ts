@@ -9,7 +9,7 @@
 // millisecond (engines that work on the main thread, like Sett's flushes, run then), so the
 // event-loop delay it reports has a floor of about 1 ms.
 
-import { readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
@@ -289,9 +289,20 @@ async function runStep(
   const timeline: [number, number][] = [[0, 0]]
   let rssPeak = 0
   let memoryAtPeak: MemoryAtPeak | undefined
+  // SETT_BENCH_MEMLOG=file: every sample's full breakdown, one JSON line each, to see where a peak
+  // came from over time. Put the file on a tmpfs (/dev/shm): writes to a disk count in write_bytes
+  // and keep the settle phase from ever seeing the engine quiescent.
+  const memoryLog = process.env.SETT_BENCH_MEMLOG || undefined
   // The cheap rss() every sample; the full breakdown (it walks the heap spaces) only at a new peak.
   const sampleRss = (): void => {
     const rss = process.memoryUsage.rss()
+    if (memoryLog !== undefined) {
+      const u = process.memoryUsage()
+      appendFileSync(memoryLog, JSON.stringify({
+        workload, at: Date.now(), rss, heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external,
+        arrayBuffers: u.arrayBuffers, status: readProcStatus(), engine: adapter.memory?.() ?? null,
+      }) + '\n')
+    }
     if (rss <= rssPeak) return
     rssPeak = rss
     const u = process.memoryUsage()
