@@ -97,8 +97,9 @@ describe('no plaintext on disk', () => {
 })
 
 describe('round trip against a Map', () => {
-  it('survives reopen, flush, compaction, value-log GC and data-key rotation', async () => {
-    const seed = Number(process.env.SETT_SEED ?? 11)
+  // 8005 is a fixed regression seed: its run ends with only two data keys in use (see below).
+  const seeds = process.env.SETT_SEED !== undefined ? [Number(process.env.SETT_SEED)] : [11, 8005]
+  it.each(seeds)('survives reopen, flush, compaction, value-log GC and data-key rotation (seed %i)', async (seed) => {
     console.log(`encryption model test: seed ${seed} (SETT_SEED=n to change)`)
     const rng = makeRng(seed)
     let clock = 1_000_000
@@ -142,12 +143,14 @@ describe('round trip against a Map', () => {
     collected += db.stats().valueLogGC.filesCollected
     expect(collected, 'value-log files collected by GC').toBeGreaterThan(0)
     await db.close()
-    // Rotation happened, and the files in use were written under more than one data key.
+    // Rotation happened, and the files in use were written under more than one data key. More than one, not
+    // more than two: compaction and value-log GC rewrite older files under the current key, so how many older
+    // keys stay in use depends on where the run's last compactRange / GC fell (SETT_SEED=8005 ends with two).
     const keyIds = new Set<number>()
     for (const [p, b] of fs.snapshotFiles()) {
       if (/\.(sst|vlog|wal)$/.test(p) || p.includes('MANIFEST')) keyIds.add(new DataView(b.buffer, b.byteOffset).getUint32(12, true))
     }
-    expect(keyIds.size, `data key ids in use: ${[...keyIds]}`).toBeGreaterThan(2)
+    expect(keyIds.size, `data key ids in use: ${[...keyIds]}`).toBeGreaterThan(1)
     db = await open(DIR, opts)
     expect(await dump(db)).toBe(model.dump())
     await db.close()
