@@ -293,23 +293,25 @@ async function runStep(
   // came from over time. Put the file on a tmpfs (/dev/shm): writes to a disk count in write_bytes
   // and keep the settle phase from ever seeing the engine quiescent.
   const memoryLog = process.env.SETT_BENCH_MEMLOG || undefined
-  // The cheap rss() every sample; the full breakdown (it walks the heap spaces) only at a new peak.
-  const sampleRss = (): void => {
-    const rss = process.memoryUsage.rss()
-    if (memoryLog !== undefined) {
-      const u = process.memoryUsage()
-      appendFileSync(memoryLog, JSON.stringify({
-        workload, at: Date.now(), rss, heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external,
-        arrayBuffers: u.arrayBuffers, status: readProcStatus(), engine: adapter.memory?.() ?? null,
-      }) + '\n')
-    }
-    if (rss <= rssPeak) return
-    rssPeak = rss
+  const breakdown = (rss: number): MemoryAtPeak => {
     const u = process.memoryUsage()
-    memoryAtPeak = {
+    return {
       rss, heapTotal: u.heapTotal, heapUsed: u.heapUsed, external: u.external, arrayBuffers: u.arrayBuffers, status: readProcStatus(),
       engine: adapter.memory?.() ?? null,
     }
+  }
+  // The cheap rss() every sample; the full breakdown (it walks the heap spaces) only at a new peak,
+  // or every sample when logging.
+  const sampleRss = (): void => {
+    const rss = process.memoryUsage.rss()
+    let logged: MemoryAtPeak | undefined
+    if (memoryLog !== undefined) {
+      logged = breakdown(rss)
+      appendFileSync(memoryLog, JSON.stringify({ workload, at: Date.now(), ...logged }) + '\n')
+    }
+    if (rss <= rssPeak) return
+    rssPeak = rss
+    memoryAtPeak = logged ?? breakdown(rss)
   }
   sampleRss()
   loop.enable()
