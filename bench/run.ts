@@ -8,7 +8,7 @@
 //   npm run bench -- --full --db /mnt/ssd/bench --repeat 3
 
 import { execFileSync, fork } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -91,8 +91,11 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
   const notes: string[] = []
   // From an installed package the results go beside the user, not into node_modules.
   const out = resolve(fromSource ? root : process.cwd(), cfg.out)
-  const db = resolve(cfg.db)
-  mkdirSync(db, { recursive: true })
+  // A directory of this invocation's own under --db: two benches run at once (a user's beside
+  // another's, or two checkouts' A/B) would otherwise delete each other's databases, which share
+  // names (engine-size-group).
+  mkdirSync(resolve(cfg.db), { recursive: true })
+  const db = mkdtempSync(join(resolve(cfg.db), 'run-'))
   mkdirSync(out, { recursive: true })
 
   console.log(`Sett bench — ${cfg.workloads.join(', ')}`)
@@ -203,6 +206,7 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
       }
     }
   }
+  if (!cfg.keep) rmSync(db, { recursive: true, force: true })
   const minutes = (performance.now() - started) / 60000
   notes.push(`Ran in ${minutes.toFixed(1)} min.`)
 
