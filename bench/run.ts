@@ -94,8 +94,9 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
   // A directory of this invocation's own under --db: two benches run at once (a user's beside
   // another's, or two checkouts' A/B) would otherwise delete each other's databases, which share
   // names (engine-size-group).
-  mkdirSync(resolve(cfg.db), { recursive: true })
-  const db = mkdtempSync(join(resolve(cfg.db), 'run-'))
+  const base = resolve(cfg.db)
+  mkdirSync(base, { recursive: true })
+  const db = mkdtempSync(join(base, 'run-'))
   mkdirSync(out, { recursive: true })
 
   console.log(`Sett bench — ${cfg.workloads.join(', ')}`)
