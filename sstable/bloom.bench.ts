@@ -3,7 +3,7 @@
 // membership tests for present and absent keys. bench/micro.ts runs register().
 
 import type { Bench } from 'tinybench'
-import { TableBloomFilter, hashUserKey } from './bloom.js'
+import { FilterVersion, TableBloomFilter, hashUserKey } from './bloom.js'
 import { seededRandom } from '../tests/support/table-data.js'
 
 const KEYS = 100_000
@@ -12,9 +12,9 @@ export function register(bench: Bench): void {
   const rng = seededRandom(17)
   const keys = Array.from({ length: KEYS }, () => rng.bytes(16))
   const absent = Array.from({ length: KEYS }, () => rng.bytes(16))
-  const filter = TableBloomFilter.forKeys(KEYS, 10)
+  const filter = TableBloomFilter.forKeys(KEYS, 10, FilterVersion.Blocked)
   for (const k of keys) filter.addKey(k)
-  const scratch = TableBloomFilter.forKeys(KEYS, 10)
+  const scratch = TableBloomFilter.forKeys(KEYS, 10, FilterVersion.Blocked)
   const pair = new Uint32Array(2)
   let i = 0
   let sink = 0

@@ -2,19 +2,31 @@
 // and the filter block codec.
 //
 // bloom-filters hashes with xxhashjs (6–13 µs per key); FastHashing instead runs murmur3 (x86,
-// 32-bit) over the key bytes with two seeds in one pass and derives the k bit indexes by plain
-// double hashing:
+// 32-bit) over the key bytes with two seeds in one pass (h1, h2) and derives the k bit indexes
+// from them by one of two rules, the filter's version:
 //
-//   a = h1 mod m, b = h2 mod m (1 when that is 0), index_i = (a + i*b) mod m, i = 0..k-1
+//   1 (plain):   a = h1 mod m, b = h2 mod m (1 when that is 0), index_i = (a + i*b) mod m
+//   2 (blocked): m is a multiple of 512; the key's block is B = floor(h1 * (m/512) / 2^32), and
+//                index_i = 512*B + (x_i >>> 23), x_0 = h2, x_(i+1) = x_i * 0x9e3779b9 mod 2^32
+//
+// Why version 2: a point lookup probes the filter of every table it meets, and in a database
+// larger than the CPU caches each of version 1's k = 7 probes is a cache miss of its own
+// (measured: with no filter check at all, 1M x 100 B readrandom ran 3-7% faster). Version 2 puts
+// all k bits of a key in one 64-byte block: one or two cache lines (the bit array's alignment in
+// memory is not ours to choose). The price is a little more false positives at the same bits per
+// key: ~0.97% against ~0.82% at 10 bits/key (measured, bloom.test.ts). RocksDB's cache-local
+// bloom filter is the same idea.
 //
 // Filter block (on disk, little-endian):
-//   0  version    u8   1 = murmur3-32 with seeds 0xbc9f1d34, 0x9747b28c, double hashing as above
+//   0  version    u8   1 or 2, as above; murmur3-32 seeds 0xbc9f1d34 (h1), 0x9747b28c (h2)
 //   1  hashCount  u8   k, 1..30
 //   2  reserved   u16  0
-//   4  bits       u32  m, a multiple of 8
+//   4  bits       u32  m, a multiple of 8 (version 1) or of 512 (version 2)
 //   8  bit array  m/8 bytes; bit i is bit (i & 7) of byte (i >> 3), bloom-filters' BitSet layout
-// Changing the hash, the seeds or the index rule changes which bits a key sets: that needs a new
-// filter version, never an edit of version 1.
+// Changing the hash, the seeds or an index rule changes which bits a key sets: that needs a new
+// filter version, never an edit of version 1 or 2. Which filter version a table holds follows
+// from its table format version (format.ts): versions 1 and 2 hold filter version 1, version 3
+// holds filter version 2.
 
 // Only the two modules used are imported: the package's index loads every filter and sketch it
 // has (cuckoo, count-min, IBLT, ...) with their dependencies, ~4.5 MiB of RSS in every thread that
@@ -38,12 +50,33 @@ const Hashing = defaultClass(hashingModule) as typeof bloomTypes.Hashing
 
 type HashableInput = Parameters<InstanceType<typeof Hashing>['getIndexes']>[0]
 
-export const FILTER_VERSION = 1
+/** On disk: the filter versions (the top of this file). */
+export const FilterVersion = { Plain: 1, Blocked: 2 } as const
+export type FilterVersion = (typeof FilterVersion)[keyof typeof FilterVersion]
 export const FILTER_HEADER_SIZE = 8
+/** On disk: a blocked (version 2) filter's block, in bits: one 64-byte cache line. */
+export const FILTER_BLOCK_BITS = 512
 const MAX_HASHES = 30
+/** The multiplier that steps a blocked filter's probe hash (the golden ratio's 32-bit fraction). */
+const PROBE_STEP = 0x9e3779b9 | 0
+
+/** The first bit of a blocked filter's block for h1: fastrange, no division. */
+function blockStart(h1: number, m: number): number {
+  // h1 < 2^32 and m/512 < 2^23: the product is exact in a double.
+  return Math.floor(((h1 >>> 0) * (m >>> 9)) / 4294967296) * FILTER_BLOCK_BITS
+}
 
 /** Fills `out[0, k)` with the bit indexes of the hash pair (h1, h2) in a filter of m bits. */
-function indexesOf(h1: number, h2: number, m: number, k: number, out: number[]): void {
+function indexesOf(version: FilterVersion, h1: number, h2: number, m: number, k: number, out: number[]): void {
+  if (version === FilterVersion.Blocked) {
+    const start = blockStart(h1, m)
+    let x = h2 | 0
+    for (let i = 0; i < k; i++) {
+      out[i] = start + (x >>> 23)
+      x = Math.imul(x, PROBE_STEP)
+    }
+    return
+  }
   let x = h1 % m
   let step = h2 % m
   if (step === 0) step = 1
@@ -62,6 +95,10 @@ export class FastHashing extends Hashing {
   // Reused by getIndexes: BloomFilter.add/has read it before the next call.
   private readonly scratch: number[] = []
 
+  constructor(private readonly version: FilterVersion) {
+    super()
+  }
+
   override serialize(element: HashableInput, seed?: number): number {
     return murmur3(element as unknown as Uint8Array, seed ?? SEED1)
   }
@@ -76,7 +113,7 @@ export class FastHashing extends Hashing {
     murmur3Pair(element as unknown as Uint8Array)
     const out = this.scratch
     if (out.length !== hashCount) out.length = hashCount
-    indexesOf(hashOut1, hashOut2, size, hashCount, out)
+    indexesOf(this.version, hashOut1, hashOut2, size, hashCount, out)
     return out
   }
 }
@@ -101,17 +138,23 @@ export function expectedFalsePositiveRate(bitsPerKey: number): number {
 
 export class TableBloomFilter extends BloomFilter {
   private readonly indexes: number[] = []
+  readonly version: FilterVersion
 
-  /** requires: bits a positive multiple of 8, 1 <= hashCount <= 30. */
-  constructor(bits: number, hashCount: number) {
+  /**
+   * requires: bits a positive multiple of 8 (version 1) or of FILTER_BLOCK_BITS (version 2),
+   * 1 <= hashCount <= 30.
+   */
+  constructor(bits: number, hashCount: number, version: FilterVersion) {
     super(bits, hashCount)
-    this._hashing = new FastHashing()
+    this.version = version
+    this._hashing = new FastHashing(version)
   }
 
-  /** A filter sized for `keyCount` keys at `bitsPerKey` bits each (at least 64 bits). */
-  static forKeys(keyCount: number, bitsPerKey: number): TableBloomFilter {
-    const bits = Math.max(64, Math.ceil((keyCount * bitsPerKey) / 8) * 8)
-    return new TableBloomFilter(bits, hashCountFor(bitsPerKey))
+  /** A filter sized for `keyCount` keys at `bitsPerKey` bits each (at least one block, or 64 bits). */
+  static forKeys(keyCount: number, bitsPerKey: number, version: FilterVersion): TableBloomFilter {
+    const unit = version === FilterVersion.Blocked ? FILTER_BLOCK_BITS : 8
+    const bits = Math.max(version === FilterVersion.Blocked ? FILTER_BLOCK_BITS : 64, Math.ceil((keyCount * bitsPerKey) / unit) * unit)
+    return new TableBloomFilter(bits, hashCountFor(bitsPerKey), version)
   }
 
   get bits(): number {
@@ -124,7 +167,7 @@ export class TableBloomFilter extends BloomFilter {
 
   /** Adds a key by the hash pair hashUserKey() produced for it. */
   addHashes(h1: number, h2: number): void {
-    indexesOf(h1, h2, this._size, this._nbHashes, this.indexes)
+    indexesOf(this.version, h1, h2, this._size, this._nbHashes, this.indexes)
     for (let i = 0; i < this._nbHashes; i++) this._filter.add(this.indexes[i])
   }
 
@@ -144,6 +187,16 @@ export class TableBloomFilter extends BloomFilter {
   mayContainHashes(h1: number, h2: number): boolean {
     const m = this._size
     const bits = this._filter.array
+    if (this.version === FilterVersion.Blocked) {
+      const start = blockStart(h1, m)
+      let x = h2 | 0
+      for (let i = this._nbHashes; i > 0; i--) {
+        const b = start + (x >>> 23)
+        if ((bits[b >>> 3] & (1 << (b & 7))) === 0) return false
+        x = Math.imul(x, PROBE_STEP)
+      }
+      return true
+    }
     let x = h1 % m
     let step = h2 % m
     if (step === 0) step = 1
@@ -163,15 +216,18 @@ export class TableBloomFilter extends BloomFilter {
     const array = this._filter.array
     const out = new Uint8Array(FILTER_HEADER_SIZE + array.length)
     const dv = new DataView(out.buffer)
-    out[0] = FILTER_VERSION
+    out[0] = this.version
     out[1] = this._nbHashes
     dv.setUint32(4, this._size, true)
     out.set(array, FILTER_HEADER_SIZE)
     return out
   }
 
-  /** Restores a filter whose bit array is a view of `block` (not copied). */
-  static decode(file: string, offset: number, block: Uint8Array): TableBloomFilter {
+  /**
+   * Restores a filter whose bit array is a view of `block` (not copied). `expected`: the filter
+   * version the table's format version calls for; any other is corruption.
+   */
+  static decode(file: string, offset: number, block: Uint8Array, expected: FilterVersion): TableBloomFilter {
     const bad = (what: string): never => {
       throw new CorruptionError(file, offset, `filter block: ${what}`)
     }
@@ -180,14 +236,16 @@ export class TableBloomFilter extends BloomFilter {
     const version = block[0]
     const hashCount = block[1]
     const bits = dv.getUint32(4, true)
-    if (version !== FILTER_VERSION) bad(`unknown version ${version}`)
+    if (version !== FilterVersion.Plain && version !== FilterVersion.Blocked) bad(`unknown version ${version}`)
+    if (version !== expected) bad(`version ${version} in a table that holds filter version ${expected}`)
     if (hashCount < 1 || hashCount > MAX_HASHES) bad(`hash count ${hashCount}`)
     if (dv.getUint16(2, true) !== 0) bad('reserved bytes are not zero')
     if (bits === 0 || bits % 8 !== 0 || block.length !== FILTER_HEADER_SIZE + bits / 8) {
       bad(`${bits} bits do not match ${block.length - FILTER_HEADER_SIZE} bytes`)
     }
+    if (expected === FilterVersion.Blocked && bits % FILTER_BLOCK_BITS !== 0) bad(`${bits} bits are not whole ${FILTER_BLOCK_BITS}-bit blocks`)
     // Built small, then given the stored bits: avoids allocating and zeroing a second array.
-    const filter = new TableBloomFilter(8, hashCount)
+    const filter = new TableBloomFilter(8, hashCount, expected)
     filter._size = bits
     Object.assign(filter._filter, { size: bits, array: block.subarray(FILTER_HEADER_SIZE) })
     return filter

@@ -71,7 +71,8 @@ describe('header and footer', () => {
     expectCorruption(() => decodeFooter('f', encodeFooter({ ...ok, index: { offset: 15, length: 8 } }), size), 'f')
     expectCorruption(() => decodeFooter('f', encodeFooter({ ...ok, filter: { offset: 0, length: 3 } }), size), 'f')
     expect(decodeFooter('f', encodeFooter({ ...ok, version: 2 }), size).version).toBe(2)
-    expectCorruption(() => decodeFooter('f', encodeFooter({ ...ok, version: 3 }), size), 'f')
+    expect(decodeFooter('f', encodeFooter({ ...ok, version: 3 }), size).version).toBe(3)
+    expectCorruption(() => decodeFooter('f', encodeFooter({ ...ok, version: 4 }), size), 'f')
   })
 })
 

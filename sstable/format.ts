@@ -39,10 +39,16 @@ import { readVarint, varintLength, writeVarint } from '../base/varint.js'
 export const TABLE_MAGIC = Uint8Array.of(0x73, 0x65, 0x74, 0x74, 0x2d, 0x73, 0x73, 0x74)
 /**
  * On disk. Version 1: the layout above. Version 2: the same, and data blocks may be stored as
- * type 2, lz4 chunks (lz4-chunks.ts); new tables are written as version 2.
+ * type 2, lz4 chunks (lz4-chunks.ts). Version 3: version 2 with a blocked bloom filter (filter
+ * version 2, bloom.ts) in place of the plain one; new tables are written as version 3.
  */
-export const FORMAT_VERSION = 2
-export const SUPPORTED_VERSIONS: readonly number[] = [1, 2]
+export const FORMAT_VERSION = 3
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3]
+
+/** On disk: the bloom filter version (bloom.ts) a table of this format version holds. */
+export function filterVersionOf(tableVersion: number): 1 | 2 {
+  return tableVersion >= 3 ? 2 : 1
+}
 
 export const HEADER_SIZE = 16
 export const FOOTER_SIZE = 52

@@ -125,9 +125,9 @@ describe('lz4 chunks', () => {
     checkLazyAgainstWhole(raw, bad, entries.map((e) => [e.userKey, MAX_SEQ] as [Uint8Array, number]))
   })
 
-  it('are what a version 2 table holds, and version 1 tables (one LZ4 block each) still read the same', () => {
+  it('are what version 2 and 3 tables hold, and version 1 tables (one LZ4 block each) still read the same', () => {
     const entries = benchEntries(seededRandom(9), 3000)
-    for (const formatVersion of [1, 2] as const) {
+    for (const formatVersion of [1, 2, 3] as const) {
       const fs = new MemFileSystem()
       buildTable(fs.create('/t.sst'), entries, { formatVersion })
       const bytes = fs.readFile('/t.sst')
@@ -136,7 +136,7 @@ describe('lz4 chunks', () => {
         expect(reader.version).toBe(formatVersion)
         for (let i = 0; i < reader.blockCount; i++) {
           const h = reader.blockHandle(i)
-          expect(bytes[h.offset + h.length]).toBe(formatVersion === 2 ? Compression.Lz4Chunks : Compression.Lz4)
+          expect(bytes[h.offset + h.length]).toBe(formatVersion >= 2 ? Compression.Lz4Chunks : Compression.Lz4)
         }
         reader.verify()
         const rng = seededRandom(11)

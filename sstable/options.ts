@@ -19,11 +19,12 @@ export interface TableWriterOptions {
   /** Compression of data blocks. Default 'lz4'; a block that shrinks by less than 1/8 is stored raw. */
   compression?: 'lz4' | 'none'
   /**
-   * Table format version to write (docs/format.md, Tables). Default 2: lz4 data blocks as chunks
-   * (lz4-chunks.ts), with a restart at least every 1 KiB. 1 writes what version 1 readers
-   * read (one LZ4 block per data block, restarts by count only): for tests of old tables.
+   * Table format version to write (docs/format.md, Tables). Default 3: lz4 data blocks as chunks
+   * (lz4-chunks.ts), with a restart at least every 1 KiB, and a blocked bloom filter (bloom.ts).
+   * 2 writes the plain filter; 1 also one LZ4 block per data block and restarts by count only:
+   * what older readers read, for tests of old tables.
    */
-  formatVersion?: 1 | 2
+  formatVersion?: 1 | 2 | 3
 }
 
 export type ResolvedTableWriterOptions = Required<TableWriterOptions>
@@ -33,7 +34,7 @@ export const DEFAULT_TABLE_WRITER_OPTIONS: Readonly<ResolvedTableWriterOptions> 
   restartInterval: 16,
   bloomBitsPerKey: 10,
   compression: 'lz4',
-  formatVersion: 2,
+  formatVersion: 3,
 }
 
 function checkInteger(name: string, v: number, min: number, max: number): void {
@@ -60,8 +61,8 @@ export function resolveTableWriterOptions(options: TableWriterOptions = {}): Res
   if (o.compression !== 'lz4' && o.compression !== 'none') {
     throw new InvalidArgumentError(`compression must be 'lz4' or 'none', got ${String(o.compression)}`)
   }
-  if (o.formatVersion !== 1 && o.formatVersion !== 2) {
-    throw new InvalidArgumentError(`formatVersion must be 1 or 2, got ${String(o.formatVersion)}`)
+  if (o.formatVersion !== 1 && o.formatVersion !== 2 && o.formatVersion !== 3) {
+    throw new InvalidArgumentError(`formatVersion must be 1, 2 or 3, got ${String(o.formatVersion)}`)
   }
   return o
 }

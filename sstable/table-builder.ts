@@ -13,7 +13,7 @@ import { BlockBuilder } from './block-builder.js'
 import { TableBloomFilter, hashUserKey } from './bloom.js'
 import {
   BLOCK_TRAILER_SIZE, Compression, type BlockHandle, type TableProperties,
-  encodeBlockTrailer, encodeFooter, encodeHandle, encodeHeader, encodeProperties,
+  encodeBlockTrailer, encodeFooter, encodeHandle, encodeHeader, encodeProperties, filterVersionOf,
 } from './format.js'
 import { lz4CompressBound, lz4CompressInto } from './lz4.js'
 import { CHUNK_BYTES, lz4ChunksBound, lz4CompressChunksInto } from './lz4-chunks.js'
@@ -117,7 +117,7 @@ export class TableBuilder {
     }
     let filter = NO_HANDLE
     if (this.options.bloomBitsPerKey > 0) {
-      const f = TableBloomFilter.forKeys(this.keyCount, this.options.bloomBitsPerKey)
+      const f = TableBloomFilter.forKeys(this.keyCount, this.options.bloomBitsPerKey, filterVersionOf(this.options.formatVersion))
       for (let i = 0; i < this.keyCount; i++) f.addHashes(this.hashes[2 * i], this.hashes[2 * i + 1])
       filter = this.writeBlock(f.encode(), false)
     }

@@ -17,7 +17,7 @@ import { TableBloomFilter } from './bloom.js'
 import { type ReadAhead, readBlockContents, readBlockLazily } from './block-read.js'
 import {
   BLOCK_TRAILER_SIZE, FOOTER_SIZE, HEADER_SIZE, type BlockHandle, type Footer, type TableProperties,
-  decodeFooter, decodeHeader, decodeProperties,
+  decodeFooter, decodeHeader, decodeProperties, filterVersionOf,
 } from './format.js'
 import { TableIndex, decodeIndex } from './table-index.js'
 import { TableIterator } from './table-iter.js'
@@ -102,7 +102,7 @@ export class TableReader {
       const properties: TableProperties = { ...props, fileSize: size }
       const filter = footer.filter.length === 0
         ? undefined
-        : TableBloomFilter.decode(path, footer.filter.offset, readBlockContents(file, footer.filter))
+        : TableBloomFilter.decode(path, footer.filter.offset, readBlockContents(file, footer.filter), filterVersionOf(footer.version))
       const index = decodeIndex(file, footer, properties)
       return new TableReader(path, id, file, cache, filter, footer, properties, index)
     } catch (err) {
@@ -129,7 +129,7 @@ export class TableReader {
       if (file.size !== opened.properties.fileSize) {
         throw new CorruptionError(path, 0, `file of ${file.size} bytes, ${opened.properties.fileSize} when it was opened`)
       }
-      const filter = opened.filter && TableBloomFilter.decode(path, opened.footer.filter.offset, opened.filter)
+      const filter = opened.filter && TableBloomFilter.decode(path, opened.footer.filter.offset, opened.filter, filterVersionOf(opened.footer.version))
       return new TableReader(path, id, file, cache, filter, opened.footer, opened.properties, opened.index)
     } catch (err) {
       file.close()
