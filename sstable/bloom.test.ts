@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { CorruptionError } from '../base/errors.js'
 import { hashOut1, hashOut2, murmur3, murmur3Pair } from '../base/hash.js'
-import { FILTER_BLOCK_BITS, FILTER_HEADER_SIZE, FastHashing, FilterVersion, TableBloomFilter, expectedFalsePositiveRate, hashCountFor, hashUserKey } from './bloom.js'
+import { FILTER_BLOCK_BITS, FILTER_HEADER_SIZE, FastHashing, blockStart, FilterVersion, TableBloomFilter, expectedFalsePositiveRate, hashCountFor, hashUserKey } from './bloom.js'
 import { seededRandom } from '../tests/support/table-data.js'
 
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s))
@@ -174,6 +174,27 @@ describe('TableBloomFilter, blocked', () => {
     // Seven bits drawn at random from 512 are all distinct but for ~21/512 of a collision on
     // average: a probe step that cycled or collapsed would show here.
     expect(distinct / 20_000).toBeGreaterThan(6.9)
+  })
+
+  it('picks the block floor(h1 * blocks / 2^32) exactly, for filters of any size', () => {
+    const rng = seededRandom(43)
+    const hashing = new FastHashing(FilterVersion.Blocked)
+    for (let i = 0; i < 2000; i++) {
+      // Up to 2^23 blocks (the largest u32 bit count): products past 2^53, checked in BigInt.
+      const blocks = 1 + Math.floor(rng() * 2 ** (1 + Math.floor(rng() * 23)))
+      const key = rng.bytes(16)
+      murmur3Pair(key)
+      const want = Number((BigInt(hashOut1 >>> 0) * BigInt(blocks)) >> 32n)
+      const got = Math.floor(hashing.getIndexes(key as unknown as Buffer, blocks * FILTER_BLOCK_BITS, 3)[0] / FILTER_BLOCK_BITS)
+      expect(got, `blocks ${blocks}`).toBe(want)
+    }
+    // Where h1 * blocks is 1 or 2 below a multiple of 2^32 and past 2^53, the product rounded to
+    // a double lands on the multiple: a plain floor(h1 * blocks / 2^32) answers one block too far.
+    for (const [h1, blocks, want] of [[3341462187, 8388605, 6526290], [2387957078, 8388605, 4663976], [3779906765, 8388603, 7382625]]) {
+      expect(Number((BigInt(h1) * BigInt(blocks)) >> 32n)).toBe(want)
+      expect(Math.floor((h1 * blocks) / 2 ** 32)).toBe(want + 1)
+      expect(blockStart(h1, blocks * FILTER_BLOCK_BITS)).toBe(want * FILTER_BLOCK_BITS)
+    }
   })
 
   it('refuses bits that are not whole blocks', () => {

@@ -60,10 +60,14 @@ const MAX_HASHES = 30
 /** The multiplier that steps a blocked filter's probe hash (the golden ratio's 32-bit fraction). */
 const PROBE_STEP = 0x9e3779b9 | 0
 
-/** The first bit of a blocked filter's block for h1: fastrange, no division. */
-function blockStart(h1: number, m: number): number {
-  // h1 < 2^32 and m/512 < 2^23: the product is exact in a double.
-  return Math.floor(((h1 >>> 0) * (m >>> 9)) / 4294967296) * FILTER_BLOCK_BITS
+/** The first bit of a blocked filter's block for h1: floor(h1 * blocks / 2^32), no division by m. Exported for its test. */
+export function blockStart(h1: number, m: number): number {
+  // In two 16-bit halves: h1 * blocks reaches 2^55, past a double's exact integers, and the
+  // writer's and reader's answers must be the very formula docs/format.md gives. Each partial
+  // product is below 2^39, and flooring lo's share first cannot move the final floor.
+  const blocks = m >>> 9
+  const x = h1 >>> 0
+  return Math.floor(((x >>> 16) * blocks + Math.floor(((x & 0xffff) * blocks) / 65536)) / 65536) * FILTER_BLOCK_BITS
 }
 
 /** Fills `out[0, k)` with the bit indexes of the hash pair (h1, h2) in a filter of m bits. */
