@@ -56,7 +56,8 @@ export async function runCompactionTask(task: CompactionTask, fs: FileSystem, yi
   const cache = new BlockCache(1024 * 1024)
   const open = (meta: TableMeta): FileMetadata => {
     const f = new FileMetadata(meta)
-    f.reader = TableReader.open(fs, filePath(task.dir, tableFileName(meta.fileNumber)), meta.fileNumber, cache)
+    // No filter: a merge never probes one (TableReader.open says what that saves).
+    f.reader = TableReader.open(fs, filePath(task.dir, tableFileName(meta.fileNumber)), meta.fileNumber, cache, { filter: false })
     return f
   }
   const inputs = task.inputs.map(open)

@@ -12,6 +12,7 @@
 // the first entry `restartBytes` or more past the last restart, when that comes sooner.
 
 import { assert, assertionsEnabled } from '../base/assert.js'
+import { giveBytes, takeBytes } from '../base/mapped-buffer.js'
 import { TRAILER_SIZE, compareInternal, decodeInternalKey, writeTrailer } from '../base/internal-key.js'
 import { varintLength, writeVarint } from '../base/varint.js'
 
@@ -28,7 +29,7 @@ export class BlockBuilder {
   /** requires: restartInterval >= 1. */
   constructor(private readonly restartInterval: number, initialCapacity = 4096, private readonly restartBytes = Infinity) {
     assert(restartInterval >= 1, 'restartInterval >= 1')
-    this.buf = new Uint8Array(Math.max(64, initialCapacity))
+    this.buf = takeBytes(Math.max(64, initialCapacity))
   }
 
   get entryCount(): number {
@@ -110,9 +111,26 @@ export class BlockBuilder {
     if (this.size + n <= this.buf.length) return
     let cap = this.buf.length * 2
     while (cap < this.size + n) cap *= 2
-    const next = new Uint8Array(cap)
+    // An index block outgrows 128 KiB in every table of a few MiB: mapped and pooled bytes
+    // (base/mapped-buffer.ts, BYTE_POOL), not malloc's.
+    const next = takeBytes(cap)
     next.set(this.buf.subarray(0, this.size))
+    giveBytes(this.buf)
     this.buf = next
+  }
+
+  /**
+   * Gives this builder's buffer back to its thread's pool (base/mapped-buffer.ts) and leaves the
+   * builder empty, usable again. requires: nothing reads the block finish() returned any more.
+   */
+  release(): void {
+    giveBytes(this.buf)
+    this.buf = new Uint8Array(64)
+    this.size = 0
+    this.restarts = [0]
+    this.sinceRestart = 0
+    this.count = 0
+    this.lastKeyLength = 0
   }
 
   private compareToLast(key: Uint8Array, keyLength: number): number {

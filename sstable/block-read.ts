@@ -15,6 +15,7 @@
 
 import { CorruptionError } from '../base/errors.js'
 import type { ReadableFile } from '../base/fs.js'
+import { POOLED_MIN, giveBytes, takeBytes } from '../base/mapped-buffer.js'
 import { BLOCK_TRAILER_SIZE, Compression, checkBlockTrailer, type BlockHandle } from './format.js'
 import { Lz4Decoder, lz4DecodeInto, lz4DecodedLength, lz4DecompressBlock } from './lz4.js'
 import { Lz4ChunkDecoder, lz4ChunksDecodeInto, lz4ChunksDecompressBlock } from './lz4-chunks.js'
@@ -34,13 +35,22 @@ const SCRATCH_MAX = 1024 * 1024
 
 /**
  * The block's contents, decompressed, in an array of its own (the caller may keep it). Throws
- * CorruptionError(file, h.offset, ...) on bad bytes.
+ * CorruptionError(file, h.offset, ...) on bad bytes. `pooled`: the caller gives the array back
+ * (base/mapped-buffer.ts giveBytes) as soon as it has decoded it, so an uncompressed block of
+ * POOLED_MIN or more comes in pooled mapped bytes: a table's index block (~100-120 KiB at the
+ * default table size), read and dropped at every open, was the worker's commonest malloc of
+ * that size once the builders' buffers were pooled.
  */
-export function readBlockContents(file: ReadableFile, h: BlockHandle): Uint8Array {
+export function readBlockContents(file: ReadableFile, h: BlockHandle, pooled = false): Uint8Array {
   const size = h.length + BLOCK_TRAILER_SIZE
   if (file.readInto === undefined || size > SCRATCH_MAX) return decodeBlockContents(file.path, h, file.read(h.offset, size), false)
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2))
   const at = readIn(file, h, scratch)
+  if (at === 0 && pooled && h.length >= POOLED_MIN) {
+    const own = takeBytes(h.length)
+    own.set(scratch.subarray(0, h.length))
+    return own
+  }
   if (at === 0) return scratch.slice(0, h.length)
   if (at < 0) return decompress(readType, file.path, h.offset, scratch.subarray(0, h.length))
   const decode = readType === Compression.Lz4 ? lz4DecodeInto : lz4ChunksDecodeInto
@@ -114,12 +124,21 @@ export function decodeBlockContents(path: string, h: BlockHandle, raw: Uint8Arra
   throw new CorruptionError(path, h.offset, `unknown compression type ${type}`)
 }
 
-/** Windows of closed scans, for the next ones: at most WINDOW_POOL_BYTES in all. */
+/**
+ * Windows of closed scans under POOLED_MIN, for the next ones: at most WINDOW_POOL_BYTES in all.
+ * Windows of POOLED_MIN or more are the thread's pooled mapped bytes (base/mapped-buffer.ts,
+ * BYTE_POOL): a compaction reads 128 and 256 KiB windows in every input table, and as malloc's
+ * they were most of what the worker's glibc arena kept after freeing them.
+ */
 const windowPool: Uint8Array[] = []
 let windowPoolBytes = 0
 const WINDOW_POOL_BYTES = 2 * 1024 * 1024
 
 function takeWindow(size: number): Uint8Array {
+  if (size >= POOLED_MIN) {
+    // The whole buffer: a window of an odd size near a table's end gets its size class's room.
+    return new Uint8Array(takeBytes(size).buffer)
+  }
   for (let i = windowPool.length - 1; i >= 0; i--) {
     const w = windowPool[i]
     if (w.length >= size) {
@@ -133,6 +152,7 @@ function takeWindow(size: number): Uint8Array {
 }
 
 function returnWindow(w: Uint8Array): void {
+  if (w.length >= POOLED_MIN) return giveBytes(w)
   if (w.length === 0 || windowPoolBytes + w.length > WINDOW_POOL_BYTES) return
   windowPool.push(w)
   windowPoolBytes += w.length
@@ -172,9 +192,13 @@ export class ReadAhead {
    * next scan. A non-transient read-ahead's blocks are copies, never views into the window, so
    * they stay valid. A short scan (ycsb-e: seek, then 50 entries) used to allocate a 16 KiB window
    * for each table it stepped across, garbage at its end: the malloc heap grew by ~30 MiB.
+   * A transient read-ahead's blocks are views into it, valid only until its next read(): its
+   * reader (a compaction input, which reads forward and copies what it keeps) reads none of them
+   * once its table iterator is closed, so its window of POOLED_MIN or more goes back too (smaller
+   * ones are left to the collector, as before).
    */
   release(): void {
-    if (this.pooled && !this.transient) returnWindow(this.buf)
+    if (this.pooled && (!this.transient || this.buf.length >= POOLED_MIN)) returnWindow(this.buf)
     this.pooled = false
     this.buf = new Uint8Array(0)
     this.filled = 0
@@ -192,6 +216,7 @@ export class ReadAhead {
       if (file.readInto !== undefined) {
         if (this.buf.length < want) {
           const size = Math.max(want, Math.min(READ_AHEAD_MAX, this.buf.length * 2))
+          // A transient window's blocks are valid only until this read(): it may go back at once.
           if (this.pooled) returnWindow(this.buf)
           this.buf = takeWindow(size)
           this.pooled = this.buf.length <= READ_AHEAD_MAX

@@ -129,6 +129,12 @@ export function hashUserKey(userKey: Uint8Array, out: Uint32Array, at: number): 
   out[at + 1] = hashOut2
 }
 
+/** The bit count of a filter for `keyCount` keys: a multiple of 8, at least 64 (version 1), or whole blocks. */
+function bitsFor(keyCount: number, bitsPerKey: number, version: FilterVersion): number {
+  const unit = version === FilterVersion.Blocked ? FILTER_BLOCK_BITS : 8
+  return Math.max(version === FilterVersion.Blocked ? FILTER_BLOCK_BITS : 64, Math.ceil((keyCount * bitsPerKey) / unit) * unit)
+}
+
 /** k = round(bitsPerKey * ln 2), the count that minimizes false positives, clamped to 1..30. */
 export function hashCountFor(bitsPerKey: number): number {
   return Math.min(MAX_HASHES, Math.max(1, Math.round(bitsPerKey * Math.LN2)))
@@ -156,9 +162,33 @@ export class TableBloomFilter extends BloomFilter {
 
   /** A filter sized for `keyCount` keys at `bitsPerKey` bits each (at least one block, or 64 bits). */
   static forKeys(keyCount: number, bitsPerKey: number, version: FilterVersion): TableBloomFilter {
-    const unit = version === FilterVersion.Blocked ? FILTER_BLOCK_BITS : 8
-    const bits = Math.max(version === FilterVersion.Blocked ? FILTER_BLOCK_BITS : 64, Math.ceil((keyCount * bitsPerKey) / unit) * unit)
-    return new TableBloomFilter(bits, hashCountFor(bitsPerKey), version)
+    return new TableBloomFilter(bitsFor(keyCount, bitsPerKey, version), hashCountFor(bitsPerKey), version)
+  }
+
+  /** The size of the filter block of forKeys(keyCount, bitsPerKey, version): what inBlock() needs. */
+  static blockSizeFor(keyCount: number, bitsPerKey: number, version: FilterVersion): number {
+    return FILTER_HEADER_SIZE + bitsFor(keyCount, bitsPerKey, version) / 8
+  }
+
+  /**
+   * forKeys(keyCount, bitsPerKey, version), but with its header written into `block` and its bits
+   * kept in the rest of it: once the keys are added, `block` is the filter block (encode() without
+   * the copy). A table builder gives it pooled bytes (base/mapped-buffer.ts). requires: `block` is
+   * blockSizeFor(keyCount, bitsPerKey, version) zeroed bytes.
+   */
+  static inBlock(block: Uint8Array, keyCount: number, bitsPerKey: number, version: FilterVersion): TableBloomFilter {
+    const bits = bitsFor(keyCount, bitsPerKey, version)
+    if (block.length !== FILTER_HEADER_SIZE + bits / 8) throw new Error(`filter block of ${block.length} bytes for ${bits} bits`)
+    const hashCount = hashCountFor(bitsPerKey)
+    block[0] = version
+    block[1] = hashCount
+    new DataView(block.buffer, block.byteOffset, block.byteLength).setUint32(4, bits, true)
+    // Built small, then given the block's bits (as decode() does).
+    const filter = new TableBloomFilter(8, hashCount, version)
+    filter._size = bits
+    Object.assign(filter._filter, { size: bits, array: block.subarray(FILTER_HEADER_SIZE) })
+    filter.block = block
+    return filter
   }
 
   get bits(): number {
@@ -216,6 +246,20 @@ export class TableBloomFilter extends BloomFilter {
     this.add(userKey as unknown as HashableInput)
   }
 
+  /**
+   * The filter block: the block this filter was decoded from or built in (decode, inBlock), its
+   * bits a view of it, else a new encode(). requires: the caller only reads it (for a reader's
+   * exportOpened, which structured clone copies): it is this filter's own bits.
+   */
+  encoded(): Uint8Array {
+    const bits = this._filter.array as Uint8Array
+    const block = this.block
+    return block !== undefined && block.buffer === bits.buffer && block.byteOffset + FILTER_HEADER_SIZE === bits.byteOffset ? block : this.encode()
+  }
+
+  /** The block decode() or inBlock() put this filter's bits in (encoded() checks it still does). */
+  private block: Uint8Array | undefined
+
   encode(): Uint8Array {
     const array = this._filter.array
     const out = new Uint8Array(FILTER_HEADER_SIZE + array.length)
@@ -252,6 +296,7 @@ export class TableBloomFilter extends BloomFilter {
     const filter = new TableBloomFilter(8, hashCount, expected)
     filter._size = bits
     Object.assign(filter._filter, { size: bits, array: block.subarray(FILTER_HEADER_SIZE) })
+    filter.block = block
     return filter
   }
 }

@@ -5,9 +5,14 @@
 //
 // The index entry of a block is written when the next block's first key arrives, so its
 // separator can be shortened against that key (separator.ts).
+//
+// The buffers that outgrow 128 KiB in a table of a few MiB (key hashes, the index block, the
+// filter block, the output buffer) are pooled mapped bytes (base/mapped-buffer.ts, BYTE_POOL),
+// given back when finish() has written them: never malloc's, whose heaps keep what they free.
 
 import { InvalidArgumentError } from '../base/errors.js'
 import type { WritableFile } from '../base/fs.js'
+import { giveBytes, takeBytes } from '../base/mapped-buffer.js'
 import { Kind, MAX_SEQ, compareBytes } from '../base/internal-key.js'
 import { BlockBuilder } from './block-builder.js'
 import { TableBloomFilter, hashUserKey } from './bloom.js'
@@ -117,11 +122,19 @@ export class TableBuilder {
     }
     let filter = NO_HANDLE
     if (this.options.bloomBitsPerKey > 0) {
-      const f = TableBloomFilter.forKeys(this.keyCount, this.options.bloomBitsPerKey, filterVersionOf(this.options.formatVersion))
+      const bitsPerKey = this.options.bloomBitsPerKey
+      const version = filterVersionOf(this.options.formatVersion)
+      const block = takeBytes(TableBloomFilter.blockSizeFor(this.keyCount, bitsPerKey, version))
+      const f = TableBloomFilter.inBlock(block, this.keyCount, bitsPerKey, version)
       for (let i = 0; i < this.keyCount; i++) f.addHashes(this.hashes[2 * i], this.hashes[2 * i + 1])
-      filter = this.writeBlock(f.encode(), false)
+      filter = this.writeBlock(block, false)
+      giveBytes(block)
     }
+    giveBytes(this.hashes)
+    this.hashes = new Uint32Array(0)
     const index = this.writeBlock(this.index.finish(), false)
+    this.index.release()
+    this.data.release()
     const empty = this.count === 0
     const stored = {
       version: this.options.formatVersion,
@@ -137,6 +150,8 @@ export class TableBuilder {
     }
     const properties = this.writeBlock(encodeProperties(stored), false)
     this.write(encodeFooter({ index, filter, properties, version: this.options.formatVersion }))
+    giveBytes(this.out)
+    this.out = new Uint8Array(0)
     const { version: _version, ...rest } = stored
     return { ...rest, fileSize: this.offset }
   }
@@ -147,8 +162,10 @@ export class TableBuilder {
 
   private addKeyHash(userKey: Uint8Array): void {
     if (2 * this.keyCount + 2 > this.hashes.length) {
-      const grown = new Uint32Array(this.hashes.length * 2)
+      const bytes = takeBytes(this.hashes.byteLength * 2)
+      const grown = new Uint32Array(bytes.buffer, 0, this.hashes.length * 2)
       grown.set(this.hashes)
+      giveBytes(this.hashes)
       this.hashes = grown
     }
     hashUserKey(userKey, this.hashes, 2 * this.keyCount)
@@ -175,7 +192,10 @@ export class TableBuilder {
     // Room for either form and the trailer: the block is compressed straight into `out`.
     const restarts = compress ? (raw[raw.length - 4] | (raw[raw.length - 3] << 8) | (raw[raw.length - 2] << 16) | (raw[raw.length - 1] << 24)) >>> 0 : 0
     const room = Math.max(lz4CompressBound(raw.length), lz4ChunksBound(raw.length, restarts)) + BLOCK_TRAILER_SIZE
-    if (this.out.length < room) this.out = new Uint8Array(room * 2)
+    if (this.out.length < room) {
+      giveBytes(this.out)
+      this.out = takeBytes(room * 2)
+    }
     let length = 0
     let type: number = Compression.None
     if (compress) {

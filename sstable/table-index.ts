@@ -15,6 +15,7 @@
 import { CorruptionError } from '../base/errors.js'
 import type { ReadableFile } from '../base/fs.js'
 import { compareInternal, decodeInternalKey } from '../base/internal-key.js'
+import { giveBytes } from '../base/mapped-buffer.js'
 import { Block, BlockIter, compareKeyAt } from './block-iter.js'
 import { readBlockContents } from './block-read.js'
 import { BLOCK_TRAILER_SIZE, HEADER_SIZE, type Footer, type TableProperties, checkHandle, decodeHandle } from './format.js'
@@ -116,7 +117,10 @@ export function decodeIndex(
 ): { keys: Uint8Array; keyStart: Uint32Array; offsets: Float64Array } {
   const path = file.path
   const at = footer.index.offset
-  const block = Block.parse(path, at, readBlockContents(file, footer.index))
+  // Pooled: nothing decoded below points into it (keys are copied, handles decoded), so it goes
+  // back once the entries are read (block-read.ts readBlockContents).
+  const contents = readBlockContents(file, footer.index, true)
+  const block = Block.parse(path, at, contents)
   const it = new BlockIter(path)
   it.reset(block, at)
   const starts: number[] = [0]
@@ -159,6 +163,7 @@ export function decodeIndex(
   if ((props.entryCount === 0) !== (offsets.length === 0)) {
     throw new CorruptionError(path, at, `${props.entryCount} entries in ${offsets.length} blocks`)
   }
+  giveBytes(contents)
   const keys = new Uint8Array(keyBytes)
   for (let i = 0; i < keyParts.length; i++) keys.set(keyParts[i], starts[i])
   // One offset more than blocks: where the last one's trailer ends (block lengths follow from it).

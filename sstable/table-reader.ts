@@ -86,9 +86,12 @@ export class TableReader {
 
   /**
    * Opens a table: reads footer, index, filter and properties (throws CorruptionError naming
-   * the file on any bad byte). `id` is the table's file number (cache key).
+   * the file on any bad byte). `id` is the table's file number (cache key). `filter: false`: the
+   * filter block is neither read nor checked and get() probes no filter (same answers): for a
+   * compaction's inputs, which are only merged (their outputs get filters of their own), so that
+   * a job does not read and drop a ~150 KiB filter per input table in the worker.
    */
-  static open(fs: FileSystem, path: string, id: number, cache: BlockCache): TableReader {
+  static open(fs: FileSystem, path: string, id: number, cache: BlockCache, options?: { filter?: boolean }): TableReader {
     const file = fs.openRead(path)
     try {
       const size = file.size
@@ -100,7 +103,7 @@ export class TableReader {
       const stored = decodeProperties(path, footer.properties.offset, readBlockContents(file, footer.properties))
       const { version: _version, ...props } = stored
       const properties: TableProperties = { ...props, fileSize: size }
-      const filter = footer.filter.length === 0
+      const filter = footer.filter.length === 0 || options?.filter === false
         ? undefined
         : TableBloomFilter.decode(path, footer.filter.offset, readBlockContents(file, footer.filter), filterVersionOf(footer.version))
       const index = decodeIndex(file, footer, properties)
@@ -114,7 +117,7 @@ export class TableReader {
   /** The decoded parts, for TableReader.fromOpened() in another thread. */
   exportOpened(): OpenedTable {
     return {
-      footer: this.footer, properties: this.properties, filter: this.filter?.encode(),
+      footer: this.footer, properties: this.properties, filter: this.filter?.encoded(),
       index: { keys: this.indexKeys, keyStart: this.keyStart, offsets: this.blockOffsets },
     }
   }
