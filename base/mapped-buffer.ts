@@ -74,8 +74,11 @@ export function pooledSize(size: number): number {
  * or above it a view at offset 0 of a mapped buffer of pooledSize(size) bytes, from this thread's
  * pool when it holds one of that size (zeroed again here), else newly mapped (malloc's when V8
  * maps no more). The caller may give the buffer back (giveBytes) once nothing reads it any more.
+ * `zeroed: false`: a reused buffer keeps what its last owner wrote, for a caller that reads only
+ * what it writes first (a read-ahead window): zeroing 128-256 KiB for every scan's window cost
+ * ycsb-e ~20% (12.8k, 12.9k against 15.7k, 16.2k ops/s, 1M x 100 B, quiet machine).
  */
-export function takeBytes(size: number): Uint8Array<ArrayBuffer> {
+export function takeBytes(size: number, zeroed = true): Uint8Array<ArrayBuffer> {
   if (size < POOLED_MIN) return new Uint8Array(size)
   const length = pooledSize(size)
   const list = free.get(length)
@@ -84,7 +87,7 @@ export function takeBytes(size: number): Uint8Array<ArrayBuffer> {
     freeSet.delete(reused)
     freeBytes -= length
     const bytes = new Uint8Array(reused, 0, size)
-    bytes.fill(0)
+    if (zeroed) bytes.fill(0)
     return bytes
   }
   const mapped = mappedBuffer(length, false) as ArrayBuffer | undefined

@@ -137,7 +137,7 @@ const WINDOW_POOL_BYTES = 2 * 1024 * 1024
 function takeWindow(size: number): Uint8Array {
   if (size >= POOLED_MIN) {
     // The whole buffer: a window of an odd size near a table's end gets its size class's room.
-    return new Uint8Array(takeBytes(size).buffer)
+    return new Uint8Array(takeBytes(size, false).buffer)
   }
   for (let i = windowPool.length - 1; i >= 0; i--) {
     const w = windowPool[i]
