@@ -4,6 +4,7 @@
 
 import { rmSync } from 'node:fs'
 import { type EngineName, openEngine } from './engines/index.js'
+import { holdAppHeap } from './harness/app-heap.js'
 import { type GroupResult, type RunConfig, type RunEvent, runGroup } from './harness/runner.js'
 import { type WorkloadGroup, isSyncedWorkload } from './harness/workloads.js'
 
@@ -14,6 +15,8 @@ export interface ChildRequest {
   valueThreshold?: number
   /** Sett's memoryBudget in bytes (--memory-budget). */
   memoryBudget?: number
+  /** MiB of live objects to hold before the engine opens (--app-heap, harness/app-heap.ts). */
+  appHeapMiB?: number
   keep: boolean
 }
 
@@ -24,6 +27,7 @@ function send(m: ChildMessage): Promise<void> {
 }
 
 async function main(req: ChildRequest): Promise<GroupResult> {
+  holdAppHeap(req.appHeapMiB ?? 0)
   const baselineRssBytes = process.memoryUsage.rss()
   rmSync(req.run.dir, { recursive: true, force: true })
   let t = performance.now()

@@ -105,7 +105,8 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
     `${cfg.keySize} B keys; batches of ${cfg.batch}; compression ratio ${cfg.compressionRatio}; seed ${cfg.seed}` +
     (cfg.sync ? '; every write synced' : '') + (cfg.memoryBudget !== undefined ? `; Sett's memoryBudget ${cfg.memoryBudget / 2 ** 20} MiB` : '') + (Number.isFinite(cfg.durationS) ? `; workloads capped at ${cfg.durationS} s` : '') +
     (cfg.repeat > 1 ? `; ${cfg.repeat} repeats, medians reported` : '') +
-    (cfg.afterCompact ? '; compactRange() after the fill' : ''))
+    (cfg.afterCompact ? '; compactRange() after the fill' : '') + (cfg.appHeapMiB > 0 ? `; each child holds ${cfg.appHeapMiB} MiB of its own objects` : ''))
+  if (cfg.appHeapMiB > 0) notes.push(`Each engine's child allocated ${cfg.appHeapMiB} MiB of live JS objects of its own before opening the engine (--app-heap), as an application's process holds.`)
   if (cfg.afterCompact) notes.push('After the fill settled, each engine compacted its whole key range (compactRange; lmdb has nothing to compact) before the other workloads ran.')
   if (cfg.preset === 'quick') {
     notes.push('Quick mode: 100,000 keys at 100 B and 10,000 keys at 16 KiB, so three engines finish in under two minutes; figures from so few keys mostly measure memory.')
@@ -162,6 +163,7 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
       workloads: cfg.workloads, valueSizes: cfg.valueSizes, nums: cfg.nums, ops: cfg.ops, keySize: cfg.keySize,
       batch: cfg.batch, sync: cfg.sync, compressionRatio: cfg.compressionRatio, threshold: cfg.threshold ?? null,
       memoryBudget: cfg.memoryBudget ?? null,
+      appHeapMiB: cfg.appHeapMiB,
       engines, seed: cfg.seed, durationS: Number.isFinite(cfg.durationS) ? cfg.durationS : null, repeat: cfg.repeat, db,
     },
     device,
@@ -198,7 +200,7 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
             progressMs: 100,
             afterCompact: cfg.afterCompact,
           }
-          const outcome = await runChild({ engine, group, run, valueThreshold: cfg.threshold, memoryBudget: cfg.memoryBudget, keep: cfg.keep }, progress)
+          const outcome = await runChild({ engine, group, run, valueThreshold: cfg.threshold, memoryBudget: cfg.memoryBudget, appHeapMiB: cfg.appHeapMiB, keep: cfg.keep }, progress)
           const record: RunRecord = { engine, valueSize, num: cfg.nums[v], ops: cfg.ops[v], group: group.name, repeat: rep, ...outcome }
           results.runs.push(record)
           if (outcome.error) progress.log(`  ${label}: FAILED — ${outcome.error.split('\n').slice(0, 3).join(' | ')}`)

@@ -59,6 +59,12 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(argv)).toThrow(message)
   })
 
+  it('--app-heap takes whole MiB, 0 by default, and refuses a negative', () => {
+    expect(parse().appHeapMiB).toBe(0)
+    expect(parse('--app-heap', '16').appHeapMiB).toBe(16)
+    expect(() => parse('--app-heap', '-1')).toThrow(ArgsError)
+  })
+
   it('answers --help', () => {
     expect(parseBenchArgs(['--help'])).toBe('help')
   })

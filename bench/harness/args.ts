@@ -29,6 +29,8 @@ options:
   --compression-ratio R  how far values compress (default 0.5, as db_bench)
   --threshold B          Sett's valueThreshold: values this large go to the value log (Sett's default: 1 KiB)
   --memory-budget MiB    Sett's memoryBudget, in MiB (Sett's default: 128)
+  --app-heap MiB         every engine's child first fills its JS heap with this many MiB of live objects of its
+                         own, as an application would hold (default 0: none); see bench/README.md
   --db DIR               where the databases go: put it on the disk being measured (default: $TMPDIR/sett-bench)
   --engines a,b          engines to run (default sett,classic-level,lmdb)
   --seed N               seed of every key sequence (default 1)
@@ -54,6 +56,8 @@ export interface BenchConfig {
   threshold: number | undefined
   /** Sett's memoryBudget in bytes (--memory-budget, given in MiB); undefined: Sett's default. */
   memoryBudget: number | undefined
+  /** MiB of live JS objects each child holds before opening its engine (--app-heap); 0: none. */
+  appHeapMiB: number
   db: string
   engines: EngineName[]
   seed: number
@@ -126,6 +130,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
         'compression-ratio': { type: 'string', default: '0.5' },
         threshold: { type: 'string' },
         'memory-budget': { type: 'string' },
+        'app-heap': { type: 'string', default: '0' },
         db: { type: 'string' },
         engines: { type: 'string', default: ENGINES.join(',') },
         seed: { type: 'string', default: '1' },
@@ -188,6 +193,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
     compressionRatio: ratio,
     threshold: a.threshold === undefined ? undefined : int('threshold', a.threshold, 0),
     memoryBudget: a['memory-budget'] === undefined ? undefined : int('memory-budget', a['memory-budget'], 1) * 1024 * 1024,
+    appHeapMiB: int('app-heap', a['app-heap'], 0),
     db: a.db ?? join(tmpdir(), 'sett-bench'),
     engines: [...new Set(engines)] as EngineName[],
     seed: int('seed', a.seed, 0),

@@ -37,7 +37,7 @@ export interface BenchResults {
   meta: BenchMeta
   /** The run's settings, as JSON holds them (unset numbers as null). */
   config: Pick<BenchConfig, 'workloads' | 'valueSizes' | 'nums' | 'ops' | 'keySize' | 'batch' | 'sync' |
-    'compressionRatio' | 'engines' | 'seed' | 'repeat' | 'db'> & { threshold: number | null; durationS: number | null; memoryBudget?: number | null }
+    'compressionRatio' | 'engines' | 'seed' | 'repeat' | 'db'> & { threshold: number | null; durationS: number | null; memoryBudget?: number | null; appHeapMiB?: number }
   device: DeviceProbe | null
   peers: Partial<Record<EngineName, PeerStatus>>
   notes: string[]
