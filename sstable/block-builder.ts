@@ -99,12 +99,17 @@ export class BlockBuilder {
     }
     dv.setUint32(at, this.restarts.length, true)
     const out = this.buf.subarray(0, at + 4)
+    this.clear()
+    return out
+  }
+
+  /** Empties the builder for the next block; its buffer stays. */
+  private clear(): void {
     this.size = 0
     this.restarts = [0]
     this.sinceRestart = 0
     this.count = 0
     this.lastKeyLength = 0
-    return out
   }
 
   private reserve(n: number): void {
@@ -126,11 +131,7 @@ export class BlockBuilder {
   release(): void {
     giveBytes(this.buf)
     this.buf = new Uint8Array(64)
-    this.size = 0
-    this.restarts = [0]
-    this.sinceRestart = 0
-    this.count = 0
-    this.lastKeyLength = 0
+    this.clear()
   }
 
   private compareToLast(key: Uint8Array, keyLength: number): number {

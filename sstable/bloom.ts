@@ -135,6 +135,13 @@ function bitsFor(keyCount: number, bitsPerKey: number, version: FilterVersion): 
   return Math.max(version === FilterVersion.Blocked ? FILTER_BLOCK_BITS : 64, Math.ceil((keyCount * bitsPerKey) / unit) * unit)
 }
 
+/** Writes the filter block header (the top of this file) into out[0, FILTER_HEADER_SIZE); reserved stays 0. */
+function writeHeader(out: Uint8Array, version: FilterVersion, hashCount: number, bits: number): void {
+  out[0] = version
+  out[1] = hashCount
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(4, bits, true)
+}
+
 /** k = round(bitsPerKey * ln 2), the count that minimizes false positives, clamped to 1..30. */
 export function hashCountFor(bitsPerKey: number): number {
   return Math.min(MAX_HASHES, Math.max(1, Math.round(bitsPerKey * Math.LN2)))
@@ -180,10 +187,15 @@ export class TableBloomFilter extends BloomFilter {
     const bits = bitsFor(keyCount, bitsPerKey, version)
     if (block.length !== FILTER_HEADER_SIZE + bits / 8) throw new Error(`filter block of ${block.length} bytes for ${bits} bits`)
     const hashCount = hashCountFor(bitsPerKey)
-    block[0] = version
-    block[1] = hashCount
-    new DataView(block.buffer, block.byteOffset, block.byteLength).setUint32(4, bits, true)
-    // Built small, then given the block's bits (as decode() does).
+    writeHeader(block, version, hashCount, bits)
+    return TableBloomFilter.over(block, bits, hashCount, version)
+  }
+
+  /**
+   * A filter whose bit array is block[FILTER_HEADER_SIZE, …) itself, not a copy: built small, then
+   * given the block's bits, so no second array is allocated and zeroed (decode, inBlock).
+   */
+  private static over(block: Uint8Array, bits: number, hashCount: number, version: FilterVersion): TableBloomFilter {
     const filter = new TableBloomFilter(8, hashCount, version)
     filter._size = bits
     Object.assign(filter._filter, { size: bits, array: block.subarray(FILTER_HEADER_SIZE) })
@@ -263,10 +275,7 @@ export class TableBloomFilter extends BloomFilter {
   encode(): Uint8Array {
     const array = this._filter.array
     const out = new Uint8Array(FILTER_HEADER_SIZE + array.length)
-    const dv = new DataView(out.buffer)
-    out[0] = this.version
-    out[1] = this._nbHashes
-    dv.setUint32(4, this._size, true)
+    writeHeader(out, this.version, this._nbHashes, this._size)
     out.set(array, FILTER_HEADER_SIZE)
     return out
   }
@@ -292,11 +301,6 @@ export class TableBloomFilter extends BloomFilter {
       bad(`${bits} bits do not match ${block.length - FILTER_HEADER_SIZE} bytes`)
     }
     if (expected === FilterVersion.Blocked && bits % FILTER_BLOCK_BITS !== 0) bad(`${bits} bits are not whole ${FILTER_BLOCK_BITS}-bit blocks`)
-    // Built small, then given the stored bits: avoids allocating and zeroing a second array.
-    const filter = new TableBloomFilter(8, hashCount, expected)
-    filter._size = bits
-    Object.assign(filter._filter, { size: bits, array: block.subarray(FILTER_HEADER_SIZE) })
-    filter.block = block
-    return filter
+    return TableBloomFilter.over(block, bits, hashCount, expected)
   }
 }
