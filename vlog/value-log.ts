@@ -602,10 +602,9 @@ export class ValueLog {
       const head = f.read(at, Math.min(ENTRY_HEADER_SIZE, size - at))
       if (head.length < ENTRY_HEADER_SIZE) return at
       const length = entryLengthAt(head, 0)
-      if (at + length > size) {
-        if (head.every((b) => b === 0)) return at
-        return at
-      }
+      // An entry claiming past the end is a torn append or the start of a zero tail: either way
+      // the valid entries stop here, and the callers tell the two apart (allZeroFrom).
+      if (at + length > size) return at
       const e = decodeEntry(f.read(at, length), 0)
       if (typeof e === 'number') {
         if (e === ENTRY_END || e === ENTRY_TRUNCATED || tolerant) return at
