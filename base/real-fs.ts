@@ -9,8 +9,8 @@
 // Locking: an OS advisory lock on LOCK (see lock()); the PID inside is only for the message.
 
 import * as fs from 'node:fs'
-import { resolve } from 'node:path'
-import fsExt from 'fs-native-extensions'
+import { createRequire } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
 import { InvalidArgumentError, IOError, LockError, NotFoundError } from './errors.js'
 import { type CreateOptions, type FileLock, type FileSystem, type LockMode, type ReadableFile, type WritableFile, preallocatedAhead } from './fs.js'
 
@@ -44,10 +44,67 @@ function closeFd(fd: number, what: string): Promise<void> {
 const heldLocks = new Set<string>()
 const sharedHolds = new Map<string, number>()
 
+/** fs-native-extensions' two calls we use: tryLock(fd, { shared }) and unlock(fd). */
+interface LockCalls {
+  tryLock(fd: number, options: { shared: boolean }): boolean
+  unlock(fd: number): void
+}
+
+/** The package's native binding: tryLock and unlock over (fd, offset, length), 0 and 0 for the whole file. */
+interface LockBinding {
+  tryLock(fd: number, offset: number, length: number, exclusive: boolean): void
+  unlock(fd: number, offset: number, length: number): void
+}
+
+let lockCalls: LockCalls | undefined
+
+/**
+ * fs-native-extensions, loaded at the first lock (not on import). Its index.js finds its addon
+ * through require-addon, whose resolver (bare-addon-resolve, bare-module-resolve, bare-semver) held
+ * ~0.46 MiB of V8's old generation for the life of every thread that opens a database, against
+ * ~0.02 MiB for the addon alone (bench/RESULTS.md, issue #14, lazy12). So for the 1.x layout it
+ * ships (prebuilds/<platform>-<arch>/fs-native-extensions.node) the addon is opened directly and
+ * wrapped as its index.js wraps it (EAGAIN: refused, false); for any other version or platform, or
+ * if that fails, the package itself.
+ */
+function lockModule(): LockCalls {
+  if (lockCalls !== undefined) return lockCalls
+  const require = createRequire(import.meta.url)
+  try {
+    const pkgFile = require.resolve('fs-native-extensions/package.json')
+    const { version } = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { version?: unknown }
+    const addon = join(dirname(pkgFile), 'prebuilds', `${process.platform}-${process.arch}`, 'fs-native-extensions.node')
+    if (typeof version === 'string' && version.startsWith('1.') && fs.existsSync(addon)) {
+      const m = { exports: {} as LockBinding }
+      process.dlopen(m, addon)
+      const binding = m.exports
+      if (typeof binding.tryLock === 'function' && typeof binding.unlock === 'function') {
+        lockCalls = {
+          tryLock(fd, options) {
+            try {
+              binding.tryLock(fd, 0, 0, options.shared !== true)
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return false
+              throw err
+            }
+            return true
+          },
+          unlock: (fd) => binding.unlock(fd, 0, 0),
+        }
+        return lockCalls
+      }
+    }
+  } catch {
+    // The package's own loader below.
+  }
+  lockCalls = require('fs-native-extensions') as LockCalls
+  return lockCalls
+}
+
 /** Asks for the OS lock without waiting; false when another holder excludes it. */
 function tryLock(fd: number, shared: boolean, what: string): boolean {
   try {
-    return fsExt.tryLock(fd, { shared })
+    return lockModule().tryLock(fd, { shared })
   } catch (err) {
     // fcntl(2) may report a conflicting lock as EACCES as well as EAGAIN.
     if ((err as NodeJS.ErrnoException).code === 'EACCES') return false
@@ -208,7 +265,7 @@ export class RealFileSystem implements FileSystem {
   private holder(fd: number, shared: boolean, abs: string): string {
     // Refused a write lock: if a read lock is granted, only read-only opens hold it.
     if (!shared && tryLock(fd, true, `lock ${abs}`)) {
-      fsExt.unlock(fd)
+      lockModule().unlock(fd)
       return 'another process, open read-only'
     }
     const pid = writerPid(fd)

@@ -1,4 +1,4 @@
-// Micro-benchmarks of the table bloom filter with 16-byte keys: add through bloom-filters' own
+// Micro-benchmarks of the table bloom filter with 16-byte keys: add through the filter's own
 // add() (our hashing underneath), add by precomputed hash pair (the table builder's path), and
 // membership tests for present and absent keys. bench/micro.ts runs register().
 

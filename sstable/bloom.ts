@@ -1,9 +1,7 @@
-// The table's bloom filter over user keys: bloom-filters' BloomFilter with its hashing replaced,
-// and the filter block codec.
+// The table's bloom filter over user keys, and the filter block codec.
 //
-// bloom-filters hashes with xxhashjs (6–13 µs per key); FastHashing instead runs murmur3 (x86,
-// 32-bit) over the key bytes with two seeds in one pass (h1, h2) and derives the k bit indexes
-// from them by one of two rules, the filter's version:
+// Hashing: murmur3 (x86, 32-bit) over the key bytes with two seeds in one pass (h1, h2); the k
+// bit indexes follow from them by one of two rules, the filter's version:
 //
 //   1 (plain):   a = h1 mod m, b = h2 mod m (1 when that is 0), index_i = (a + i*b) mod m
 //   2 (blocked): m is a multiple of 512; the key's block is B = floor(h1 * (m/512) / 2^32), and
@@ -22,33 +20,43 @@
 //   1  hashCount  u8   k, 1..30
 //   2  reserved   u16  0
 //   4  bits       u32  m, a multiple of 8 (version 1) or of 512 (version 2)
-//   8  bit array  m/8 bytes; bit i is bit (i & 7) of byte (i >> 3), bloom-filters' BitSet layout
+//   8  bit array  m/8 bytes; bit i is bit (i & 7) of byte (i >> 3)
 // Changing the hash, the seeds or an index rule changes which bits a key sets: that needs a new
 // filter version, never an edit of version 1 or 2. Which filter version a table holds follows
 // from its table format version (format.ts): versions 1 and 2 hold filter version 1, version 3
 // holds filter version 2.
-
-// Only the two modules used are imported: the package's index loads every filter and sketch it
-// has (cuckoo, count-min, IBLT, ...) with their dependencies, ~4.5 MiB of RSS in every thread that
-// opens a table (the main thread and each compaction worker) for code never run.
-import * as bloomFilterModule from 'bloom-filters/dist/bloom/bloom-filter.js'
-import * as hashingModule from 'bloom-filters/dist/hashing/hashing.js'
-import type * as bloomTypes from 'bloom-filters'
+//
+// Why no library: the filter was bloom-filters' BloomFilter with its hashing replaced (FastHashing),
+// which left the library only a bit array and a loop. Its module and what it loads (seedrandom,
+// xxhashjs, cuint, reflect-metadata, base64-arraybuffer) held ~1.06 MiB of V8's old generation in
+// every thread that opens a table, for code never run: a bench child of 8 MiB crossed the size above
+// which V8 starts incremental marking (bench/RESULTS.md, issue #14, lazy12). The bit layout above is
+// the one its BitSet had, so tables written with it read the same.
+// Must never depend on anything but base/ (errors, hashes).
 import { CorruptionError } from '../base/errors.js'
 import { SEED1, hashOut1, hashOut2, murmur3, murmur3Pair } from '../base/hash.js'
 
-// bloom-filters is CommonJS and these modules export their class as `default`: from ESM it sits
-// on `default.default`, through a bundler's interop (vitest) on `default`, and from code compiled
-// to CommonJS on the namespace's `default`. The types come from the package's index (type-only).
-function defaultClass(m: unknown): unknown {
-  let x = m as { default?: unknown } | undefined
-  while (typeof x !== 'function' && x?.default !== undefined) x = x.default as { default?: unknown }
-  return x
-}
-const BloomFilter = defaultClass(bloomFilterModule) as typeof bloomTypes.BloomFilter
-const Hashing = defaultClass(hashingModule) as typeof bloomTypes.Hashing
+/** What add()/has() and FastHashing take: a key's bytes (a Buffer is one). */
+type HashableInput = Uint8Array
 
-type HashableInput = Parameters<InstanceType<typeof Hashing>['getIndexes']>[0]
+/** A filter's bit array: bit i is bit (i & 7) of byte (i >> 3); `size` is the bit count rounded up to whole bytes. */
+export class BitArray {
+  size: number
+  array: Uint8Array
+
+  constructor(size: number) {
+    this.size = Math.ceil(size / 8) * 8
+    this.array = new Uint8Array(this.size / 8)
+  }
+
+  add(index: number): void {
+    this.array[index >>> 3] |= 1 << (index & 7)
+  }
+
+  has(index: number): boolean {
+    return (this.array[index >>> 3] & (1 << (index & 7))) !== 0
+  }
+}
 
 /** On disk: the filter versions (the top of this file). */
 export const FilterVersion = { Plain: 1, Blocked: 2 } as const
@@ -91,30 +99,25 @@ function indexesOf(version: FilterVersion, h1: number, h2: number, m: number, k:
   }
 }
 
-/**
- * bloom-filters' Hashing with murmur3 over key bytes. Inputs must be Uint8Arrays (the
- * library's type says string | ArrayBuffer | Buffer; a Uint8Array is what we pass).
- */
-export class FastHashing extends Hashing {
-  // Reused by getIndexes: BloomFilter.add/has read it before the next call.
+/** A filter's hashing: murmur3 over key bytes, the k indexes by the filter's version (the top of this file). */
+export class FastHashing {
+  // Reused by getIndexes: add/has read it before the next call.
   private readonly scratch: number[] = []
 
-  constructor(private readonly version: FilterVersion) {
-    super()
+  constructor(private readonly version: FilterVersion) {}
+
+  serialize(element: HashableInput, seed?: number): number {
+    return murmur3(element, seed ?? SEED1)
   }
 
-  override serialize(element: HashableInput, seed?: number): number {
-    return murmur3(element as unknown as Uint8Array, seed ?? SEED1)
-  }
-
-  override hashTwice(value: HashableInput): { first: number; second: number } {
-    murmur3Pair(value as unknown as Uint8Array)
+  hashTwice(value: HashableInput): { first: number; second: number } {
+    murmur3Pair(value)
     return { first: hashOut1, second: hashOut2 }
   }
 
   /** Valid until the next call on this instance. */
-  override getIndexes(element: HashableInput, size: number, hashCount: number): number[] {
-    murmur3Pair(element as unknown as Uint8Array)
+  getIndexes(element: HashableInput, size: number, hashCount: number): number[] {
+    murmur3Pair(element)
     const out = this.scratch
     if (out.length !== hashCount) out.length = hashCount
     indexesOf(this.version, hashOut1, hashOut2, size, hashCount, out)
@@ -153,18 +156,40 @@ export function expectedFalsePositiveRate(bitsPerKey: number): number {
   return (1 - Math.exp(-k / bitsPerKey)) ** k
 }
 
-export class TableBloomFilter extends BloomFilter {
+export class TableBloomFilter {
   private readonly indexes: number[] = []
   readonly version: FilterVersion
+  /** The bit count m. */
+  _size: number
+  /** k. */
+  _nbHashes: number
+  _filter: BitArray
+  _hashing: FastHashing
 
   /**
    * requires: bits a positive multiple of 8 (version 1) or of FILTER_BLOCK_BITS (version 2),
    * 1 <= hashCount <= 30.
    */
   constructor(bits: number, hashCount: number, version: FilterVersion) {
-    super(bits, hashCount)
+    if (hashCount < 1) throw new Error(`a bloom filter needs at least one hash function, not ${hashCount}`)
+    this._size = bits
+    this._nbHashes = hashCount
+    this._filter = new BitArray(bits)
     this.version = version
     this._hashing = new FastHashing(version)
+  }
+
+  /** Sets the key's k bits. */
+  add(element: HashableInput): void {
+    const indexes = this._hashing.getIndexes(element, this._size, this._nbHashes)
+    for (let i = 0; i < indexes.length; i++) this._filter.add(indexes[i])
+  }
+
+  /** mayContain() through the index list FastHashing makes (a second path, for tests and tools). */
+  has(element: HashableInput): boolean {
+    const indexes = this._hashing.getIndexes(element, this._size, this._nbHashes)
+    for (let i = 0; i < indexes.length; i++) if (!this._filter.has(indexes[i])) return false
+    return true
   }
 
   /** A filter sized for `keyCount` keys at `bitsPerKey` bits each (at least one block, or 64 bits). */
@@ -198,7 +223,8 @@ export class TableBloomFilter extends BloomFilter {
   private static over(block: Uint8Array, bits: number, hashCount: number, version: FilterVersion): TableBloomFilter {
     const filter = new TableBloomFilter(8, hashCount, version)
     filter._size = bits
-    Object.assign(filter._filter, { size: bits, array: block.subarray(FILTER_HEADER_SIZE) })
+    filter._filter.size = bits
+    filter._filter.array = block.subarray(FILTER_HEADER_SIZE)
     filter.block = block
     return filter
   }
@@ -218,8 +244,8 @@ export class TableBloomFilter extends BloomFilter {
   }
 
   /**
-   * False only when `userKey` was certainly never added. Same answer as the library's has(),
-   * but probes the bit array inline: has() costs ~2x in index arrays and BitSet calls.
+   * False only when `userKey` was certainly never added. Same answer as has(), but probes the
+   * bit array inline: has() costs ~2x in index arrays and BitArray calls.
    */
   mayContain(userKey: Uint8Array): boolean {
     murmur3Pair(userKey)
@@ -255,7 +281,7 @@ export class TableBloomFilter extends BloomFilter {
   }
 
   addKey(userKey: Uint8Array): void {
-    this.add(userKey as unknown as HashableInput)
+    this.add(userKey)
   }
 
   /**

@@ -11,7 +11,8 @@
 
 import { appendFileSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay } from 'node:perf_hooks'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import type { EngineAdapter, EngineCursor, EngineStats } from '../engines/index.js'
 import { LatencyHistogram } from './histogram.js'
@@ -193,13 +194,50 @@ export async function runGroup(
   const values = new ValueSource(cfg.valueSize, cfg.compressionRatio, cfg.seed)
   const results: StepResult[] = []
   for (const step of group.steps) {
+    const heapLog = process.env.SETT_BENCH_HEAP_LOG ? startHeapLog(adapter.name, step.workload) : undefined
     const r = await runStep(adapter, step.workload, step.setup, cfg, keys, values, emit)
+    heapLog?.(r.opsPerSec)
     results.push(r)
     emit({ type: 'step', result: r })
     // Outside every figure: the reads after it meet a database compacted as far as it goes.
     if (cfg.afterCompact && (step.workload === 'fillrandom' || step.workload === 'fillseq')) await adapter.compact?.()
   }
   return results
+}
+
+/**
+ * SETT_BENCH_HEAP_LOG=file (opt-in, off in every figure): appends one JSON line per step to `file`: the
+ * old generation (old + code + large-object + map spaces, as they stand: no gc() first) and new space
+ * at the step's start, and the mark-compacts and scavenges during it. V8 starts incremental marking only
+ * above 8 MiB of old generation (RESULTS.md, issue #14, gc12). SETT_BENCH_HEAP_SNAPSHOT=dir also writes
+ * a heap snapshot there at each step's start (a full GC: that run's figures are not comparable).
+ */
+function startHeapLog(engine: string, workload: string): (opsPerSec: number) => void {
+  const snapDir = process.env.SETT_BENCH_HEAP_SNAPSHOT
+  if (snapDir) writeHeapSnapshot(`${snapDir}/${engine}-${workload}-${process.pid}.heapsnapshot`)
+  let oldGen = 0
+  let newSpace = 0
+  for (const s of getHeapSpaceStatistics()) {
+    if (s.space_name === 'new_space') newSpace = s.space_size
+    else if (['old_space', 'code_space', 'large_object_space', 'map_space'].includes(s.space_name)) oldGen += s.space_used_size
+  }
+  const counts = { major: 0, minor: 0, incremental: 0 }
+  const tally = (entries: PerformanceEntry[]): void => {
+    for (const e of entries) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) counts.major++
+      else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) counts.minor++
+      else if (kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) counts.incremental++
+    }
+  }
+  const obs = new PerformanceObserver((list) => tally(list.getEntries()))
+  obs.observe({ entryTypes: ['gc'] })
+  return (opsPerSec) => {
+    tally(obs.takeRecords())
+    obs.disconnect()
+    const line = { engine, workload, oldGenMiB: +(oldGen / 1048576).toFixed(3), newSpaceMiB: +(newSpace / 1048576).toFixed(2), ...counts, opsPerSec: Math.round(opsPerSec) }
+    appendFileSync(process.env.SETT_BENCH_HEAP_LOG!, JSON.stringify(line) + '\n')
+  }
 }
 
 let monitors: { hist: LatencyHistogram; loop: ReturnType<typeof monitorEventLoopDelay> } | undefined
