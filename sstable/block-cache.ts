@@ -195,7 +195,8 @@ export class BlockCache {
    * An array of at least `size` bytes for a block about to be set(): the buffer of a block this
    * cache evicted, when one fits, or a new one rounded up (roundingFor). Only blocks that
    * never escaped (Block.escaped: read only by point lookups, which copy what they return before
-   * the next block is read) give their buffers back; a block evicted from the cache otherwise
+   * the next block is read, and by iterators that pin it while they are on it: Block.pins) give
+   * their buffers back, a pinned one once its last iterator moves on; a block evicted from the cache otherwise
    * stays garbage until V8 collects it, which for a block in the old generation is at the next
    * full collection: random reads over more data than fits used to leave ~50 MiB of evicted
    * blocks in the malloc heap that way. `evict`: first evict what set() would evict for it, so
@@ -239,14 +240,26 @@ export class BlockCache {
   }
 
   private remove(block: Block): void {
-    if (block.escaped === false && this.spares.length < SPARE_BUFFERS) {
-      const data = block.data
-      // Only a buffer the block owns whole (takeBuffer's) is handed out again.
-      if (data.byteOffset === 0 && data.buffer.byteLength === block.bufferBytes && !(data.buffer instanceof SharedArrayBuffer)) {
-        this.spares.push(data.buffer as ArrayBuffer)
-      }
-    }
+    // A pinned block's buffer is kept for released() (its iterators still read it).
+    if (block.pins === 0) this.recycle(block)
     this.forget(block)
+  }
+
+  /**
+   * The last iterator pinned on `block` (Block.pins) has moved off it: if the cache let the
+   * block go meanwhile, its buffer goes to the spares now, as remove() would have put it there.
+   */
+  released(block: Block): void {
+    if (block.pins === 0 && block.owner === null) this.recycle(block)
+  }
+
+  private recycle(block: Block): void {
+    if (block.escaped !== false || this.spares.length >= SPARE_BUFFERS) return
+    const data = block.data
+    // Only a buffer the block owns whole (takeBuffer's) is handed out again, and only once.
+    if (data.byteOffset !== 0 || data.buffer.byteLength !== block.bufferBytes || data.buffer instanceof SharedArrayBuffer) return
+    const buffer = data.buffer as ArrayBuffer
+    if (!this.spares.includes(buffer)) this.spares.push(buffer)
   }
 
   /** Takes the block out of the LRU list and its slots, without recycling its buffer. */
