@@ -270,7 +270,8 @@ export class DB {
   iterator(options: IteratorOptions & { keysOnly: true }): DBIterator<undefined>
   iterator(options: IteratorOptions = {}): DBIterator<Buffer | undefined> {
     this.s.checkOpen()
-    return this.reads.pinnedIterator(options, this.reads.readSeq(options)).it
+    // DBIterator copies every key and value it hands out: its tables' blocks can be recycled.
+    return this.reads.pinnedIterator(options, this.reads.readSeq(options), true).it
   }
 
   /**

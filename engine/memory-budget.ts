@@ -70,7 +70,10 @@ export interface MemoryStats {
   memtable: number
   /** Resident bytes of the frozen memtables waiting for flush (and of one kept for the next memtable). */
   frozenMemtables: number
-  /** Decoded blocks held now, and what the budget lets the cache hold. */
+  /**
+   * Decoded blocks held now (with the buffers of blocks let go that the cache keeps for the next
+   * ones: sstable/block-cache.ts), and what the budget lets the cache hold.
+   */
   blockCache: number
   blockCacheCapacity: number
   /** Index and bloom filter blocks of the current version's tables (held for each table's life). */
@@ -231,7 +234,7 @@ export class MemoryBudget {
     let frozenBytes = this.spareBytes
     for (const m of frozen) frozenBytes += m.residentBytes
     const indexAndFilter = this.indexAndFilterBytes(version)
-    const blockCache = this.cache.size
+    const blockCache = this.cache.size + this.cache.spareSize
     return {
       budget: this.options.memoryBudget, memtable, frozenMemtables: frozenBytes, blockCache,
       blockCacheCapacity: this.cache.capacityBytes, indexAndFilter, memtableLimit: this.memtableLimit(version),

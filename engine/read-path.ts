@@ -104,17 +104,23 @@ export class ReadPath {
     return this.s.versions.lastSeq
   }
 
-  /** An iterator and the merged source under it (engine/backup.ts walks the source itself). */
-  pinnedIterator(options: IteratorOptions, readSeq: number): { it: DBIterator<Buffer | undefined>; source: MergingIterator } {
+  /**
+   * An iterator and the merged source under it (engine/backup.ts walks the source itself).
+   * `recycleBlocks`: the table iterators pin the blocks they are on instead of escaping them
+   * (sstable/table-iter.ts), for a caller of `source` that keeps no key or value view past the
+   * next positioning call: DBIterator copies all it hands out; the backup's walk is not checked
+   * for it and does not ask.
+   */
+  pinnedIterator(options: IteratorOptions, readSeq: number, recycleBlocks = false): { it: DBIterator<Buffer | undefined>; source: MergingIterator } {
     const s = this.s
     const version = s.versions.current.ref()
     // Pinned: a flushed memtable's arena is reused only once no iterator reads it (memory-budget.ts).
     const mems = [s.mem, ...s.frozen.map((f) => f.mem)]
     s.memory.pin(mems)
     const children: InternalIterator[] = mems.map((m) => m.iterator())
-    for (const f of version.levels[0]) children.push(f.reader!.iterator())
+    for (const f of version.levels[0]) children.push(f.reader!.iterator({ recycleBlocks }))
     for (let level = 1; level < NUM_LEVELS; level++) {
-      if (version.levels[level].length > 0) children.push(new LevelIterator(version.levels[level]))
+      if (version.levels[level].length > 0) children.push(new LevelIterator(version.levels[level], { recycleBlocks }))
     }
     const source = new MergingIterator(children)
     const it: DBIterator<Buffer | undefined> = new DBIterator(

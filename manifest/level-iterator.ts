@@ -11,14 +11,17 @@ export class LevelIterator implements InternalIterator {
   private iter: InternalIterator | undefined = undefined
 
   private readonly transientBlocks: boolean
+  private readonly recycleBlocks: boolean
 
   /**
    * requires: every file has its reader open, and the files stay referenced while this is used.
-   * `transientBlocks`: the table iterators' (sstable/table-iter.ts), for compaction inputs.
+   * `transientBlocks`, `recycleBlocks`: the table iterators' (sstable/table-iter.ts), for
+   * compaction inputs and for db.iterator().
    */
-  constructor(files: readonly FileMetadata[], options?: { transientBlocks?: boolean }) {
+  constructor(files: readonly FileMetadata[], options?: { transientBlocks?: boolean; recycleBlocks?: boolean }) {
     this.files = files
     this.transientBlocks = options?.transientBlocks === true
+    this.recycleBlocks = options?.recycleBlocks === true
   }
 
   private open(index: number): InternalIterator | undefined {
@@ -27,7 +30,7 @@ export class LevelIterator implements InternalIterator {
     this.iter = undefined
     this.index = index
     if (index < 0 || index >= this.files.length) return undefined
-    this.iter = this.files[index].reader!.iterator({ transientBlocks: this.transientBlocks })
+    this.iter = this.files[index].reader!.iterator({ transientBlocks: this.transientBlocks, recycleBlocks: this.recycleBlocks })
     return this.iter
   }
 

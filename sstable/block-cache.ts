@@ -40,8 +40,6 @@ export class TableSlots {
  */
 export const ADMIT_EVERY = 8
 
-/** Buffers of evicted blocks kept for the next blocks taken in (takeBuffer), at most. */
-const SPARE_BUFFERS = 16
 /**
  * takeBuffer rounds sizes up to a multiple of this many bytes, so that blocks of slightly
  * different sizes share buffers: 1/16 of the size's power of two, at least 64. A fixed 512 left a
@@ -61,8 +59,16 @@ export class BlockCache {
   private blocks = 0
   /** Offers turned away since the last one taken while full. */
   private declined = 0
-  /** Buffers of evicted blocks nobody can still read (see takeBuffer). */
-  private readonly spares: ArrayBuffer[] = []
+  /**
+   * Buffers of blocks let go that nobody can still read (see takeBuffer), by byteLength: kept
+   * while they and the blocks held fit in the capacity together (spareBytes + bytes <=
+   * capacityBytes), so the cache never holds more memory than its capacity, and a table dropped
+   * after a compaction leaves its blocks' buffers to the blocks read next instead of to a full
+   * collection (16 spares at most, as before, left most of a dropped table's blocks to it).
+   */
+  private readonly spares = new Map<number, ArrayBuffer[]>()
+  private readonly spareSet = new Set<ArrayBuffer>()
+  private spareBytes = 0
   /** Lookups that found their block. */
   hits = 0
   /** Lookups that did not. */
@@ -83,11 +89,17 @@ export class BlockCache {
     if (!(Number.isFinite(bytes) && bytes >= 0)) throw new InvalidArgumentError(`block cache capacity must be a number >= 0, got ${bytes}`)
     this.capacityBytes = bytes
     while (this.bytes > bytes && this.tail !== null) this.remove(this.tail)
+    this.trimSpares()
   }
 
   /** Bytes of block data held now (always <= capacityBytes). */
   get size(): number {
     return this.bytes
+  }
+
+  /** Bytes of spare buffers kept for the next blocks (size + spareSize <= capacityBytes). */
+  get spareSize(): number {
+    return this.spareBytes
   }
 
   /** Blocks held now. */
@@ -189,13 +201,15 @@ export class BlockCache {
     this.pushHead(block)
     this.bytes += charge
     this.blocks++
+    this.trimSpares()
   }
 
   /**
    * An array of at least `size` bytes for a block about to be set(): the buffer of a block this
    * cache evicted, when one fits, or a new one rounded up (roundingFor). Only blocks that
    * never escaped (Block.escaped: read only by point lookups, which copy what they return before
-   * the next block is read) give their buffers back; a block evicted from the cache otherwise
+   * the next block is read, and by iterators that pin it while they are on it: Block.pins) give
+   * their buffers back, a pinned one once its last iterator moves on; a block evicted from the cache otherwise
    * stays garbage until V8 collects it, which for a block in the old generation is at the next
    * full collection: random reads over more data than fits used to leave ~50 MiB of evicted
    * blocks in the malloc heap that way. `evict`: first evict what set() would evict for it, so
@@ -207,12 +221,12 @@ export class BlockCache {
     if (evict && rounded <= this.capacityBytes) {
       while (this.bytes + rounded > this.capacityBytes && this.tail !== null) this.remove(this.tail)
     }
-    const spares = this.spares
-    for (let i = spares.length - 1; i >= 0; i--) {
-      const b = spares[i]
-      if (b.byteLength >= size && b.byteLength - size < 2 * rounding) {
-        spares[i] = spares[spares.length - 1]
-        spares.pop()
+    // A spare of the rounded size, or one rounding larger (less than 2 roundings to spare).
+    for (let length = rounded; length <= rounded + rounding; length += rounding) {
+      const b = this.spares.get(length)?.pop()
+      if (b !== undefined) {
+        this.spareSet.delete(b)
+        this.spareBytes -= length
         return b
       }
     }
@@ -226,7 +240,9 @@ export class BlockCache {
     const blocks = t.blocks
     for (let i = 0; i < blocks.length; i++) {
       const block = blocks[i]
-      if (block !== undefined) this.forget(block)
+      if (block === undefined) continue
+      this.forget(block)
+      if (block.pins === 0) this.recycle(block)
     }
     t.registered = false
     this.tables.delete(tableId)
@@ -234,19 +250,54 @@ export class BlockCache {
 
   clear(): void {
     while (this.tail !== null) this.forget(this.tail)
+    this.spares.clear()
+    this.spareSet.clear()
+    this.spareBytes = 0
     for (const t of this.tables.values()) t.registered = false
     this.tables.clear()
   }
 
   private remove(block: Block): void {
-    if (block.escaped === false && this.spares.length < SPARE_BUFFERS) {
-      const data = block.data
-      // Only a buffer the block owns whole (takeBuffer's) is handed out again.
-      if (data.byteOffset === 0 && data.buffer.byteLength === block.bufferBytes && !(data.buffer instanceof SharedArrayBuffer)) {
-        this.spares.push(data.buffer as ArrayBuffer)
-      }
-    }
     this.forget(block)
+    // A pinned block's buffer is kept for released() (its iterators still read it).
+    if (block.pins === 0) this.recycle(block)
+  }
+
+  /**
+   * The last iterator pinned on `block` (Block.pins) has moved off it: if the cache let the
+   * block go meanwhile, its buffer goes to the spares now, as remove() would have put it there.
+   */
+  released(block: Block): void {
+    if (block.pins === 0 && block.owner === null) this.recycle(block)
+  }
+
+  private recycle(block: Block): void {
+    if (block.escaped !== false) return
+    const data = block.data
+    // Only a buffer the block owns whole (takeBuffer's, of a rounded size) is handed out again, and only once.
+    if (data.byteOffset !== 0 || data.buffer.byteLength !== block.bufferBytes || data.buffer instanceof SharedArrayBuffer) return
+    const buffer = data.buffer as ArrayBuffer
+    const length = buffer.byteLength
+    if (length % roundingFor(length) !== 0 || this.spareSet.has(buffer)) return
+    if (this.bytes + this.spareBytes + length > this.capacityBytes) return
+    let list = this.spares.get(length)
+    if (list === undefined) this.spares.set(length, (list = []))
+    list.push(buffer)
+    this.spareSet.add(buffer)
+    this.spareBytes += length
+  }
+
+  /** Lets spares go until they and the blocks fit in the capacity. */
+  private trimSpares(): void {
+    if (this.bytes + this.spareBytes <= this.capacityBytes) return
+    for (const [length, list] of this.spares) {
+      while (list.length > 0 && this.bytes + this.spareBytes > this.capacityBytes) {
+        this.spareSet.delete(list.pop()!)
+        this.spareBytes -= length
+      }
+      if (list.length === 0) this.spares.delete(length)
+      if (this.bytes + this.spareBytes <= this.capacityBytes) return
+    }
   }
 
   /** Takes the block out of the LRU list and its slots, without recycling its buffer. */

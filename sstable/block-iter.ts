@@ -50,6 +50,12 @@ export class Block {
    * iterator, a plain get): the block cache then never reuses its bytes (block-cache.ts).
    */
   escaped = false
+  /**
+   * Iterators positioned on the block now (TableIterator with recycleBlocks): each keeps views
+   * into it only until its next positioning call, so once none is left and the cache has let the
+   * block go its buffer can be handed to the next block (block-cache.ts, BlockCache.released).
+   */
+  pins = 0
   // The block cache's bookkeeping (block-cache.ts), kept here so that a cached block needs no
   // node object of its own: its LRU neighbours, the table slots holding it and its key there.
   prev: Block | null = null

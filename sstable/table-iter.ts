@@ -15,8 +15,12 @@ export interface BlockSource {
   readonly blockCount: number
   /** The first data block whose index key is at or past (userKey, trailer). */
   findBlock(userKey: Uint8Array, trailer: number): number
-  /** `ahead`: a scan's read-ahead, which reads the blocks after i along with it (not cached when transient). */
-  loadBlock(i: number, ahead?: ReadAhead): Block
+  /**
+   * `ahead`: a scan's read-ahead, which reads the blocks after i along with it (not cached when
+   * transient). `pin`: the block is pinned (Block.pins) until releaseBlock, not escaped.
+   */
+  loadBlock(i: number, ahead?: ReadAhead, pin?: boolean): Block
+  releaseBlock(block: Block): void
   blockOffset(i: number): number
 }
 
@@ -30,13 +34,19 @@ export class TableIterator implements InternalIterator {
    * blocks that miss the cache are read several at a time (block-read.ts).
    */
   private ahead: ReadAhead | undefined
+  /** With recycleBlocks: the block `it` is on, pinned (released at the next load and at close). */
+  private pinned: Block | undefined
 
   /**
    * `transientBlocks`: blocks are read through one transient ReadAhead (block-read.ts) and not
    * cached, so a key or value view dies at the next positioning call, as this file's contract
    * already says; for compaction inputs, which copy what they keep.
+   * `recycleBlocks`: cached blocks are pinned while the iterator is on them instead of escaped
+   * for good (Block.pins), so the cache reuses their buffers once it has let them go and the
+   * iterator has moved on; for a caller that keeps no view past the next positioning call
+   * (db.iterator(): engine/db-iterator.ts copies every key and value it hands out).
    */
-  constructor(private readonly reader: BlockSource, transientBlocks = false) {
+  constructor(private readonly reader: BlockSource, transientBlocks = false, private readonly recycleBlocks = false) {
     this.it = new BlockIter(reader.path)
     if (transientBlocks) this.ahead = new ReadAhead(true)
   }
@@ -103,6 +113,7 @@ export class TableIterator implements InternalIterator {
   close(): void {
     this.closed = true
     this.block = -1
+    this.unpin()
     this.ahead?.release()
     this.ahead = undefined
   }
@@ -116,14 +127,25 @@ export class TableIterator implements InternalIterator {
   private load(i: number, ahead?: ReadAhead): boolean {
     if (this.closed || i < 0 || i >= this.reader.blockCount) {
       this.block = -1
+      this.unpin()
       return false
     }
     if (i !== this.block) {
       this.block = -1 // stays unpositioned if the load throws
-      this.it.reset(this.reader.loadBlock(i, ahead), this.reader.blockOffset(i))
+      const pin = this.recycleBlocks && ahead?.transient !== true
+      const block = this.reader.loadBlock(i, ahead, pin)
+      this.unpin()
+      if (pin) this.pinned = block
+      this.it.reset(block, this.reader.blockOffset(i))
       this.block = i
     }
     return true
+  }
+
+  private unpin(): void {
+    if (this.pinned === undefined) return
+    this.reader.releaseBlock(this.pinned)
+    this.pinned = undefined
   }
 
   private skipForward(): void {

@@ -185,11 +185,11 @@ export class TableReader {
 
   /**
    * A two-level iterator (index → data blocks) implementing InternalIterator, all directions.
-   * `transientBlocks`: see TableIterator (compaction inputs).
+   * `transientBlocks`, `recycleBlocks`: see TableIterator (compaction inputs; db.iterator()).
    */
-  iterator(options?: { transientBlocks?: boolean }): InternalIterator {
+  iterator(options?: { transientBlocks?: boolean; recycleBlocks?: boolean }): InternalIterator {
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
-    return new TableIterator(this, options?.transientBlocks === true)
+    return new TableIterator(this, options?.transientBlocks === true, options?.recycleBlocks === true)
   }
 
   /** Reads and checks every block's checksum and decodes every entry; throws CorruptionError. */
@@ -240,23 +240,43 @@ export class TableReader {
    * Data block i, from the cache or the file (then offered to the cache). A scan passes its
    * ReadAhead, which reads the blocks after i with it.
    */
-  loadBlock(i: number, ahead?: ReadAhead): Block {
+  loadBlock(i: number, ahead?: ReadAhead, pin = false): Block {
     const offset = this.blockOffsets[i]
     const cached = this.cache.lookup(this.slots, i)
     if (cached !== undefined) {
-      // Its reader may keep views into it: the cache must never reuse its bytes.
-      cached.escaped = true
+      // Its reader may keep views into it: the cache must never reuse its bytes (until released).
+      if (pin) cached.pins++
+      else cached.escaped = true
       return cached
     }
     if (this.closed) throw new ClosedError(`table ${this.path} is closed`)
     const contents = ahead === undefined
       ? readBlockContents(this.file, this.blockHandle(i))
       : ahead.read(this.file, this.blockHandle(i), this.dataEnd)
-    const block = Block.parse(this.path, offset, contents)
-    block.escaped = true
     // A transient read-ahead's block is overwritten by its next read: never cached.
-    if (ahead?.transient !== true) this.cache.offerTo(this.slots, i, block)
+    const n = contents.byteLength
+    if (ahead?.transient === true || !this.cache.admits(n + BLOCK_OVERHEAD)) {
+      const block = Block.parse(this.path, offset, contents)
+      block.escaped = true
+      return block
+    }
+    // Kept: in a buffer of a block the cache let go (takeBuffer), so that a scan's blocks taken
+    // in reuse the ones they push out instead of leaving them for a full collection. The copy
+    // is one block per block kept (one in ADMIT_EVERY misses once the cache is full).
+    const buf = this.cache.takeBuffer(n, true)
+    const own = new Uint8Array(buf, 0, n)
+    own.set(contents)
+    const block = Block.parse(this.path, offset, own, buf.byteLength)
+    if (pin) block.pins++
+    else block.escaped = true
+    this.cache.put(this.slots, i, block)
     return block
+  }
+
+  /** An iterator that loaded `block` with pin (loadBlock) is done with it. */
+  releaseBlock(block: Block): void {
+    if (block.pins === 0) return
+    if (--block.pins === 0) this.cache.released(block)
   }
 
   /**
