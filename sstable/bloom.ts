@@ -28,10 +28,11 @@
 //
 // Why no library: the filter was bloom-filters' BloomFilter with its hashing replaced (FastHashing),
 // which left the library only a bit array and a loop. Its module and what it loads (seedrandom,
-// xxhashjs, cuint, reflect-metadata, base64-arraybuffer) held ~1.06 MiB of V8's old generation in
-// every thread that opens a table, for code never run: a bench child of 8 MiB crossed the size above
-// which V8 starts incremental marking (bench/RESULTS.md, issue #14, lazy12). The bit layout above is
-// the one its BitSet had, so tables written with it read the same.
+// xxhashjs, cuint, reflect-metadata, base64-arraybuffer) held ~0.6 MiB of V8's old generation in
+// every thread that opens a table (import 3.28 -> 2.67 MiB without them), for code never run: a
+// bench child of 8 MiB crossed the size above which V8 starts incremental marking
+// (bench/RESULTS.md, issue #14, lazy12). The bit layout above is the one its BitSet had, so tables
+// written with it read the same; bloom-reference.test.ts holds that against the library itself.
 // Must never depend on anything but base/ (errors, hashes).
 import { CorruptionError } from '../base/errors.js'
 import { SEED1, hashOut1, hashOut2, murmur3, murmur3Pair } from '../base/hash.js'
