@@ -7,7 +7,8 @@
 // Timing: one performance.now() per call; the time between calls (drawing the next key) is
 // charged to the next call, a few tens of ns. The loop gives the event loop a turn at least every
 // millisecond (engines that work on the main thread, like Sett's flushes, run then), so the
-// event-loop delay it reports has a floor of about 1 ms.
+// event-loop delay it reports has a floor of about 1 ms; calls that waited for I/O turned it
+// already and get no extra turn.
 
 import { appendFileSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -356,6 +357,12 @@ async function runStep(
   const start = performance.now()
   let t0 = start
   let lastYield = start
+  // Set by an immediate armed at each turn check: whether the event loop has turned since.
+  let turned = false
+  const markTurned = (): void => {
+    turned = true
+  }
+  setImmediate(markTurned)
   let lastTick = start
   let tickDone = 0
 
@@ -473,7 +480,13 @@ async function runStep(
         tickDone = done
         if (elapsed >= capMs) break
       }
-      await nextTurn()
+      // A call that waited for I/O (a synced put's fsync) already let the event loop turn: the
+      // immediate armed at the last check has run. Only calls that resolve without I/O need a
+      // turn of their own. An extra turn cost a synced put 15-60 µs, which the raw loop it is
+      // compared with never paid (bench/RESULTS.md, 2026-12-04).
+      if (!turned) await nextTurn()
+      turned = false
+      setImmediate(markTurned)
       lastYield = performance.now()
       t0 = lastYield
     }
