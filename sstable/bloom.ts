@@ -34,7 +34,7 @@
 // (bench/RESULTS.md, issue #14, lazy12). The bit layout above is the one its BitSet had, so tables
 // written with it read the same; bloom-reference.test.ts holds that against the library itself.
 // Must never depend on anything but base/ (errors, hashes).
-import { CorruptionError } from '../base/errors.js'
+import { CorruptionError, InvalidArgumentError } from '../base/errors.js'
 import { SEED1, hashOut1, hashOut2, murmur3, murmur3Pair } from '../base/hash.js'
 
 /** What add()/has() and FastHashing take: a key's bytes (a Buffer is one). */
@@ -172,7 +172,7 @@ export class TableBloomFilter {
    * 1 <= hashCount <= 30.
    */
   constructor(bits: number, hashCount: number, version: FilterVersion) {
-    if (hashCount < 1) throw new Error(`a bloom filter needs at least one hash function, not ${hashCount}`)
+    if (hashCount < 1) throw new InvalidArgumentError(`a bloom filter needs at least one hash function, not ${hashCount}`)
     this._size = bits
     this._nbHashes = hashCount
     this._filter = new BitArray(bits)
