@@ -108,8 +108,8 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
     (cfg.afterCompact ? '; compactRange() after the fill' : '') + (cfg.appHeapMiB > 0 ? `; each child holds ${cfg.appHeapMiB} MiB of its own objects` : ''))
   if (cfg.appHeapMiB > 0) notes.push(`Each engine's child allocated ${cfg.appHeapMiB} MiB of live JS objects of its own before opening the engine (--app-heap), as an application's process holds.`)
   // Said beside every read comparison: the engines do not check the same things on a read. The
-  // cost is Sett's alone and grows with the value (CRC-32 of a 64 KiB entry: ~10 µs here, about
-  // half of a 64 KiB point read without GC), so a reader of the ratios must know it.
+  // cost is Sett's alone and grows with the value (CRC-32 of a 64 KiB entry: ~4 µs here, a fifth
+  // of a 64 KiB point read), so a reader of the ratios must know it.
   if (cfg.engines.some((e) => e !== 'sett') && cfg.workloads.some((w) => w.startsWith('read') || w.startsWith('ycsb') || w === 'seekrandom')) {
     const peerChecks = [
       ...(cfg.engines.includes('classic-level') ? ['classic-level checks none (LevelDB\'s ReadOptions.verify_checksums defaults to false and classic-level never sets it)'] : []),
