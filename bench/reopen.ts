@@ -9,7 +9,7 @@
 //
 //   npm run bench:reopen                          # defaults (memoryBudget 128 MiB: 16 MiB memtable)
 //   npm run bench:reopen -- --memtable-size 64    # the old default memtable (~400,000 entries)
-//   node dist/bench/reopen.js --memory-budget 64  # from the built package
+//   npm run bench:reopen -- --memory-budget 64    # (builds dist/, runs dist/bench/reopen.js)
 
 import { fork } from 'node:child_process'
 import { rmSync, readdirSync, statSync } from 'node:fs'
