@@ -8,13 +8,14 @@
 //   npm run bench -- --full --db /mnt/ssd/bench --repeat 3
 
 import { execFileSync, fork } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ChildMessage, ChildRequest } from './child.js'
 import type { EngineName } from './engines/adapter.js'
 import { ArgsError, type BenchConfig, USAGE, parseBenchArgs } from './harness/args.js'
+import { baselineSection, compareWithBaseline, isBenchResults } from './harness/baseline.js'
 import { latencySvg, throughputSvg } from './harness/chart.js'
 import { probeDevice } from './harness/device.js'
 import { procIoAvailable } from './harness/metrics.js'
@@ -86,7 +87,19 @@ function runChild(req: ChildRequest, progress: Progress): Promise<{ result?: Gro
   })
 }
 
-async function main(cfg: BenchConfig, command: string): Promise<void> {
+/** The --baseline file, read before the run (it may be the very results.json this run replaces). */
+function loadBaseline(file: string): BenchResults {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new ArgsError(`--baseline ${file}: cannot be read as JSON (${(err as Error).message})`)
+  }
+  if (!isBenchResults(parsed)) throw new ArgsError(`--baseline ${file}: not a results.json written by this bench (no meta, config or runs)`)
+  return parsed
+}
+
+async function main(cfg: BenchConfig, command: string, baseline: BenchResults | undefined): Promise<void> {
   const progress = new Progress()
   const notes: string[] = []
   // From an installed package the results go beside the user, not into node_modules.
@@ -225,7 +238,10 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
 
   const json = JSON.stringify(results, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)
   writeFileSync(join(out, 'results.json'), json)
-  const md = markdownReport(results, { heading: '# Sett benchmark results' })
+  const against = baseline === undefined || cfg.baseline === undefined
+    ? ''
+    : baselineSection(compareWithBaseline(results, baseline), results, baseline, cfg.baseline)
+  const md = markdownReport(results, { heading: '# Sett benchmark results' }) + (against === '' ? '' : `\n${against}`)
   writeFileSync(join(out, 'results.md'), md)
   const charts = [throughputSvg(results), latencySvg(results)]
   writeFileSync(join(out, 'throughput.svg'), charts[0])
@@ -234,6 +250,7 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
 
   console.log()
   console.log(markdownReport(results, { detail: false }))
+  if (against !== '') console.log(against)
   const rel = (f: string) => {
     const r = relative(process.cwd(), join(out, f))
     return r.startsWith('..') ? join(out, f) : r
@@ -243,8 +260,10 @@ async function main(cfg: BenchConfig, command: string): Promise<void> {
 }
 
 let cfg: BenchConfig | 'help'
+let baseline: BenchResults | undefined
 try {
   cfg = parseBenchArgs(process.argv.slice(2))
+  if (cfg !== 'help' && cfg.baseline !== undefined) baseline = loadBaseline(cfg.baseline)
 } catch (err) {
   if (!(err instanceof ArgsError)) throw err
   console.error(`${err.message}\n\n${USAGE}`)
@@ -254,5 +273,5 @@ if (cfg === 'help') {
   console.log(USAGE)
 } else {
   const args = process.argv.slice(2)
-  await main(cfg, args.length === 0 ? 'npm run bench' : ['npm run bench --', ...args].join(' '))
+  await main(cfg, args.length === 0 ? 'npm run bench' : ['npm run bench --', ...args].join(' '), baseline)
 }

@@ -19,6 +19,11 @@ describe('parseBenchArgs', () => {
     expect(c.engines).toEqual(['sett', 'classic-level', 'lmdb'])
   })
 
+  it('--baseline names the results.json to compare with; none by default', () => {
+    expect(parse('--full', '--baseline', 'bench/results/results.json').baseline).toBe('bench/results/results.json')
+    expect(parse('--quick').baseline).toBeUndefined()
+  })
+
   it('--full is the RESULTS.md run and options still override it', () => {
     const c = parse('--full', '--engines', 'sett,lmdb', '--duration', '20')
     expect(c.valueSizes).toEqual(FULL.valueSizes)

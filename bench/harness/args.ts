@@ -42,6 +42,9 @@ options:
   --after-compact        after the fill settles, compact every engine's whole key range (compactRange) before
                          the other workloads run, so reads meet a fully compacted database
   --device-mib N         MiB written by the device probe (default 256, 64 with --quick; 0 skips it)
+  --baseline FILE        an earlier run's results.json (e.g. bench/results/results.json): after the run, print
+                         and add to results.md each of Sett's figures now and then, and its ratio to classic-level
+                         now and then, marking those more than 5% lower
   --help`
 
 export interface BenchConfig {
@@ -69,6 +72,8 @@ export interface BenchConfig {
   afterCompact: boolean
   preset: 'quick' | 'full' | undefined
   deviceMiB: number
+  /** A results.json to compare this run with (--baseline); undefined: none. */
+  baseline: string | undefined
   settleIdleMs: number
   settleMaxMs: number
 }
@@ -140,6 +145,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
         keep: { type: 'boolean', default: false },
         'after-compact': { type: 'boolean', default: false },
         'device-mib': { type: 'string' },
+        baseline: { type: 'string' },
         'settle-idle-ms': { type: 'string', default: '1000' },
         'settle-max-ms': { type: 'string', default: '120000' },
         help: { type: 'boolean', default: false },
@@ -204,6 +210,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
     afterCompact: a['after-compact'],
     preset,
     deviceMiB: a['device-mib'] !== undefined ? int('device-mib', a['device-mib'], 0) : preset === 'quick' ? 64 : 256,
+    baseline: a.baseline,
     settleIdleMs: int('settle-idle-ms', a['settle-idle-ms'], 1),
     settleMaxMs: int('settle-max-ms', a['settle-max-ms'], 1),
   }
