@@ -10,7 +10,8 @@ import type { StepResult } from './runner.js'
 import type { WorkloadName } from './workloads.js'
 
 function step(workload: WorkloadName, opsPerSec: number): StepResult {
-  return { workload, setup: false, opsPerSec } as StepResult
+  // The peak RSS follows the figure, so a row's RSS says which run was the median.
+  return { workload, setup: false, opsPerSec, rssPeakBytes: opsPerSec * 2 ** 20 } as StepResult
 }
 
 /** ops[engine][valueSize][workload] = ops/s of each repeat. */
@@ -60,6 +61,8 @@ describe('compareWithBaseline', () => {
     expect(fill.then).toBe(200)
     expect(fill.ratio).toBeCloseTo(0.95)
     expect(fill.below).toBe(false)
+    expect(fill.rssNow).toBe(190 * 2 ** 20)
+    expect(fill.rssThen).toBe(200 * 2 ** 20)
     const read = rows.find((r) => r.workload === 'readrandom')!
     expect(read.ratio).toBeCloseTo(0.94)
     expect(read.below).toBe(true)
@@ -89,7 +92,7 @@ describe('compareWithBaseline', () => {
     const md = baselineSection(compareWithBaseline(now, then), now, then, 'base.json')
     expect(md).toContain('sett: 2 of 3 figures are at least 95% of the baseline\'s; below: 100 B readrandom 0.94×.')
     expect(md).toContain('Its ratio to classic-level in the same run: 1 of 2 at least 95% of the baseline\'s; below: 100 B readrandom 1.00× → 0.94×.')
-    expect(md).toContain('| 100 B | readrandom | 940 | 1,000 | **0.94×** | **0.94×** | 1.00× |')
+    expect(md).toContain('| 100 B | readrandom | 940 | 1,000 | **0.94×** | **0.94×** | 1.00× | 940 MiB | 1000 MiB |')
     expect(baselineSection([], now, other, 'b.json')).toContain('Settings differ')
   })
 

@@ -1,6 +1,6 @@
 // A run held against an earlier one (`--baseline results.json`): for every workload and value size
-// both ran, one engine's median ops/s now and then, and its ratio to a peer now and then, with the
-// figures that fell by more than a tolerance marked. It is how "no workload falls more than 5% below
+// both ran, one engine's median ops/s now and then, its ratio to a peer now and then, and its peak
+// RSS in those runs, with the figures that fell by more than a tolerance marked. It is how "no workload falls more than 5% below
 // its figure in RESULTS.md" is checked by a command rather than by hand.
 //
 // Must never: run anything, or read or write files (run.ts loads the baseline and writes the report);
@@ -30,6 +30,9 @@ export interface BaselineRow {
   below: boolean
   /** Its ratio to the peer fell by more than the tolerance. */
   peerBelow: boolean
+  /** The engine's peak RSS in bytes in the median run, now and then (issue #14's memory target). */
+  rssNow: number
+  rssThen: number
 }
 
 /** Whether a parsed JSON value looks like a results.json this bench wrote (what --baseline takes). */
@@ -62,6 +65,7 @@ export function compareWithBaseline(now: BenchResults, then: BenchResults, engin
         valueSize, workload, now: a.step.opsPerSec, then: b.step.opsPerSec, ratio, peerRatioNow, peerRatioThen,
         below: ratio < 1 - tolerance,
         peerBelow: peerRatioNow !== undefined && peerRatioThen !== undefined && peerRatioNow < peerRatioThen * (1 - tolerance),
+        rssNow: a.step.rssPeakBytes, rssThen: b.step.rssPeakBytes,
       })
     }
   }
@@ -86,6 +90,10 @@ export function settingDifferences(now: BenchResults, then: BenchResults): strin
   const compactThen = then.notes.some((n) => n.startsWith('After the fill settled'))
   if (compactNow !== compactThen) out.push(`--after-compact ${compactNow ? 'now' : 'then'} only`)
   return out
+}
+
+function mib(bytes: number): string {
+  return bytes > 0 ? `${Math.round(bytes / 2 ** 20)} MiB` : '—'
 }
 
 function x(r: number | undefined): string {
@@ -120,10 +128,10 @@ export function baselineSection(rows: BaselineRow[], now: BenchResults, then: Be
         (peerBelow.length > 0 ? `; below: ${peerBelow.map((r) => `${name(r)} ${x(r.peerRatioThen)} → ${x(r.peerRatioNow)}`).join(', ')}` : '') + '.',
     )
   }
-  lines.push('', `| values | workload | ${engine} ops/s now | then | now / then | vs ${peer} now | then |`, '| --- | --- | ---: | ---: | ---: | ---: | ---: |')
+  lines.push('', `| values | workload | ${engine} ops/s now | then | now / then | vs ${peer} now | then | peak RSS now | then |`, '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const r of rows) {
     const mark = (on: boolean, s: string) => (on ? `**${s}**` : s)
-    lines.push(`| ${fmtSize(r.valueSize)} | ${r.workload} | ${fmtOps(r.now)} | ${fmtOps(r.then)} | ${mark(r.below, x(r.ratio))} | ${mark(r.peerBelow, x(r.peerRatioNow))} | ${x(r.peerRatioThen)} |`)
+    lines.push(`| ${fmtSize(r.valueSize)} | ${r.workload} | ${fmtOps(r.now)} | ${fmtOps(r.then)} | ${mark(r.below, x(r.ratio))} | ${mark(r.peerBelow, x(r.peerRatioNow))} | ${x(r.peerRatioThen)} | ${mib(r.rssNow)} | ${mib(r.rssThen)} |`)
   }
   return lines.join('\n') + '\n'
 }
