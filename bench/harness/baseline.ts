@@ -1,7 +1,8 @@
 // A run held against an earlier one (`--baseline results.json`): for every workload and value size
 // both ran, one engine's median ops/s now and then, its ratio to a peer now and then, and its peak
-// RSS in those runs, with the figures that fell by more than a tolerance marked. It is how "no workload falls more than 5% below
-// its figure in RESULTS.md" is checked by a command rather than by hand.
+// RSS in those runs, with the figures that fell by more than a tolerance marked. It is how "no
+// workload falls more than 5% below its figure in RESULTS.md" is checked by a command rather than
+// by hand.
 //
 // Must never: run anything, or read or write files (run.ts loads the baseline and writes the report);
 // compare figures of different settings silently (a key count, batch, sync mode or compaction that
