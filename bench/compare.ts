@@ -5,23 +5,16 @@
 //
 // Must never: write a file.
 
-import { readFileSync } from 'node:fs'
-import { baselineSection, compareWithBaseline, isBenchResults } from './harness/baseline.js'
+import { baselineSection, compareWithBaseline, readBenchResults } from './harness/baseline.js'
 import type { BenchResults } from './harness/report.js'
 
 function load(file: string): BenchResults {
-  let parsed: unknown
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'))
+    return readBenchResults(file)
   } catch (err) {
-    console.error(`${file}: cannot be read as JSON (${(err as Error).message})`)
+    console.error((err as Error).message)
     process.exit(2)
   }
-  if (!isBenchResults(parsed)) {
-    console.error(`${file}: not a results.json written by npm run bench (no meta, config or runs)`)
-    process.exit(2)
-  }
-  return parsed
 }
 
 const args = process.argv.slice(2)

@@ -8,14 +8,14 @@
 //   npm run bench -- --full --db /mnt/ssd/bench --repeat 3
 
 import { execFileSync, fork } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ChildMessage, ChildRequest } from './child.js'
 import type { EngineName } from './engines/adapter.js'
 import { ArgsError, type BenchConfig, USAGE, parseBenchArgs } from './harness/args.js'
-import { baselineSection, compareWithBaseline, isBenchResults } from './harness/baseline.js'
+import { baselineSection, compareWithBaseline, readBenchResults } from './harness/baseline.js'
 import { latencySvg, throughputSvg } from './harness/chart.js'
 import { probeDevice } from './harness/device.js'
 import { procIoAvailable } from './harness/metrics.js'
@@ -87,19 +87,13 @@ function runChild(req: ChildRequest, progress: Progress): Promise<{ result?: Gro
   })
 }
 
-/** The --baseline file, read before the run (it may be the very results.json this run replaces). */
-function loadBaseline(file: string): BenchResults {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'))
-  } catch (err) {
-    throw new ArgsError(`--baseline ${file}: cannot be read as JSON (${(err as Error).message})`)
-  }
-  if (!isBenchResults(parsed)) throw new ArgsError(`--baseline ${file}: not a results.json written by this bench (no meta, config or runs)`)
-  return parsed
+/** The --baseline file and what it holds, read before the run (it may be the very results.json this run replaces). */
+interface Baseline {
+  file: string
+  results: BenchResults
 }
 
-async function main(cfg: BenchConfig, command: string, baseline: BenchResults | undefined): Promise<void> {
+async function main(cfg: BenchConfig, command: string, baseline: Baseline | undefined): Promise<void> {
   const progress = new Progress()
   const notes: string[] = []
   // From an installed package the results go beside the user, not into node_modules.
@@ -238,9 +232,9 @@ async function main(cfg: BenchConfig, command: string, baseline: BenchResults | 
 
   const json = JSON.stringify(results, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)
   writeFileSync(join(out, 'results.json'), json)
-  const against = baseline === undefined || cfg.baseline === undefined
+  const against = baseline === undefined
     ? ''
-    : baselineSection(compareWithBaseline(results, baseline), results, baseline, cfg.baseline)
+    : baselineSection(compareWithBaseline(results, baseline.results), results, baseline.results, baseline.file)
   const md = markdownReport(results, { heading: '# Sett benchmark results' }) + (against === '' ? '' : `\n${against}`)
   writeFileSync(join(out, 'results.md'), md)
   const charts = [throughputSvg(results), latencySvg(results)]
@@ -260,10 +254,17 @@ async function main(cfg: BenchConfig, command: string, baseline: BenchResults | 
 }
 
 let cfg: BenchConfig | 'help'
-let baseline: BenchResults | undefined
+let baseline: Baseline | undefined
 try {
   cfg = parseBenchArgs(process.argv.slice(2))
-  if (cfg !== 'help' && cfg.baseline !== undefined) baseline = loadBaseline(cfg.baseline)
+  if (cfg !== 'help' && cfg.baseline !== undefined) {
+    const file = cfg.baseline
+    try {
+      baseline = { file, results: readBenchResults(file) }
+    } catch (err) {
+      throw new ArgsError(`--baseline ${(err as Error).message}`)
+    }
+  }
 } catch (err) {
   if (!(err instanceof ArgsError)) throw err
   console.error(`${err.message}\n\n${USAGE}`)

@@ -2,9 +2,12 @@
 // each run, the marks at the tolerance, rows only where both runs have the figure, and the settings
 // that differ said in the section.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { EngineName } from '../engines/adapter.js'
-import { baselineSection, compareWithBaseline, isBenchResults, settingDifferences } from './baseline.js'
+import { baselineSection, compareWithBaseline, isBenchResults, readBenchResults, settingDifferences } from './baseline.js'
 import type { BenchResults } from './report.js'
 import type { StepResult } from './runner.js'
 import type { WorkloadName } from './workloads.js'
@@ -101,5 +104,23 @@ describe('compareWithBaseline', () => {
     expect(isBenchResults({ runs: [] })).toBe(false)
     expect(isBenchResults(null)).toBe(false)
     expect(isBenchResults([1])).toBe(false)
+  })
+
+  it('reads a results.json from a file and names the file when it cannot', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sett-baseline-'))
+    try {
+      const good = join(dir, 'results.json')
+      writeFileSync(good, JSON.stringify(then))
+      expect(readBenchResults(good).meta.commit).toBe('abc1234')
+      const notJson = join(dir, 'broken.json')
+      writeFileSync(notJson, '{"meta":')
+      expect(() => readBenchResults(notJson)).toThrow(`${notJson}: cannot be read as JSON`)
+      const other = join(dir, 'package.json')
+      writeFileSync(other, '{"name":"x"}')
+      expect(() => readBenchResults(other)).toThrow(`${other}: not a results.json written by the bench`)
+      expect(() => readBenchResults(join(dir, 'missing.json'))).toThrow('ENOENT')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -4,14 +4,15 @@
 // workload falls more than 5% below its figure in RESULTS.md" is checked by a command rather than
 // by hand.
 //
-// Must never: run anything, or read or write files (run.ts loads the baseline and writes the report);
-// compare figures of different settings silently (a key count, batch, sync mode or compaction that
+// Must never: run anything, write a file, or read one but the results.json it is handed
+// (readBenchResults; run.ts writes the report); compare figures of different settings silently (a key count, batch, sync mode or compaction that
 // differs is said in the section).
 //
 // Why both columns: the machines these run on change speed by up to 2× from day to day (classic-level's
 // own figures moved 1.0–4.0× between two full runs), so the absolute ratio says whether the engine or
 // the machine moved only beside the ratio to a peer measured in the same run.
 
+import { readFileSync } from 'node:fs'
 import type { EngineName } from '../engines/adapter.js'
 import { type BenchResults, cell, fmtOps, fmtSize } from './report.js'
 import { WORKLOADS, type WorkloadName } from './workloads.js'
@@ -42,6 +43,21 @@ export function isBenchResults(x: unknown): x is BenchResults {
   const r = x as Partial<BenchResults>
   return typeof r.meta === 'object' && r.meta !== null && typeof r.config === 'object' && r.config !== null &&
     Array.isArray(r.config.valueSizes) && Array.isArray(r.runs)
+}
+
+/**
+ * The results.json at `file` (what --baseline and bench:compare take). Throws an Error whose message
+ * names the file and says what is wrong with it.
+ */
+export function readBenchResults(file: string): BenchResults {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`${file}: cannot be read as JSON (${(err as Error).message})`)
+  }
+  if (!isBenchResults(parsed)) throw new Error(`${file}: not a results.json written by the bench (no meta, config or runs)`)
+  return parsed
 }
 
 /**
@@ -78,11 +94,10 @@ export function settingDifferences(now: BenchResults, then: BenchResults): strin
   const out: string[] = []
   const a = now.config
   const b = then.config
-  for (const valueSize of a.valueSizes) {
-    const i = a.valueSizes.indexOf(valueSize)
+  a.valueSizes.forEach((valueSize, i) => {
     const j = b.valueSizes.indexOf(valueSize)
     if (j >= 0 && a.nums[i] !== b.nums[j]) out.push(`${fmtSize(valueSize)}: ${a.nums[i].toLocaleString('en-US')} keys now, ${b.nums[j].toLocaleString('en-US')} then`)
-  }
+  })
   for (const k of ['keySize', 'batch', 'sync', 'compressionRatio', 'durationS', 'threshold'] as const) {
     if (b[k] !== undefined && a[k] !== b[k]) out.push(`${k} ${String(a[k])} now, ${String(b[k])} then`)
   }
