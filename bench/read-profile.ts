@@ -4,6 +4,7 @@
 // Small and repeatable, for `node --cpu-prof` and `valgrind --tool=callgrind`; not a comparison.
 //
 //   npx tsx bench/read-profile.ts --num 200000 --value-size 100 [--compact] [--reads 500000] [--db DIR] [--async] [--compression none]
+//     [--block-size BYTES] [--block-cache BYTES]
 
 import { rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
@@ -23,6 +24,10 @@ const { values: a } = parseArgs({
     async: { type: 'boolean', default: false },
     only: { type: 'string' },
     compression: { type: 'string', default: 'lz4' },
+    /** Bytes per data block (the engine's blockSize); the default is the engine's. */
+    'block-size': { type: 'string' },
+    /** Block cache bytes (the engine's blockCacheSize); the default is the engine's. */
+    'block-cache': { type: 'string' },
     db: { type: 'string', default: join(tmpdir(), 'sett-read-profile') },
     /** Writes a .cpuprofile of the reads alone (not the fill) to this path. */
     profile: { type: 'string' },
@@ -32,7 +37,11 @@ const num = Number(a.num)
 const valueSize = Number(a['value-size'])
 const reads = Number(a.reads ?? a.num)
 rmSync(a.db, { recursive: true, force: true })
-const db = await open(a.db, { compression: a.compression as 'lz4' | 'none' })
+const db = await open(a.db, {
+  compression: a.compression as 'lz4' | 'none',
+  ...(a['block-size'] !== undefined ? { blockSize: Number(a['block-size']) } : {}),
+  ...(a['block-cache'] !== undefined ? { blockCacheSize: Number(a['block-cache']) } : {}),
+})
 const values = new ValueSource(valueSize, 0.5, 1)
 let t = performance.now()
 const order = shuffledIndices(num, new Rng(1))
@@ -69,6 +78,10 @@ if (a.only !== 'readseq') {
     if (v === undefined || v.length !== valueSize) throw new Error('bad read')
   }
   console.log(`readrandom: ${Math.round((reads * 1000) / (performance.now() - t)).toLocaleString('en-US')} ops/s`)
+  if (process.env.SETT_PROFILE_MEMORY !== undefined) {
+    const m = process.memoryUsage()
+    console.log(JSON.stringify({ rss: m.rss >> 20, heapTotal: m.heapTotal >> 20, external: m.external >> 20, arrayBuffers: m.arrayBuffers >> 20, memory: db.stats().memory }))
+  }
 }
 if (a.only !== 'readrandom') {
   t = performance.now()
