@@ -25,19 +25,45 @@ export class MergingIterator implements InternalIterator {
     return compareInternal(a.userKey(), a.seq(), a.kind(), b.userKey(), b.seq(), b.kind())
   }
 
+  // The best child's key, seq and kind are read once per scan rather than at every comparison:
+  // a compaction merges every entry through here, and each read of a key may cost a view.
   private findSmallest(): void {
     let best: InternalIterator | undefined
+    let bestKey: Uint8Array | undefined
+    let bestSeq = 0
+    let bestKind = 0
     for (const c of this.children) {
-      if (c.valid() && (best === undefined || MergingIterator.compare(c, best) < 0)) best = c
+      if (!c.valid()) continue
+      const key = c.userKey()
+      const seq = c.seq()
+      const kind = c.kind()
+      if (bestKey === undefined || compareInternal(key, seq, kind, bestKey, bestSeq, bestKind) < 0) {
+        best = c
+        bestKey = key
+        bestSeq = seq
+        bestKind = kind
+      }
     }
     this.current = best
   }
 
   private findLargest(): void {
     let best: InternalIterator | undefined
+    let bestKey: Uint8Array | undefined
+    let bestSeq = 0
+    let bestKind = 0
     for (const c of this.children) {
+      if (!c.valid()) continue
+      const key = c.userKey()
+      const seq = c.seq()
+      const kind = c.kind()
       // >=: among equal entries the last child's comes first when walking backwards.
-      if (c.valid() && (best === undefined || MergingIterator.compare(c, best) >= 0)) best = c
+      if (bestKey === undefined || compareInternal(key, seq, kind, bestKey, bestSeq, bestKind) >= 0) {
+        best = c
+        bestKey = key
+        bestSeq = seq
+        bestKind = kind
+      }
     }
     this.current = best
   }

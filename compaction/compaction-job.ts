@@ -26,7 +26,7 @@ import { filePath, tableFileName, vlogFileName } from '../base/filenames.js'
 import type { FileSystem } from '../base/fs.js'
 import { type DroppedPrefix, isDropped } from '../base/dropped-prefixes.js'
 import { entryPayload, isDeadEntry, isPointerKind, replacePayload } from '../base/entry-value.js'
-import { Kind, MAX_SEQ, bytesEqual } from '../base/internal-key.js'
+import { Kind, MAX_SEQ } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import type { TableMeta } from '../manifest/index.js'
 import { GRANDPARENT_OVERLAP_FACTOR, GrandparentLimiter, type GrandparentTable } from './grandparents.js'
@@ -97,7 +97,14 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
   let builder: TableBuilder | undefined
   let file: ReturnType<FileSystem['create']> | undefined
   let fileNumber = 0
-  let currentKey: Uint8Array | undefined
+  // The current user key, copied into one buffer that is reused (not a slice per key).
+  let currentKey = new Uint8Array(64)
+  let currentKeyLength = -1
+  const equalsCurrentKey = (key: Uint8Array): boolean => {
+    if (key.length !== currentKeyLength) return false
+    for (let i = 0; i < currentKeyLength; i++) if (key[i] !== currentKey[i]) return false
+    return true
+  }
   let newerSeq = MAX_SEQ + 1
   // Of the current key: versions kept that every reader may see, and whether one of those was dead.
   let keptSettled = 0
@@ -143,7 +150,7 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
       const key = input.userKey()
       const seq = input.seq()
       const kind = input.kind()
-      const newKey = currentKey === undefined || !bytesEqual(key, currentKey)
+      const newKey = currentKeyLength < 0 || !equalsCurrentKey(key)
       if (newKey) {
         newerSeq = MAX_SEQ + 1
         keptSettled = 0
@@ -156,14 +163,18 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
         } else if (builder && overlapCut) {
           await finishTable()
         }
-        currentKey = key.slice()
+        if (currentKey.length < key.length) currentKey = new Uint8Array(key.length * 2)
+        currentKey.set(key)
+        currentKeyLength = key.length
       }
       // A second entry with the same key and seq is an older copy of one that value-log GC moved
       // (the copy met first is the newer): always garbage, whatever the snapshots.
       const duplicate = newerSeq === seq
       newerSeq = seq
       const settled = seq <= smallestSnapshot
-      const dead = isDeadEntry(kind, input.value(), now)
+      // Read once: each read of the value may be a new view.
+      const value = input.value()
+      const dead = isDeadEntry(kind, value, now)
       let drop = duplicate || (settled && (deadSettled || keptSettled >= versionsToKeep))
       if (!drop && settled) {
         keptSettled++
@@ -183,7 +194,7 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
       if (drop) {
         result.entriesDropped++
         if (isPointerKind(kind)) {
-          const p = decodePointer(entryPayload(kind, input.value()))
+          const p = decodePointer(entryPayload(kind, value))
           result.valueLogDiscards.set(p.fileNumber, (result.valueLogDiscards.get(p.fileNumber) ?? 0) + p.length)
         }
         continue
@@ -194,7 +205,7 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
         builder = new TableBuilder(file, options.table)
       }
       let storedKind = kind
-      let stored = input.value()
+      let stored = value
       if (separate !== undefined && (kind === Kind.Value || kind === Kind.ValueWithHeader) && stored.length >= separate.threshold) {
         const payload = entryPayload(kind, stored)
         if (payload.length >= separate.threshold) {

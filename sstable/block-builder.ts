@@ -71,7 +71,9 @@ export class BlockBuilder {
     let at = writeVarint(this.buf, this.size, shared)
     at = writeVarint(this.buf, at, unshared)
     at = writeVarint(this.buf, at, value.length)
-    this.buf.set(key.subarray(shared, keyLength), at)
+    // A loop for the short deltas of most keys: subarray().set() allocates a view per entry.
+    if (unshared <= 32) for (let i = 0; i < unshared; i++) this.buf[at + i] = key[shared + i]
+    else this.buf.set(key.subarray(shared, keyLength), at)
     this.buf.set(value, at + unshared)
     this.size = at + unshared + value.length
 
