@@ -46,5 +46,9 @@ describe('decodeIndex', () => {
     expect(() => decodeIndex(file, footer, fewer)).toThrow(/more than the \d+ blocks the properties say/)
     const more = { ...props, dataBlockCount: props.dataBlockCount + 1 }
     expect(() => decodeIndex(file, footer, more)).toThrow(/index has \d+ blocks, properties say/)
+    // A count no file could hold is corruption before anything is sized by it.
+    for (const dataBlockCount of [2 ** 40, footer.index.offset, -1, 1.5]) {
+      expect(() => decodeIndex(file, footer, { ...props, dataBlockCount })).toThrow(/more than fit before the index/)
+    }
   })
 })

@@ -127,6 +127,10 @@ export function decodeIndex(
   // end of the decode, so a worker's V8 promoted them and they sat in its old space until a full
   // collection (with 2 KiB blocks, 35 MiB at the end of a compactRange of 1M x 100 B).
   const count = props.dataBlockCount
+  // Checked before it sizes anything: every data block and its trailer lie before the index.
+  if (!Number.isSafeInteger(count) || count < 0 || count * BLOCK_TRAILER_SIZE > at) {
+    throw new CorruptionError(path, at, `properties say ${count} data blocks, more than fit before the index`)
+  }
   const starts = new Uint32Array(count + 1)
   // One offset more than blocks: where the last one's trailer ends (block lengths follow from it).
   const offsets = new Float64Array(count + 1)
