@@ -33,17 +33,30 @@ export function isKnownKind(kind: number): kind is Kind {
 
 /** Bytewise comparison of two byte strings: negative, zero or positive. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = a.length < b.length ? a.length : b.length
+  return compareBytesTo(a, b, b.length)
+}
+
+/**
+ * compareBytes(a, b[0, bLength)) without a view of b: for a caller that keeps a key in a reused
+ * buffer longer than the key (a builder's last key, a compaction's current key).
+ */
+export function compareBytesTo(a: Uint8Array, b: Uint8Array, bLength: number): number {
+  const n = a.length < bLength ? a.length : bLength
   for (let i = 0; i < n; i++) {
     const d = a[i] - b[i]
     if (d !== 0) return d
   }
-  return a.length - b.length
+  return a.length - bLength
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return bytesEqualTo(a, b, b.length)
+}
+
+/** bytesEqual(a, b[0, bLength)) without a view of b (see compareBytesTo). */
+export function bytesEqualTo(a: Uint8Array, b: Uint8Array, bLength: number): boolean {
+  if (a.length !== bLength) return false
+  for (let i = 0; i < bLength; i++) if (a[i] !== b[i]) return false
   return true
 }
 

@@ -25,29 +25,17 @@ export class MergingIterator implements InternalIterator {
     return compareInternal(a.userKey(), a.seq(), a.kind(), b.userKey(), b.seq(), b.kind())
   }
 
-  // The best child's key, seq and kind are read once per scan rather than at every comparison:
-  // a compaction merges every entry through here, and each read of a key may cost a view.
   private findSmallest(): void {
-    let best: InternalIterator | undefined
-    let bestKey: Uint8Array | undefined
-    let bestSeq = 0
-    let bestKind = 0
-    for (const c of this.children) {
-      if (!c.valid()) continue
-      const key = c.userKey()
-      const seq = c.seq()
-      const kind = c.kind()
-      if (bestKey === undefined || compareInternal(key, seq, kind, bestKey, bestSeq, bestKind) < 0) {
-        best = c
-        bestKey = key
-        bestSeq = seq
-        bestKind = kind
-      }
-    }
-    this.current = best
+    this.current = this.findBest(false)
   }
 
   private findLargest(): void {
+    this.current = this.findBest(true)
+  }
+
+  // The best child's key, seq and kind are read once per scan rather than at every comparison:
+  // a compaction merges every entry through here, and each read of a key may cost a view.
+  private findBest(largest: boolean): InternalIterator | undefined {
     let best: InternalIterator | undefined
     let bestKey: Uint8Array | undefined
     let bestSeq = 0
@@ -57,15 +45,17 @@ export class MergingIterator implements InternalIterator {
       const key = c.userKey()
       const seq = c.seq()
       const kind = c.kind()
-      // >=: among equal entries the last child's comes first when walking backwards.
-      if (bestKey === undefined || compareInternal(key, seq, kind, bestKey, bestSeq, bestKind) >= 0) {
-        best = c
-        bestKey = key
-        bestSeq = seq
-        bestKind = kind
+      if (bestKey !== undefined) {
+        const cmp = compareInternal(key, seq, kind, bestKey, bestSeq, bestKind)
+        // Ties go to the earlier child forwards and to the later one backwards (see the top).
+        if (largest ? cmp < 0 : cmp >= 0) continue
       }
+      best = c
+      bestKey = key
+      bestSeq = seq
+      bestKind = kind
     }
-    this.current = best
+    return best
   }
 
   seekGE(userKey: Uint8Array, seq?: number): void {

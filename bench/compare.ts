@@ -5,7 +5,7 @@
 //
 // Must never: write a file.
 
-import { baselineSection, compareWithBaseline, readBenchResults } from './harness/baseline.js'
+import { baselineSection, compareWithBaseline, readBenchResults, runLabel } from './harness/baseline.js'
 import type { BenchResults } from './harness/report.js'
 
 function load(file: string): BenchResults {
@@ -25,6 +25,6 @@ if (args.length !== 2 || args.some((a) => a.startsWith('-'))) {
 const now = load(args[0])
 const then = load(args[1])
 const rows = compareWithBaseline(now, then)
-console.log(`${args[0]} (commit ${now.meta.commit}, ${now.meta.date.slice(0, 10)}, ${now.config.repeat} run${now.config.repeat === 1 ? '' : 's'} of each)\n`)
+console.log(`${args[0]} (${runLabel(now)})\n`)
 console.log(baselineSection(rows, now, then, args[1]))
 if (rows.some((r) => r.below)) process.exitCode = 1

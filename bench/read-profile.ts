@@ -4,7 +4,7 @@
 // Small and repeatable, for `node --cpu-prof` and `valgrind --tool=callgrind`; not a comparison.
 //
 //   npx tsx bench/read-profile.ts --num 200000 --value-size 100 [--compact] [--reads 500000] [--db DIR] [--async] [--compression none]
-//     [--block-size BYTES] [--block-cache BYTES]
+//     [--block-size BYTES] [--block-cache BYTES] [--memory]
 
 import { rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
@@ -28,6 +28,8 @@ const { values: a } = parseArgs({
     'block-size': { type: 'string' },
     /** Block cache bytes (the engine's blockCacheSize); the default is the engine's. */
     'block-cache': { type: 'string' },
+    /** After readrandom, print process.memoryUsage() and stats().memory. */
+    memory: { type: 'boolean', default: false },
     db: { type: 'string', default: join(tmpdir(), 'sett-read-profile') },
     /** Writes a .cpuprofile of the reads alone (not the fill) to this path. */
     profile: { type: 'string' },
@@ -78,7 +80,7 @@ if (a.only !== 'readseq') {
     if (v === undefined || v.length !== valueSize) throw new Error('bad read')
   }
   console.log(`readrandom: ${Math.round((reads * 1000) / (performance.now() - t)).toLocaleString('en-US')} ops/s`)
-  if (process.env.SETT_PROFILE_MEMORY !== undefined) {
+  if (a.memory) {
     const m = process.memoryUsage()
     console.log(JSON.stringify({ rss: m.rss >> 20, heapTotal: m.heapTotal >> 20, external: m.external >> 20, arrayBuffers: m.arrayBuffers >> 20, memory: db.stats().memory }))
   }

@@ -26,7 +26,7 @@ import { filePath, tableFileName, vlogFileName } from '../base/filenames.js'
 import type { FileSystem } from '../base/fs.js'
 import { type DroppedPrefix, isDropped } from '../base/dropped-prefixes.js'
 import { entryPayload, isDeadEntry, isPointerKind, replacePayload } from '../base/entry-value.js'
-import { Kind, MAX_SEQ } from '../base/internal-key.js'
+import { Kind, MAX_SEQ, bytesEqualTo } from '../base/internal-key.js'
 import type { InternalIterator } from '../base/internal-iterator.js'
 import type { TableMeta } from '../manifest/index.js'
 import { GRANDPARENT_OVERLAP_FACTOR, GrandparentLimiter, type GrandparentTable } from './grandparents.js'
@@ -97,14 +97,9 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
   let builder: TableBuilder | undefined
   let file: ReturnType<FileSystem['create']> | undefined
   let fileNumber = 0
-  // The current user key, copied into one buffer that is reused (not a slice per key).
+  // The current user key, copied into one buffer that is reused (not a slice per key); -1: none yet.
   let currentKey = new Uint8Array(64)
   let currentKeyLength = -1
-  const equalsCurrentKey = (key: Uint8Array): boolean => {
-    if (key.length !== currentKeyLength) return false
-    for (let i = 0; i < currentKeyLength; i++) if (key[i] !== currentKey[i]) return false
-    return true
-  }
   let newerSeq = MAX_SEQ + 1
   // Of the current key: versions kept that every reader may see, and whether one of those was dead.
   let keptSettled = 0
@@ -150,7 +145,7 @@ export async function runCompactionJob(input: InternalIterator, options: Compact
       const key = input.userKey()
       const seq = input.seq()
       const kind = input.kind()
-      const newKey = currentKeyLength < 0 || !equalsCurrentKey(key)
+      const newKey = currentKeyLength < 0 || !bytesEqualTo(key, currentKey, currentKeyLength)
       if (newKey) {
         newerSeq = MAX_SEQ + 1
         keptSettled = 0

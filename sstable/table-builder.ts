@@ -13,7 +13,7 @@
 import { InvalidArgumentError } from '../base/errors.js'
 import type { WritableFile } from '../base/fs.js'
 import { giveBytes, takeBytes } from '../base/mapped-buffer.js'
-import { Kind, MAX_SEQ } from '../base/internal-key.js'
+import { Kind, MAX_SEQ, compareBytesTo } from '../base/internal-key.js'
 import { BlockBuilder } from './block-builder.js'
 import { TableBloomFilter, hashUserKey } from './bloom.js'
 import {
@@ -156,16 +156,8 @@ export class TableBuilder {
     return { ...rest, fileSize: this.offset }
   }
 
-  /** compareBytes(userKey, last user key), without a view of lastUser per entry. */
   private compareUserToLast(userKey: Uint8Array): number {
-    const last = this.lastUser
-    const lastLength = this.lastUserLength
-    const n = userKey.length < lastLength ? userKey.length : lastLength
-    for (let i = 0; i < n; i++) {
-      const d = userKey[i] - last[i]
-      if (d !== 0) return d
-    }
-    return userKey.length - lastLength
+    return compareBytesTo(userKey, this.lastUser, this.lastUserLength)
   }
 
   private addKeyHash(userKey: Uint8Array): void {

@@ -37,6 +37,14 @@ export interface BaselineRow {
   rssThen: number
 }
 
+/** A figure below this fraction under the baseline's is marked (RESULTS.md's "more than 5% below"). */
+export const BASELINE_TOLERANCE = 0.05
+
+/** "commit abc1234, 2026-12-06, 3 runs of each": which run a results.json holds, for headings. */
+export function runLabel(r: BenchResults): string {
+  return `commit ${r.meta.commit}, ${r.meta.date.slice(0, 10)}, ${r.config.repeat} run${r.config.repeat === 1 ? '' : 's'} of each`
+}
+
 /** Whether a parsed JSON value looks like a results.json this bench wrote (what --baseline takes). */
 export function isBenchResults(x: unknown): x is BenchResults {
   if (typeof x !== 'object' || x === null) return false
@@ -62,11 +70,11 @@ export function readBenchResults(file: string): BenchResults {
 
 /**
  * One row per (value size, workload) that `engine` ran in both runs, in the order of this run's value
- * sizes and the canonical workload order. `tolerance` 0.05: a figure below 95% of the baseline's is
- * marked.
+ * sizes and the canonical workload order. `tolerance` (BASELINE_TOLERANCE, 0.05): a figure below 95% of the
+ * baseline's is marked.
  */
 export function compareWithBaseline(now: BenchResults, then: BenchResults, engine: EngineName = 'sett',
-  peer: EngineName = 'classic-level', tolerance = 0.05): BaselineRow[] {
+  peer: EngineName = 'classic-level', tolerance = BASELINE_TOLERANCE): BaselineRow[] {
   const rows: BaselineRow[] = []
   for (const valueSize of now.config.valueSizes) {
     for (const workload of WORKLOADS) {
@@ -118,10 +126,10 @@ function x(r: number | undefined): string {
 
 /** The Markdown section for results.md and the terminal. */
 export function baselineSection(rows: BaselineRow[], now: BenchResults, then: BenchResults, file: string,
-  engine: EngineName = 'sett', peer: EngineName = 'classic-level', tolerance = 0.05): string {
+  engine: EngineName = 'sett', peer: EngineName = 'classic-level', tolerance = BASELINE_TOLERANCE): string {
   const pct = Math.round(tolerance * 100)
   const lines = [
-    `### Against the baseline ${file} (commit ${then.meta.commit}, ${then.meta.date.slice(0, 10)}, ${then.config.repeat} run${then.config.repeat === 1 ? '' : 's'} of each)`,
+    `### Against the baseline ${file} (${runLabel(then)})`,
     '',
   ]
   const diffs = settingDifferences(now, then)
