@@ -18,7 +18,7 @@
 // taken within a few reads, and a one-pass scan no longer flushes the cache.
 
 import { InvalidArgumentError } from '../base/errors.js'
-import type { Block } from './block-iter.js'
+import { Block } from './block-iter.js'
 
 /**
  * One table's cached blocks by block number: what TableReader holds to look its blocks up
@@ -41,7 +41,7 @@ export class TableSlots {
 export const ADMIT_EVERY = 8
 
 /**
- * takeBuffer rounds sizes up to a multiple of this many bytes, so that blocks of slightly
+ * takeBlock rounds sizes up to a multiple of this many bytes, so that blocks of slightly
  * different sizes share buffers: 1/16 of the size's power of two, at least 64. A fixed 512 left a
  * 1 KiB block (~1.1 KiB decoded) in a 1.5 KiB buffer, charged whole: a third of the cache held
  * nothing.
@@ -60,14 +60,13 @@ export class BlockCache {
   /** Offers turned away since the last one taken while full. */
   private declined = 0
   /**
-   * Buffers of blocks let go that nobody can still read (see takeBuffer), by byteLength: kept
-   * while they and the blocks held fit in the capacity together (spareBytes + bytes <=
+   * Blocks let go that nobody can still read (see takeBlock), by the byteLength of their buffer:
+   * kept while they and the blocks held fit in the capacity together (spareBytes + bytes <=
    * capacityBytes), so the cache never holds more memory than its capacity, and a table dropped
-   * after a compaction leaves its blocks' buffers to the blocks read next instead of to a full
-   * collection (16 spares at most, as before, left most of a dropped table's blocks to it).
+   * after a compaction leaves its blocks to the blocks read next instead of to a full collection
+   * (16 spares at most, as before, left most of a dropped table's blocks to it).
    */
-  private readonly spares = new Map<number, ArrayBuffer[]>()
-  private readonly spareSet = new Set<ArrayBuffer>()
+  private readonly spares = new Map<number, Block[]>()
   private spareBytes = 0
   /** Lookups that found their block. */
   hits = 0
@@ -205,17 +204,19 @@ export class BlockCache {
   }
 
   /**
-   * An array of at least `size` bytes for a block about to be set(): the buffer of a block this
-   * cache evicted, when one fits, or a new one rounded up (roundingFor). Only blocks that
-   * never escaped (Block.escaped: read only by point lookups, which copy what they return before
-   * the next block is read, and by iterators that pin it while they are on it: Block.pins) give
-   * their buffers back, a pinned one once its last iterator moves on; a block evicted from the cache otherwise
-   * stays garbage until V8 collects it, which for a block in the old generation is at the next
-   * full collection: random reads over more data than fits used to leave ~50 MiB of evicted
-   * blocks in the malloc heap that way. `evict`: first evict what set() would evict for it, so
-   * that the evicted buffers can be the one handed out.
+   * A block of Block.owning with room for `size` bytes, for a block about to be set(): one this
+   * cache let go, when one fits, or a new one over a buffer rounded up (roundingFor). The caller
+   * writes the block's bytes at the start of its `data` and checks them with Block.reload. Only
+   * blocks that never escaped (Block.escaped: read only by point lookups, which copy what they
+   * return before the next block is read, and by iterators that pin it while they are on it:
+   * Block.pins) are handed out again, a pinned one once its last iterator moves on; a block
+   * evicted from the cache otherwise stays garbage until V8 collects it, which for a block in the
+   * old generation is at the next full collection: random reads over more data than fits used to
+   * leave ~50 MiB of evicted blocks in the malloc heap that way, and a new block object and view
+   * per admission grew V8's heaps by ~40 MiB (block-iter.ts, Block). `evict`: first evict what
+   * set() would evict for it, so that an evicted block can be the one handed out.
    */
-  takeBuffer(size: number, evict = false): ArrayBuffer {
+  takeBlock(size: number, evict = false): Block {
     const rounding = roundingFor(size)
     const rounded = Math.ceil(size / rounding) * rounding
     if (evict && rounded <= this.capacityBytes) {
@@ -225,12 +226,12 @@ export class BlockCache {
     for (let length = rounded; length <= rounded + rounding; length += rounding) {
       const b = this.spares.get(length)?.pop()
       if (b !== undefined) {
-        this.spareSet.delete(b)
+        b.spare = false
         this.spareBytes -= length
         return b
       }
     }
-    return new ArrayBuffer(rounded)
+    return Block.owning(new ArrayBuffer(rounded))
   }
 
   /** Drops every block of a table (call when its file is deleted). */
@@ -250,8 +251,8 @@ export class BlockCache {
 
   clear(): void {
     while (this.tail !== null) this.forget(this.tail)
+    for (const list of this.spares.values()) for (const b of list) b.spare = false
     this.spares.clear()
-    this.spareSet.clear()
     this.spareBytes = 0
     for (const t of this.tables.values()) t.registered = false
     this.tables.clear()
@@ -274,16 +275,16 @@ export class BlockCache {
   private recycle(block: Block): void {
     if (block.escaped !== false) return
     const data = block.data
-    // Only a buffer the block owns whole (takeBuffer's, of a rounded size) is handed out again, and only once.
-    if (data.byteOffset !== 0 || data.buffer.byteLength !== block.bufferBytes || data.buffer instanceof SharedArrayBuffer) return
-    const buffer = data.buffer as ArrayBuffer
-    const length = buffer.byteLength
-    if (length % roundingFor(length) !== 0 || this.spareSet.has(buffer)) return
+    // Only a block over a whole buffer of its own (takeBlock's, of a rounded size) is handed out again, and only once.
+    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || data.byteLength !== block.bufferBytes ||
+      data.buffer instanceof SharedArrayBuffer) return
+    const length = data.byteLength
+    if (length % roundingFor(length) !== 0 || block.spare) return
     if (this.bytes + this.spareBytes + length > this.capacityBytes) return
     let list = this.spares.get(length)
     if (list === undefined) this.spares.set(length, (list = []))
-    list.push(buffer)
-    this.spareSet.add(buffer)
+    list.push(block)
+    block.spare = true
     this.spareBytes += length
   }
 
@@ -292,7 +293,7 @@ export class BlockCache {
     if (this.bytes + this.spareBytes <= this.capacityBytes) return
     for (const [length, list] of this.spares) {
       while (list.length > 0 && this.bytes + this.spareBytes > this.capacityBytes) {
-        this.spareSet.delete(list.pop()!)
+        list.pop()!.spare = false
         this.spareBytes -= length
       }
       if (list.length === 0) this.spares.delete(length)

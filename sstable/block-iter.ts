@@ -39,10 +39,18 @@ export interface BlockSlots {
 export const SEEK_FIRST_TRAILER = 2 ** 53 - 1
 
 /**
- * A decoded block whose restart array has been checked. Its bytes are immutable; shared through
- * the cache. The restart array is read in place from `data` (restart(i)), not copied: a block in
- * the cache then costs two JS objects (the block and its bytes' view) rather than four, which
- * matters most with small blocks (tens of thousands of them in a 32 MiB cache).
+ * A decoded block whose restart array has been checked. Its bytes are immutable while anyone
+ * reads them; shared through the cache. The restart array is read in place from `data`
+ * (restart(i)), not copied: a block in the cache then costs two JS objects (the block and its
+ * bytes' view) rather than four, which matters most with small blocks (tens of thousands of them
+ * in a 32 MiB cache).
+ *
+ * A block the cache owns (Block.owning) is reused whole, object, view and buffer, for a later
+ * block once nobody can read it any more (block-cache.ts, takeBlock): random gets over more data
+ * than the cache holds admit a block every few misses, and a new block object and view for each
+ * lived just long enough to be promoted, then died in the old generation, growing both V8's young
+ * generation (to its 32 MiB maximum) and its old one (by ~20 MiB before a full collection):
+ * ~40 MiB of resident heap for a 32 MiB cache (bench/RESULTS.md, issue #14).
  */
 export class Block {
   /**
@@ -62,14 +70,25 @@ export class Block {
   next: Block | null = null
   owner: BlockSlots | null = null
   key = 0
+  /**
+   * Among the cache's spares (block-cache.ts, takeBlock): a field rather than a Set of them, whose
+   * table V8 reallocated at nearly every add and delete (~3 MB/s of promoted garbage under random
+   * gets).
+   */
+  spare = false
+  /** Where the entries end and the restart array begins (set by check). */
+  restartsOffset = 0
+  /** Entries of the restart array, at least 1 (set by check). */
+  restartCount = 0
 
   private constructor(
+    /**
+     * The block's bytes, from 0: exactly them (Block.parse), or the whole buffer of a block the
+     * cache owns, of which the block is a prefix (its restart array ends at `restartsOffset + 4 *
+     * restartCount + 4`).
+     */
     readonly data: Uint8Array,
-    /** Where the entries end and the restart array begins. */
-    readonly restartsOffset: number,
-    /** Entries of the restart array (at least 1). */
-    readonly restartCount: number,
-    /** Bytes `data`'s buffer really holds, when that is more than data's length (a recycled buffer). */
+    /** Bytes `data`'s buffer really holds, when that is more than the block's length (a cache-owned buffer). */
     private readonly held: number,
   ) {}
 
@@ -77,12 +96,41 @@ export class Block {
    * Checks the restart array of `data`; `blockOffset` names the block in errors. `held`: the
    * bytes of the buffer under `data`, when the block owns all of it and it is larger.
    */
-  // Runs on every block-cache miss: no closure or DataView per call.
   static parse(file: string, blockOffset: number, data: Uint8Array, held = data.byteLength): Block {
-    if (data.length < 8) malformed(file, blockOffset, `${data.length} bytes is too short`)
-    const n = readU32(data, data.length - 4)
-    if (n < 1 || n > (data.length - 4) / 4) malformed(file, blockOffset, `restart count ${n} does not fit`)
-    const restartsOffset = data.length - 4 - 4 * n
+    const block = new Block(data, held)
+    block.check(file, blockOffset, data.length)
+    return block
+  }
+
+  /**
+   * A block over all of `buffer`, not checked yet: the caller writes a block's bytes at its
+   * start and calls reload (block-cache.ts, takeBlock).
+   */
+  static owning(buffer: ArrayBuffer): Block {
+    return new Block(new Uint8Array(buffer), buffer.byteLength)
+  }
+
+  /**
+   * The block now holds the `length` bytes at the start of `data`: checks them as parse does.
+   * requires: a block of Block.owning that nobody reads (not in the cache, not escaped, no pins),
+   * with length <= data.length.
+   */
+  reload(file: string, blockOffset: number, length: number): void {
+    this.escaped = false
+    this.pins = 0
+    this.check(file, blockOffset, length)
+  }
+
+  // Runs on every block-cache miss: no closure or DataView per call.
+  private check(file: string, blockOffset: number, length: number): void {
+    const data = this.data
+    // Unusable until the check passes: a block that fails it must not read as a good one.
+    this.restartCount = 0
+    this.restartsOffset = 0
+    if (length < 8) malformed(file, blockOffset, `${length} bytes is too short`)
+    const n = readU32(data, length - 4)
+    if (n < 1 || n > (length - 4) / 4) malformed(file, blockOffset, `restart count ${n} does not fit`)
+    const restartsOffset = length - 4 - 4 * n
     let prev = -1
     for (let i = 0; i < n; i++) {
       const r = readU32(data, restartsOffset + 4 * i)
@@ -91,7 +139,8 @@ export class Block {
       }
       prev = r
     }
-    return new Block(data, restartsOffset, n, held)
+    this.restartsOffset = restartsOffset
+    this.restartCount = n
   }
 
   /** Restart i's entry offset. requires: 0 <= i < restartCount. */

@@ -37,7 +37,7 @@ function withTable(compression: 'lz4' | 'none', body: (fs: RealFileSystem, path:
 /** Takes `count` buffers of `size` bytes from the cache: whether `buffer` was among them. */
 function handsOut(cache: BlockCache, size: number, buffer: ArrayBufferLike, count = 20): boolean {
   let found = false
-  for (let i = 0; i < count; i++) if (cache.takeBuffer(size) === buffer) found = true
+  for (let i = 0; i < count; i++) if (cache.takeBlock(size).data.buffer === buffer) found = true
   return found
 }
 
@@ -100,7 +100,7 @@ describe('recycled blocks', () => {
         expect(cache.spareSize).toBeLessThanOrEqual(64 * 1024)
         const size = [...buffers][0].byteLength
         let reused = 0
-        for (let k = 0; k < 20; k++) if (buffers.has(cache.takeBuffer(size))) reused++
+        for (let k = 0; k < 20; k++) if (buffers.has(cache.takeBlock(size).data.buffer)) reused++
         expect(reused).toBeGreaterThan(0)
         // Spares and blocks together never exceed the capacity.
         cache.setCapacity(8 * 1024)
@@ -148,6 +148,37 @@ describe('recycled blocks', () => {
         }
         for (const { it } of its) it.close()
         expect(cache.size + cache.spareSize).toBeLessThanOrEqual(6 * 1024)
+        r.close()
+      })
+    })
+
+    it(`random transient gets over more blocks than fit reuse the cache's block objects (${compression})`, () => {
+      withTable(compression, (fs, path) => {
+        const rng = seededRandom(77)
+        const cache = new BlockCache(16 * 1024)
+        const r = TableReader.open(fs, path, 1, cache)
+        const slots = cache.slots(1).blocks
+        const last: Array<object | undefined> = []
+        const seen = new Set<object>()
+        let admitted = 0
+        for (let step = 0; step < 20_000; step++) {
+          const i = rng.int(N)
+          expect(Buffer.from(r.get(key(i), MAX_SEQ, true)!.value).toString(), `step ${step}`).toBe(value(i).toString())
+          for (let b = 0; b < slots.length; b++) {
+            const block = slots[b]
+            if (block !== undefined && block !== last[b]) {
+              admitted++
+              seen.add(block)
+            }
+            last[b] = block
+          }
+        }
+        // Hundreds of blocks were admitted in turn (one in ADMIT_EVERY misses once full), nearly
+        // all into block objects the cache had let go: a new one only when no spare was of a size
+        // that fits (a few size classes here).
+        expect(r.blockCount).toBeGreaterThan(4 * cache.count)
+        expect(admitted).toBeGreaterThan(1000)
+        expect(seen.size).toBeLessThan(admitted / 5)
         r.close()
       })
     })

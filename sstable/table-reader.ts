@@ -260,13 +260,12 @@ export class TableReader {
       block.escaped = true
       return block
     }
-    // Kept: in a buffer of a block the cache let go (takeBuffer), so that a scan's blocks taken
-    // in reuse the ones they push out instead of leaving them for a full collection. The copy
-    // is one block per block kept (one in ADMIT_EVERY misses once the cache is full).
-    const buf = this.cache.takeBuffer(n, true)
-    const own = new Uint8Array(buf, 0, n)
-    own.set(contents)
-    const block = Block.parse(this.path, offset, own, buf.byteLength)
+    // Kept: in a block the cache let go (takeBlock), so that a scan's blocks taken in reuse the
+    // ones they push out instead of leaving them for a full collection. The copy is one block
+    // per block kept (one in ADMIT_EVERY misses once the cache is full).
+    const block = this.cache.takeBlock(n, true)
+    block.data.set(contents)
+    block.reload(this.path, offset, n)
     if (pin) block.pins++
     else block.escaped = true
     this.cache.put(this.slots, i, block)
@@ -283,7 +282,7 @@ export class TableReader {
    * getIter.seekGE(userKey, readSeq) in data block i, for get(…, transient): a block the cache
    * will not keep is decoded into the transient buffer only as far as the seek needs
    * (BlockIter.seekGEDecoding); one it keeps is decoded whole into a buffer the cache hands out
-   * (BlockCache.takeBuffer), and stays unescaped (Block.escaped) until an iterator or a plain get
+   * (BlockCache.takeBlock), and stays unescaped (Block.escaped) until an iterator or a plain get
    * takes it.
    */
   private seekTransient(i: number, userKey: Uint8Array, readSeq: number): void {
@@ -308,10 +307,9 @@ export class TableReader {
       read.decodeTo(n)
       contents = read.output.subarray(read.outputStart, read.outputStart + n)
     }
-    const buf = this.cache.takeBuffer(n, true)
-    const own = new Uint8Array(buf, 0, n)
-    own.set(contents)
-    const block = Block.parse(this.path, offset, own, buf.byteLength)
+    const block = this.cache.takeBlock(n, true)
+    block.data.set(contents)
+    block.reload(this.path, offset, n)
     this.cache.put(this.slots, i, block)
     it.reset(block, offset)
     it.seekGE(userKey, readSeq)
