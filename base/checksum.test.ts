@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module'
 import { crc32 as zlibCrc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { crc32, crc32Implementation, loadFastCrc32, maskChecksum, unmaskChecksum } from './checksum.js'
+import { crc32, crc32Byte, crc32Implementation, loadFastCrc32, maskChecksum, unmaskChecksum } from './checksum.js'
 import { mulberry32 } from './random.js'
 
 const require = createRequire(import.meta.url)
@@ -39,6 +39,18 @@ describe('crc32', () => {
 
   it('masks and unmasks as inverses', () => {
     for (const v of [0, 1, 0xcbf43926, 0xffffffff, 0x80000000]) expect(unmaskChecksum(maskChecksum(v))).toBe(v)
+  })
+})
+
+describe('crc32Byte', () => {
+  it('continues a CRC by one byte as crc32 of a one-byte array does', () => {
+    let initial = 0
+    for (let i = 0; i < 2000; i++) {
+      const byte = (i * 37 + (initial & 0xff)) & 0xff
+      expect(crc32Byte(byte, initial), `byte ${byte} after ${initial}`).toBe(zlibCrc32(Uint8Array.of(byte), initial) >>> 0)
+      initial = zlibCrc32(Uint8Array.of(i & 0xff, byte), initial) >>> 0
+    }
+    expect(crc32Byte(0x61)).toBe(zlibCrc32(Uint8Array.of(0x61)) >>> 0)
   })
 })
 

@@ -53,6 +53,27 @@ export function crc32(data: Uint8Array, initial = 0): number {
   return impl(data, initial) >>> 0
 }
 
+// The CRC-32 table (reflected polynomial 0xedb88320), for crc32Byte.
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256)
+  for (let n = 0; n < 256; n++) {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    t[n] = c
+  }
+  return t
+})()
+
+/**
+ * crc32(Uint8Array.of(byte), initial) without the array: a table block's checksum covers its
+ * stored bytes and then its type byte (sstable/format.ts), and an array per block written was
+ * one more allocation per block in every flush and compaction.
+ */
+export function crc32Byte(byte: number, initial = 0): number {
+  const c = ~initial
+  return ~(CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8)) >>> 0
+}
+
 export function maskChecksum(crc: number): number {
   return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0
 }

@@ -94,7 +94,8 @@ export function readBlockLazily(file: ReadableFile, h: BlockHandle): Uint8Array 
 function readIn(file: ReadableFile, h: BlockHandle, buf: Uint8Array): number {
   const size = h.length + BLOCK_TRAILER_SIZE
   const n = file.readInto!(h.offset, size, buf)
-  const type = checkBlockTrailer(file.path, h.offset, buf.subarray(0, n), h.length)
+  // No view of what was read: the check reads buf[0, n) (one view fewer per block read).
+  const type = checkBlockTrailer(file.path, h.offset, buf, h.length, n)
   readType = type
   if (type === Compression.None) return 0
   if (type !== Compression.Lz4 && type !== Compression.Lz4Chunks) throw new CorruptionError(file.path, h.offset, `unknown compression type ${type}`)

@@ -31,7 +31,7 @@
 // Never change a constant or a layout marked "on disk": add a format version instead.
 
 import { ByteReader } from '../base/byte-reader.js'
-import { checksum, crc32, maskChecksum } from '../base/checksum.js'
+import { checksum, crc32, crc32Byte, maskChecksum } from '../base/checksum.js'
 import { CorruptionError } from '../base/errors.js'
 import { readVarint, varintLength, writeVarint } from '../base/varint.js'
 
@@ -210,7 +210,7 @@ export function decodeHandle(buf: Uint8Array): BlockHandle | undefined {
 
 /** The masked CRC-32 over `stored` followed by the type byte. */
 export function blockChecksum(stored: Uint8Array, type: number): number {
-  return maskChecksum(crc32(Uint8Array.of(type), crc32(stored)))
+  return maskChecksum(crc32Byte(type, crc32(stored)))
 }
 
 /** blockChecksum of raw[0, length) with type raw[length], in one pass over bytes read together. */
@@ -225,12 +225,13 @@ export function encodeBlockTrailer(stored: Uint8Array, type: number, out: Uint8A
 }
 
 /**
- * Checks the trailer of a block read with it (`raw` = stored bytes + trailer) and returns the
+ * Checks the trailer of a block read with it (`raw[0, read)` = stored bytes + trailer; `read`
+ * defaults to raw.length, and a reader's scratch buffer may hold more) and returns the
  * compression type. Nothing in `raw` may be used before this returns.
  */
-export function checkBlockTrailer(file: string, offset: number, raw: Uint8Array, length: number): number {
-  if (raw.length !== length + BLOCK_TRAILER_SIZE) {
-    throw new CorruptionError(file, offset, `block runs past the end of the file (${raw.length} of ${length + BLOCK_TRAILER_SIZE} bytes)`)
+export function checkBlockTrailer(file: string, offset: number, raw: Uint8Array, length: number, read = raw.length): number {
+  if (read !== length + BLOCK_TRAILER_SIZE) {
+    throw new CorruptionError(file, offset, `block runs past the end of the file (${read} of ${length + BLOCK_TRAILER_SIZE} bytes)`)
   }
   const type = raw[length]
   const at = length + 1
