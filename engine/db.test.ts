@@ -76,6 +76,38 @@ describe('DB', () => {
     for (let i = 0; i < 5; i++) expect(str(await db.get(`key-${i}`))).toBe(`value-${i}`)
   })
 
+  it('copies stay apart across many writes in flight from one reused buffer (past several copy slabs)', async () => {
+    db = await open('/db', { fs: new MemFileSystem() })
+    const k = new Uint8Array(24)
+    const v = new Uint8Array(300)
+    const fill = (buf: Uint8Array, tag: string) => {
+      buf.fill(0)
+      buf.set(Buffer.from(tag))
+    }
+    const writes: Promise<void>[] = []
+    const batches = [db.batch(), db.batch()]
+    // ~3,000 keys (72 KiB of key copies, 900 KiB of value copies): many slabs of each.
+    for (let i = 0; i < 3000; i++) {
+      fill(k, `k${i}`)
+      fill(v, `v${i}-${'z'.repeat(i % 200)}`)
+      if (i % 3 === 0) writes.push(db.put(k, v))
+      else batches[i % 3 - 1].put(k, v)
+      if (i % 500 === 499) for (let j = 0; j < 2; j++) {
+        writes.push(batches[j].write())
+        batches[j] = db.batch()
+      }
+    }
+    for (const b of batches) writes.push(b.write())
+    k.fill(7)
+    v.fill(7)
+    await Promise.all(writes)
+    for (let i = 0; i < 3000; i += 7) {
+      fill(k, `k${i}`)
+      fill(v, `v${i}-${'z'.repeat(i % 200)}`)
+      expect(Buffer.compare((await db.get(Buffer.from(k)))!, Buffer.from(v)), `key ${i}`).toBe(0)
+    }
+  })
+
   it('iterated keys and values from tables are the caller’s copies', async () => {
     db = await open('/db', { fs: new MemFileSystem() })
     for (let i = 0; i < 50; i++) await db.put(`key${i}`, 'x'.repeat(200))

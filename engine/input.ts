@@ -43,12 +43,47 @@ export function toValue(value: unknown): Uint8Array {
  * only when its group commits and the caller may reuse its buffer as soon as put() returns.
  */
 export function toOwnedKey(key: unknown): Uint8Array {
-  return typeof key === 'string' ? toKey(key) : copyBytes(toKey(key))
+  return typeof key === 'string' ? toKey(key) : keySlab.copy(toKey(key))
 }
 
 export function toOwnedValue(value: unknown): Uint8Array {
-  return typeof value === 'string' ? toValue(value) : copyBytes(toValue(value))
+  return typeof value === 'string' ? toValue(value) : valueSlab.copy(toValue(value))
 }
+
+/**
+ * Owned copies of small keys and values, cut from shared slabs as Buffer.allocUnsafe cuts from
+ * its pool, rather than an array (and an ArrayBuffer, and for more than 64 bytes a malloc) each:
+ * a put's two copies were most of what the write path allocated (~380 B of heap per put in a
+ * batch), and the collections that garbage costs also grow V8's young generation, which only the
+ * embedder can bound (bench/RESULTS.md, issue #14). A slab lives as long as any copy cut from it,
+ * so keys and values have slabs of their own: the oracle keeps committed keys for as long as a
+ * transaction may conflict with them (engine/oracle.ts), values are never kept past their write
+ * (the memtable, WAL and value log copy them), and a key kept must not keep values alive with it.
+ */
+class CopySlab {
+  private slab = new Uint8Array(0)
+  private used = 0
+
+  constructor(private readonly slabBytes: number) {}
+
+  /** A copy of `b` that nothing else writes to. */
+  copy(b: Uint8Array): Uint8Array {
+    const n = b.length
+    if (n === 0 || n > this.slabBytes >>> 3) return copyBytes(b)
+    if (this.used + n > this.slab.length) {
+      this.slab = new Uint8Array(this.slabBytes)
+      this.used = 0
+    }
+    const at = this.used
+    const out = this.slab.subarray(at, at + n)
+    out.set(b)
+    this.used = at + n
+    return out
+  }
+}
+
+const keySlab = new CopySlab(16 * 1024)
+const valueSlab = new CopySlab(32 * 1024)
 
 /**
  * A copy as a plain Uint8Array. Buffer's own slice() returns a view, and Uint8Array's slice on a
