@@ -1,7 +1,7 @@
 // Writes one table, front to back, in a single pass: header, data blocks as they fill, then the
-// filter, index and properties blocks and the footer (layout in format.ts). Each block goes to
-// the file in one append; nothing but the current block, the index and one hash pair per
-// distinct user key is held in memory.
+// filter, index and properties blocks and the footer (layout in format.ts). Blocks are gathered
+// in one output buffer and appended WRITE_BUFFER_BYTES at a time; nothing but that buffer, the
+// current block, the index and one hash pair per distinct user key is held in memory.
 //
 // The index entry of a block is written when the next block's first key arrives, so its
 // separator can be shortened against that key (separator.ts).
@@ -27,6 +27,15 @@ import { separator, successor, type SeparatorKey } from './separator.js'
 
 const NO_HANDLE: BlockHandle = { offset: 0, length: 0 }
 
+/**
+ * Blocks are appended to the file once this many bytes of them are buffered (LevelDB's table
+ * files go through a 64 KiB buffer too). One pwrite per block cost 4.4% of the CPU of a
+ * 1M x 100 B fill plus compactRange at 4 KiB blocks and 6.9% at 1 KiB (perf, 2026-12-07). The
+ * file is synced and published only after finish(), which appends what is left, so a crash
+ * mid-table loses nothing that was acknowledged.
+ */
+export const WRITE_BUFFER_BYTES = 64 * 1024
+
 export class TableBuilder {
   private readonly options: ResolvedTableWriterOptions
   private readonly data: BlockBuilder
@@ -34,7 +43,9 @@ export class TableBuilder {
   private offset = 0
   /** The last flushed block, whose index entry waits for the next key. */
   private pending: BlockHandle | undefined
-  private out = new Uint8Array(8192)
+  /** Blocks not yet appended are out[0, outLength); `offset` counts them. */
+  private out = new Uint8Array(0)
+  private outLength = 0
   private handleScratch = new Uint8Array(20)
   private finished = false
 
@@ -150,6 +161,7 @@ export class TableBuilder {
     }
     const properties = this.writeBlock(encodeProperties(stored), false)
     this.write(encodeFooter({ index, filter, properties, version: this.options.formatVersion }))
+    this.flushOut()
     giveBytes(this.out)
     this.out = new Uint8Array(0)
     const { version: _version, ...rest } = stored
@@ -191,32 +203,48 @@ export class TableBuilder {
   private writeBlock(raw: Uint8Array, compress: boolean): BlockHandle {
     // Room for either form and the trailer: the block is compressed straight into `out`.
     const restarts = compress ? (raw[raw.length - 4] | (raw[raw.length - 3] << 8) | (raw[raw.length - 2] << 16) | (raw[raw.length - 1] << 24)) >>> 0 : 0
-    const room = Math.max(lz4CompressBound(raw.length), lz4ChunksBound(raw.length, restarts)) + BLOCK_TRAILER_SIZE
-    if (this.out.length < room) {
-      giveBytes(this.out)
-      this.out = takeBytes(room * 2)
-    }
+    this.reserveOut(Math.max(lz4CompressBound(raw.length), lz4ChunksBound(raw.length, restarts)) + BLOCK_TRAILER_SIZE)
+    const at = this.outLength
     let length = 0
     let type: number = Compression.None
     if (compress) {
       const chunks = this.options.formatVersion >= 2
-      length = chunks ? lz4CompressChunksInto(raw, this.out, 0) : lz4CompressInto(raw, this.out, 0)
+      length = chunks ? lz4CompressChunksInto(raw, this.out, at) : lz4CompressInto(raw, this.out, at)
       // Keep compression only when it saves at least 1/8: decompressing costs on every read.
       if (raw.length - length >= raw.length / 8) type = chunks ? Compression.Lz4Chunks : Compression.Lz4
     }
     if (type === Compression.None) {
-      this.out.set(raw, 0)
+      this.out.set(raw, at)
       length = raw.length
     }
-    const stored = this.out.subarray(0, length)
-    encodeBlockTrailer(stored, type, this.out, length)
+    encodeBlockTrailer(this.out.subarray(at, at + length), type, this.out, at + length)
     const handle = { offset: this.offset, length }
-    this.write(this.out.subarray(0, length + BLOCK_TRAILER_SIZE))
+    this.outLength = at + length + BLOCK_TRAILER_SIZE
+    this.offset += length + BLOCK_TRAILER_SIZE
+    if (this.outLength >= WRITE_BUFFER_BYTES) this.flushOut()
     return handle
   }
 
   private write(bytes: Uint8Array): void {
-    this.file.append(bytes)
+    this.reserveOut(bytes.length)
+    this.out.set(bytes, this.outLength)
+    this.outLength += bytes.length
     this.offset += bytes.length
+  }
+
+  /** Makes room for `n` more bytes in `out`, appending what it holds first when they would not fit. */
+  private reserveOut(n: number): void {
+    if (this.outLength + n <= this.out.length) return
+    this.flushOut()
+    if (n <= this.out.length) return
+    giveBytes(this.out)
+    this.out = takeBytes(Math.max(2 * WRITE_BUFFER_BYTES, 2 * n))
+  }
+
+  /** Appends the buffered blocks to the file. */
+  private flushOut(): void {
+    if (this.outLength === 0) return
+    this.file.append(this.out.subarray(0, this.outLength))
+    this.outLength = 0
   }
 }

@@ -9,11 +9,12 @@ import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../base/errors.js'
 import { hashOut1, hashOut2, murmur3Pair } from '../base/hash.js'
 import { Kind, MAX_SEQ } from '../base/internal-key.js'
+import type { WritableFile } from '../base/fs.js'
 import { MemFileSystem } from '../base/mem-fs.js'
 import { RealFileSystem } from '../base/real-fs.js'
 import { BlockCache } from './block-cache.js'
 import type { TableWriterOptions } from './options.js'
-import { TableBuilder } from './table-builder.js'
+import { TableBuilder, WRITE_BUFFER_BYTES } from './table-builder.js'
 import { TableReader } from './table-reader.js'
 import {
   type Entry, buildTable, mismatchAt, modelGet, modelSeekGE, modelSeekLT, randomEntries, randomUserKey, randomWalk,
@@ -200,6 +201,35 @@ describe('table model', () => {
       expect(reader.blockHandle(i).length).toBeGreaterThanOrEqual(4096)
       expect(reader.blockHandle(i).length).toBeLessThan(4096 + 125)
     }
+  })
+
+  it('appends blocks to the file in pieces of WRITE_BUFFER_BYTES, not one write per block', () => {
+    const fs = new MemFileSystem()
+    const file = fs.create('/w.sst')
+    const appends: number[] = []
+    const counting: WritableFile = {
+      path: file.path,
+      get size() { return file.size },
+      append: (data) => { appends.push(data.length); file.append(data) },
+      sync: () => file.sync(),
+      close: () => file.close(),
+    }
+    const b = new TableBuilder(counting, { blockSize: 1024, compression: 'lz4' })
+    for (let i = 0; i < 5000; i++) b.add(Buffer.from(`key${String(i).padStart(8, '0')}`), 1, Kind.Value, new Uint8Array(100).fill(i % 7))
+    // Nothing reaches the file before a whole buffer's worth of blocks is ready.
+    expect(appends.every((n) => n >= WRITE_BUFFER_BYTES)).toBe(true)
+    const props = b.finish()
+    expect(props.dataBlockCount).toBeGreaterThan(100)
+    expect(appends.length).toBeLessThanOrEqual(Math.ceil(props.fileSize / WRITE_BUFFER_BYTES) + 1)
+    expect(appends.reduce((s, n) => s + n, 0)).toBe(props.fileSize)
+    // The gathered blocks read back as written.
+    const reader = TableReader.open(fs, '/w.sst', 1, new BlockCache(0))
+    reader.verify()
+    const it = reader.iterator()
+    it.first()
+    let n = 0
+    for (; it.valid(); it.next()) n++
+    expect(n).toBe(5000)
   })
 
   it('rejects out-of-order entries and bad options', () => {
