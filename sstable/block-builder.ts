@@ -19,7 +19,9 @@ import { varintLength, writeVarint } from '../base/varint.js'
 export class BlockBuilder {
   private buf: Uint8Array
   private size = 0
-  private restarts: number[] = [0]
+  /** Restart offsets restarts[0, restartCount): reused from block to block (a new array per block was garbage per block). */
+  private restarts = new Int32Array(64)
+  private restartCount = 1
   private sinceRestart = 0
   private count = 0
   private lastKey = new Uint8Array(64)
@@ -42,7 +44,7 @@ export class BlockBuilder {
 
   /** Size of the block if finished now. */
   get estimatedSize(): number {
-    return this.size + 4 * this.restarts.length + 4
+    return this.size + 4 * this.restartCount + 4
   }
 
   /**
@@ -58,11 +60,16 @@ export class BlockBuilder {
     if (assertionsEnabled) assert(this.count === 0 || this.compareToLast(key, keyLength) > 0, 'block entries in internal order')
 
     let shared = 0
-    if (this.sinceRestart < this.restartInterval && this.size - this.restarts[this.restarts.length - 1] < this.restartBytes) {
+    if (this.sinceRestart < this.restartInterval && this.size - this.restarts[this.restartCount - 1] < this.restartBytes) {
       const n = Math.min(keyLength, this.lastKeyLength)
       while (shared < n && key[shared] === this.lastKey[shared]) shared++
     } else {
-      this.restarts.push(this.size)
+      if (this.restartCount === this.restarts.length) {
+        const grown = new Int32Array(this.restarts.length * 2)
+        grown.set(this.restarts)
+        this.restarts = grown
+      }
+      this.restarts[this.restartCount++] = this.size
       this.sinceRestart = 0
     }
     const unshared = keyLength - shared
@@ -92,15 +99,11 @@ export class BlockBuilder {
 
   /** Appends the restart array and returns the block. Valid until the next add(). */
   finish(): Uint8Array {
-    this.reserve(4 * this.restarts.length + 4)
-    const dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
+    this.reserve(4 * this.restartCount + 4)
     let at = this.size
-    for (const r of this.restarts) {
-      dv.setUint32(at, r, true)
-      at += 4
-    }
-    dv.setUint32(at, this.restarts.length, true)
-    const out = this.buf.subarray(0, at + 4)
+    for (let i = 0; i < this.restartCount; i++) at = putU32(this.buf, at, this.restarts[i])
+    at = putU32(this.buf, at, this.restartCount)
+    const out = this.buf.subarray(0, at)
     this.clear()
     return out
   }
@@ -108,7 +111,8 @@ export class BlockBuilder {
   /** Empties the builder for the next block; its buffer stays. */
   private clear(): void {
     this.size = 0
-    this.restarts = [0]
+    this.restarts[0] = 0
+    this.restartCount = 1
     this.sinceRestart = 0
     this.count = 0
     this.lastKeyLength = 0
@@ -141,4 +145,13 @@ export class BlockBuilder {
     const b = decodeInternalKey(this.lastKey.subarray(0, this.lastKeyLength))
     return compareInternal(a.userKey, a.seq, a.kind, b.userKey, b.seq, b.kind)
   }
+}
+
+/** Writes v as a u32 little-endian at buf[at] and returns at + 4. */
+function putU32(buf: Uint8Array, at: number, v: number): number {
+  buf[at] = v & 255
+  buf[at + 1] = (v >>> 8) & 255
+  buf[at + 2] = (v >>> 16) & 255
+  buf[at + 3] = (v >>> 24) & 255
+  return at + 4
 }

@@ -221,7 +221,12 @@ function trailerChecksum(raw: Uint8Array, length: number): number {
 /** Writes the 5-byte trailer for `stored` at `out[at]`. */
 export function encodeBlockTrailer(stored: Uint8Array, type: number, out: Uint8Array, at: number): void {
   out[at] = type
-  view(out).setUint32(at + 1, blockChecksum(stored, type), true)
+  // Byte by byte: a DataView per block written was garbage per block.
+  const c = blockChecksum(stored, type)
+  out[at + 1] = c & 255
+  out[at + 2] = (c >>> 8) & 255
+  out[at + 3] = (c >>> 16) & 255
+  out[at + 4] = (c >>> 24) & 255
 }
 
 /**

@@ -49,7 +49,7 @@ function forgeChunks(raw: Uint8Array, starts: number[]): Uint8Array {
   const bounds = [...starts, raw.length]
   for (let c = 0; c < starts.length; c++) {
     const out = new Uint8Array(raw.length * 2 + 64)
-    const n = lz4CompressRangeInto(raw, bounds[c], bounds[c + 1], out, 0, true)
+    const n = lz4CompressRangeInto(raw, bounds[c], bounds[c + 1], out, 0)
     chunks.push(out.slice(0, n))
     parts.push(bounds[c + 1] - bounds[c], n)
   }

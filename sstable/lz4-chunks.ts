@@ -61,7 +61,7 @@ export function lz4CompressChunksInto(raw: Uint8Array, dst: Uint8Array, at: numb
   if (chunkScratch.length < lz4ChunksBound(n, count)) chunkScratch = new Uint8Array(2 * lz4ChunksBound(n, count))
   let total = 0
   for (let c = 0; c < count; c++) {
-    const len = lz4CompressRangeInto(raw, starts[c], starts[c + 1], chunkScratch, total, c === 0)
+    const len = lz4CompressRangeInto(raw, starts[c], starts[c + 1], chunkScratch, total)
     storedLengths[c] = len
     total += len
   }

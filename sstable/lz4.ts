@@ -41,11 +41,23 @@ const MF_LIMIT = 12
 const MAX_OFFSET = 65535
 const HASH_LOG = 12
 /**
- * Positions (+ 1, 0: none) of the last 4-byte sequence seen per hash, for the block being
- * compressed. One per thread: compression is synchronous. 4096 slots: a 4 KiB block has at most
- * as many positions, and larger ones only find fewer matches.
+ * Positions of the last 4-byte sequence seen per hash, as tableBase + position + 1 (0: none). One
+ * per thread: compression is synchronous. 4096 slots: a 4 KiB block has at most as many
+ * positions, and larger ones only find fewer matches. Each call moves tableBase past every slot
+ * it wrote, so a slot from an earlier call reads as a position before `from` and is skipped,
+ * without clearing 16 KiB per block (1.6% of a table build's CPU). Leaving stale slots in place
+ * instead, verified by their bytes, made compression ~70% slower: most positions then pay a
+ * comparison where an empty slot pays none.
  */
 const table = new Int32Array(1 << HASH_LOG)
+let tableBase = 0
+/** tableBase is reset (and the table cleared) before it can overflow an Int32 slot. */
+export const TABLE_BASE_LIMIT = 2 ** 30
+
+/** For tests: starts the next compression at this tableBase (to cross TABLE_BASE_LIMIT without compressing a GiB first). */
+export function setLz4TableBaseForTests(base: number): void {
+  tableBase = base
+}
 
 /**
  * Writes the stored form of `raw` (u32 LE length + LZ4 block) into dst at `at`, and returns its
@@ -60,23 +72,25 @@ export function lz4CompressInto(raw: Uint8Array, dst: Uint8Array, at: number): n
   dst[at + 1] = (n >>> 8) & 255
   dst[at + 2] = (n >>> 16) & 255
   dst[at + 3] = (n >>> 24) & 255
-  return 4 + lz4CompressRangeInto(raw, 0, n, dst, at + 4, true)
+  return 4 + lz4CompressRangeInto(raw, 0, n, dst, at + 4)
 }
 
 /**
  * Writes raw[from, to) as one raw LZ4 block (no length header) into dst at `at`, and returns its
- * length: matches never reach before `from`, so the block decodes on its own. `fresh`: forget the
- * positions an earlier call saw (the first range of a buffer; later ranges of the same buffer may
- * pass false, which skips clearing the hash table: positions before `from` are ignored anyway).
- * requires: dst has lz4CompressBound(to - from) - 4 bytes from `at`; a call with fresh false
- * follows one on the same `raw`.
+ * length: matches never reach before `from`, so the block decodes on its own.
+ * requires: dst has lz4CompressBound(to - from) - 4 bytes from `at`.
  */
-export function lz4CompressRangeInto(raw: Uint8Array, from: number, to: number, dst: Uint8Array, at: number, fresh: boolean): number {
+export function lz4CompressRangeInto(raw: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): number {
   const n = to - from
   let o = at
   let anchor = from
   if (n >= MF_LIMIT + 1) {
-    if (fresh) table.fill(0)
+    if (tableBase + to >= TABLE_BASE_LIMIT) {
+      table.fill(0)
+      tableBase = 0
+    }
+    const base = tableBase + 1
+    tableBase += to + 1
     const view = new DataView(raw.buffer, raw.byteOffset, to)
     const mfLimit = to - MF_LIMIT
     const matchLimit = to - LAST_LITERALS
@@ -85,8 +99,8 @@ export function lz4CompressRangeInto(raw: Uint8Array, from: number, to: number, 
     while (ip < mfLimit) {
       const seq = view.getInt32(ip, true)
       const h = Math.imul(seq, 2654435761) >>> (32 - HASH_LOG)
-      const ref = table[h] - 1
-      table[h] = ip + 1
+      const ref = table[h] - base
+      table[h] = ip + base
       if (ref < from || ip - ref > MAX_OFFSET || view.getInt32(ref, true) !== seq) {
         // Each 64 misses in a row step one byte further: incompressible stretches go fast.
         ip += 1 + (misses++ >> 6)
@@ -110,7 +124,7 @@ export function lz4CompressRangeInto(raw: Uint8Array, from: number, to: number, 
       anchor = e
       ip = e
       // The position two back gets a slot too: the next match often starts near this one's end.
-      if (ip < mfLimit) table[Math.imul(view.getInt32(ip - 2, true), 2654435761) >>> (32 - HASH_LOG)] = ip - 1
+      if (ip < mfLimit) table[Math.imul(view.getInt32(ip - 2, true), 2654435761) >>> (32 - HASH_LOG)] = ip - 2 + base
     }
   }
   // The last sequence: literals only.
