@@ -203,14 +203,16 @@ describe('the failed state', () => {
   })
 
   it('partial tables of a failed compaction are removed at once, not left until the next open', async () => {
-    const { mem, fs, options } = setup({ memtableSize: 16 * 1024, blockSize: 256, valueThreshold: 1 << 20 })
+    // Small output tables, so the compaction writes several: a table builder appends its blocks
+    // 64 KiB at a time, so each of these is one write, and the third write fails the third table.
+    const { mem, fs, options } = setup({ memtableSize: 16 * 1024, blockSize: 256, tableTargetSize: 4096, valueThreshold: 1 << 20 })
     const db = await open('/db', options)
     const acked = new Map<string, Buffer>()
     for (let round = 0; round < 3; round++) {
       await fill(db, acked, 150, round)
       await db.flush()
     }
-    const fault: IOFault = { kind: 'write', errno: 'ENOSPC', at: 5, path: (p) => p.endsWith('.sst') }
+    const fault: IOFault = { kind: 'write', errno: 'ENOSPC', at: 3, path: (p) => p.endsWith('.sst') }
     fs.arm(fault)
     await expect(db.compactRange()).rejects.toThrow(/ENOSPC/)
     const live = new Set((db as unknown as { s: { versions: { current: { allFiles(): { fileNumber: number }[] } } } }).s.versions.current
