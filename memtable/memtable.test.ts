@@ -73,7 +73,11 @@ class Generator {
   private readonly seqs: number[]
   private next = 0
 
-  constructor(seed: number, maxEntries: number, private readonly alphabet: number, private readonly maxKeyLen: number) {
+  constructor(
+    seed: number, maxEntries: number, private readonly alphabet: number, private readonly maxKeyLen: number,
+    /** Bytes of '0' every key starts with (then 1..maxKeyLen random bytes). */
+    private readonly commonPrefix = 0,
+  ) {
     this.rand = seededRng(seed)
     // Unique sequence numbers in random order, some near MAX_SEQ, so seq order != insert order.
     const seqs = Array.from({ length: maxEntries }, (_, i) => (i % 7 === 0 ? MAX_SEQ - i : i + 1))
@@ -91,10 +95,10 @@ class Generator {
   /** Small alphabet and short lengths so user keys collide and versions pile up. */
   key(): Uint8Array {
     const len = 1 + this.int(this.maxKeyLen)
-    const k = new Uint8Array(len)
-    for (let i = 0; i < len; i++) k[i] = 0x61 + this.int(this.alphabet)
+    const k = new Uint8Array(this.commonPrefix + len).fill(0x30, 0, this.commonPrefix)
+    for (let i = this.commonPrefix; i < k.length; i++) k[i] = 0x61 + this.int(this.alphabet)
     // Now and then a byte 0x00 or 0xff, to exercise the zero-padded prefix.
-    if (this.int(10) === 0) k[this.int(len)] = this.int(2) === 0 ? 0 : 0xff
+    if (this.int(10) === 0) k[this.commonPrefix + this.int(len)] = this.int(2) === 0 ? 0 : 0xff
     return k
   }
 
@@ -210,9 +214,9 @@ function checkSeeks(mt: Memtable, model: Entry[], g: Generator, n: number): void
 }
 
 function runModel(
-  seed: number, opts: { entries: number; alphabet: number; maxKeyLen: number; arena?: number; shared?: boolean },
+  seed: number, opts: { entries: number; alphabet: number; maxKeyLen: number; arena?: number; shared?: boolean; commonPrefix?: number },
 ): Memtable {
-  const g = new Generator(seed, opts.entries, opts.alphabet, opts.maxKeyLen)
+  const g = new Generator(seed, opts.entries, opts.alphabet, opts.maxKeyLen, opts.commonPrefix)
   const mt = new Memtable({ initialArenaSize: opts.arena, rng: seededRng(seed ^ 0x5eed), shared: opts.shared })
   const model: Entry[] = []
   let minSeq = Infinity
@@ -247,6 +251,14 @@ function runModel(
 describe('memtable against a sorted-array model', () => {
   it('tiny alphabet: many versions of few keys', () => {
     for (const seed of seeds(6)) withSeed(seed, () => runModel(seed, { entries: 3000, alphabet: 2, maxKeyLen: 3 }))
+  })
+
+  it('keys sharing a long prefix (as zero-padded decimal keys do), compared a word at a time', () => {
+    // 9 or 10 shared bytes: the 4-byte link prefixes always tie, whole words agree, and the first
+    // difference falls at every position within a word; lengths vary so one key is often a prefix of another.
+    for (const seed of seeds(4)) {
+      withSeed(seed, () => runModel(seed, { entries: 4000, alphabet: 3, maxKeyLen: 9, commonPrefix: 9 + (seed % 2) }))
+    }
   })
 
   it('wider keys, from a 64-byte arena that grows many times', () => {
