@@ -77,6 +77,8 @@ class Generator {
     seed: number, maxEntries: number, private readonly alphabet: number, private readonly maxKeyLen: number,
     /** Bytes of '0' every key starts with (then 1..maxKeyLen random bytes). */
     private readonly commonPrefix = 0,
+    /** Chance that a key ignores commonPrefix (bytes '/', '0' or '1', sorting either side of it). */
+    private readonly stray = 0,
   ) {
     this.rand = seededRng(seed)
     // Unique sequence numbers in random order, some near MAX_SEQ, so seq order != insert order.
@@ -94,6 +96,11 @@ class Generator {
 
   /** Small alphabet and short lengths so user keys collide and versions pile up. */
   key(): Uint8Array {
+    if (this.stray > 0 && this.rand() < this.stray) {
+      const k = new Uint8Array(1 + this.int(this.commonPrefix + 3))
+      for (let i = 0; i < k.length; i++) k[i] = 0x2f + this.int(3)
+      return k
+    }
     const len = 1 + this.int(this.maxKeyLen)
     const k = new Uint8Array(this.commonPrefix + len).fill(0x30, 0, this.commonPrefix)
     for (let i = this.commonPrefix; i < k.length; i++) k[i] = 0x61 + this.int(this.alphabet)
@@ -214,9 +221,10 @@ function checkSeeks(mt: Memtable, model: Entry[], g: Generator, n: number): void
 }
 
 function runModel(
-  seed: number, opts: { entries: number; alphabet: number; maxKeyLen: number; arena?: number; shared?: boolean; commonPrefix?: number },
+  seed: number,
+  opts: { entries: number; alphabet: number; maxKeyLen: number; arena?: number; shared?: boolean; commonPrefix?: number; stray?: number },
 ): Memtable {
-  const g = new Generator(seed, opts.entries, opts.alphabet, opts.maxKeyLen, opts.commonPrefix)
+  const g = new Generator(seed, opts.entries, opts.alphabet, opts.maxKeyLen, opts.commonPrefix, opts.stray)
   const mt = new Memtable({ initialArenaSize: opts.arena, rng: seededRng(seed ^ 0x5eed), shared: opts.shared })
   const model: Entry[] = []
   let minSeq = Infinity
@@ -258,6 +266,14 @@ describe('memtable against a sorted-array model', () => {
     // difference falls at every position within a word; lengths vary so one key is often a prefix of another.
     for (const seed of seeds(4)) {
       withSeed(seed, () => runModel(seed, { entries: 4000, alphabet: 3, maxKeyLen: 9, commonPrefix: 9 + (seed % 2) }))
+    }
+  })
+
+  it('keys that stop sharing the prefix after many entries, and searches for keys that never shared it', () => {
+    // The list takes its link prefixes after the bytes all its keys share; a stray key shrinks
+    // that and every prefix is written again, and a search key that shares less searches without them.
+    for (const seed of seeds(4)) {
+      withSeed(seed, () => runModel(seed, { entries: 4000, alphabet: 3, maxKeyLen: 9, commonPrefix: 10, stray: 1 / 500 }))
     }
   })
 

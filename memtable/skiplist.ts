@@ -22,12 +22,20 @@
 //   u32[w + 4]        height h (1..MAX_HEIGHT)
 //   u32[w + 5]        prev: the level-0 predecessor (HEAD for the first node), so prev() is O(1)
 //   u32[w + 6 + 2l]   next at level l, l < h (0 = nil)
-//   u32[w + 7 + 2l]   that next node's key prefix: its first 4 key bytes, big-endian, zero-padded
+//   u32[w + 7 + 2l]   that next node's key prefix: its 4 key bytes after the list's `skip`, big-endian, zero-padded
 //   then key bytes, then value bytes, padded to 8.
 //
 // Why the prefix sits beside the link: a search is bound by memory latency (1M entries are ~150 MB;
 // a random load costs ~190 ns on the project machine), and with the successor's prefix at hand it
 // decides whether to move right without loading the successor at all, unless the prefixes tie.
+//
+// Why after `skip`: keys often share their first bytes (db_bench's zero-padded decimal keys share
+// nine, "user:" namespaces five), and then the first 4 bytes tie at every step, so every step
+// loaded its successor anyway. `skip` is how many leading bytes every key in the list shares with
+// the first key; the prefix is taken after them, which orders keys that share them as their bytes
+// do. A key that shares fewer shrinks `skip`, and every link's prefix is written again (O(n), at
+// most once per byte of the first key, nearly always while the list is small). A search key that
+// does not share them searches without prefixes.
 //
 // The head node sits at a fixed offset with MAX_HEIGHT links and no key.
 //
@@ -62,6 +70,8 @@ export interface SkiplistState {
   height: number
   /** The last node in order (0 when empty). */
   last: number
+  /** Leading bytes every key shares (-1: no key yet): see `skip` at the top. */
+  skip: number
 }
 
 export class Skiplist {
@@ -86,6 +96,11 @@ export class Skiplist {
   private searchBytes = new Uint8Array(this.searchWords.buffer)
   private searchLength = 0
 
+  /** Leading bytes every key in the list shares with the first one (-1 before it): see the top. */
+  private skip = -1
+  /** Those bytes. */
+  private common = new Uint8Array(0)
+
   /** Set on a reopened frozen list, which only reads: its `lasts` above level 0 are unknown. */
   private readonly readOnly: boolean
 
@@ -98,6 +113,11 @@ export class Skiplist {
       this.height = frozen.height
       this.lasts[0] = frozen.last === 0 ? frozen.head : frozen.last
       this.readOnly = true
+      const first = this.first()
+      if (first !== 0 && frozen.skip >= 0) {
+        this.skip = frozen.skip
+        this.common = this.userKey(first).slice(0, frozen.skip)
+      }
       return
     }
     this.readOnly = false
@@ -108,7 +128,7 @@ export class Skiplist {
 
   /** What a reader of the arena's bytes needs besides them to reopen this list. */
   state(): SkiplistState {
-    return { head: this.head, height: this.height, last: this.last() }
+    return { head: this.head, height: this.height, last: this.last(), skip: this.skip }
   }
 
   /**
@@ -117,6 +137,7 @@ export class Skiplist {
    */
   insert(key: Uint8Array, trailer: number, value: Uint8Array): void {
     assert(!this.readOnly, 'skiplist: insert into a frozen list')
+    this.admitKey(key, 0, key.length)
     const h = this.randomHeight()
     const keyLen = key.length
     const n = this.arena.alloc(HEADER_BYTES + 8 * h + keyLen + value.length)
@@ -131,7 +152,7 @@ export class Skiplist {
     u8.set(key, keyOffset)
     u8.set(value, keyOffset + keyLen)
 
-    const prefix = keyPrefix(key)
+    const prefix = keyPrefixAt(key, this.skip, keyLen - this.skip)
     if (h > this.height) this.height = h
     const splice = this.splice
     const lasts = this.lasts
@@ -140,7 +161,7 @@ export class Skiplist {
       // Appending after the current last entry (sequential keys, or recovery replay of sorted data).
       for (let l = 0; l < h; l++) splice[l] = lasts[l]
     } else {
-      this.findSplice(key, prefix, trailer)
+      this.findSplice(key, trailer)
       assert(
         u32[(splice[0] >>> 2) + W_TOWER] === 0 || this.compareNode(u32[(splice[0] >>> 2) + W_TOWER], key, trailer) !== 0,
         'skiplist: duplicate (key, seq, kind) inserted',
@@ -180,6 +201,8 @@ export class Skiplist {
     const count = order.length
     if (count === 0) return
     const { src, spans, trailers } = c
+    for (let e = 0; e < count; e++) this.admitKey(src, spans[e * SPAN], spans[e * SPAN + 1])
+    const skip = this.skip
     const heights = new Uint8Array(count)
     let total = 0
     for (let e = 0; e < count; e++) {
@@ -209,7 +232,7 @@ export class Skiplist {
       copyBytes(src, from, ks, keyLen, u8, to, keyOffset)
       copyBytes(src, from, spans[s + 2], valueLen, u8, to, keyOffset + keyLen)
       nodes[e] = n
-      prefixes[e] = keyPrefixAt(src, ks, keyLen)
+      prefixes[e] = keyPrefixAt(src, ks + skip, keyLen - skip)
       n += alignNode(HEADER_BYTES + 8 * h + keyLen + valueLen)
     }
     // The links a node ends with stay the zeros of fresh arena bytes until a later node links in.
@@ -234,10 +257,14 @@ export class Skiplist {
 
   /**
    * Fills splice[0..height) with the last node before (key, trailer) on each level and returns
-   * splice[0] (the head when there is none). `prefix` is keyPrefix(key).
+   * splice[0] (the head when there is none).
    */
-  private findSplice(key: Uint8Array, prefix: number, trailer: number): number {
+  private findSplice(key: Uint8Array, trailer: number): number {
     this.setSearchKey(key)
+    const skip = this.skip
+    // skip < 0: an empty list, or one reopened from a state without it (then its prefixes mean nothing).
+    if (skip < 0 || this.sharedLength(key, 0, key.length) < skip) return this.findSpliceComparing(trailer)
+    const prefix = keyPrefixAt(key, skip, key.length - skip)
     const u32 = this.arena.u32
     const splice = this.splice
     let x = this.head
@@ -260,16 +287,87 @@ export class Skiplist {
     return x
   }
 
+  /** findSplice() for a search key whose prefix means nothing here (it does not share `skip`'s bytes). */
+  private findSpliceComparing(trailer: number): number {
+    const u32 = this.arena.u32
+    const splice = this.splice
+    let x = this.head
+    let stop = 0
+    for (let l = this.height - 1; l >= 0; l--) {
+      for (;;) {
+        const nx = u32[(x >>> 2) + W_TOWER + 2 * l]
+        if (nx === stop) break
+        if (this.compareSearch(nx, trailer) >= 0) {
+          stop = nx
+          break
+        }
+        x = nx
+      }
+      splice[l] = x
+    }
+    return x
+  }
+
+  /** How many leading bytes of buf[start, start + n) agree with `common`. */
+  private sharedLength(buf: Uint8Array, start: number, n: number): number {
+    const c = this.common
+    const m = n < c.length ? n : c.length
+    let i = 0
+    while (i < m && buf[start + i] === c[i]) i++
+    return i
+  }
+
+  /**
+   * Takes the key buf[start, start + n) into `skip` before it is inserted: the first key sets it,
+   * a key that shares fewer bytes shrinks it and has every link's prefix written again.
+   */
+  private admitKey(buf: Uint8Array, start: number, n: number): void {
+    if (this.skip < 0) {
+      // A copy (a Buffer's slice() would be a view of bytes the caller may reuse).
+      this.common = new Uint8Array(buf.subarray(start, start + n))
+      this.skip = n
+      return
+    }
+    const shared = this.sharedLength(buf, start, n)
+    if (shared === this.skip) return
+    this.skip = shared
+    this.common = this.common.slice(0, shared)
+    this.rewritePrefixes()
+  }
+
+  /** Writes every link's successor prefix again, for the current `skip`. */
+  private rewritePrefixes(): void {
+    const u32 = this.arena.u32
+    for (let l = 0; l < this.height; l++) {
+      let x = this.head
+      for (;;) {
+        const link = (x >>> 2) + W_TOWER + 2 * l
+        const nx = u32[link]
+        if (nx === 0) break
+        u32[link + 1] = this.nodePrefix(nx)
+        x = nx
+      }
+    }
+  }
+
+  /** The prefix of node n's key (the 4 bytes after `skip`), as the link to it holds it. */
+  private nodePrefix(n: number): number {
+    const { u8, u32 } = this.arena
+    const w = n >>> 2
+    const start = n + HEADER_BYTES + 8 * u32[w + W_HEIGHT]
+    return keyPrefixAt(u8, start + this.skip, u32[w + W_KEY_LEN] - this.skip)
+  }
+
   /** The first node at or after (key, trailer) in internal order, or 0. */
   seekGE(key: Uint8Array, trailer: number): number {
-    const before = this.findSplice(key, keyPrefix(key), trailer)
+    const before = this.findSplice(key, trailer)
     return this.arena.u32[(before >>> 2) + W_TOWER]
   }
 
   /** The last node whose user key is strictly less than `key`, or 0. */
   seekLT(key: Uint8Array): number {
     // An infinite trailer sorts before every version of `key`, so no version of it counts as less.
-    const before = this.findSplice(key, keyPrefix(key), Infinity)
+    const before = this.findSplice(key, Infinity)
     return before === this.head ? 0 : before
   }
 
@@ -393,7 +491,8 @@ export class Skiplist {
       let x = u32[(last >>> 2) + W_TOWER + 2 * l]
       while (x !== 0) {
         assert(u32[(x >>> 2) + W_HEIGHT] > l, 'skiplist: node linked above its height')
-        assert(u32[(last >>> 2) + W_TOWER + 2 * l + 1] === keyPrefix(this.userKey(x)), 'skiplist: stale prefix')
+        assert(u32[(last >>> 2) + W_TOWER + 2 * l + 1] === this.nodePrefix(x), 'skiplist: stale prefix')
+        assert(this.sharedLength(this.userKey(x), 0, this.userKey(x).length) === this.skip, 'skiplist: a key does not share skip bytes')
         if (last !== this.head) {
           assert(this.compareNode(x, this.userKey(last), this.trailer(last)) > 0, `skiplist: level ${l} out of order`)
         }
@@ -407,12 +506,10 @@ export class Skiplist {
   }
 }
 
-/** The first 4 bytes of `key` as a big-endian uint32, zero-padded: orders like the bytes do. */
-function keyPrefix(key: Uint8Array): number {
-  return keyPrefixAt(key, 0, key.length)
-}
-
-/** keyPrefix() of the key buf[start, start + n). */
+/**
+ * The first 4 bytes of buf[start, start + n) as a big-endian uint32, zero-padded: orders like the
+ * bytes do.
+ */
 function keyPrefixAt(buf: Uint8Array, start: number, n: number): number {
   if (n >= 4) return ((buf[start] << 24) | (buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3]) >>> 0
   let p = 0
