@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { MAX_SEQ, compareBytes, compareInternal } from './internal-key.js'
 import type { InternalIterator } from './internal-iterator.js'
 import { MergingIterator } from './merging-iterator.js'
+import { makeRng } from '../tests/support/rng.js'
 
 interface Entry {
   key: Uint8Array
@@ -55,16 +56,6 @@ class ArrayIterator implements InternalIterator {
   close(): void { this.at = -1 }
 }
 
-function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1
-  return (n) => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) % n
-  }
-}
-
 const key = (k: number) => Uint8Array.of(k >> 8, k & 255)
 
 /** An entry; one (key, seq) has one kind, as in a database (seqs are unique per write). */
@@ -75,7 +66,8 @@ function newEntry(k: number, seq: number, child: number): Entry {
 describe('MergingIterator', () => {
   it('walks the union of its children as the merged sorted array does, through seeks and direction changes', () => {
     for (let seed = 1; seed <= 60; seed++) {
-      const r = rng(seed)
+      const g = makeRng(seed)
+      const r = (n: number) => g.int(n)
       const childCount = 1 + r(6)
       const children: Entry[][] = []
       const shared: Entry[] = []

@@ -35,7 +35,7 @@
 // the first key; the prefix is taken after them, which orders keys that share them as their bytes
 // do. A key that shares fewer shrinks `skip`, and every link's prefix is written again (O(n), at
 // most once per byte of the first key, nearly always while the list is small). A search key that
-// does not share them searches without prefixes.
+// does not share them sorts before every key in the list or after every one (searchPrefix).
 //
 // The head node sits at a fixed offset with MAX_HEIGHT links and no key.
 //
@@ -70,8 +70,6 @@ export interface SkiplistState {
   height: number
   /** The last node in order (0 when empty). */
   last: number
-  /** Leading bytes every key shares (-1: no key yet): see `skip` at the top. */
-  skip: number
 }
 
 export class Skiplist {
@@ -96,7 +94,11 @@ export class Skiplist {
   private searchBytes = new Uint8Array(this.searchWords.buffer)
   private searchLength = 0
 
-  /** Leading bytes every key in the list shares with the first one (-1 before it): see the top. */
+  /**
+   * Leading bytes every key in the list shares with the first one (-1 before it): see the top.
+   * It is also the longest prefix common to the list's first and last keys, which is how a
+   * reopened frozen list gets it back.
+   */
   private skip = -1
   /** Those bytes. */
   private common = new Uint8Array(0)
@@ -114,9 +116,14 @@ export class Skiplist {
       this.lasts[0] = frozen.last === 0 ? frozen.head : frozen.last
       this.readOnly = true
       const first = this.first()
-      if (first !== 0 && frozen.skip >= 0) {
-        this.skip = frozen.skip
-        this.common = this.userKey(first).slice(0, frozen.skip)
+      if (first !== 0) {
+        const a = this.userKey(first)
+        const b = this.userKey(frozen.last)
+        const m = a.length < b.length ? a.length : b.length
+        let p = 0
+        while (p < m && a[p] === b[p]) p++
+        this.skip = p
+        this.common = a.slice(0, p)
       }
       return
     }
@@ -128,7 +135,7 @@ export class Skiplist {
 
   /** What a reader of the arena's bytes needs besides them to reopen this list. */
   state(): SkiplistState {
-    return { head: this.head, height: this.height, last: this.last(), skip: this.skip }
+    return { head: this.head, height: this.height, last: this.last() }
   }
 
   /**
@@ -261,10 +268,7 @@ export class Skiplist {
    */
   private findSplice(key: Uint8Array, trailer: number): number {
     this.setSearchKey(key)
-    const skip = this.skip
-    // skip < 0: an empty list, or one reopened from a state without it (then its prefixes mean nothing).
-    if (skip < 0 || this.sharedLength(key, 0, key.length) < skip) return this.findSpliceComparing(trailer)
-    const prefix = keyPrefixAt(key, skip, key.length - skip)
+    const prefix = this.searchPrefix(key)
     const u32 = this.arena.u32
     const splice = this.splice
     let x = this.head
@@ -287,25 +291,17 @@ export class Skiplist {
     return x
   }
 
-  /** findSplice() for a search key whose prefix means nothing here (it does not share `skip`'s bytes). */
-  private findSpliceComparing(trailer: number): number {
-    const u32 = this.arena.u32
-    const splice = this.splice
-    let x = this.head
-    let stop = 0
-    for (let l = this.height - 1; l >= 0; l--) {
-      for (;;) {
-        const nx = u32[(x >>> 2) + W_TOWER + 2 * l]
-        if (nx === stop) break
-        if (this.compareSearch(nx, trailer) >= 0) {
-          stop = nx
-          break
-        }
-        x = nx
-      }
-      splice[l] = x
-    }
-    return x
+  /**
+   * The prefix findSplice compares links' prefixes with. A key that does not share the list's
+   * `skip` bytes sorts before every key in it or after every one, as it sorts against `common`:
+   * -1 then stops at the head on every level, Infinity walks to every level's end.
+   */
+  private searchPrefix(key: Uint8Array): number {
+    const skip = this.skip
+    if (skip < 0) return 0 // empty: nothing to compare with
+    const shared = this.sharedLength(key, 0, key.length)
+    if (shared === skip) return keyPrefixAt(key, skip, key.length - skip)
+    return shared === key.length || key[shared] < this.common[shared] ? -1 : Infinity
   }
 
   /** How many leading bytes of buf[start, start + n) agree with `common`. */

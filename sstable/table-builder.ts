@@ -197,8 +197,8 @@ export class TableBuilder {
   }
 
   /**
-   * Writes `raw` (compressed when asked and worth it: data blocks only, as lz4 chunks) and its
-   * trailer in one append.
+   * Puts `raw` (compressed when asked and worth it: data blocks only, as lz4 chunks) and its
+   * trailer in the output buffer, appending the buffer once it holds WRITE_BUFFER_BYTES.
    */
   private writeBlock(raw: Uint8Array, compress: boolean): BlockHandle {
     // Room for either form and the trailer: the block is compressed straight into `out`.
