@@ -128,13 +128,17 @@ describe('corruption is detected, never returned as data', () => {
     for (let cut = last.offset + 1; cut < size; cut += 3) {
       const fs = await cloneFs(base)
       fs.truncateFile(path, cut)
+      // A cut that kept only zero bytes of the record it tore (its first checksum byte can be 0:
+      // the salt is random) reads as a preallocated tail, not a tear; that record is dropped either way.
+      const torn = cut >= lastEnd ? lastEnd : last.offset
+      const tornAt = fs.readFile(path).subarray(torn).every((b) => b === 0) ? undefined : torn
       const db = await open(DIR, options(fs))
       if (cut >= lastEnd) {
         // Only the marker was cut: every write is there, the marker's bytes are the torn tail.
-        expect(db.stats().recovery.tornTail?.offset).toBe(cut === lastEnd ? undefined : lastEnd)
+        expect(db.stats().recovery.tornTail?.offset).toBe(tornAt)
         expect(readAll(db, states[TAIL_WRITES])).toBe(states[TAIL_WRITES].dump())
       } else {
-        expect(db.stats().recovery.tornTail?.offset).toBe(last.offset)
+        expect(db.stats().recovery.tornTail?.offset).toBe(tornAt)
         expect(readAll(db, states[TAIL_WRITES])).toBe(states[TAIL_WRITES - 1].dump())
       }
       await db.close()
