@@ -35,23 +35,19 @@ const SCRATCH_MAX = 1024 * 1024
 
 /**
  * The block's contents, decompressed, in an array of its own (the caller may keep it). Throws
- * CorruptionError(file, h.offset, ...) on bad bytes. `pooled`: the caller gives the array back
- * (base/mapped-buffer.ts giveBytes) as soon as it has decoded it, so an uncompressed block of
- * POOLED_MIN or more comes in pooled mapped bytes: a table's index block (~100-120 KiB at the
- * default table size), read and dropped at every open, was the worker's commonest malloc of
- * that size once the builders' buffers were pooled.
+ * CorruptionError(file, h.offset, ...) on bad bytes. `scratchView`: an uncompressed block may
+ * come as a view into this thread's scratch buffer instead, for a caller that has decoded all it
+ * needs from it before its next block read on this thread: a table's index block (~100-220 KiB
+ * at the default table size), read and dropped at every open, was the compaction worker's
+ * commonest garbage of that size (its V8 lets up to 64 MiB of dead arrays pile up before it
+ * collects them).
  */
-export function readBlockContents(file: ReadableFile, h: BlockHandle, pooled = false): Uint8Array {
+export function readBlockContents(file: ReadableFile, h: BlockHandle, scratchView = false): Uint8Array {
   const size = h.length + BLOCK_TRAILER_SIZE
   if (file.readInto === undefined || size > SCRATCH_MAX) return decodeBlockContents(file.path, h, file.read(h.offset, size), false)
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2))
   const at = readIn(file, h, scratch)
-  if (at === 0 && pooled && h.length >= POOLED_MIN) {
-    const own = takeBytes(h.length)
-    own.set(scratch.subarray(0, h.length))
-    return own
-  }
-  if (at === 0) return scratch.slice(0, h.length)
+  if (at === 0) return scratchView ? scratch.subarray(0, h.length) : scratch.slice(0, h.length)
   if (at < 0) return decompress(readType, file.path, h.offset, scratch.subarray(0, h.length))
   const decode = readType === Compression.Lz4 ? lz4DecodeInto : lz4ChunksDecodeInto
   return scratch.slice(at, decode(file.path, h.offset, scratch, 0, h.length, scratch, at) + at)
