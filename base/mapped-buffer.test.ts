@@ -2,10 +2,7 @@
 // asked, and outside what V8 counts as array buffers from the embedder's allocator (malloc).
 
 import { describe, expect, it } from 'vitest'
-import { MessageChannel } from 'node:worker_threads'
-import {
-  BYTE_POOL_BYTES, MAPPED_PAGE, POOLED_MIN, giveBytes, mappedBuffer, pooledFreeBytes, pooledSize, takeBytes, transferableBuffer,
-} from './mapped-buffer.js'
+import { BYTE_POOL_BYTES, MAPPED_PAGE, POOLED_MIN, giveBytes, mappedBuffer, pooledFreeBytes, pooledSize, takeBytes } from './mapped-buffer.js'
 
 it('gives zeroed bytes in whole pages, shared or not', () => {
   for (const shared of [false, true]) {
@@ -41,31 +38,6 @@ it('is not malloc memory: process.memoryUsage().arrayBuffers does not count it',
 
 it('refuses what a WebAssembly memory cannot hold (more than 4 GiB)', () => {
   expect(mappedBuffer(2 ** 32 + 1, false)).toBeUndefined()
-})
-
-it('names a buffer transferable only when it is a plain one its view covers whole', () => {
-  const own = new Uint8Array(300_000)
-  expect(transferableBuffer(own)).toBe(own.buffer)
-  expect(transferableBuffer(new Float64Array(10))).toBeInstanceOf(ArrayBuffer)
-  expect(transferableBuffer(own.subarray(1))).toBeUndefined()
-  expect(transferableBuffer(own.subarray(0, 10))).toBeUndefined()
-  // Node's Buffer pool: a small Buffer is a view of a shared 8 KiB slab.
-  const small = Buffer.from('abc')
-  expect(small.buffer.byteLength).toBeGreaterThan(small.length)
-  expect(transferableBuffer(small)).toBeUndefined()
-  expect(transferableBuffer(new Uint8Array(new SharedArrayBuffer(64)))).toBeUndefined()
-  const mapped = new Uint8Array(mappedBuffer(MAPPED_PAGE, false)!)
-  expect(transferableBuffer(mapped)).toBeUndefined()
-  expect(transferableBuffer(takeBytes(POOLED_MIN))).toBeUndefined()
-  // What it names, postMessage does move (the sender's view is left empty); a mapped buffer in
-  // the transfer list is copied instead, silently (Node 20), so it is left out.
-  const { port1, port2 } = new MessageChannel()
-  port1.postMessage(own, [transferableBuffer(own)!])
-  expect(own.length).toBe(0)
-  port1.postMessage(mapped, [mapped.buffer as ArrayBuffer])
-  expect(mapped.length).toBe(MAPPED_PAGE)
-  port1.close()
-  port2.close()
 })
 
 // BYTE_POOL: takeBytes/giveBytes. The pool is this thread's, shared by the tests below, in order:

@@ -29,27 +29,10 @@ export function mappedBuffer(size: number, shared: boolean): ArrayBuffer | Share
   const pages = Math.max(1, Math.ceil(size / MAPPED_PAGE))
   if (pages > 65536) return undefined
   try {
-    const buffer = new WebAssembly.Memory({ initial: pages, maximum: pages, shared }).buffer
-    mapped.add(buffer)
-    return buffer
+    return new WebAssembly.Memory({ initial: pages, maximum: pages, shared }).buffer
   } catch {
     return undefined
   }
-}
-
-/** Every buffer mappedBuffer made on this thread (postMessage copies them even when told to move them). */
-const mapped = new WeakSet<ArrayBufferLike>()
-
-/**
- * The buffer under `view` when postMessage may transfer it: a plain ArrayBuffer (not shared, not
- * mapped) that the view covers whole, so that it is no pool's (Node's Buffer pool, a slab) and
- * holds nothing but the view's bytes. Else undefined. requires (the caller's to keep): no other
- * view of it is used after the transfer.
- */
-export function transferableBuffer(view: ArrayBufferView): ArrayBuffer | undefined {
-  const buffer = view.buffer
-  if (!(buffer instanceof ArrayBuffer) || mapped.has(buffer)) return undefined
-  return view.byteOffset === 0 && view.byteLength === buffer.byteLength ? buffer : undefined
 }
 
 // BYTE_POOL. glibc raises its mmap threshold to the size of any mmapped chunk freed, and V8's own

@@ -6,9 +6,7 @@ import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
 import { EncryptedFileSystem } from '../base/encrypted-fs.js'
 import { KeyRegistry } from '../base/key-registry.js'
-import { transferableBuffer } from '../base/mapped-buffer.js'
 import { RealFileSystem } from '../base/real-fs.js'
-import type { OpenedTable } from '../sstable/index.js'
 import type { CompactionResult } from './compaction-job.js'
 import { openOutputs, runCompactionTask } from './compaction-task.js'
 import { runFlushTask } from './flush-task.js'
@@ -70,27 +68,10 @@ function memory(): WorkerMemory {
 function reply(id: number, result: CompactionResult | undefined): void {
   const opened = result?.opened
   if (result && opened) {
-    for (const part of opened) parentPort!.postMessage({ id, part } satisfies WorkerReply, handedOver(part))
+    for (const part of opened) parentPort!.postMessage({ id, part } satisfies WorkerReply)
     result.opened = undefined
   }
   parentPort!.postMessage({ id, ok: true, result, memory: memory() } satisfies WorkerReply)
-}
-
-/**
- * The buffers of a table's decoded index and filter, moved to the engine's thread rather than
- * copied: a copy was made there and the original left here as garbage, and a worker's V8 lets
- * ~64 MiB of dead external memory pile up before it collects (four to five tasks' worth at the
- * default table size), all of it resident. The reader they came from is closed, so nothing here
- * reads them again.
- */
-function handedOver(part: OpenedTable): ArrayBuffer[] {
-  const views = [part.index.keys, part.index.keyStart, part.index.offsets, part.filter]
-  const buffers: ArrayBuffer[] = []
-  for (const v of views) {
-    const b = v === undefined ? undefined : transferableBuffer(v)
-    if (b !== undefined && !buffers.includes(b)) buffers.push(b)
-  }
-  return buffers
 }
 
 parentPort!.on('message', (request: WorkerRequest) => {

@@ -287,9 +287,8 @@ export class TableBloomFilter {
 
   /**
    * The filter block: the block this filter was decoded from or built in (decode, inBlock), its
-   * bits a view of it, else a new encode(). requires: the caller only reads it, or (the worker's
-   * exportOpened, which hands its buffer to the engine's thread) this filter is not used again:
-   * it is this filter's own bits.
+   * bits a view of it, else a new encode(). requires: the caller only reads it (for a reader's
+   * exportOpened, which structured clone copies): it is this filter's own bits.
    */
   encoded(): Uint8Array {
     const bits = this._filter.array as Uint8Array

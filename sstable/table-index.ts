@@ -135,8 +135,8 @@ export function decodeIndex(
   const offsets = new Float64Array(count + 1)
   // Sized exactly by a first pass over the keys (their lengths only): an array grown by doubling
   // and sliced at the end made ~3x the index's bytes of garbage per open, and the compaction
-  // worker opens every table it reads and writes (its external memory then grew by up to 64 MiB
-  // of dead arrays between collections, ~15 MiB of RSS at ycsb-a's peak).
+  // worker opens every table it reads and writes (its V8 lets ~64 MiB of dead arrays pile up
+  // between collections, all of it resident).
   let total = 0
   let seen = 0
   for (it.first(); it.valid() && seen <= count; it.next(), seen++) total += it.internalKey().length
@@ -191,7 +191,7 @@ export function decodeIndex(
   }
   offsets[n] = expectOffset
   // Exact size (the first pass): the index is pinned for the table's life and counted in the
-  // memory budget, and the worker hands these arrays over whole (compaction-worker.ts).
+  // memory budget.
   return { keys, keyStart: starts, offsets }
 }
 
