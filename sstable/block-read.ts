@@ -6,7 +6,8 @@
 // out of it at once, into the same buffer past the stored bytes, so a block-cache miss allocates
 // only the block it returns. This is safe because everything between the read and the end of
 // decompression is synchronous: nothing else can read into the scratch buffer meanwhile. What
-// leaves this file never points into it, with one exception asked for by name: a transient read
+// leaves this file never points into it unless asked for by name: readBlockContents' scratchView
+// (a table's index block, decoded before any other read), and a transient read
 // (readBlockLazily) returns a view into a second buffer of this thread, valid only until the
 // next transient read, for point lookups that copy out what they need at once (a miss then
 // allocates nothing: engine/memory-budget.ts says why that matters). A point lookup also decodes
