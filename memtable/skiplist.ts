@@ -117,13 +117,11 @@ export class Skiplist {
       this.readOnly = true
       const first = this.first()
       if (first !== 0) {
-        const a = this.userKey(first)
-        const b = this.userKey(frozen.last)
-        const m = a.length < b.length ? a.length : b.length
-        let p = 0
-        while (p < m && a[p] === b[p]) p++
-        this.skip = p
-        this.common = a.slice(0, p)
+        // What the last key shares of the first is what every key shares (they are sorted).
+        this.common = this.userKey(first).slice()
+        const last = this.userKey(frozen.last)
+        this.skip = this.sharedLength(last, 0, last.length)
+        this.common = this.common.subarray(0, this.skip)
       }
       return
     }
